@@ -1,0 +1,101 @@
+//! The audit log: who changed what, when, with a before/after summary. Appended in the same
+//! transaction as the change; never holds plaintext personal data.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::{
+    Actor, Result, Store,
+    db::{Row, Tx, params},
+};
+
+/// One audit record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub occurred_at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub request_id: Option<String>,
+}
+
+/// What one command did to one entity, for the audit log.
+#[derive(Debug)]
+pub(crate) struct AuditEntry<'a> {
+    /// The permission-style action name, e.g. `product.update`.
+    pub action: &'static str,
+    pub entity: (&'a str, &'a str),
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+pub(crate) fn append(tx: &mut Tx<'_>, actor: &Actor, entry: &AuditEntry<'_>, at: Timestamp) -> Result<()> {
+    let json = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string());
+    tx.execute(
+        "INSERT INTO audit_log (occurred_at, actor, action, entity_type, entity_id, before, after, request_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        params![
+            at,
+            actor.to_string(),
+            entry.action,
+            entry.entity.0,
+            entry.entity.1,
+            json(&entry.before),
+            json(&entry.after),
+            actor.request_id()
+        ],
+    )?;
+    Ok(())
+}
+
+const COLUMNS: &str = "seq, occurred_at, actor, action, entity_type, entity_id, before, after, request_id";
+
+fn from_row(row: &Row) -> Result<AuditRecord> {
+    let json = |idx| -> Result<Option<serde_json::Value>> {
+        let text: Option<String> = row.get(idx)?;
+        text.map(|t| serde_json::from_str(&t).map_err(|e| crate::Error::Storage(format!("audit summary: {e}"))))
+            .transpose()
+    };
+    Ok(AuditRecord {
+        seq: row.get(0)?,
+        occurred_at: row.get(1)?,
+        actor: row.get(2)?,
+        action: row.get(3)?,
+        entity_type: row.get(4)?,
+        entity_id: row.get(5)?,
+        before: json(6)?,
+        after: json(7)?,
+        request_id: row.get(8)?,
+    })
+}
+
+/// Read access to the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct Audit<'s> {
+    pub(crate) store: &'s Store,
+}
+
+impl Audit<'_> {
+    /// Records in order, optionally only those about one entity type (`product`) or one
+    /// entity (`product:ID`).
+    pub fn list(&self, _actor: &Actor, entity: Option<&str>) -> Result<Vec<AuditRecord>> {
+        let (entity_type, entity_id) = match entity {
+            Some(e) => e.split_once(':').map_or((e, ""), |(t, id)| (t, id)),
+            None => ("", ""),
+        };
+        self.store.pool.read(|tx| {
+            let rows = tx.query(
+                &format!(
+                    "SELECT {COLUMNS} FROM audit_log
+                     WHERE ($1 = '' OR entity_type = $1) AND ($2 = '' OR entity_id = $2) ORDER BY seq"
+                ),
+                params![entity_type, entity_id],
+            )?;
+            rows.iter().map(from_row).collect()
+        })
+    }
+}

@@ -1,0 +1,17 @@
+//! The catalog: products, their categories and attributes, and search over them.
+
+mod categories;
+mod product;
+mod products;
+mod search;
+
+pub use categories::{Category, NewCategory};
+pub use product::{NewProduct, Product, ProductPatch, ProductQuery};
+
+use crate::Store;
+
+/// Catalog operations on a store.
+#[derive(Debug, Clone, Copy)]
+pub struct Catalog<'s> {
+    pub(crate) store: &'s Store,
+}

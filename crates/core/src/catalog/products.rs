@@ -1,0 +1,295 @@
+//! Creating, reading, updating and deleting products: one transaction each, with its
+//! event and audit record.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value as Json, json};
+
+use super::{
+    Catalog, categories,
+    product::{self, NewProduct, Product, ProductPatch, ProductQuery},
+    search,
+};
+use crate::{
+    Actor, Error, Page, ProductId, Result, Sku, clock,
+    db::{Tx, params},
+    events::EventType,
+    journal::{self, Change},
+};
+
+impl Catalog<'_> {
+    /// Creates a product; a live product with the same SKU or barcode is a conflict.
+    pub fn create_product(&self, actor: &Actor, input: NewProduct) -> Result<Product> {
+        let sku = Sku::parse(&input.sku)?;
+        let name = product::name(&input.name)?;
+        let description = product::description(input.description.as_deref().unwrap_or(""))?;
+        let price = product::price(&input.price, input.currency.as_deref())?;
+        let attributes = product::attributes(&input.attributes)?;
+        let barcode = input.barcode.as_deref().map(product::barcode).transpose()?.flatten();
+        self.store.pool.write(|tx| {
+            let category = input.category.as_deref().map(|c| categories::resolve(tx, c)).transpose()?;
+            ensure_unique(tx, &sku, barcode.as_deref(), None)?;
+            let now = clock::now();
+            let product = Product {
+                id: ProductId::new(),
+                sku: sku.clone(),
+                name: name.clone(),
+                description: description.clone(),
+                price,
+                category,
+                attributes: attributes.clone(),
+                barcode: barcode.clone(),
+                active: true,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            insert(tx, &product)?;
+            let after = to_json(&product);
+            let id = product.id.to_string();
+            let change = Change {
+                action: "product.create",
+                entity: ("product", &id),
+                before: None,
+                after: Some(after.clone()),
+                events: vec![(EventType::ProductCreated, after)],
+            };
+            journal::record(tx, actor, change, now)?;
+            Ok(product)
+        })
+    }
+
+    /// A live product by id or SKU.
+    pub fn product(&self, _actor: &Actor, key: &str) -> Result<Product> {
+        self.store.pool.read(|tx| find(tx, key, false))
+    }
+
+    /// Applies `patch`; a price or currency change also emits `ProductPriceChanged`.
+    /// Nothing is written (and the version stays) when the patch changes nothing.
+    pub fn update_product(&self, actor: &Actor, key: &str, patch: ProductPatch) -> Result<Product> {
+        self.store.pool.write(|tx| {
+            let current = find(tx, key, true)?;
+            if let Some(expected) = patch.expected_version.filter(|v| *v != current.version) {
+                return Err(Error::conflict(format!(
+                    "product {} is at version {}, not {expected}: reload it and retry",
+                    current.sku, current.version
+                )));
+            }
+            let mut next = patched(tx, &current, &patch)?;
+            if next == current {
+                return Ok(current);
+            }
+            ensure_unique(tx, &next.sku, next.barcode.as_deref(), Some(current.id))?;
+            let now = clock::now();
+            next.version += 1;
+            next.updated_at = now;
+            store_update(tx, &next, current.version)?;
+            let id = current.id.to_string();
+            let mut events = vec![(EventType::ProductUpdated, json!({
+                "product_id": id, "sku": current.sku, "version": next.version, "changes": changes(&current, &next),
+            }))];
+            if next.price != current.price {
+                events.push((EventType::ProductPriceChanged, json!({
+                    "product_id": id, "sku": current.sku,
+                    "old_price": current.price.amount(), "old_currency": current.price.currency(),
+                    "new_price": next.price.amount(), "new_currency": next.price.currency(),
+                })));
+            }
+            let change = Change {
+                action: "product.update",
+                entity: ("product", &id),
+                before: Some(to_json(&current)),
+                after: Some(to_json(&next)),
+                events,
+            };
+            journal::record(tx, actor, change, now)?;
+            Ok(next)
+        })
+    }
+
+    /// Soft-deletes a product: it leaves the catalog, its history stays, and its SKU may be
+    /// reused.
+    pub fn delete_product(&self, actor: &Actor, key: &str) -> Result<()> {
+        self.store.pool.write(|tx| {
+            let product = find(tx, key, true)?;
+            let now = clock::now();
+            tx.execute(
+                "UPDATE products SET deleted_at = $1, active = FALSE, version = version + 1, updated_at = $1 WHERE id = $2",
+                params![now, product.id],
+            )?;
+            let id = product.id.to_string();
+            let change = Change {
+                action: "product.delete",
+                entity: ("product", &id),
+                before: Some(to_json(&product)),
+                after: None,
+                events: vec![(EventType::ProductDeleted, json!({ "product_id": id, "sku": product.sku }))],
+            };
+            journal::record(tx, actor, change, now)?;
+            Ok(())
+        })
+    }
+
+    /// Live products matching `query`, in SKU order, one page at a time.
+    pub fn list_products(&self, _actor: &Actor, query: &ProductQuery) -> Result<Page<Product>> {
+        self.store.pool.read(|tx| search::products(tx, query))
+    }
+}
+
+fn to_json(product: &Product) -> Json {
+    serde_json::to_value(product).unwrap_or(Json::Null)
+}
+
+/// A live product by id or SKU, locked for update when `lock` is set.
+pub(super) fn find(tx: &mut Tx<'_>, key: &str, lock: bool) -> Result<Product> {
+    let lock = if lock { tx.for_update() } else { "" };
+    let sql = format!(
+        "SELECT {} FROM products p WHERE p.deleted_at IS NULL AND (p.sku = $1 OR p.id = $1){lock}",
+        product::COLUMNS
+    );
+    match tx.query_opt(&sql, params![key.trim()])? {
+        Some(row) => product::from_row(&row),
+        None => Err(Error::not_found("product", key.trim())),
+    }
+}
+
+/// Refuses a SKU or barcode that another live product holds, naming the value.
+fn ensure_unique(tx: &mut Tx<'_>, sku: &Sku, barcode: Option<&str>, except: Option<ProductId>) -> Result<()> {
+    let rows = tx.query(
+        "SELECT sku, barcode FROM products WHERE deleted_at IS NULL AND id <> $1 AND (sku = $2 OR barcode = $3)",
+        params![except.map(|id| id.to_string()).unwrap_or_default(), sku.as_str(), barcode],
+    )?;
+    for row in rows {
+        let (other_sku, other_barcode): (String, Option<String>) = (row.get(0)?, row.get(1)?);
+        if other_sku == sku.as_str() {
+            return Err(Error::conflict(format!("a product with SKU {sku} already exists")));
+        }
+        if let (Some(code), Some(_)) = (barcode, other_barcode) {
+            return Err(Error::conflict(format!("barcode {code} already belongs to product {other_sku}")));
+        }
+    }
+    Ok(())
+}
+
+fn patched(tx: &mut Tx<'_>, current: &Product, patch: &ProductPatch) -> Result<Product> {
+    let mut next = current.clone();
+    if let Some(name) = &patch.name {
+        next.name = product::name(name)?;
+    }
+    if let Some(description) = &patch.description {
+        next.description = product::description(description)?;
+    }
+    if patch.price.is_some() || patch.currency.is_some() {
+        let amount = patch.price.clone().unwrap_or_else(|| current.price.amount());
+        let currency = patch.currency.as_deref().unwrap_or(current.price.currency().code());
+        next.price = product::price(&amount, Some(currency))?;
+    }
+    if let Some(category) = &patch.category {
+        next.category = match category.trim() {
+            "" => None,
+            key => Some(categories::resolve(tx, key)?),
+        };
+    }
+    if let Some(attributes) = &patch.attributes {
+        next.attributes = product::attributes(attributes)?;
+    }
+    for (key, value) in product::attributes(&patch.merge_attributes)? {
+        if value.is_empty() {
+            next.attributes.remove(&key);
+        } else {
+            next.attributes.insert(key, value);
+        }
+    }
+    if let Some(barcode) = &patch.barcode {
+        next.barcode = product::barcode(barcode)?;
+    }
+    if let Some(active) = patch.active {
+        next.active = active;
+    }
+    Ok(next)
+}
+
+/// The fields that differ, as `{field: {from, to}}`.
+fn changes(before: &Product, after: &Product) -> Json {
+    let (Json::Object(old), Json::Object(new)) = (to_json(before), to_json(after)) else { return Json::Null };
+    let diff: serde_json::Map<String, Json> = new
+        .into_iter()
+        .filter(|(field, value)| !["version", "updated_at"].contains(&field.as_str()) && old.get(field) != Some(value))
+        .map(|(field, value)| {
+            let from = old.get(&field).cloned().unwrap_or(Json::Null);
+            (field, json!({ "from": from, "to": value }))
+        })
+        .collect();
+    Json::Object(diff)
+}
+
+fn insert(tx: &mut Tx<'_>, p: &Product) -> Result<()> {
+    tx.execute(
+        "INSERT INTO products (id, sku, name, description, price_minor, currency, price_micros, category_id,
+                               attributes, barcode, active, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+        params![
+            p.id,
+            p.sku.as_str(),
+            &p.name,
+            &p.description,
+            p.price.minor(),
+            p.price.currency().code(),
+            micros(p)?,
+            p.category,
+            attributes_json(&p.attributes),
+            p.barcode.clone(),
+            p.active,
+            p.version,
+            p.created_at
+        ],
+    )?;
+    write_attributes(tx, p.id, &p.attributes)
+}
+
+fn store_update(tx: &mut Tx<'_>, p: &Product, expected_version: i64) -> Result<()> {
+    let n = tx.execute(
+        "UPDATE products SET name = $1, description = $2, price_minor = $3, currency = $4, price_micros = $5,
+                category_id = $6, attributes = $7, barcode = $8, active = $9, version = $10, updated_at = $11
+         WHERE id = $12 AND version = $13",
+        params![
+            &p.name,
+            &p.description,
+            p.price.minor(),
+            p.price.currency().code(),
+            micros(p)?,
+            p.category,
+            attributes_json(&p.attributes),
+            p.barcode.clone(),
+            p.active,
+            p.version,
+            p.updated_at,
+            p.id,
+            expected_version
+        ],
+    )?;
+    if n != 1 {
+        return Err(Error::conflict(format!("product {} was changed concurrently: reload it and retry", p.sku)));
+    }
+    tx.execute("DELETE FROM product_attributes WHERE product_id = $1", params![p.id])?;
+    write_attributes(tx, p.id, &p.attributes)
+}
+
+fn micros(p: &Product) -> Result<i64> {
+    p.price.micros().ok_or_else(|| Error::invalid("price", format!("{} is too large", p.price)))
+}
+
+fn attributes_json(attributes: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(attributes).unwrap_or_else(|_| "{}".into())
+}
+
+/// The attribute index rows that attribute filters search.
+fn write_attributes(tx: &mut Tx<'_>, id: ProductId, attributes: &BTreeMap<String, String>) -> Result<()> {
+    for (key, value) in attributes {
+        tx.execute(
+            "INSERT INTO product_attributes (product_id, key, value) VALUES ($1, $2, $3)",
+            params![id, key, value],
+        )?;
+    }
+    Ok(())
+}

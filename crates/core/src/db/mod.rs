@@ -1,0 +1,254 @@
+//! Storage: one transaction interface over SQLite and PostgreSQL, chosen once from the URL.
+//!
+//! SQL is written once in the dialect both accept (`$1` placeholders, `RETURNING`,
+//! `ON CONFLICT`); what differs — DDL, full-text search, row locks — is asked of
+//! [`Backend`]. Every write runs in one transaction: the change, its event and its audit
+//! record commit together or not at all.
+
+mod postgres;
+mod sqlite;
+mod value;
+
+use std::path::PathBuf;
+
+pub(crate) use value::{Row, Value, params};
+
+use crate::{Error, Result};
+
+/// Which database engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where a store lives, parsed from its URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Location {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Location {
+    /// `sqlite://PATH` (also `sqlite:PATH` or a bare path) or `postgres://…` / `postgresql://…`.
+    pub fn parse(url: &str) -> Result<Self> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Location::Postgres(url.to_owned()));
+        }
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        if path.is_empty() || path.contains("://") {
+            return Err(Error::invalid("database", format!("{url:?} is neither sqlite://PATH nor postgres://…")));
+        }
+        if path == ":memory:" {
+            return Err(Error::invalid("database", "in-memory SQLite is not supported: use a file path"));
+        }
+        Ok(Location::Sqlite(PathBuf::from(path)))
+    }
+
+    /// A printable form without secrets.
+    pub fn display(&self) -> String {
+        match self {
+            Location::Sqlite(path) => path.display().to_string(),
+            Location::Postgres(url) => redact_password(url),
+        }
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    match rest.split_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A connection pool for one of the backends.
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Sqlite(sqlite::Pool),
+    Postgres(postgres::Pool),
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Pool").field(&self.backend()).finish()
+    }
+}
+
+/// How many connections a pool may hold; PostgreSQL's default stays well under its
+/// usual `max_connections` of 100 even with several instances.
+pub(crate) const DEFAULT_POOL_SIZE: u32 = 8;
+
+impl Pool {
+    /// Opens the pool and applies pending migrations. A missing SQLite file is created only
+    /// when `create` is set.
+    pub fn open(location: &Location, create: bool, max_size: u32) -> Result<Self> {
+        let pool = match location {
+            Location::Sqlite(path) => {
+                if !create && !path.exists() {
+                    return Err(Error::NotInitialised { location: location.display() });
+                }
+                Pool::Sqlite(sqlite::open_pool(path, create, max_size)?)
+            }
+            Location::Postgres(url) => Pool::Postgres(postgres::open_pool(url, max_size)?),
+        };
+        pool.migrate()?;
+        Ok(pool)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    fn migrate(&self) -> Result<()> {
+        match self {
+            Pool::Sqlite(pool) => sqlite::migrate(&mut get(pool)?),
+            Pool::Postgres(pool) => postgres::migrate(&mut get(pool)?),
+        }
+    }
+
+    /// Runs `f` in a write transaction and commits it. SQLite takes the write lock up front
+    /// (`BEGIN IMMEDIATE`); on PostgreSQL (READ COMMITTED) writers lock the rows they
+    /// change, always in one global order, so they cannot deadlock.
+    pub fn write<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
+        match self {
+            Pool::Sqlite(pool) => {
+                let mut conn = get(pool)?;
+                let tx = conn
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .map_err(sqlite::map_err)?;
+                let mut tx = Tx::Sqlite(tx);
+                let out = f(&mut tx)?;
+                tx.commit()?;
+                Ok(out)
+            }
+            Pool::Postgres(pool) => {
+                let mut conn = get(pool)?;
+                let mut tx = Tx::Postgres(conn.transaction().map_err(postgres::map_err)?);
+                let out = f(&mut tx)?;
+                tx.commit()?;
+                Ok(out)
+            }
+        }
+    }
+
+    /// Runs `f` in a read-only transaction: one consistent snapshot for all its queries.
+    pub fn read<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
+        match self {
+            Pool::Sqlite(pool) => {
+                let mut conn = get(pool)?;
+                let mut tx = Tx::Sqlite(conn.transaction().map_err(sqlite::map_err)?);
+                f(&mut tx)
+            }
+            Pool::Postgres(pool) => {
+                let mut conn = get(pool)?;
+                let tx = conn
+                    .build_transaction()
+                    .read_only(true)
+                    .isolation_level(::postgres::IsolationLevel::RepeatableRead)
+                    .start()
+                    .map_err(postgres::map_err)?;
+                let mut tx = Tx::Postgres(tx);
+                f(&mut tx)
+            }
+        }
+    }
+}
+
+fn get<M: r2d2::ManageConnection>(pool: &r2d2::Pool<M>) -> Result<r2d2::PooledConnection<M>> {
+    pool.get().map_err(|e| Error::Storage(format!("no database connection available: {e}")))
+}
+
+/// An open transaction on either backend.
+pub(crate) enum Tx<'c> {
+    Sqlite(rusqlite::Transaction<'c>),
+    Postgres(::postgres::Transaction<'c>),
+}
+
+impl Tx<'_> {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Runs a statement, returning the number of rows it changed.
+    pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        match self {
+            Tx::Sqlite(tx) => sqlite::execute(tx, sql, params),
+            Tx::Postgres(tx) => postgres::execute(tx, sql, params),
+        }
+    }
+
+    pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        match self {
+            Tx::Sqlite(tx) => sqlite::query(tx, sql, params),
+            Tx::Postgres(tx) => postgres::query(tx, sql, params),
+        }
+    }
+
+    pub fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    /// A query that must return a row (an aggregate, or a `RETURNING`).
+    pub fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row> {
+        self.query_opt(sql, params)?.ok_or_else(|| Error::Storage(format!("no row returned by: {sql}")))
+    }
+
+    fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().map_err(sqlite::map_err),
+            Tx::Postgres(tx) => tx.commit().map_err(postgres::map_err),
+        }
+    }
+
+    /// ` FOR UPDATE` where the backend locks rows; SQLite's `BEGIN IMMEDIATE` already holds
+    /// the whole database for the writer.
+    pub fn for_update(&self) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+/// The user-facing sentence for a violated constraint, by its name (PostgreSQL, SQLite
+/// indexes) or its `table.column` (SQLite `UNIQUE` columns). Services check the common
+/// cases first for a message naming the value; this catches the races.
+pub(crate) fn constraint_message(constraint: &str) -> String {
+    const MESSAGES: &[(&[&str], &str)] = &[
+        (&["products_sku_key", "products.sku"], "a product with this SKU already exists"),
+        (&["products_barcode_key", "products.barcode"], "a product with this barcode already exists"),
+        (&["categories_name_key"], "a category with this name already exists"),
+        (&["warehouses_code_key", "warehouses.code"], "a warehouse with this code already exists"),
+    ];
+    MESSAGES
+        .iter()
+        .find(|(names, _)| names.contains(&constraint))
+        .map_or_else(|| format!("constraint {constraint} violated"), |(_, message)| (*message).to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_database_urls() {
+        assert_eq!(Location::parse("sqlite://stockyard.db").ok(), Some(Location::Sqlite("stockyard.db".into())));
+        assert_eq!(Location::parse("sqlite:///var/a.db").ok(), Some(Location::Sqlite("/var/a.db".into())));
+        assert_eq!(Location::parse("./a.db").ok(), Some(Location::Sqlite("./a.db".into())));
+        assert!(matches!(Location::parse("postgres://u@h/db"), Ok(Location::Postgres(_))));
+        assert!(Location::parse("mysql://x").is_err());
+        assert!(Location::parse("sqlite://:memory:").is_err());
+        assert_eq!(Location::parse("postgres://u:secret@h/db").map(|l| l.display()).ok(), Some("postgres://u:***@h/db".into()));
+    }
+}

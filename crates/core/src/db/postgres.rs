@@ -1,0 +1,123 @@
+//! The PostgreSQL backend: connection pool, statement execution and error mapping.
+
+use std::{error::Error as StdError, str::FromStr, time::Duration};
+
+use postgres::{
+    NoTls,
+    error::SqlState,
+    types::{IsNull, ToSql, Type, to_sql_checked},
+};
+use r2d2_postgres::PostgresConnectionManager;
+
+use super::{Row, Value, constraint_message};
+use crate::{Error, Result};
+
+pub(crate) type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+pub(crate) type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+
+mod embedded {
+    refinery::embed_migrations!("migrations/postgres");
+}
+
+pub(crate) fn migrations() -> refinery::Runner {
+    embedded::migrations::runner()
+}
+
+/// Serialises concurrent migrations from several server instances starting at once.
+const MIGRATION_LOCK: i64 = 0x5374_6f63_6b79_6172; // "Stockyar"
+
+pub(crate) fn open_pool(url: &str, max_size: u32) -> Result<Pool> {
+    let mut config = postgres::Config::from_str(url)
+        .map_err(|e| Error::invalid("database", format!("not a PostgreSQL URL: {e}")))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    let manager = PostgresConnectionManager::new(config, NoTls);
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(30))
+        .build(manager)
+        .map_err(|e| Error::Storage(format!("cannot connect to PostgreSQL: {e}")))
+}
+
+pub(crate) fn migrate(conn: &mut Conn) -> Result<()> {
+    conn.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).map_err(map_err)?;
+    let outcome = migrations().run(&mut **conn);
+    conn.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).map_err(map_err)?;
+    outcome.map_err(|e| Error::Storage(format!("migration failed: {e}")))?;
+    Ok(())
+}
+
+type BoxError = Box<dyn StdError + Sync + Send>;
+
+impl ToSql for Value {
+    fn to_sql(&self, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, BoxError> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(i) if *ty == Type::INT4 => i32::try_from(*i)?.to_sql_checked(ty, out),
+            Value::Int(i) => i.to_sql_checked(ty, out),
+            Value::Text(s) => s.to_sql_checked(ty, out),
+            Value::Bool(b) => b.to_sql_checked(ty, out),
+            Value::Time(t) => t.to_sql_checked(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+fn params(values: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    values.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
+}
+
+fn value(row: &postgres::Row, idx: usize) -> Result<Value> {
+    let column = &row.columns()[idx];
+    let ty = column.type_();
+    let get = |e: postgres::Error| Error::Storage(format!("column {}: {e}", column.name()));
+    let value = if *ty == Type::INT8 {
+        row.try_get::<_, Option<i64>>(idx).map_err(get)?.map(Value::Int)
+    } else if *ty == Type::INT4 {
+        row.try_get::<_, Option<i32>>(idx).map_err(get)?.map(|i| Value::Int(i.into()))
+    } else if *ty == Type::INT2 {
+        row.try_get::<_, Option<i16>>(idx).map_err(get)?.map(|i| Value::Int(i.into()))
+    } else if *ty == Type::BOOL {
+        row.try_get::<_, Option<bool>>(idx).map_err(get)?.map(Value::Bool)
+    } else if *ty == Type::TIMESTAMPTZ {
+        row.try_get::<_, Option<jiff::Timestamp>>(idx).map_err(get)?.map(Value::Time)
+    } else if [Type::TEXT, Type::VARCHAR, Type::BPCHAR, Type::NAME].contains(ty) {
+        row.try_get::<_, Option<String>>(idx).map_err(get)?.map(Value::Text)
+    } else {
+        return Err(Error::Storage(format!("column {} has unsupported type {ty}", column.name())));
+    };
+    Ok(value.unwrap_or(Value::Null))
+}
+
+pub(crate) fn execute(tx: &mut postgres::Transaction<'_>, sql: &str, values: &[Value]) -> Result<u64> {
+    let stmt = tx.prepare(sql).map_err(map_err)?;
+    tx.execute(&stmt, &params(values)).map_err(map_err)
+}
+
+pub(crate) fn query(tx: &mut postgres::Transaction<'_>, sql: &str, values: &[Value]) -> Result<Vec<Row>> {
+    let stmt = tx.prepare(sql).map_err(map_err)?;
+    let rows = tx.query(&stmt, &params(values)).map_err(map_err)?;
+    rows.iter()
+        .map(|row| (0..row.len()).map(|i| value(row, i)).collect::<Result<Vec<_>>>().map(Row))
+        .collect()
+}
+
+pub(crate) fn map_err(e: postgres::Error) -> Error {
+    if let Some(db) = e.as_db_error() {
+        let constraint = db.constraint().unwrap_or(db.message());
+        if [SqlState::UNIQUE_VIOLATION, SqlState::CHECK_VIOLATION, SqlState::FOREIGN_KEY_VIOLATION]
+            .contains(db.code())
+        {
+            return Error::conflict(constraint_message(constraint));
+        }
+        return Error::Storage(format!("PostgreSQL: {}: {}", db.code().code(), db.message()));
+    }
+    Error::Storage(format!("PostgreSQL: {e}"))
+}

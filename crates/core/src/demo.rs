@@ -1,0 +1,138 @@
+//! A realistic demo data set: categories, three warehouses and products with attributes.
+//! Deterministic, and idempotent: what already exists is left alone.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::{Actor, Error, NewCategory, NewProduct, NewWarehouse, Result, Store};
+
+/// What a demo run created.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DemoReport {
+    pub categories_created: usize,
+    pub warehouses_created: usize,
+    pub products_created: usize,
+}
+
+const CATEGORIES: &[(&str, Option<&str>)] = &[
+    ("Electronics", None),
+    ("Audio", Some("Electronics")),
+    ("Computers", Some("Electronics")),
+    ("Home", None),
+    ("Kitchen", Some("Home")),
+    ("Garden", Some("Home")),
+    ("Tools", None),
+    ("Apparel", None),
+];
+
+const WAREHOUSES: &[(&str, &str)] = &[("EAST", "East distribution centre"), ("WEST", "West coast depot")];
+
+/// Leaf category, SKU prefix, product nouns.
+const LINES: &[(&str, &str, &[&str])] = &[
+    ("Audio", "AUD", &["Headphones", "Bluetooth Speaker", "Earbuds", "Soundbar"]),
+    ("Computers", "CMP", &["Mechanical Keyboard", "Wireless Mouse", "27in Monitor", "USB-C Hub"]),
+    ("Kitchen", "KIT", &["Kettle", "Chef Knife", "Enamel Mug", "Cutting Board", "Frying Pan"]),
+    ("Garden", "GRD", &["Garden Hose", "Trowel", "Planter", "Pruning Shears"]),
+    ("Tools", "TLS", &["Claw Hammer", "Screwdriver Set", "Cordless Drill", "Tape Measure"]),
+    ("Apparel", "APP", &["T-Shirt", "Hoodie", "Rain Jacket", "Wool Socks"]),
+];
+
+const ADJECTIVES: &[&str] = &["Classic", "Compact", "Deluxe", "Rugged", "Slim", "Eco", "Pro", "Vintage"];
+const COLORS: &[&str] = &["black", "white", "red", "blue", "green", "grey"];
+const BRANDS: &[&str] = &["Northwind", "Acme", "Globex", "Initech", "Umbrella"];
+const SIZES: &[&str] = &["S", "M", "L", "XL"];
+
+/// Seeds `products` demo products (plus the categories and warehouses they use).
+pub fn seed(store: &Store, actor: &Actor, products: usize) -> Result<DemoReport> {
+    let mut report = DemoReport::default();
+    let catalog = store.catalog();
+    for (name, parent) in CATEGORIES {
+        let input = NewCategory { name: (*name).into(), parent: parent.map(Into::into) };
+        report.categories_created += created(catalog.create_category(actor, input))?;
+    }
+    for (code, name) in WAREHOUSES {
+        let input = NewWarehouse { code: (*code).into(), name: (*name).into() };
+        report.warehouses_created += created(store.warehouses().create(actor, input))?;
+    }
+    for i in 0..products {
+        report.products_created += created(catalog.create_product(actor, product(i)))?;
+    }
+    Ok(report)
+}
+
+/// 1 for created, 0 for already there.
+fn created<T>(outcome: Result<T>) -> Result<usize> {
+    match outcome {
+        Ok(_) => Ok(1),
+        Err(Error::Conflict { .. }) => Ok(0),
+        Err(e) => Err(e),
+    }
+}
+
+/// The `i`-th demo product, always the same.
+fn product(i: usize) -> NewProduct {
+    let mut rng = Rng(i as u64 + 1);
+    let (category, prefix, nouns) = LINES[i % LINES.len()];
+    let noun = rng.pick(nouns);
+    let mut attributes = BTreeMap::from([
+        ("color".to_owned(), rng.pick(COLORS).to_owned()),
+        ("brand".to_owned(), rng.pick(BRANDS).to_owned()),
+    ]);
+    if category == "Apparel" {
+        attributes.insert("size".into(), rng.pick(SIZES).into());
+    }
+    let cents = 500 + rng.next() % 49_500;
+    NewProduct {
+        sku: format!("{prefix}-{:04}", i + 1),
+        name: format!("{} {noun}", rng.pick(ADJECTIVES)),
+        description: Some(format!("{noun} from the {category} range.")),
+        price: format!("{}.{:02}", cents / 100, cents % 100),
+        currency: None,
+        category: Some(category.into()),
+        attributes,
+        barcode: Some(ean13(200_000_000_000 + i as u64)),
+    }
+}
+
+/// An EAN-13 from 12 digits plus its check digit.
+fn ean13(body: u64) -> String {
+    let digits = format!("{body:012}");
+    let sum: u32 = digits
+        .bytes()
+        .enumerate()
+        .map(|(pos, b)| u32::from(b - b'0') * if pos % 2 == 0 { 1 } else { 3 })
+        .sum();
+    format!("{digits}{}", (10 - sum % 10) % 10)
+}
+
+/// A tiny deterministic generator (xorshift64): demo data must not depend on a seed crate.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_products_are_valid_and_stable() {
+        assert_eq!(ean13(400_638_133_393), "4006381333931");
+        let first = product(0);
+        assert_eq!(first.sku, "AUD-0001");
+        assert_eq!(product(0).name, first.name);
+    }
+}

@@ -1,0 +1,133 @@
+//! The event log: what happened, in commit order, for every consumer (notifications,
+//! projections, webhooks, `events tail`). Rows are only ever appended.
+
+use std::{fmt, str::FromStr};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    Actor, Error, Result, Store,
+    db::{Row, Tx, params},
+};
+
+macro_rules! event_types {
+    ($($name:ident),* $(,)?) => {
+        /// The kinds of event; their names are part of the public contract.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum EventType { $($name),* }
+
+        impl EventType {
+            pub const ALL: &[EventType] = &[$(EventType::$name),*];
+
+            pub fn as_str(&self) -> &'static str {
+                match self { $(EventType::$name => stringify!($name)),* }
+            }
+        }
+    };
+}
+
+event_types! {
+    ProductCreated,
+    ProductUpdated,
+    ProductDeleted,
+    ProductPriceChanged,
+    CategoryCreated,
+    WarehouseCreated,
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for EventType {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        EventType::ALL
+            .iter()
+            .find(|t| t.as_str() == s)
+            .copied()
+            .ok_or_else(|| Error::invalid("event type", format!("{s:?} is not a known event type")))
+    }
+}
+
+/// One row of the event log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub seq: i64,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub payload: serde_json::Value,
+    pub actor: String,
+    pub occurred_at: Timestamp,
+}
+
+const COLUMNS: &str = "seq, event_type, aggregate_type, aggregate_id, payload, actor, occurred_at";
+
+fn from_row(row: &Row) -> Result<Event> {
+    let event_type: String = row.get(1)?;
+    let payload: String = row.get(4)?;
+    Ok(Event {
+        seq: row.get(0)?,
+        event_type: event_type.parse().map_err(|e: Error| Error::Storage(e.to_string()))?,
+        aggregate_type: row.get(2)?,
+        aggregate_id: row.get(3)?,
+        payload: serde_json::from_str(&payload).map_err(|e| Error::Storage(format!("event payload: {e}")))?,
+        actor: row.get(5)?,
+        occurred_at: row.get(6)?,
+    })
+}
+
+/// Appends one event in the caller's transaction; returns its `seq`.
+pub(crate) fn append(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    event_type: EventType,
+    aggregate: (&str, &str),
+    payload: &serde_json::Value,
+    at: Timestamp,
+) -> Result<i64> {
+    let row = tx.query_one(
+        "INSERT INTO events (event_type, aggregate_type, aggregate_id, payload, actor, occurred_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
+        params![event_type.as_str(), aggregate.0, aggregate.1, payload.to_string(), actor.to_string(), at],
+    )?;
+    row.get(0)
+}
+
+/// Which events to read.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Only events with a `seq` greater than this.
+    pub since: Option<i64>,
+    pub event_type: Option<EventType>,
+    /// At most this many (default 100).
+    pub limit: Option<u32>,
+}
+
+/// Read access to the event log.
+#[derive(Debug, Clone, Copy)]
+pub struct Events<'s> {
+    pub(crate) store: &'s Store,
+}
+
+impl Events<'_> {
+    /// Events in `seq` order after `filter.since`.
+    pub fn list(&self, _actor: &Actor, filter: &EventFilter) -> Result<Vec<Event>> {
+        let limit = i64::from(filter.limit.unwrap_or(100));
+        self.store.pool.read(|tx| {
+            let rows = tx.query(
+                &format!(
+                    "SELECT {COLUMNS} FROM events WHERE seq > $1 AND ($2 = '' OR event_type = $2)
+                     ORDER BY seq LIMIT $3"
+                ),
+                params![filter.since.unwrap_or(0), filter.event_type.map_or("", |t| t.as_str()), limit],
+            )?;
+            rows.iter().map(from_row).collect()
+        })
+    }
+}

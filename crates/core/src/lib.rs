@@ -1,0 +1,49 @@
+//! stockyard's core: every domain rule of the inventory and order system, over SQLite
+//! (embedded) or PostgreSQL (shared), behind one synchronous, typed API.
+//!
+//! ```no_run
+//! use stockyard_core::{Actor, NewProduct, Store, StoreOptions};
+//!
+//! let store = Store::create("sqlite://shop.db", &StoreOptions::default())?;
+//! let admin = Actor::local_admin();
+//! store.init(&admin)?;
+//! let product = store.catalog().create_product(&admin, NewProduct {
+//!     sku: "MUG-01".into(),
+//!     name: "Enamel mug".into(),
+//!     price: "9.50".into(),
+//!     ..Default::default()
+//! })?;
+//! assert_eq!(product.price.amount(), "9.50");
+//! # Ok::<(), stockyard_core::Error>(())
+//! ```
+
+mod actor;
+mod audit;
+pub mod catalog;
+mod clock;
+mod db;
+pub mod demo;
+mod error;
+mod events;
+mod ids;
+mod journal;
+pub mod money;
+mod page;
+mod settings;
+mod sku;
+mod store;
+mod validate;
+pub mod warehouses;
+
+pub use actor::Actor;
+pub use audit::{Audit, AuditRecord};
+pub use catalog::{Catalog, Category, NewCategory, NewProduct, Product, ProductPatch, ProductQuery};
+pub use db::Backend;
+pub use error::{Error, ErrorKind, Result};
+pub use events::{Event, EventFilter, EventType, Events};
+pub use ids::{CategoryId, ProductId, WarehouseId};
+pub use money::{Currency, Money};
+pub use page::Page;
+pub use sku::Sku;
+pub use store::{InitReport, Store, StoreOptions};
+pub use warehouses::{NewWarehouse, Warehouse, Warehouses};

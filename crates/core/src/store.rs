@@ -1,0 +1,123 @@
+//! The entry point: a store opened from a database URL, and the operations on it.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::{
+    Actor, Audit, Catalog, Events, Result, Warehouses, clock,
+    db::{Backend, DEFAULT_POOL_SIZE, Location, Pool},
+    journal::{self, Change},
+    settings, warehouses,
+};
+
+/// A stockyard database (SQLite file or PostgreSQL database). Cheap to clone and safe to
+/// share between threads: clones share one connection pool.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) pool: Pool,
+    location: Arc<Location>,
+}
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// The most connections the pool holds.
+    pub pool_size: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self { pool_size: DEFAULT_POOL_SIZE }
+    }
+}
+
+/// What `init` did; empty on a store that was already initialised.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InitReport {
+    /// Whether this call initialised the store (false: it already was).
+    pub initialised: bool,
+    /// Codes of the warehouses it created.
+    pub warehouses_created: Vec<String>,
+}
+
+impl Store {
+    /// Opens an initialised store (`sqlite://PATH` or `postgres://…`), applying pending
+    /// migrations. A store `init` never ran on is refused with [`crate::Error::NotInitialised`].
+    pub fn open(url: &str) -> Result<Self> {
+        Self::open_with(url, &StoreOptions::default())
+    }
+
+    pub fn open_with(url: &str, options: &StoreOptions) -> Result<Self> {
+        let store = Self::connect(url, false, options)?;
+        if !store.is_initialised()? {
+            return Err(crate::Error::NotInitialised { location: store.location.display() });
+        }
+        Ok(store)
+    }
+
+    /// Opens a store for [`Store::init`], creating the SQLite file if it is missing.
+    pub fn create(url: &str, options: &StoreOptions) -> Result<Self> {
+        Self::connect(url, true, options)
+    }
+
+    fn connect(url: &str, create: bool, options: &StoreOptions) -> Result<Self> {
+        let location = Location::parse(url)?;
+        let pool = Pool::open(&location, create, options.pool_size)?;
+        Ok(Self { pool, location: Arc::new(location) })
+    }
+
+    /// One-time set-up, idempotent: marks the store initialised and creates the `MAIN`
+    /// warehouse. Run again, it changes nothing that exists.
+    pub fn init(&self, actor: &Actor) -> Result<InitReport> {
+        self.pool.write(|tx| {
+            let now = clock::now();
+            let initialised = settings::put_if_absent(tx, settings::INITIALISED_AT, &now.to_string())?;
+            let mut warehouses_created = Vec::new();
+            if warehouses::find(tx, warehouses::MAIN)?.is_none() {
+                warehouses::insert(tx, actor, warehouses::MAIN, "Main warehouse")?;
+                warehouses_created.push(warehouses::MAIN.to_owned());
+            }
+            if initialised {
+                let change = Change {
+                    action: "store.init",
+                    entity: ("store", "settings"),
+                    before: None,
+                    after: Some(serde_json::json!({ "initialised_at": now })),
+                    events: Vec::new(),
+                };
+                journal::record(tx, actor, change, now)?;
+            }
+            Ok(InitReport { initialised, warehouses_created })
+        })
+    }
+
+    pub fn is_initialised(&self) -> Result<bool> {
+        self.pool.read(|tx| settings::get(tx, settings::INITIALISED_AT).map(|v| v.is_some()))
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.pool.backend()
+    }
+
+    /// Where the store lives, without secrets.
+    pub fn location(&self) -> String {
+        self.location.display()
+    }
+
+    pub fn catalog(&self) -> Catalog<'_> {
+        Catalog { store: self }
+    }
+
+    pub fn warehouses(&self) -> Warehouses<'_> {
+        Warehouses { store: self }
+    }
+
+    pub fn events(&self) -> Events<'_> {
+        Events { store: self }
+    }
+
+    pub fn audit(&self) -> Audit<'_> {
+        Audit { store: self }
+    }
+}

@@ -1,0 +1,169 @@
+//! Test support: one test body, run against a fresh SQLite file and a fresh PostgreSQL
+//! database (created for the test, dropped after it).
+//!
+//! PostgreSQL comes from `STOCKYARD_TEST_POSTGRES` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`). When it is unreachable the PostgreSQL
+//! half is skipped with a message on stderr — unless `STOCKYARD_REQUIRE_POSTGRES=1`, which
+//! makes it a failure.
+
+use std::{
+    io::Write,
+    sync::Once,
+    time::Duration,
+};
+
+use stockyard_core::{Actor, Backend, Store, StoreOptions};
+
+const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+/// Connections per test store: tests run in parallel and PostgreSQL allows ~100 in all.
+const POOL_SIZE: u32 = 4;
+
+/// A database that lives as long as the test.
+#[derive(Debug)]
+pub struct TestDb {
+    url: String,
+    backend: Backend,
+    cleanup: Cleanup,
+}
+
+#[derive(Debug)]
+enum Cleanup {
+    Sqlite(#[allow(dead_code, reason = "held to delete the folder on drop")] tempfile::TempDir),
+    Postgres { admin_url: String, database: String },
+}
+
+impl TestDb {
+    /// A fresh SQLite file in its own temporary folder.
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("create a temporary folder");
+        let url = format!("sqlite://{}", dir.path().join("stockyard.db").display());
+        Self { url, backend: Backend::Sqlite, cleanup: Cleanup::Sqlite(dir) }
+    }
+
+    /// A fresh PostgreSQL database, or `None` (with a message) when the server is
+    /// unreachable and not required.
+    pub fn postgres() -> Option<Self> {
+        let admin_url = std::env::var("STOCKYARD_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_ADMIN_URL.into());
+        let mut admin = match connect(&admin_url) {
+            Ok(client) => client,
+            Err(e) if required() => panic!("PostgreSQL at {admin_url} is required but unreachable: {e}"),
+            Err(e) => {
+                announce_skip(&admin_url, &e);
+                return None;
+            }
+        };
+        let database = format!("stockyard_test_{}", uuid::Uuid::now_v7().simple());
+        admin.batch_execute(&format!("CREATE DATABASE {database}")).expect("create a test database");
+        let url = with_database(&admin_url, &database);
+        Some(Self { url, backend: Backend::Postgres, cleanup: Cleanup::Postgres { admin_url, database } })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Store options for tests: a small pool.
+    pub fn options() -> StoreOptions {
+        StoreOptions { pool_size: POOL_SIZE }
+    }
+
+    /// An initialised store on this database.
+    pub fn store(&self) -> Store {
+        let store = Store::create(&self.url, &Self::options()).expect("open the test store");
+        store.init(&Actor::local_admin()).expect("initialise the test store");
+        store
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, database } = &self.cleanup {
+            // FORCE ends the pool's connections that a leaked store may still hold.
+            if let Ok(mut admin) = connect(admin_url) {
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+fn connect(url: &str) -> Result<postgres::Client, postgres::Error> {
+    let mut config: postgres::Config = url.parse()?;
+    config.connect_timeout(Duration::from_secs(3));
+    config.connect(postgres::NoTls)
+}
+
+fn required() -> bool {
+    std::env::var("STOCKYARD_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+/// Writes straight to the process's stderr, past the test harness's capture, once.
+fn announce_skip(url: &str, error: &postgres::Error) {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** PostgreSQL at {url} is unreachable ({error}): the PostgreSQL half of the backend \
+             suite is SKIPPED. Set STOCKYARD_REQUIRE_POSTGRES=1 to make this a failure. ***\n"
+        );
+    });
+}
+
+fn with_database(admin_url: &str, database: &str) -> String {
+    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let base = match base.rfind('/') {
+        Some(slash) if slash > base.find("://").map_or(0, |i| i + 2) => &base[..slash],
+        _ => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{database}?{q}"),
+        None => format!("{base}/{database}"),
+    }
+}
+
+/// Expands each test body into a `sqlite` and a `postgres` test of the same name:
+///
+/// ```ignore
+/// stockyard_testkit::backend_tests! {
+///     fn creates_a_product(db) {
+///         let store = db.store();
+///         // …
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! backend_tests {
+    ($($(#[$meta:meta])* fn $name:ident($db:ident) $body:block)*) => {$(
+        $(#[$meta])*
+        fn $name($db: &$crate::TestDb) $body
+
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name(&$crate::TestDb::sqlite());
+            }
+
+            #[test]
+            fn postgres() {
+                if let Some(db) = $crate::TestDb::postgres() {
+                    super::$name(&db);
+                }
+            }
+        }
+    )*};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn swaps_the_database_name() {
+        assert_eq!(with_database("postgres://u@h:5432/postgres", "x"), "postgres://u@h:5432/x");
+        assert_eq!(with_database("postgres://u@h/postgres?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
+        assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+    }
+}
