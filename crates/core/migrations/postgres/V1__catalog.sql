@@ -17,7 +17,7 @@ CREATE INDEX categories_parent_idx ON categories (parent_id);
 
 CREATE TABLE warehouses (
     id         TEXT PRIMARY KEY,
-    code       TEXT NOT NULL,
+    code       TEXT COLLATE "C" NOT NULL,
     name       TEXT NOT NULL,
     active     BOOLEAN NOT NULL DEFAULT TRUE,
     created_at TIMESTAMPTZ NOT NULL,
@@ -27,7 +27,7 @@ CREATE TABLE warehouses (
 
 CREATE TABLE products (
     id           TEXT PRIMARY KEY,
-    sku          TEXT NOT NULL,
+    sku          TEXT COLLATE "C" NOT NULL,
     name         TEXT NOT NULL CHECK (length(name) > 0),
     description  TEXT NOT NULL DEFAULT '',
     price_minor  BIGINT NOT NULL CHECK (price_minor >= 0),
@@ -41,8 +41,11 @@ CREATE TABLE products (
     created_at   TIMESTAMPTZ NOT NULL,
     updated_at   TIMESTAMPTZ NOT NULL,
     deleted_at   TIMESTAMPTZ,
-    -- Full-text search over SKU, name and description.
-    search       TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', sku || ' ' || name || ' ' || description)) STORED
+    -- Full-text search over SKU, name and description, split at every non-alphanumeric
+    -- character as SQLite's FTS5 does (so "KIT-2" is the words "kit" and "2").
+    search       TSVECTOR GENERATED ALWAYS AS (
+        to_tsvector('simple', regexp_replace(sku || ' ' || name || ' ' || description, '[^[:alnum:]]+', ' ', 'g'))
+    ) STORED
 );
 -- A deleted product's SKU and barcode may be reused.
 CREATE UNIQUE INDEX products_sku_key ON products (sku) WHERE deleted_at IS NULL;

@@ -242,6 +242,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn both_backends_have_the_same_migrations() {
+        let versions = |runner: refinery::Runner| {
+            runner.get_migrations().iter().map(|m| (m.version(), m.name().to_owned())).collect::<Vec<_>>()
+        };
+        let sqlite = versions(sqlite::migrations());
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, versions(postgres::migrations()));
+    }
+
+    #[test]
     fn parses_database_urls() {
         assert_eq!(Location::parse("sqlite://stockyard.db").ok(), Some(Location::Sqlite("stockyard.db".into())));
         assert_eq!(Location::parse("sqlite:///var/a.db").ok(), Some(Location::Sqlite("/var/a.db".into())));
