@@ -1,1 +1,25 @@
+//! The `stockyard` command line: flags resolved into a [`config::Config`], one handler per
+//! command area, output rendered as table, JSON or CSV, errors mapped to exit codes in one
+//! place ([`exit`]).
 
+mod cli;
+mod commands;
+mod config;
+mod exit;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Parses the command line, runs the command and returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return exit::usage(&e),
+    };
+    match config::Config::resolve(&cli.global).and_then(|config| commands::run(&config, cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => exit::failure(&e),
+    }
+}

@@ -1,1 +1,5 @@
-fn main(){}
+//! The `stockyard` binary.
+
+fn main() -> std::process::ExitCode {
+    stockyard_cli::main()
+}

@@ -1,0 +1,70 @@
+//! Exit codes (SPEC §3), decided here and nowhere else.
+
+use std::{io::Write, process::ExitCode};
+
+use clap::error::ErrorKind as ClapKind;
+use stockyard_core::ErrorKind;
+
+/// What a command failed with.
+#[derive(Debug)]
+pub enum Failure {
+    Core(stockyard_core::Error),
+    /// Writing the output failed (other than a closed pipe).
+    Io(std::io::Error),
+    /// Anything else the CLI itself could not do, e.g. read a config file.
+    Other(String),
+}
+
+impl From<stockyard_core::Error> for Failure {
+    fn from(e: stockyard_core::Error) -> Self {
+        Failure::Core(e)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+const OTHER: u8 = 1;
+const USAGE: u8 = 2;
+const NOT_FOUND: u8 = 3;
+const CONFLICT: u8 = 4;
+const NOT_AUTHORISED: u8 = 5;
+const INVALID: u8 = 6;
+
+/// Prints the error as one line on stderr and returns its exit code.
+pub fn failure(failure: &Failure) -> ExitCode {
+    let (code, message) = match failure {
+        Failure::Core(e) => (core_code(e.kind()), e.to_string()),
+        Failure::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
+        Failure::Io(e) => (OTHER, format!("cannot write output: {e}")),
+        Failure::Other(message) => (OTHER, message.clone()),
+    };
+    let _ = writeln!(std::io::stderr(), "error: {message}");
+    ExitCode::from(code)
+}
+
+fn core_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::NotFound => NOT_FOUND,
+        ErrorKind::Conflict => CONFLICT,
+        ErrorKind::Forbidden => NOT_AUTHORISED,
+        ErrorKind::Invalid => INVALID,
+        ErrorKind::NotInitialised | ErrorKind::Storage => OTHER,
+    }
+}
+
+/// Help and version exit 0; a value that does not parse is invalid input (6); anything
+/// else wrong with the command line is a usage error (2).
+pub fn usage(e: &clap::Error) -> ExitCode {
+    let _ = e.print();
+    match e.kind() {
+        ClapKind::DisplayHelp | ClapKind::DisplayVersion | ClapKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            ExitCode::SUCCESS
+        }
+        ClapKind::InvalidValue | ClapKind::ValueValidation | ClapKind::InvalidUtf8 => ExitCode::from(INVALID),
+        _ => ExitCode::from(USAGE),
+    }
+}

@@ -1,0 +1,141 @@
+//! Rendering results as a table (people), JSON (scripts: the HTTP API's shapes) or CSV.
+
+use std::io::Write;
+
+use clap::ValueEnum;
+use comfy_table::{ContentArrangement, LineStyle, Table, TableStyle};
+use serde::Serialize;
+use stockyard_core::Page;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// One column of a table or CSV: its header, where it shows, and how to compute it.
+pub struct Column<'a, T> {
+    header: &'static str,
+    in_list: bool,
+    value: Box<dyn Fn(&T) -> String + 'a>,
+}
+
+impl<'a, T> Column<'a, T> {
+    /// A column shown in tables and CSV.
+    pub fn new(header: &'static str, value: impl Fn(&T) -> String + 'a) -> Self {
+        Self { header, in_list: true, value: Box::new(value) }
+    }
+
+    /// A column left out of list tables (ids and other wide fields); CSV and the
+    /// single-item view show it.
+    pub fn wide(header: &'static str, value: impl Fn(&T) -> String + 'a) -> Self {
+        Self { header, in_list: false, value: Box::new(value) }
+    }
+}
+
+/// Where and how a command prints.
+pub struct Output<W: Write> {
+    format: Format,
+    quiet: bool,
+    out: W,
+}
+
+impl<W: Write> Output<W> {
+    pub fn new(format: Format, quiet: bool, out: W) -> Self {
+        Self { format, quiet, out }
+    }
+
+    /// One resource: its JSON object, a field/value table, or a CSV header and row.
+    /// `--quiet` prints only its `id`.
+    pub fn one<T: Serialize>(&mut self, item: &T, columns: &[Column<'_, T>]) -> std::io::Result<()> {
+        if self.quiet {
+            return self.id_only(item);
+        }
+        match self.format {
+            Format::Json => self.json(item),
+            Format::Csv => self.csv(std::slice::from_ref(item), columns),
+            Format::Table => {
+                let mut table = table();
+                for column in columns {
+                    table.add_row([column.header.to_owned(), (column.value)(item)]);
+                }
+                writeln!(self.out, "{table}")
+            }
+        }
+    }
+
+    /// A list: `{"items": [...], "next_cursor": ...}`, a table, or CSV. `--quiet` prints
+    /// each item's first column, one per line.
+    pub fn list<T: Serialize>(&mut self, page: &Page<T>, columns: &[Column<'_, T>]) -> std::io::Result<()> {
+        if self.quiet {
+            for item in &page.items {
+                if let Some(first) = columns.first() {
+                    writeln!(self.out, "{}", (first.value)(item))?;
+                }
+            }
+            return Ok(());
+        }
+        match self.format {
+            Format::Json => self.json(page),
+            Format::Csv => self.csv(&page.items, columns),
+            Format::Table => {
+                let shown: Vec<_> = columns.iter().filter(|c| c.in_list).collect();
+                let mut table = table();
+                table.set_header(shown.iter().map(|c| c.header));
+                for item in &page.items {
+                    table.add_row(shown.iter().map(|c| (c.value)(item)));
+                }
+                writeln!(self.out, "{table}")?;
+                if let Some(cursor) = &page.next_cursor {
+                    writeln!(self.out, "(more: --cursor {cursor})")?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// A confirmation for people; JSON gets `value` instead, `--quiet` nothing.
+    pub fn done<T: Serialize>(&mut self, message: &str, value: &T) -> std::io::Result<()> {
+        match (self.quiet, self.format) {
+            (true, _) => Ok(()),
+            (false, Format::Json) => self.json(value),
+            (false, _) => writeln!(self.out, "{message}"),
+        }
+    }
+
+    /// Plain text (e.g. a completion script), whatever the format.
+    pub fn raw(&mut self) -> &mut W {
+        &mut self.out
+    }
+
+    fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut self.out, value)?;
+        writeln!(self.out)
+    }
+
+    fn csv<T>(&mut self, items: &[T], columns: &[Column<'_, T>]) -> std::io::Result<()> {
+        let mut writer = csv::Writer::from_writer(&mut self.out);
+        writer.write_record(columns.iter().map(|c| c.header.to_lowercase()))?;
+        for item in items {
+            writer.write_record(columns.iter().map(|c| (c.value)(item)))?;
+        }
+        writer.flush()
+    }
+
+    fn id_only<T: Serialize>(&mut self, item: &T) -> std::io::Result<()> {
+        match serde_json::to_value(item)?.get("id").and_then(|id| id.as_str()) {
+            Some(id) => writeln!(self.out, "{id}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Columns separated by space, one rule under the header: compact, and easy on `grep`.
+const STYLE: TableStyle = TableStyle::new().header_separator(LineStyle::none().fill('─'));
+
+fn table() -> Table {
+    let mut table = Table::new();
+    table.load_style(STYLE).set_content_arrangement(ContentArrangement::Dynamic);
+    table
+}
