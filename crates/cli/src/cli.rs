@@ -9,7 +9,7 @@ use crate::output::Format;
 
 /// Inventory and order management at the terminal.
 #[derive(Debug, Parser)]
-#[command(name = "stockyard", version, about, propagate_version = true, allow_negative_numbers = true)]
+#[command(name = "stockyard", version, about, propagate_version = true)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -83,7 +83,7 @@ pub struct ProductAdd {
     #[arg(long)]
     pub name: String,
     /// Unit price as a decimal, e.g. 12.50
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub price: String,
     /// ISO 4217 code (default USD)
     #[arg(long)]
@@ -108,9 +108,11 @@ pub struct ProductList {
     /// Words to find in SKU, name or description
     #[arg(long)]
     pub search: Option<String>,
-    #[arg(long)]
+    /// Lowest price, inclusive
+    #[arg(long, allow_negative_numbers = true)]
     pub min_price: Option<String>,
-    #[arg(long)]
+    /// Highest price, inclusive
+    #[arg(long, allow_negative_numbers = true)]
     pub max_price: Option<String>,
     /// Only products with this attribute value (repeatable)
     #[arg(long = "attr", value_name = "KEY=VALUE", value_parser = key_value)]
@@ -131,7 +133,7 @@ pub struct ProductUpdate {
     pub name: Option<String>,
     #[arg(long)]
     pub description: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub price: Option<String>,
     #[arg(long)]
     pub currency: Option<String>,

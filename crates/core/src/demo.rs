@@ -98,11 +98,8 @@ fn product(i: usize) -> NewProduct {
 /// An EAN-13 from 12 digits plus its check digit.
 fn ean13(body: u64) -> String {
     let digits = format!("{body:012}");
-    let sum: u32 = digits
-        .bytes()
-        .enumerate()
-        .map(|(pos, b)| u32::from(b - b'0') * if pos % 2 == 0 { 1 } else { 3 })
-        .sum();
+    let sum: u32 =
+        digits.bytes().enumerate().map(|(pos, b)| u32::from(b - b'0') * if pos % 2 == 0 { 1 } else { 3 }).sum();
     format!("{digits}{}", (10 - sum % 10) % 10)
 }
 

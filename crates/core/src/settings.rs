@@ -14,6 +14,9 @@ pub(crate) fn get(tx: &mut Tx<'_>, key: &str) -> Result<Option<String>> {
 
 /// Stores `value` unless the key already has one; returns whether it was stored.
 pub(crate) fn put_if_absent(tx: &mut Tx<'_>, key: &str, value: &str) -> Result<bool> {
-    let n = tx.execute("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", params![key, value])?;
+    let n = tx.execute(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        params![key, value],
+    )?;
     Ok(n == 1)
 }

@@ -45,7 +45,10 @@ mod tests {
 
     #[test]
     fn names_the_field() {
-        assert_eq!(required("name", "  ", 10).map_err(|e| e.to_string()), Err("invalid name: must not be empty".into()));
+        assert_eq!(
+            required("name", "  ", 10).map_err(|e| e.to_string()),
+            Err("invalid name: must not be empty".into())
+        );
         assert!(required("name", "abcdefghijk", 10).is_err());
         assert!(bounded("description", "a\u{7}", 10).is_err());
         assert_eq!(code("sku", " AB-1 ", 8, "-").ok(), Some("AB-1".into()));

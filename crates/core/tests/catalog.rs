@@ -5,19 +5,14 @@ use std::collections::BTreeMap;
 use stockyard_core::{
     Actor, Error, EventFilter, EventType, NewCategory, NewProduct, ProductPatch, ProductQuery, Store,
 };
-use stockyard_testkit::{TestDb, backend_tests};
+use stockyard_testkit::backend_tests;
 
 fn admin() -> Actor {
     Actor::local_admin()
 }
 
 fn widget(sku: &str) -> NewProduct {
-    NewProduct {
-        sku: sku.into(),
-        name: format!("Widget {sku}"),
-        price: "12.50".into(),
-        ..Default::default()
-    }
+    NewProduct { sku: sku.into(), name: format!("Widget {sku}"), price: "12.50".into(), ..Default::default() }
 }
 
 /// Everything the store recorded: a failed command must leave all of it unchanged.

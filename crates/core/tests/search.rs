@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use stockyard_core::{Actor, Error, NewCategory, NewProduct, ProductQuery, Store, demo};
-use stockyard_testkit::{TestDb, backend_tests};
+use stockyard_testkit::backend_tests;
 
 fn admin() -> Actor {
     Actor::local_admin()
@@ -18,7 +18,9 @@ fn skus(store: &Store, query: ProductQuery) -> Vec<String> {
 fn seed(store: &Store) {
     let catalog = store.catalog();
     for (name, parent) in [("Home", None), ("Kitchen", Some("Home")), ("Tools", None)] {
-        catalog.create_category(&admin(), NewCategory { name: name.into(), parent: parent.map(Into::into) }).expect("category");
+        catalog
+            .create_category(&admin(), NewCategory { name: name.into(), parent: parent.map(Into::into) })
+            .expect("category");
     }
     let products = [
         ("KIT-1", "Blue enamel mug", "Kitchen", "9.50", "blue"),

@@ -1,7 +1,7 @@
 //! Warehouses on both backends.
 
 use stockyard_core::{Actor, Error, EventFilter, EventType, NewWarehouse};
-use stockyard_testkit::{TestDb, backend_tests};
+use stockyard_testkit::backend_tests;
 
 fn admin() -> Actor {
     Actor::local_admin()

@@ -6,11 +6,7 @@
 //! half is skipped with a message on stderr — unless `STOCKYARD_REQUIRE_POSTGRES=1`, which
 //! makes it a failure.
 
-use std::{
-    io::Write,
-    sync::Once,
-    time::Duration,
-};
+use std::{io::Write, sync::Once, time::Duration};
 
 use stockyard_core::{Actor, Backend, Store, StoreOptions};
 

@@ -27,9 +27,8 @@ pub fn run(ctx: &mut Context<'_>, command: CategoryCommand) -> Result<(), Failur
 fn columns(all: &[Category]) -> Vec<Column<'static, Category>> {
     let parents: HashMap<CategoryId, Option<CategoryId>> = all.iter().map(|c| (c.id, c.parent_id)).collect();
     let names: HashMap<CategoryId, String> = all.iter().map(|c| (c.id, c.name.clone())).collect();
-    let depth = move |c: &Category| {
-        std::iter::successors(c.parent_id, |p| parents.get(p).copied().flatten()).take(64).count()
-    };
+    let depth =
+        move |c: &Category| std::iter::successors(c.parent_id, |p| parents.get(p).copied().flatten()).take(64).count();
     vec![
         Column::new("NAME", move |c: &Category| format!("{}{}", "  ".repeat(depth(c)), c.name)),
         Column::new("PARENT", move |c: &Category| c.parent_id.and_then(|p| names.get(&p).cloned()).unwrap_or_default()),

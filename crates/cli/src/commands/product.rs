@@ -91,7 +91,9 @@ fn columns(categories: HashMap<CategoryId, String>) -> Vec<Column<'static, Produ
         Column::new("NAME", |p: &Product| p.name.clone()),
         Column::new("PRICE", |p: &Product| p.price.amount()),
         Column::new("CURRENCY", |p: &Product| p.price.currency().to_string()),
-        Column::new("CATEGORY", move |p: &Product| p.category.and_then(|c| categories.get(&c).cloned()).unwrap_or_default()),
+        Column::new("CATEGORY", move |p: &Product| {
+            p.category.and_then(|c| categories.get(&c).cloned()).unwrap_or_default()
+        }),
         Column::new("ATTRIBUTES", attributes),
         Column::new("BARCODE", |p: &Product| p.barcode.clone().unwrap_or_default()),
         Column::new("ACTIVE", |p: &Product| p.active.to_string()),

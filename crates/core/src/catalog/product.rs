@@ -146,8 +146,7 @@ pub(crate) fn attributes(attrs: &BTreeMap<String, String>) -> Result<BTreeMap<St
         .collect()
 }
 
-pub(crate) const COLUMNS: &str =
-    "p.id, p.sku, p.name, p.description, p.price_minor, p.currency, p.category_id, p.attributes, p.barcode, p.active, p.version, p.created_at, p.updated_at";
+pub(crate) const COLUMNS: &str = "p.id, p.sku, p.name, p.description, p.price_minor, p.currency, p.category_id, p.attributes, p.barcode, p.active, p.version, p.created_at, p.updated_at";
 
 pub(crate) fn from_row(row: &Row) -> Result<Product> {
     let currency: String = row.get(5)?;

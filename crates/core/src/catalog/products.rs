@@ -85,15 +85,21 @@ impl Catalog<'_> {
             next.updated_at = now;
             store_update(tx, &next, current.version)?;
             let id = current.id.to_string();
-            let mut events = vec![(EventType::ProductUpdated, json!({
-                "product_id": id, "sku": current.sku, "version": next.version, "changes": changes(&current, &next),
-            }))];
+            let mut events = vec![(
+                EventType::ProductUpdated,
+                json!({
+                    "product_id": id, "sku": current.sku, "version": next.version, "changes": changes(&current, &next),
+                }),
+            )];
             if next.price != current.price {
-                events.push((EventType::ProductPriceChanged, json!({
-                    "product_id": id, "sku": current.sku,
-                    "old_price": current.price.amount(), "old_currency": current.price.currency(),
-                    "new_price": next.price.amount(), "new_currency": next.price.currency(),
-                })));
+                events.push((
+                    EventType::ProductPriceChanged,
+                    json!({
+                        "product_id": id, "sku": current.sku,
+                        "old_price": current.price.amount(), "old_currency": current.price.currency(),
+                        "new_price": next.price.amount(), "new_currency": next.price.currency(),
+                    }),
+                ));
             }
             let change = Change {
                 action: "product.update",

@@ -66,11 +66,8 @@ fn bind(params: &mut Vec<Value>, value: Value) -> String {
 /// backend's syntax. Only letters and digits reach the query, so user text cannot inject
 /// search operators.
 fn match_expression(backend: Backend, text: &str) -> Result<String> {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    let words: Vec<String> =
+        text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
     if words.is_empty() {
         return Err(Error::invalid("search", format!("{text:?} has no letters or digits to search for")));
     }

@@ -259,6 +259,9 @@ mod tests {
         assert!(matches!(Location::parse("postgres://u@h/db"), Ok(Location::Postgres(_))));
         assert!(Location::parse("mysql://x").is_err());
         assert!(Location::parse("sqlite://:memory:").is_err());
-        assert_eq!(Location::parse("postgres://u:secret@h/db").map(|l| l.display()).ok(), Some("postgres://u:***@h/db".into()));
+        assert_eq!(
+            Location::parse("postgres://u:secret@h/db").map(|l| l.display()).ok(),
+            Some("postgres://u:***@h/db".into())
+        );
     }
 }

@@ -104,16 +104,13 @@ pub(crate) fn execute(tx: &mut postgres::Transaction<'_>, sql: &str, values: &[V
 pub(crate) fn query(tx: &mut postgres::Transaction<'_>, sql: &str, values: &[Value]) -> Result<Vec<Row>> {
     let stmt = tx.prepare(sql).map_err(map_err)?;
     let rows = tx.query(&stmt, &params(values)).map_err(map_err)?;
-    rows.iter()
-        .map(|row| (0..row.len()).map(|i| value(row, i)).collect::<Result<Vec<_>>>().map(Row))
-        .collect()
+    rows.iter().map(|row| (0..row.len()).map(|i| value(row, i)).collect::<Result<Vec<_>>>().map(Row)).collect()
 }
 
 pub(crate) fn map_err(e: postgres::Error) -> Error {
     if let Some(db) = e.as_db_error() {
         let constraint = db.constraint().unwrap_or(db.message());
-        if [SqlState::UNIQUE_VIOLATION, SqlState::CHECK_VIOLATION, SqlState::FOREIGN_KEY_VIOLATION]
-            .contains(db.code())
+        if [SqlState::UNIQUE_VIOLATION, SqlState::CHECK_VIOLATION, SqlState::FOREIGN_KEY_VIOLATION].contains(db.code())
         {
             return Error::conflict(constraint_message(constraint));
         }

@@ -110,9 +110,8 @@ pub(crate) fn query(tx: &rusqlite::Transaction<'_>, sql: &str, params: &[Value])
     let mut rows = stmt.query(rusqlite::params_from_iter(params)).map_err(map_err)?;
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(map_err)? {
-        let values = (0..columns)
-            .map(|i| row.get_ref(i).map_err(map_err).and_then(value))
-            .collect::<Result<Vec<_>>>()?;
+        let values =
+            (0..columns).map(|i| row.get_ref(i).map_err(map_err).and_then(value)).collect::<Result<Vec<_>>>()?;
         out.push(Row(values));
     }
     Ok(out)
