@@ -70,8 +70,8 @@ fn created<T>(outcome: Result<T>) -> Result<usize> {
     }
 }
 
-/// The `i`-th demo product, always the same.
-fn product(i: usize) -> NewProduct {
+/// The `i`-th demo product, always the same (categories from [`seed`]).
+pub fn product(i: usize) -> NewProduct {
     let mut rng = Rng(i as u64 + 1);
     let (category, prefix, nouns) = LINES[i % LINES.len()];
     let noun = rng.pick(nouns);

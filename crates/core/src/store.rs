@@ -92,6 +92,13 @@ impl Store {
         })
     }
 
+    /// Refreshes the query planner's statistics (`ANALYZE` / `PRAGMA optimize`). Worth
+    /// running after a bulk load; PostgreSQL's autovacuum and SQLite's defaults otherwise
+    /// catch up on their own, later.
+    pub fn optimize(&self) -> Result<()> {
+        self.pool.maintain()
+    }
+
     pub fn is_initialised(&self) -> Result<bool> {
         self.pool.read(|tx| settings::get(tx, settings::INITIALISED_AT).map(|v| v.is_some()))
     }

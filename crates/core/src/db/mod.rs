@@ -114,6 +114,16 @@ impl Pool {
         }
     }
 
+    /// Refreshes planner statistics.
+    pub fn maintain(&self) -> Result<()> {
+        match self {
+            Pool::Sqlite(pool) => get(pool)?
+                .execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
+                .map_err(sqlite::map_err),
+            Pool::Postgres(pool) => get(pool)?.batch_execute("ANALYZE").map_err(postgres::map_err),
+        }
+    }
+
     /// Runs `f` in a write transaction and commits it. SQLite takes the write lock up front
     /// (`BEGIN IMMEDIATE`); on PostgreSQL (READ COMMITTED) writers lock the rows they
     /// change, always in one global order, so they cannot deadlock.
