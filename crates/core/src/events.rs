@@ -82,21 +82,22 @@ fn from_row(row: &Row) -> Result<Event> {
     })
 }
 
-/// Appends one event in the caller's transaction; returns its `seq`.
+/// Appends one event with the `seq` the journal handed out.
 pub(crate) fn append(
     tx: &mut Tx<'_>,
+    seq: i64,
     actor: &Actor,
     event_type: EventType,
     aggregate: (&str, &str),
     payload: &serde_json::Value,
     at: Timestamp,
-) -> Result<i64> {
-    let row = tx.query_one(
-        "INSERT INTO events (event_type, aggregate_type, aggregate_id, payload, actor, occurred_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
-        params![event_type.as_str(), aggregate.0, aggregate.1, payload.to_string(), actor.to_string(), at],
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO events (seq, event_type, aggregate_type, aggregate_id, payload, actor, occurred_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        params![seq, event_type.as_str(), aggregate.0, aggregate.1, payload.to_string(), actor.to_string(), at],
     )?;
-    row.get(0)
+    Ok(())
 }
 
 /// Which events to read.

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use crate::{
     Actor, Result,
     audit::{self, AuditEntry},
-    db::Tx,
+    db::{Tx, params},
     events::{self, EventType},
 };
 
@@ -22,13 +22,22 @@ pub(crate) struct Change<'a> {
     pub events: Vec<(EventType, serde_json::Value)>,
 }
 
-/// Appends the change's events and its audit record; returns the last event's `seq`.
+/// Appends the change's events and its audit record. Takes the journal head's row lock
+/// first — held to commit — so appends are serialised and commit in `seq` order. Returns
+/// the `seq` of the first event; the others follow it one by one, in the order given.
 pub(crate) fn record(tx: &mut Tx<'_>, actor: &Actor, change: Change<'_>, at: Timestamp) -> Result<i64> {
-    let mut seq = 0;
-    for (event_type, payload) in &change.events {
-        seq = events::append(tx, actor, *event_type, change.entity, payload, at)?;
+    let count = change.events.len() as i64;
+    let last: i64 = tx
+        .query_one(
+            "UPDATE journal_head SET last_event_seq = last_event_seq + $1 WHERE id = 1 RETURNING last_event_seq",
+            params![count],
+        )?
+        .get(0)?;
+    let first = last - count + 1;
+    for (seq, (event_type, payload)) in (first..).zip(&change.events) {
+        events::append(tx, seq, actor, *event_type, change.entity, payload, at)?;
     }
     let entry = AuditEntry { action: change.action, entity: change.entity, before: change.before, after: change.after };
     audit::append(tx, actor, &entry, at)?;
-    Ok(seq)
+    Ok(first)
 }

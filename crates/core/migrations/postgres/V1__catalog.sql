@@ -63,9 +63,17 @@ CREATE TABLE product_attributes (
 );
 CREATE INDEX product_attributes_lookup_idx ON product_attributes (key, value);
 
--- The append-only event log every consumer reads by seq.
+-- The append-only event log every consumer reads by seq. Seqs are dense and handed out
+-- by journal_head, whose row every appending transaction updates first: appends are
+-- serialised, so events commit in seq order and a reader by seq never skips a late commit.
+CREATE TABLE journal_head (
+    id             BIGINT PRIMARY KEY CHECK (id = 1),
+    last_event_seq BIGINT NOT NULL
+);
+INSERT INTO journal_head (id, last_event_seq) VALUES (1, 0);
+
 CREATE TABLE events (
-    seq            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    seq            BIGINT PRIMARY KEY,
     event_type     TEXT NOT NULL,
     aggregate_type TEXT NOT NULL,
     aggregate_id   TEXT NOT NULL,

@@ -171,10 +171,10 @@ fn ensure_unique(tx: &mut Tx<'_>, sku: &Sku, barcode: Option<&str>, except: Opti
     if holder(tx, "sku", sku.as_str())?.is_some() {
         return Err(Error::conflict(format!("a product with SKU {sku} already exists")));
     }
-    if let Some(code) = barcode {
-        if let Some(other) = holder(tx, "barcode", code)? {
-            return Err(Error::conflict(format!("barcode {code} already belongs to product {other}")));
-        }
+    if let Some(code) = barcode
+        && let Some(other) = holder(tx, "barcode", code)?
+    {
+        return Err(Error::conflict(format!("barcode {code} already belongs to product {other}")));
     }
     Ok(())
 }
