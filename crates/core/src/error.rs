@@ -13,6 +13,9 @@ pub enum Error {
     /// something still in use.
     #[error("{message}")]
     Conflict { message: String },
+    /// Stock cannot cover the request; nothing was changed. One line per short item.
+    #[error("insufficient stock: {}", lines.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    InsufficientStock { lines: Vec<Shortage> },
     /// The actor may not do this.
     #[error("not allowed: {reason}")]
     Forbidden { reason: String },
@@ -42,7 +45,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::NotFound { .. } => ErrorKind::NotFound,
-            Error::Conflict { .. } => ErrorKind::Conflict,
+            Error::Conflict { .. } | Error::InsufficientStock { .. } => ErrorKind::Conflict,
             Error::Forbidden { .. } => ErrorKind::Forbidden,
             Error::Invalid { .. } => ErrorKind::Invalid,
             Error::NotInitialised { .. } => ErrorKind::NotInitialised,
@@ -60,6 +63,28 @@ impl Error {
 
     pub fn not_found(entity: &'static str, key: impl Into<String>) -> Self {
         Error::NotFound { entity, key: key.into() }
+    }
+}
+
+/// One item that stock cannot cover: `needed` units were asked of `available`
+/// (`on_hand` − `reserved`) at one warehouse.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Shortage {
+    pub sku: String,
+    pub warehouse: String,
+    pub needed: i64,
+    pub available: i64,
+    pub on_hand: i64,
+    pub reserved: i64,
+}
+
+impl fmt::Display for Shortage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at {} needs {} but only {} available (on hand {}, reserved {})",
+            self.sku, self.warehouse, self.needed, self.available, self.on_hand, self.reserved
+        )
     }
 }
 

@@ -34,6 +34,9 @@ event_types! {
     ProductPriceChanged,
     CategoryCreated,
     WarehouseCreated,
+    InventoryChanged,
+    InventoryThresholdSet,
+    InventoryThresholdReached,
 }
 
 impl fmt::Display for EventType {

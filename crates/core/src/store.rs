@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::{
-    Actor, Audit, Catalog, Events, Result, Warehouses, clock,
+    Actor, Audit, Catalog, Events, Inventory, Result, Warehouses, clock,
     db::{Backend, DEFAULT_POOL_SIZE, Location, Pool},
     journal::{self, Change},
     settings, warehouses,
@@ -118,6 +118,10 @@ impl Store {
 
     pub fn warehouses(&self) -> Warehouses<'_> {
         Warehouses { store: self }
+    }
+
+    pub fn inventory(&self) -> Inventory<'_> {
+        Inventory { store: self }
     }
 
     pub fn events(&self) -> Events<'_> {

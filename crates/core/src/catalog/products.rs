@@ -14,6 +14,7 @@ use crate::{
     Actor, Error, Page, ProductId, Result, Sku, clock,
     db::{Tx, params},
     events::EventType,
+    inventory,
     journal::{self, Change},
 };
 
@@ -114,10 +115,19 @@ impl Catalog<'_> {
     }
 
     /// Soft-deletes a product: it leaves the catalog, its history stays, and its SKU may be
-    /// reused.
+    /// reused. A product with stock on hand is refused.
     pub fn delete_product(&self, actor: &Actor, key: &str) -> Result<()> {
         self.store.pool.write(|tx| {
             let product = find(tx, key, true)?;
+            let stock = inventory::on_hand_by_warehouse(tx, product.id)?;
+            if !stock.is_empty() {
+                let held: Vec<String> = stock.iter().map(|(code, n)| format!("{n} at {code}")).collect();
+                return Err(Error::conflict(format!(
+                    "product {} still has stock on hand ({}): adjust it to zero or transfer it first",
+                    product.sku,
+                    held.join(", ")
+                )));
+            }
             let now = clock::now();
             tx.execute(
                 "UPDATE products SET deleted_at = $1, active = FALSE, version = version + 1, updated_at = $1 WHERE id = $2",
@@ -148,7 +158,7 @@ fn to_json(product: &Product) -> Json {
 
 /// A live product by SKU or id, locked for update when `lock` is set. (Two indexed
 /// look-ups: an `OR` of the two would scan the table.)
-pub(super) fn find(tx: &mut Tx<'_>, key: &str, lock: bool) -> Result<Product> {
+pub(crate) fn find(tx: &mut Tx<'_>, key: &str, lock: bool) -> Result<Product> {
     let key = key.trim();
     let lock = if lock { tx.for_update() } else { "" };
     for column in ["sku", "id"] {

@@ -221,6 +221,15 @@ impl Tx<'_> {
         }
     }
 
+    /// Keeps other writers of `table` waiting until commit (PostgreSQL); SQLite's
+    /// `BEGIN IMMEDIATE` already excludes every other writer.
+    pub fn lock_exclusive(&mut self, table: &str) -> Result<()> {
+        if let Tx::Postgres(tx) = self {
+            tx.batch_execute(&format!("LOCK TABLE {table} IN EXCLUSIVE MODE")).map_err(postgres::map_err)?;
+        }
+        Ok(())
+    }
+
     /// ` FOR UPDATE` where the backend locks rows; SQLite's `BEGIN IMMEDIATE` already holds
     /// the whole database for the writer.
     pub fn for_update(&self) -> &'static str {

@@ -1,0 +1,326 @@
+//! The one place stock changes: a guarded update of each level, its movement row and
+//! `InventoryChanged` event, threshold alerts, and the audit record — all in the caller's
+//! transaction. Receive, adjust, transfer, count and (later) reservations all come here.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{MovementKind, StockLevel, rules::Counts};
+use crate::{
+    Actor, Error, ProductId, Result, Shortage, WarehouseId,
+    db::{Tx, params},
+    events::EventType,
+    journal::{self, Change},
+};
+
+/// A product × warehouse a change applies to.
+#[derive(Debug, Clone)]
+pub(crate) struct Item {
+    pub product_id: ProductId,
+    pub sku: String,
+    pub warehouse_id: WarehouseId,
+    pub warehouse: String,
+}
+
+/// How a line changes on-hand stock.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum OnHand {
+    By(i64),
+    /// To an absolute figure (adjust `--set`, cycle count).
+    Set(i64),
+}
+
+/// One line of a stock change.
+#[derive(Debug, Clone)]
+pub(crate) struct Line {
+    pub item: Item,
+    pub kind: MovementKind,
+    pub on_hand: OnHand,
+    pub reserved_delta: i64,
+}
+
+/// What the whole change is, for the movements, events and audit record.
+#[derive(Debug)]
+pub(crate) struct Command<'a> {
+    /// Permission-style action, e.g. `stock.transfer`.
+    pub action: &'static str,
+    /// The audit record's entity.
+    pub entity: (&'a str, &'a str),
+    /// The operator's reason; the movement kind when none was given.
+    pub reason: Option<&'a str>,
+    pub reference: Option<&'a str>,
+}
+
+/// The payload of `InventoryChanged`; replay reads it back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct StockChanged {
+    pub product_id: String,
+    pub sku: String,
+    pub warehouse: String,
+    pub warehouse_id: String,
+    pub kind: MovementKind,
+    /// The operator's reason, or the movement kind (`transfer` on both sides of a transfer).
+    pub reason: String,
+    pub reference: Option<String>,
+    pub on_hand_delta: i64,
+    pub reserved_delta: i64,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub available: i64,
+}
+
+/// One line as applied: the level before and after.
+#[derive(Debug, Clone)]
+pub(crate) struct Applied {
+    pub item: Item,
+    pub before: Counts,
+    pub after: Counts,
+}
+
+impl Applied {
+    pub fn level(&self) -> StockLevel {
+        StockLevel::new(&self.item, &self.after)
+    }
+}
+
+/// Applies every line or none. Rows are changed in one global order (product id, then
+/// warehouse id) so concurrent multi-line changes cannot deadlock; each change is a guarded
+/// `UPDATE` that the database re-checks against the latest committed row. Lines that stock
+/// cannot cover are all reported in one [`Error::InsufficientStock`].
+pub(crate) fn apply(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    command: Command<'_>,
+    lines: Vec<Line>,
+    at: Timestamp,
+) -> Result<Vec<Applied>> {
+    let mut order: Vec<usize> = (0..lines.len()).collect();
+    order.sort_by_key(|&i| (lines[i].item.product_id, lines[i].item.warehouse_id));
+    let mut applied: Vec<Option<Applied>> = vec![None; lines.len()];
+    let mut shortages = Vec::new();
+    for i in order {
+        match change(tx, &lines[i], at)? {
+            Ok(done) => applied[i] = Some(done),
+            Err(shortage) => shortages.push(shortage),
+        }
+    }
+    if !shortages.is_empty() {
+        return Err(Error::InsufficientStock { lines: shortages });
+    }
+    let applied: Vec<Applied> = applied.into_iter().flatten().collect();
+    record(tx, actor, &command, &lines, &applied, at)?;
+    Ok(applied)
+}
+
+/// Sets a level's reorder point and quantity, creating the level if needed.
+pub(crate) fn set_threshold(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    item: &Item,
+    reorder_point: i64,
+    reorder_qty: Option<i64>,
+    at: Timestamp,
+) -> Result<Applied> {
+    let before = lock(tx, item, at)?;
+    let after = Counts { reorder_point, reorder_qty: reorder_qty.unwrap_or(before.reorder_qty), ..before };
+    tx.execute(
+        "UPDATE stock_levels SET reorder_point = $1, reorder_qty = $2, updated_at = $3
+         WHERE product_id = $4 AND warehouse_id = $5",
+        params![after.reorder_point, after.reorder_qty, at, item.product_id, item.warehouse_id],
+    )?;
+    let mut events = vec![(
+        EventType::InventoryThresholdSet,
+        json!({
+            "product_id": item.product_id, "sku": item.sku, "warehouse": item.warehouse,
+            "warehouse_id": item.warehouse_id, "reorder_point": after.reorder_point, "reorder_qty": after.reorder_qty,
+        }),
+    )];
+    let applied = Applied { item: item.clone(), before, after };
+    events.extend(threshold_event(&applied));
+    let product_id = item.product_id.to_string();
+    let change = Change {
+        action: "stock.threshold",
+        entity: ("product", &product_id),
+        before: Some(summary(std::slice::from_ref(&applied), |a| a.before)),
+        after: Some(summary(std::slice::from_ref(&applied), |a| a.after)),
+        events,
+    };
+    journal::record(tx, actor, change, at)?;
+    Ok(applied)
+}
+
+/// Changes one level, or says why stock cannot cover it.
+fn change(tx: &mut Tx<'_>, line: &Line, at: Timestamp) -> Result<Result<Applied, Shortage>> {
+    let item = &line.item;
+    let on_hand_delta = match line.on_hand {
+        OnHand::By(delta) => delta,
+        OnHand::Set(target) => target - lock(tx, item, at)?.on_hand,
+    };
+    let update = |tx: &mut Tx<'_>| {
+        tx.query_opt(
+            "UPDATE stock_levels SET on_hand = on_hand + $1, reserved = reserved + $2, updated_at = $3
+             WHERE product_id = $4 AND warehouse_id = $5 AND reserved + $2 >= 0 AND on_hand + $1 >= reserved + $2
+             RETURNING on_hand, reserved, reorder_point, reorder_qty",
+            params![on_hand_delta, line.reserved_delta, at, item.product_id, item.warehouse_id],
+        )
+    };
+    let mut row = update(tx)?;
+    if row.is_none()
+        && read(tx, item)?.is_none()
+        && Counts::default().apply(on_hand_delta, line.reserved_delta).is_some()
+    {
+        // First stock of this item here: create the level and apply the change to it.
+        create(tx, item, at)?;
+        row = update(tx)?;
+    }
+    let Some(row) = row else {
+        let current = read(tx, item)?.unwrap_or_default();
+        return Ok(Err(Shortage {
+            sku: item.sku.clone(),
+            warehouse: item.warehouse.clone(),
+            needed: line.reserved_delta.max(0) - on_hand_delta.min(0),
+            available: current.available(),
+            on_hand: current.on_hand,
+            reserved: current.reserved,
+        }));
+    };
+    let after =
+        Counts { on_hand: row.get(0)?, reserved: row.get(1)?, reorder_point: row.get(2)?, reorder_qty: row.get(3)? };
+    let before =
+        Counts { on_hand: after.on_hand - on_hand_delta, reserved: after.reserved - line.reserved_delta, ..after };
+    Ok(Ok(Applied { item: item.clone(), before, after }))
+}
+
+/// The level's current numbers, if it exists.
+fn read(tx: &mut Tx<'_>, item: &Item) -> Result<Option<Counts>> {
+    let sql = "SELECT on_hand, reserved, reorder_point, reorder_qty FROM stock_levels
+               WHERE product_id = $1 AND warehouse_id = $2";
+    tx.query_opt(sql, params![item.product_id, item.warehouse_id])?
+        .map(|row| {
+            Ok(Counts {
+                on_hand: row.get(0)?,
+                reserved: row.get(1)?,
+                reorder_point: row.get(2)?,
+                reorder_qty: row.get(3)?,
+            })
+        })
+        .transpose()
+}
+
+/// The level's numbers, locked until commit; created at zero when missing.
+fn lock(tx: &mut Tx<'_>, item: &Item, at: Timestamp) -> Result<Counts> {
+    create(tx, item, at)?;
+    let sql = format!(
+        "SELECT on_hand, reserved, reorder_point, reorder_qty FROM stock_levels
+         WHERE product_id = $1 AND warehouse_id = $2{}",
+        tx.for_update()
+    );
+    let row = tx.query_one(&sql, params![item.product_id, item.warehouse_id])?;
+    Ok(Counts { on_hand: row.get(0)?, reserved: row.get(1)?, reorder_point: row.get(2)?, reorder_qty: row.get(3)? })
+}
+
+fn create(tx: &mut Tx<'_>, item: &Item, at: Timestamp) -> Result<()> {
+    tx.execute(
+        "INSERT INTO stock_levels (product_id, warehouse_id, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (product_id, warehouse_id) DO NOTHING",
+        params![item.product_id, item.warehouse_id, at],
+    )?;
+    Ok(())
+}
+
+/// Appends the events and audit record of an applied change, then one movement per line,
+/// keyed by its `InventoryChanged` event's seq.
+fn record(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    command: &Command<'_>,
+    lines: &[Line],
+    applied: &[Applied],
+    at: Timestamp,
+) -> Result<()> {
+    let mut events = Vec::new();
+    let mut movements = Vec::new();
+    for (line, done) in lines.iter().zip(applied) {
+        let payload = StockChanged {
+            product_id: done.item.product_id.to_string(),
+            sku: done.item.sku.clone(),
+            warehouse: done.item.warehouse.clone(),
+            warehouse_id: done.item.warehouse_id.to_string(),
+            kind: line.kind,
+            reason: command.reason.unwrap_or(line.kind.reason()).to_owned(),
+            reference: command.reference.map(str::to_owned),
+            on_hand_delta: done.after.on_hand - done.before.on_hand,
+            reserved_delta: done.after.reserved - done.before.reserved,
+            on_hand: done.after.on_hand,
+            reserved: done.after.reserved,
+            available: done.after.available(),
+        };
+        movements.push((events.len(), payload.clone()));
+        events.push((
+            EventType::InventoryChanged,
+            serde_json::to_value(&payload).map_err(|e| Error::Storage(e.to_string()))?,
+        ));
+        events.extend(threshold_event(done));
+    }
+    let change = Change {
+        action: command.action,
+        entity: command.entity,
+        before: Some(summary(applied, |a| a.before)),
+        after: Some(summary(applied, |a| a.after)),
+        events,
+    };
+    let first_seq = journal::record(tx, actor, change, at)?;
+    for (offset, m) in movements {
+        tx.execute(
+            "INSERT INTO stock_movements (event_seq, product_id, warehouse_id, kind, on_hand_delta, reserved_delta,
+                                          on_hand_after, reserved_after, reason, reference, actor, occurred_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            params![
+                first_seq + offset as i64,
+                m.product_id,
+                m.warehouse_id,
+                m.kind.as_str(),
+                m.on_hand_delta,
+                m.reserved_delta,
+                m.on_hand,
+                m.reserved,
+                m.reason,
+                m.reference,
+                actor.to_string(),
+                at
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// `InventoryThresholdReached` when this change made the level low.
+fn threshold_event(applied: &Applied) -> Option<(EventType, serde_json::Value)> {
+    let (item, after) = (&applied.item, &applied.after);
+    super::rules::threshold_crossed(&applied.before, after).then(|| {
+        (
+            EventType::InventoryThresholdReached,
+            json!({
+                "product_id": item.product_id, "sku": item.sku, "warehouse": item.warehouse,
+                "warehouse_id": item.warehouse_id, "on_hand": after.on_hand, "reserved": after.reserved,
+                "available": after.available(), "reorder_point": after.reorder_point,
+                "reorder_qty": after.reorder_qty, "suggested_qty": after.suggested_order(),
+            }),
+        )
+    })
+}
+
+/// The audit summary of the levels a change touched: `[{sku, warehouse, on_hand, reserved, …}]`.
+fn summary(applied: &[Applied], counts: impl Fn(&Applied) -> Counts) -> serde_json::Value {
+    applied
+        .iter()
+        .map(|a| {
+            let c = counts(a);
+            json!({
+                "sku": a.item.sku, "warehouse": a.item.warehouse, "on_hand": c.on_hand, "reserved": c.reserved,
+                "reorder_point": c.reorder_point, "reorder_qty": c.reorder_qty,
+            })
+        })
+        .collect()
+}

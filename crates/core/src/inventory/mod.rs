@@ -1,0 +1,313 @@
+//! Inventory: an event-sourced stock ledger. Every change appends a movement and its
+//! `InventoryChanged` event and updates the stock-level projection in one transaction;
+//! replay rebuilds the projection from the event log and verify compares the two.
+
+mod ledger;
+mod levels;
+mod replay;
+mod rules;
+
+use serde::{Deserialize, Serialize};
+
+pub use levels::{Movement, ReorderSuggestion, StockQuery};
+pub use replay::{Difference, ReplayReport, VerifyReport};
+
+use self::{
+    ledger::{Command, Item, Line, OnHand},
+    rules::Counts,
+};
+use crate::{Actor, Error, ProductId, Result, Store, catalog, clock, db::Tx, validate, warehouses};
+
+/// Stock of one product in one warehouse, as `stock show` and the HTTP API give it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StockLevel {
+    pub product_id: ProductId,
+    pub sku: String,
+    /// The warehouse's code.
+    pub warehouse: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub available: i64,
+    pub reorder_point: i64,
+    pub reorder_qty: i64,
+}
+
+impl StockLevel {
+    fn new(item: &Item, counts: &Counts) -> Self {
+        Self {
+            product_id: item.product_id,
+            sku: item.sku.clone(),
+            warehouse: item.warehouse.clone(),
+            on_hand: counts.on_hand,
+            reserved: counts.reserved,
+            available: counts.available(),
+            reorder_point: counts.reorder_point,
+            reorder_qty: counts.reorder_qty,
+        }
+    }
+
+    /// Whether available stock is at or below a set reorder point.
+    pub fn is_low(&self) -> bool {
+        self.counts().is_low()
+    }
+
+    fn counts(&self) -> Counts {
+        Counts {
+            on_hand: self.on_hand,
+            reserved: self.reserved,
+            reorder_point: self.reorder_point,
+            reorder_qty: self.reorder_qty,
+        }
+    }
+}
+
+/// Why a movement happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MovementKind {
+    Receive,
+    Adjust,
+    Count,
+    TransferOut,
+    TransferIn,
+}
+
+impl MovementKind {
+    const ALL: &[MovementKind] = &[
+        MovementKind::Receive,
+        MovementKind::Adjust,
+        MovementKind::Count,
+        MovementKind::TransferOut,
+        MovementKind::TransferIn,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MovementKind::Receive => "receive",
+            MovementKind::Adjust => "adjust",
+            MovementKind::Count => "count",
+            MovementKind::TransferOut => "transfer_out",
+            MovementKind::TransferIn => "transfer_in",
+        }
+    }
+
+    /// The event's `reason` when the operator gave none: both sides of a transfer say
+    /// `transfer`.
+    fn reason(&self) -> &'static str {
+        match self {
+            MovementKind::TransferOut | MovementKind::TransferIn => "transfer",
+            other => other.as_str(),
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        Self::ALL
+            .iter()
+            .find(|k| k.as_str() == s)
+            .copied()
+            .ok_or_else(|| Error::Storage(format!("unknown movement kind {s:?}")))
+    }
+}
+
+/// How `adjust` changes on-hand stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adjustment {
+    /// Add (or, negative, remove) this many.
+    By(i64),
+    /// Set on-hand to this figure.
+    Set(i64),
+}
+
+/// Both sides of a transfer, after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Transfer {
+    pub sku: String,
+    pub quantity: i64,
+    pub from: StockLevel,
+    pub to: StockLevel,
+}
+
+/// A cycle count's outcome: the level after it and how far the books were off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Counted {
+    #[serde(flatten)]
+    pub level: StockLevel,
+    /// On-hand before the count.
+    pub expected: i64,
+    /// Counted minus expected.
+    pub variance: i64,
+}
+
+/// Stock operations on a store.
+#[derive(Debug, Clone, Copy)]
+pub struct Inventory<'s> {
+    pub(crate) store: &'s Store,
+}
+
+impl Inventory<'_> {
+    /// Goods in: adds `quantity` to on-hand at `warehouse` (default `MAIN`).
+    pub fn receive(
+        &self,
+        actor: &Actor,
+        sku: &str,
+        warehouse: Option<&str>,
+        quantity: i64,
+        reason: Option<&str>,
+    ) -> Result<StockLevel> {
+        let quantity = rules::positive("quantity", quantity)?;
+        let reason = optional_reason(reason)?;
+        self.single(
+            actor,
+            sku,
+            warehouse,
+            "stock.receive",
+            MovementKind::Receive,
+            OnHand::By(quantity),
+            reason.as_deref(),
+        )
+    }
+
+    /// Corrects on-hand by a signed amount or to a figure; `reason` is required.
+    pub fn adjust(
+        &self,
+        actor: &Actor,
+        sku: &str,
+        warehouse: Option<&str>,
+        adjustment: Adjustment,
+        reason: &str,
+    ) -> Result<StockLevel> {
+        let on_hand = match adjustment {
+            Adjustment::By(delta) => OnHand::By(rules::non_zero("by", delta)?),
+            Adjustment::Set(target) => OnHand::Set(rules::non_negative("set", target)?),
+        };
+        let reason = validate::required("reason", reason, 200)?;
+        self.single(actor, sku, warehouse, "stock.adjust", MovementKind::Adjust, on_hand, Some(&reason))
+    }
+
+    /// A cycle count: sets on-hand to what was counted and records the variance.
+    pub fn count(&self, actor: &Actor, sku: &str, warehouse: Option<&str>, counted: i64) -> Result<Counted> {
+        let counted = rules::non_negative("quantity", counted)?;
+        self.store.pool.write(|tx| {
+            let item = item(tx, sku, warehouse)?;
+            let id = item.product_id.to_string();
+            let command = command("stock.count", &id, None);
+            let line = Line {
+                item: item.clone(),
+                kind: MovementKind::Count,
+                on_hand: OnHand::Set(counted),
+                reserved_delta: 0,
+            };
+            let applied = one(ledger::apply(tx, actor, command, vec![line], clock::now())?)?;
+            Ok(Counted {
+                level: applied.level(),
+                expected: applied.before.on_hand,
+                variance: counted - applied.before.on_hand,
+            })
+        })
+    }
+
+    /// Moves stock between two warehouses atomically.
+    pub fn transfer(&self, actor: &Actor, sku: &str, quantity: i64, from: &str, to: &str) -> Result<Transfer> {
+        let quantity = rules::positive("quantity", quantity)?;
+        self.store.pool.write(|tx| {
+            let source = item(tx, sku, Some(from))?;
+            let target = item(tx, sku, Some(to))?;
+            if source.warehouse_id == target.warehouse_id {
+                return Err(Error::invalid("to", format!("cannot transfer from {} to itself", source.warehouse)));
+            }
+            let id = source.product_id.to_string();
+            let command = command("stock.transfer", &id, None);
+            let lines = vec![
+                Line {
+                    item: source,
+                    kind: MovementKind::TransferOut,
+                    on_hand: OnHand::By(-quantity),
+                    reserved_delta: 0,
+                },
+                Line { item: target, kind: MovementKind::TransferIn, on_hand: OnHand::By(quantity), reserved_delta: 0 },
+            ];
+            let [out, into] = <[_; 2]>::try_from(ledger::apply(tx, actor, command, lines, clock::now())?)
+                .map_err(|_| Error::Storage("a transfer applies two lines".into()))?;
+            Ok(Transfer { sku: out.item.sku.clone(), quantity, from: out.level(), to: into.level() })
+        })
+    }
+
+    /// Sets the reorder point (and optionally the reorder quantity) of a level.
+    pub fn set_threshold(
+        &self,
+        actor: &Actor,
+        sku: &str,
+        warehouse: Option<&str>,
+        reorder_point: i64,
+        reorder_qty: Option<i64>,
+    ) -> Result<StockLevel> {
+        let reorder_point = rules::non_negative("reorder point", reorder_point)?;
+        let reorder_qty = reorder_qty.map(|q| rules::non_negative("reorder quantity", q)).transpose()?;
+        self.store.pool.write(|tx| {
+            let item = item(tx, sku, warehouse)?;
+            Ok(ledger::set_threshold(tx, actor, &item, reorder_point, reorder_qty, clock::now())?.level())
+        })
+    }
+
+    /// One on-hand change of one level.
+    #[allow(clippy::too_many_arguments, reason = "the private funnel of the four public single-line operations")]
+    fn single(
+        &self,
+        actor: &Actor,
+        sku: &str,
+        warehouse: Option<&str>,
+        action: &'static str,
+        kind: MovementKind,
+        on_hand: OnHand,
+        reason: Option<&str>,
+    ) -> Result<StockLevel> {
+        self.store.pool.write(|tx| {
+            let item = item(tx, sku, warehouse)?;
+            let id = item.product_id.to_string();
+            let command = command(action, &id, reason);
+            let line = Line { item: item.clone(), kind, on_hand, reserved_delta: 0 };
+            Ok(one(ledger::apply(tx, actor, command, vec![line], clock::now())?)?.level())
+        })
+    }
+}
+
+/// The product (live, by SKU or id) and the active warehouse (default `MAIN`) a change names.
+fn item(tx: &mut Tx<'_>, sku: &str, warehouse: Option<&str>) -> Result<Item> {
+    let product = catalog::find_product(tx, sku, false)?;
+    let warehouse = warehouses::require(tx, warehouse.unwrap_or(warehouses::MAIN))?;
+    if !warehouse.active {
+        return Err(Error::conflict(format!("warehouse {} is inactive", warehouse.code)));
+    }
+    Ok(Item {
+        product_id: product.id,
+        sku: product.sku.to_string(),
+        warehouse_id: warehouse.id,
+        warehouse: warehouse.code,
+    })
+}
+
+/// A change audited against the product, by id.
+fn command<'a>(action: &'static str, product_id: &'a str, reason: Option<&'a str>) -> Command<'a> {
+    Command { action, entity: ("product", product_id), reason, reference: None }
+}
+
+fn one(applied: Vec<ledger::Applied>) -> Result<ledger::Applied> {
+    applied.into_iter().next().ok_or_else(|| Error::Storage("a stock change applied no line".into()))
+}
+
+fn optional_reason(reason: Option<&str>) -> Result<Option<String>> {
+    match reason.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(r) => validate::bounded("reason", r, 200).map(Some),
+    }
+}
+
+/// Stock still on hand for a product, per warehouse code: deleting it is refused while any.
+pub(crate) fn on_hand_by_warehouse(tx: &mut Tx<'_>, product: ProductId) -> Result<Vec<(String, i64)>> {
+    let rows = tx.query(
+        "SELECT w.code, l.on_hand FROM stock_levels l JOIN warehouses w ON w.id = l.warehouse_id
+         WHERE l.product_id = $1 AND l.on_hand > 0 ORDER BY w.code",
+        crate::db::params![product],
+    )?;
+    rows.iter().map(|row| Ok((row.get(0)?, row.get(1)?))).collect()
+}
