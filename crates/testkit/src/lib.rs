@@ -67,6 +67,22 @@ impl TestDb {
         StoreOptions { pool_size: POOL_SIZE }
     }
 
+    /// Runs SQL straight on the database, past the store — for tests that tamper with what
+    /// the store wrote, or install a trigger.
+    pub fn sql(&self, statements: &str) {
+        match self.backend {
+            Backend::Sqlite => {
+                let path = self.url.trim_start_matches("sqlite://");
+                let conn = rusqlite::Connection::open(path).expect("open the SQLite test database");
+                conn.execute_batch(statements).unwrap_or_else(|e| panic!("{statements}: {e}"));
+            }
+            Backend::Postgres => {
+                let mut client = connect(&self.url).expect("connect to the PostgreSQL test database");
+                client.batch_execute(statements).unwrap_or_else(|e| panic!("{statements}: {e}"));
+            }
+        }
+    }
+
     /// An initialised store on this database.
     pub fn store(&self) -> Store {
         let store = Store::create(&self.url, &Self::options()).expect("open the test store");
