@@ -48,6 +48,9 @@ impl Level {
     }
 }
 
+/// The levels an operation changes, as the model sees them; `None` when it must be refused.
+type Changes = Vec<((usize, usize), Level)>;
+
 fn store(db: &TestDb) -> Store {
     let store = db.store();
     let me = Actor::local_admin();
@@ -65,8 +68,7 @@ fn check(db: &TestDb, ops: &[Op]) -> Result<(), TestCaseError> {
     let mut model: BTreeMap<(usize, usize), Level> = BTreeMap::new();
     let mut crossings = 0;
     for op in ops {
-        // (levels touched with their new on-hand, or None when the model refuses it)
-        let (outcome, expected): (Result<(), Error>, Option<Vec<((usize, usize), Level)>>) = match *op {
+        let (outcome, expected): (Result<(), Error>, Option<Changes>) = match *op {
             Op::Receive(p, w, q) => {
                 let l = model.get(&(p, w)).copied().unwrap_or_default();
                 (
