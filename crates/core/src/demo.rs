@@ -1,5 +1,6 @@
-//! A realistic demo data set: categories, three warehouses and products with attributes.
-//! Deterministic, and idempotent: what already exists is left alone.
+//! A realistic demo data set: categories, three warehouses, products with attributes, and
+//! their stock with reorder points (some below them). Deterministic, and idempotent: what
+//! already exists is left alone, and only products this run created get stock.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,10 @@ pub struct DemoReport {
     pub categories_created: usize,
     pub warehouses_created: usize,
     pub products_created: usize,
+    /// Stock movements recorded for the new products.
+    pub stock_movements: usize,
+    /// New stock levels at or below their reorder point.
+    pub low_stock: usize,
 }
 
 const CATEGORIES: &[(&str, Option<&str>)] = &[
@@ -56,9 +61,36 @@ pub fn seed(store: &Store, actor: &Actor, products: usize) -> Result<DemoReport>
         report.warehouses_created += created(store.warehouses().create(actor, input))?;
     }
     for i in 0..products {
-        report.products_created += created(catalog.create_product(actor, product(i)))?;
+        if created(catalog.create_product(actor, product(i)))? == 1 {
+            report.products_created += 1;
+            stock(store, actor, i, &mut report)?;
+        }
     }
     Ok(report)
+}
+
+/// Stock of the `i`-th product: some in every warehouse, a reorder point at MAIN, and every
+/// seventh product sold down to or below it.
+fn stock(store: &Store, actor: &Actor, i: usize, report: &mut DemoReport) -> Result<()> {
+    let inventory = store.inventory();
+    let sku = product(i).sku;
+    let mut rng = Rng(i as u64 + 1000);
+    for (warehouse, base) in [(crate::warehouses::MAIN, 40), ("EAST", 10), ("WEST", 0)] {
+        let quantity = base + (rng.next() % 60) as i64;
+        if quantity > 0 {
+            inventory.receive(actor, &sku, Some(warehouse), quantity, Some("demo opening stock"))?;
+            report.stock_movements += 1;
+        }
+    }
+    let reorder_point = 10 + (rng.next() % 20) as i64;
+    let mut level = inventory.set_threshold(actor, &sku, None, reorder_point, Some(reorder_point * 3))?;
+    if i % 7 == 3 {
+        let sold = level.on_hand - reorder_point + (rng.next() % 5) as i64;
+        level = inventory.adjust(actor, &sku, None, crate::Adjustment::By(-sold.min(level.on_hand)), "demo sales")?;
+        report.stock_movements += 1;
+    }
+    report.low_stock += usize::from(level.is_low());
+    Ok(())
 }
 
 /// 1 for created, 0 for already there.

@@ -4,7 +4,7 @@
 use std::{thread, time::Duration};
 
 use stockyard_core::{
-    Actor, Adjustment, Error, EventFilter, EventType, NewProduct, NewWarehouse, StockLevel, StockQuery, Store,
+    Actor, Adjustment, Error, EventFilter, EventType, NewProduct, NewWarehouse, StockLevel, StockQuery, Store, demo,
 };
 use stockyard_testkit::{TestDb, backend_tests};
 
@@ -269,6 +269,18 @@ backend_tests! {
         for sku in ["HOT-1", "HOT-2"] {
             assert_eq!(on_hand(&store, sku, "MAIN") + on_hand(&store, sku, "EAST"), 40, "{sku}: transfers conserve stock");
         }
+        assert!(store.inventory().verify(&admin()).expect("verify").ok);
+    }
+
+    fn demo_data_has_stock_with_some_levels_below_their_reorder_point(db) {
+        let store = db.store();
+        let report = demo::seed(&store, &admin(), 30).expect("demo");
+        assert!(report.low_stock >= 3 && report.stock_movements >= 60, "{report:?}");
+        let low = store.inventory().levels(&admin(), &StockQuery { low: true, limit: Some(100), ..Default::default() }).expect("low");
+        assert_eq!(low.items.len(), report.low_stock);
+        assert!(!store.inventory().reorder_suggestions(&admin(), Some("MAIN")).expect("suggestions").is_empty());
+        let again = demo::seed(&store, &admin(), 30).expect("demo again");
+        assert_eq!((again.products_created, again.stock_movements), (0, 0), "a second run adds no stock");
         assert!(store.inventory().verify(&admin()).expect("verify").ok);
     }
 }
