@@ -2,10 +2,12 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 use clap_complete::Shell;
+use jiff::Timestamp;
+use stockyard_core::EventType;
 
-use crate::output::Format;
+use crate::{duration, output::Format};
 
 /// Inventory and order management at the terminal.
 #[derive(Debug, Parser)]
@@ -55,6 +57,14 @@ pub enum Command {
     /// Warehouses
     #[command(subcommand)]
     Warehouse(WarehouseCommand),
+    /// Stock levels and movements
+    #[command(subcommand)]
+    Stock(StockCommand),
+    /// The event log
+    #[command(subcommand)]
+    Events(EventsCommand),
+    /// Check that the stock projection matches a replay of the event log
+    Verify,
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -177,6 +187,149 @@ pub enum WarehouseCommand {
     },
     /// List warehouses
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StockCommand {
+    /// Stock levels, now or as of a past time
+    Show(StockShow),
+    /// Goods in: add QTY to on-hand stock
+    Receive {
+        sku: String,
+        #[arg(value_name = "QTY", allow_negative_numbers = true)]
+        quantity: i64,
+        /// Warehouse code (default MAIN)
+        #[arg(long)]
+        warehouse: Option<String>,
+        /// Why, e.g. a purchase order number
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Correct on-hand stock by a signed amount or to a figure
+    Adjust(StockAdjust),
+    /// Move stock between two warehouses
+    Transfer {
+        sku: String,
+        #[arg(value_name = "QTY", allow_negative_numbers = true)]
+        quantity: i64,
+        /// Warehouse code to take the stock from
+        #[arg(long)]
+        from: String,
+        /// Warehouse code to put the stock in
+        #[arg(long)]
+        to: String,
+    },
+    /// Cycle count: set on-hand to what was counted and record the variance
+    Count {
+        sku: String,
+        #[arg(value_name = "QTY", allow_negative_numbers = true)]
+        counted: i64,
+        /// Warehouse code (default MAIN)
+        #[arg(long)]
+        warehouse: Option<String>,
+    },
+    /// Set the reorder point (and quantity) of a stock level
+    Threshold {
+        sku: String,
+        /// Warehouse code (default MAIN)
+        #[arg(long)]
+        warehouse: Option<String>,
+        /// Stock is low once available is at or below this (0: never)
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        reorder_point: i64,
+        /// How much to order when low
+        #[arg(long, value_name = "M", allow_negative_numbers = true)]
+        reorder_qty: Option<i64>,
+    },
+    /// The movements of a product, oldest first
+    History {
+        sku: String,
+        /// Only movements at this warehouse
+        #[arg(long)]
+        warehouse: Option<String>,
+        /// Page size (1–1000)
+        #[arg(long)]
+        limit: Option<u32>,
+        /// Continue after a previous page's next_cursor
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+    /// What to buy for low stock, and how much, most urgent first
+    Reorder {
+        /// Only this warehouse
+        #[arg(long)]
+        warehouse: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct StockShow {
+    /// One product (SKU or id); all when absent
+    pub sku: Option<String>,
+    /// Only this warehouse
+    #[arg(long)]
+    pub warehouse: Option<String>,
+    /// Only levels at or below their reorder point
+    #[arg(long)]
+    pub low: bool,
+    /// Stock as of this time: RFC 3339, or a duration ago (90s, 15m, 2h, 30d)
+    #[arg(long, value_name = "TIME", value_parser = duration::time)]
+    pub at: Option<Timestamp>,
+    /// Page size (1–1000)
+    #[arg(long)]
+    pub limit: Option<u32>,
+    /// Continue after a previous page's next_cursor
+    #[arg(long)]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("change").required(true).args(["by", "set"])))]
+pub struct StockAdjust {
+    pub sku: String,
+    /// Add (or, negative, remove) this many
+    #[arg(long, value_name = "±N", allow_negative_numbers = true)]
+    pub by: Option<i64>,
+    /// Set on-hand to this figure
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub set: Option<i64>,
+    /// Warehouse code (default MAIN)
+    #[arg(long)]
+    pub warehouse: Option<String>,
+    /// Why the books were wrong, e.g. "damaged in transit"
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// The newest events (or those after --since), optionally following new ones
+    Tail(EventsTail),
+    /// Rebuild the stock projection from the event log
+    Replay,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsTail {
+    /// Keep printing events as they are appended, until interrupted
+    #[arg(long, short)]
+    pub follow: bool,
+    /// Only events after this seq (a previous list's next_cursor)
+    #[arg(long, visible_alias = "cursor", value_name = "SEQ")]
+    pub since: Option<i64>,
+    /// Only events of this type, e.g. InventoryChanged
+    #[arg(long = "type", value_name = "TYPE", value_parser = event_type)]
+    pub event_type: Option<EventType>,
+    /// How many events to show (1–1000)
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: u32,
+}
+
+fn event_type(arg: &str) -> Result<EventType, String> {
+    arg.parse().map_err(|_| {
+        let known: Vec<&str> = EventType::ALL.iter().map(EventType::as_str).collect();
+        format!("not a known event type (known: {})", known.join(", "))
+    })
 }
 
 fn key_value(arg: &str) -> Result<(String, String), String> {

@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod config;
+mod duration;
 mod exit;
 mod output;
 

@@ -39,11 +39,13 @@ pub struct Output<W: Write> {
     format: Format,
     quiet: bool,
     out: W,
+    /// Set once [`Output::stream`] has printed (so CSV has its header).
+    streaming: bool,
 }
 
 impl<W: Write> Output<W> {
     pub fn new(format: Format, quiet: bool, out: W) -> Self {
-        Self { format, quiet, out }
+        Self { format, quiet, out, streaming: false }
     }
 
     /// One resource: its JSON object, a field/value table, or a CSV header and row.
@@ -80,19 +82,55 @@ impl<W: Write> Output<W> {
             Format::Json => self.json(page),
             Format::Csv => self.csv(&page.items, columns),
             Format::Table => {
-                let shown: Vec<_> = columns.iter().filter(|c| c.in_list).collect();
-                let mut table = table();
-                table.set_header(shown.iter().map(|c| c.header));
-                for item in &page.items {
-                    table.add_row(shown.iter().map(|c| (c.value)(item)));
-                }
-                writeln!(self.out, "{table}")?;
+                self.list_table(&page.items, columns)?;
                 if let Some(cursor) = &page.next_cursor {
                     writeln!(self.out, "(more: --cursor {cursor})")?;
                 }
                 Ok(())
             }
         }
+    }
+
+    /// A result whose detail is a set of rows (e.g. `verify`'s differences): JSON gets
+    /// `value`, a table or CSV the rows; `--quiet` nothing.
+    pub fn report<T: Serialize, R>(&mut self, value: &T, rows: &[R], columns: &[Column<'_, R>]) -> std::io::Result<()> {
+        match (self.quiet, self.format) {
+            (true, _) => Ok(()),
+            (false, Format::Json) => self.json(value),
+            (false, Format::Csv) => self.csv(rows, columns),
+            (false, Format::Table) => self.list_table(rows, columns),
+        }
+    }
+
+    /// One item of a stream as it arrives (`events tail --follow`), flushed at once: a
+    /// compact JSON line, a CSV row (the header before the first), or the list columns on
+    /// one line. `--quiet` prints its first column.
+    pub fn stream<T: Serialize>(&mut self, item: &T, columns: &[Column<'_, T>]) -> std::io::Result<()> {
+        match (self.quiet, self.format) {
+            (true, _) => {
+                if let Some(first) = columns.first() {
+                    writeln!(self.out, "{}", (first.value)(item))?;
+                }
+            }
+            (false, Format::Json) => {
+                serde_json::to_writer(&mut self.out, item)?;
+                writeln!(self.out)?;
+            }
+            (false, Format::Csv) => {
+                let mut writer = csv::Writer::from_writer(&mut self.out);
+                if !self.streaming {
+                    writer.write_record(columns.iter().map(|c| c.header.to_lowercase()))?;
+                }
+                writer.write_record(columns.iter().map(|c| (c.value)(item)))?;
+                writer.flush()?;
+            }
+            (false, Format::Table) => {
+                let fields: Vec<String> = columns.iter().filter(|c| c.in_list).map(|c| (c.value)(item)).collect();
+                writeln!(self.out, "{}", fields.join("  "))?;
+            }
+        }
+        self.streaming = true;
+        self.out.flush()
     }
 
     /// A confirmation for people; JSON gets `value` instead, `--quiet` nothing.
@@ -112,6 +150,16 @@ impl<W: Write> Output<W> {
     fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> std::io::Result<()> {
         serde_json::to_writer_pretty(&mut self.out, value)?;
         writeln!(self.out)
+    }
+
+    fn list_table<T>(&mut self, items: &[T], columns: &[Column<'_, T>]) -> std::io::Result<()> {
+        let shown: Vec<_> = columns.iter().filter(|c| c.in_list).collect();
+        let mut table = table();
+        table.set_header(shown.iter().map(|c| c.header));
+        for item in items {
+            table.add_row(shown.iter().map(|c| (c.value)(item)));
+        }
+        writeln!(self.out, "{table}")
     }
 
     fn csv<T>(&mut self, items: &[T], columns: &[Column<'_, T>]) -> std::io::Result<()> {

@@ -1,36 +1,12 @@
 //! The real `stockyard` binary on both backends: JSON shapes, CSV, exit codes, messages.
 
+mod common;
+
 use assert_cmd::Command;
+use common::{init, json, keys, stockyard};
 use predicates::str::contains;
 use serde_json::Value;
-use stockyard_testkit::{TestDb, backend_tests};
-
-/// The binary, pointed at the test database, with no settings leaking in from outside.
-fn stockyard(db: &TestDb) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stockyard"));
-    for var in ["STOCKYARD_DB", "STOCKYARD_USER", "STOCKYARD_CONFIG"] {
-        cmd.env_remove(var);
-    }
-    cmd.current_dir(std::env::temp_dir()).arg("--db").arg(db.url());
-    cmd
-}
-
-/// Runs a command expected to succeed with JSON output and parses it.
-fn json(db: &TestDb, args: &[&str]) -> Value {
-    let out = stockyard(db).args(args).args(["--format", "json"]).assert().success().get_output().stdout.clone();
-    serde_json::from_slice(&out)
-        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out)))
-}
-
-fn init(db: &TestDb) {
-    stockyard(db).arg("init").assert().success();
-}
-
-fn keys(value: &Value) -> Vec<&str> {
-    let mut keys: Vec<&str> = value.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
-    keys.sort_unstable();
-    keys
-}
+use stockyard_testkit::backend_tests;
 
 backend_tests! {
     fn commands_before_init_say_how_to_fix_it(db) {

@@ -1,8 +1,10 @@
 //! One handler per command area; each opens the store, calls the core, prints the result.
 
 mod category;
+mod events;
 mod product;
 mod setup;
+mod stock;
 mod warehouse;
 
 use std::io::{StdoutLock, Write};
@@ -37,6 +39,9 @@ pub fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Product(cmd) => product::run(&mut ctx, cmd),
         Command::Category(cmd) => category::run(&mut ctx, cmd),
         Command::Warehouse(cmd) => warehouse::run(&mut ctx, cmd),
+        Command::Stock(cmd) => stock::run(&mut ctx, cmd),
+        Command::Events(cmd) => events::run(&mut ctx, cmd),
+        Command::Verify => events::verify(&mut ctx),
         Command::Completions { shell } => {
             let mut cli = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cli, "stockyard", ctx.out.raw());

@@ -21,8 +21,13 @@ pub fn demo(ctx: &mut Context<'_>, products: usize) -> Result<(), Failure> {
     let (store, actor) = (ctx.store()?, ctx.actor()?);
     let report = demo::seed(&store, &actor, products)?;
     let message = format!(
-        "Demo data: {} categories, {} warehouses, {} products created (existing ones kept).",
-        report.categories_created, report.warehouses_created, report.products_created
+        "Demo data: {} categories, {} warehouses, {} products created (existing ones kept); {} stock movements, \
+         {} levels at or below their reorder point (`stockyard stock show --low`).",
+        report.categories_created,
+        report.warehouses_created,
+        report.products_created,
+        report.stock_movements,
+        report.low_stock
     );
     Ok(ctx.out.done(&message, &report)?)
 }

@@ -1,0 +1,134 @@
+//! `events tail|replay` and `verify`: the event log, and the stock projection rebuilt from it.
+
+use std::time::Duration;
+
+use stockyard_core::{Actor, Event, EventFilter, EventType, Events, Page, inventory::Difference};
+
+use super::Context;
+use crate::{
+    cli::{EventsCommand, EventsTail},
+    exit::Failure,
+    output::Column,
+};
+
+/// How often `events tail --follow` looks for new events.
+const POLL_EVERY: Duration = Duration::from_millis(500);
+/// The most events `--follow` reads per poll.
+const POLL_BATCH: u32 = 1000;
+
+pub fn run(ctx: &mut Context<'_>, command: EventsCommand) -> Result<(), Failure> {
+    match command {
+        EventsCommand::Tail(tail) => self::tail(ctx, &tail),
+        EventsCommand::Replay => replay(ctx),
+    }
+}
+
+/// Prints the stock projection check; a disagreement fails after printing it.
+pub fn verify(ctx: &mut Context<'_>) -> Result<(), Failure> {
+    let (store, actor) = (ctx.store()?, ctx.actor()?);
+    let report = store.inventory().verify(&actor)?;
+    if report.ok {
+        let message = format!(
+            "OK: the stock projection matches the event log ({} stock events up to seq {}, {} levels).",
+            report.events_applied, report.to_seq, report.levels
+        );
+        return Ok(ctx.out.done(&message, &report)?);
+    }
+    ctx.out.report(&report, &report.differences, &difference_columns())?;
+    Err(Failure::Unverified { differences: report.differences.len() })
+}
+
+fn replay(ctx: &mut Context<'_>) -> Result<(), Failure> {
+    let (store, actor) = (ctx.store()?, ctx.actor()?);
+    let report = store.inventory().replay(&actor)?;
+    let message = format!(
+        "Replayed {} stock events (seq {} to {}) into {} levels; {} corrected{} in {} ms.",
+        report.events_applied,
+        report.from_seq,
+        report.to_seq,
+        report.levels,
+        report.corrected,
+        if report.snapshot_taken { ", snapshot taken," } else { "," },
+        report.elapsed_ms
+    );
+    Ok(ctx.out.done(&message, &report)?)
+}
+
+/// The newest events (or those after `--since`); with `--follow`, every later one as it
+/// arrives, one line each, until the process is stopped or its reader goes away.
+fn tail(ctx: &mut Context<'_>, tail: &EventsTail) -> Result<(), Failure> {
+    let (store, actor) = (ctx.store()?, ctx.actor()?);
+    let events = store.events();
+    let since = match tail.since {
+        Some(since) => since,
+        None => since_for_newest(&events, &actor, tail.event_type, tail.limit)?,
+    };
+    let filter = EventFilter { since: Some(since), event_type: tail.event_type, limit: Some(tail.limit) };
+    let items = events.list(&actor, &filter)?;
+    let columns = columns();
+    if !tail.follow {
+        let next_cursor = items.last().map(|e| e.seq.to_string());
+        return Ok(ctx.out.list(&Page { items, next_cursor }, &columns)?);
+    }
+    let mut last = since;
+    let mut batch = items;
+    loop {
+        for event in &batch {
+            ctx.out.stream(event, &columns)?;
+            last = event.seq;
+        }
+        std::thread::sleep(POLL_EVERY);
+        let filter = EventFilter { since: Some(last), event_type: tail.event_type, limit: Some(POLL_BATCH) };
+        batch = events.list(&actor, &filter)?;
+    }
+}
+
+/// The `since` after which only the newest `n` matching events remain (0 when there are no
+/// more than `n`). The log can only be read forwards, so this gallops then bisects on seq:
+/// a few dozen small reads however long the log is.
+fn since_for_newest(events: &Events<'_>, actor: &Actor, event_type: Option<EventType>, n: u32) -> Result<i64, Failure> {
+    let more_than_n_after = |since: i64| -> Result<bool, Failure> {
+        let filter = EventFilter { since: Some(since), event_type, limit: Some(n.saturating_add(1)) };
+        Ok(events.list(actor, &filter)?.len() > n as usize)
+    };
+    if !more_than_n_after(0)? {
+        return Ok(0);
+    }
+    // Invariant: more than n after `low`, at most n after `high`.
+    let (mut low, mut high) = (0_i64, 1_i64);
+    while more_than_n_after(high)? {
+        low = high;
+        high = high.saturating_mul(2);
+    }
+    while high - low > 1 {
+        let middle = low + (high - low) / 2;
+        if more_than_n_after(middle)? {
+            low = middle;
+        } else {
+            high = middle;
+        }
+    }
+    Ok(high)
+}
+
+fn columns() -> Vec<Column<'static, Event>> {
+    vec![
+        Column::new("SEQ", |e: &Event| e.seq.to_string()),
+        Column::new("TIME", |e: &Event| e.occurred_at.to_string()),
+        Column::new("TYPE", |e: &Event| e.event_type.to_string()),
+        Column::new("AGGREGATE", |e: &Event| format!("{}:{}", e.aggregate_type, e.aggregate_id)),
+        Column::new("ACTOR", |e: &Event| e.actor.clone()),
+        Column::wide("PAYLOAD", |e: &Event| e.payload.to_string()),
+    ]
+}
+
+fn difference_columns() -> Vec<Column<'static, Difference>> {
+    vec![
+        Column::new("SKU", |d: &Difference| d.sku.clone()),
+        Column::new("WAREHOUSE", |d: &Difference| d.warehouse.clone()),
+        Column::new("FIELD", |d: &Difference| d.field.clone()),
+        Column::new("PROJECTION", |d: &Difference| d.projection.to_string()),
+        Column::new("REPLAY", |d: &Difference| d.replay.to_string()),
+        Column::wide("PRODUCT_ID", |d: &Difference| d.product_id.clone()),
+    ]
+}
