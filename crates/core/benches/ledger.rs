@@ -1,0 +1,209 @@
+//! The stock ledger on both backends: stock changes per second (each one transaction with
+//! its level update, movement, event and audit record) at 1 and 8 threads beside the bare
+//! limit of the same database, and replay/verify speed over a long event log, from the
+//! beginning and from a snapshot.
+//!
+//! `cargo bench -p stockyard-core --bench ledger` — prints a Markdown table.
+//! `STOCKYARD_BENCH_EVENTS` (default 1,000,000) sets the log length.
+
+use std::{
+    sync::atomic::{AtomicUsize, Ordering},
+    thread,
+    time::{Duration, Instant},
+};
+
+use stockyard_core::{Actor, Adjustment, NewProduct, Store};
+use stockyard_testkit::TestDb;
+
+const PRODUCTS: usize = 1_000;
+const TIMED: Duration = Duration::from_secs(5);
+
+fn main() {
+    let events: usize = std::env::var("STOCKYARD_BENCH_EVENTS").ok().and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
+    println!("| backend | measure | figure |\n|---|---|---|");
+    throughput("SQLite", &TestDb::sqlite());
+    replay("SQLite", &TestDb::sqlite(), events);
+    match (TestDb::postgres(), TestDb::postgres()) {
+        (Some(a), Some(b)) => {
+            throughput("PostgreSQL", &a);
+            replay("PostgreSQL", &b, events);
+        }
+        _ => println!("| PostgreSQL | (skipped: unreachable) | |"),
+    }
+}
+
+/// A store with [`PRODUCTS`] products and a pool for 8 writers.
+fn store(db: &TestDb) -> Store {
+    let store = Store::create(db.url(), &stockyard_core::StoreOptions { pool_size: 10 }).expect("open");
+    let me = Actor::local_admin();
+    store.init(&me).expect("init");
+    for i in 0..PRODUCTS {
+        let product =
+            NewProduct { sku: sku(i), name: format!("Bench item {i}"), price: "1.00".into(), ..Default::default() };
+        store.catalog().create_product(&me, product).expect("product");
+    }
+    store
+}
+
+fn throughput(backend: &str, db: &TestDb) {
+    let (store, me) = (store(db), Actor::local_admin());
+
+    for threads in [1, 8] {
+        let rate = timed_rate(threads, |worker| {
+            let (store, me) = (&store, &me);
+            move |n: usize| {
+                let item = sku((worker * 7919 + n) % PRODUCTS);
+                store.inventory().receive(me, &item, None, 1, None).expect("receive");
+            }
+        });
+        println!("| {backend} | stock receive, {threads} thread(s) | {rate:.0}/s |");
+    }
+    bare::create(db);
+    for threads in [1, 8] {
+        let rate = timed_rate(threads, |worker| bare::worker(db, worker));
+        println!("| {backend} | bare limit: guarded UPDATE + INSERT, {threads} thread(s) | {rate:.0}/s |");
+    }
+}
+
+fn replay(backend: &str, db: &TestDb, events: usize) {
+    let (store, me) = (store(db), Actor::local_admin());
+    // Fill the log with `events` stock events, 8 writers at a time, from opening stock that
+    // the removals among them cannot exhaust.
+    for i in 0..PRODUCTS {
+        store.inventory().receive(&me, &sku(i), None, 1_000_000, None).expect("opening stock");
+    }
+    let next = AtomicUsize::new(PRODUCTS);
+    let started = Instant::now();
+    thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= events {
+                        break;
+                    }
+                    let item = sku(n % PRODUCTS);
+                    match n % 3 {
+                        2 => store.inventory().adjust(&me, &item, None, Adjustment::By(-1), "bench").map(drop),
+                        _ => store.inventory().receive(&me, &item, None, 1, None).map(drop),
+                    }
+                    .expect("stock change");
+                }
+            });
+        }
+    });
+    println!(
+        "| {backend} | fill a log of {events} stock events, 8 threads | {:.0}/s |",
+        events as f64 / started.elapsed().as_secs_f64()
+    );
+
+    let full = store.inventory().verify(&me).expect("verify");
+    assert!(full.ok && full.from_seq == 0, "{full:?}");
+    println!(
+        "| {backend} | verify: replay {} events from the start | {:.2} s ({:.0} events/s) |",
+        full.events_applied,
+        full.elapsed_ms as f64 / 1000.0,
+        full.events_applied as f64 / (full.elapsed_ms.max(1) as f64 / 1000.0)
+    );
+    // That verify saved a snapshot; the next replay starts there.
+    for n in 0..10_000 {
+        store.inventory().receive(&me, &sku(n % PRODUCTS), None, 1, None).expect("receive");
+    }
+    let tail = store.inventory().verify(&me).expect("verify");
+    assert!(tail.ok && tail.from_seq > 0, "{tail:?}");
+    println!(
+        "| {backend} | verify from the snapshot: {} newer events | {:.2} s |",
+        tail.events_applied,
+        tail.elapsed_ms as f64 / 1000.0
+    );
+    let replay = store.inventory().replay(&me).expect("replay");
+    println!(
+        "| {backend} | events replay (rebuild the projection) from the snapshot | {:.2} s |",
+        replay.elapsed_ms as f64 / 1000.0
+    );
+}
+
+fn sku(i: usize) -> String {
+    format!("BENCH-{i:05}")
+}
+
+/// Operations per second over [`TIMED`]: `threads` threads, each running the operation
+/// `worker(index)` makes for it, called with a counter.
+fn timed_rate<W: FnMut(usize)>(threads: usize, worker: impl Fn(usize) -> W + Sync) -> f64 {
+    let done = AtomicUsize::new(0);
+    let started = Instant::now();
+    thread::scope(|s| {
+        for index in 0..threads {
+            let (worker, done) = (&worker, &done);
+            s.spawn(move || {
+                let mut op = worker(index);
+                let mut n = 0;
+                while started.elapsed() < TIMED {
+                    op(n);
+                    n += 1;
+                }
+                done.fetch_add(n, Ordering::Relaxed);
+            });
+        }
+    });
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// The bare limit: on the same database and settings as the store, one transaction of a
+/// guarded decrement of one stock row plus one ledger-row insert — nothing else.
+mod bare {
+    use stockyard_core::Backend;
+    use stockyard_testkit::TestDb;
+
+    const ROWS: usize = 1_000;
+
+    pub fn create(db: &TestDb) {
+        let values: Vec<String> = (0..ROWS).map(|i| format!("({i}, 1000000000)")).collect();
+        db.sql(&format!(
+            "CREATE TABLE bare_stock (id BIGINT PRIMARY KEY, available BIGINT NOT NULL);
+             CREATE TABLE bare_ledger (id BIGINT NOT NULL, quantity BIGINT NOT NULL);
+             INSERT INTO bare_stock VALUES {};",
+            values.join(", ")
+        ));
+    }
+
+    pub fn worker(db: &TestDb, index: usize) -> impl FnMut(usize) {
+        let url = db.url().to_owned();
+        let backend = db.backend();
+        let mut sqlite = (backend == Backend::Sqlite).then(|| {
+            let conn = rusqlite::Connection::open(url.trim_start_matches("sqlite://")).expect("open");
+            conn.busy_timeout(std::time::Duration::from_secs(10)).expect("busy timeout");
+            conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;").expect("pragmas");
+            conn
+        });
+        let mut postgres = (backend == Backend::Postgres).then(|| {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+            let update = client
+                .prepare("UPDATE bare_stock SET available = available - 1 WHERE id = $1 AND available >= 1")
+                .expect("prepare");
+            let insert = client.prepare("INSERT INTO bare_ledger (id, quantity) VALUES ($1, 1)").expect("prepare");
+            (client, update, insert)
+        });
+        move |n| {
+            let id = ((index * 7919 + n) % ROWS) as i64;
+            if let Some(conn) = &mut sqlite {
+                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).expect("begin");
+                let changed = tx
+                    .prepare_cached("UPDATE bare_stock SET available = available - 1 WHERE id = ?1 AND available >= 1")
+                    .and_then(|mut s| s.execute([id]))
+                    .expect("update");
+                assert_eq!(changed, 1);
+                tx.prepare_cached("INSERT INTO bare_ledger (id, quantity) VALUES (?1, 1)")
+                    .and_then(|mut s| s.execute([id]))
+                    .expect("insert");
+                tx.commit().expect("commit");
+            }
+            if let Some((client, update, insert)) = &mut postgres {
+                let mut tx = client.transaction().expect("begin");
+                assert_eq!(tx.execute(&*update, &[&id]).expect("update"), 1);
+                tx.execute(&*insert, &[&id]).expect("insert");
+                tx.commit().expect("commit");
+            }
+        }
+    }
+}
