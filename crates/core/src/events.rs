@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     Actor, Error, Result, Store,
     db::{Row, Tx, params},
+    page,
 };
 
 macro_rules! event_types {
@@ -109,7 +110,7 @@ pub struct EventFilter {
     /// Only events with a `seq` greater than this.
     pub since: Option<i64>,
     pub event_type: Option<EventType>,
-    /// At most this many (default 100).
+    /// At most this many (default 100, at most 1000).
     pub limit: Option<u32>,
 }
 
@@ -120,9 +121,10 @@ pub struct Events<'s> {
 }
 
 impl Events<'_> {
-    /// Events in `seq` order after `filter.since`.
+    /// Events in `seq` order after `filter.since`. Appends commit in `seq` order (see
+    /// `journal`), so a reader that resumes after the last `seq` it saw never skips one.
     pub fn list(&self, _actor: &Actor, filter: &EventFilter) -> Result<Vec<Event>> {
-        let limit = i64::from(filter.limit.unwrap_or(100));
+        let limit = i64::from(page::limit(Some(filter.limit.unwrap_or(100)))?);
         self.store.pool.read(|tx| {
             let rows = tx.query(
                 &format!(
@@ -132,6 +134,20 @@ impl Events<'_> {
                 params![filter.since.unwrap_or(0), filter.event_type.map_or("", |t| t.as_str()), limit],
             )?;
             rows.iter().map(from_row).collect()
+        })
+    }
+
+    /// The newest `limit` events (of one type, if given), oldest first: where a tail starts.
+    pub fn newest(&self, _actor: &Actor, event_type: Option<EventType>, limit: u32) -> Result<Vec<Event>> {
+        let limit = i64::from(page::limit(Some(limit))?);
+        self.store.pool.read(|tx| {
+            let rows = tx.query(
+                &format!("SELECT {COLUMNS} FROM events WHERE ($1 = '' OR event_type = $1) ORDER BY seq DESC LIMIT $2"),
+                params![event_type.map_or("", |t| t.as_str()), limit],
+            )?;
+            let mut events = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+            events.reverse();
+            Ok(events)
         })
     }
 }

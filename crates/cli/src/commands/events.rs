@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use stockyard_core::{Actor, Event, EventFilter, EventType, Events, Page, inventory::Difference};
+use stockyard_core::{Event, EventFilter, Page, inventory::Difference};
 
 use super::Context;
 use crate::{
@@ -59,18 +59,17 @@ fn replay(ctx: &mut Context<'_>) -> Result<(), Failure> {
 fn tail(ctx: &mut Context<'_>, tail: &EventsTail) -> Result<(), Failure> {
     let (store, actor) = (ctx.store()?, ctx.actor()?);
     let events = store.events();
-    let since = match tail.since {
-        Some(since) => since,
-        None => since_for_newest(&events, &actor, tail.event_type, tail.limit)?,
+    let items = match tail.since {
+        Some(since) => events
+            .list(&actor, &EventFilter { since: Some(since), event_type: tail.event_type, limit: Some(tail.limit) })?,
+        None => events.newest(&actor, tail.event_type, tail.limit)?,
     };
-    let filter = EventFilter { since: Some(since), event_type: tail.event_type, limit: Some(tail.limit) };
-    let items = events.list(&actor, &filter)?;
     let columns = columns();
     if !tail.follow {
         let next_cursor = items.last().map(|e| e.seq.to_string());
         return Ok(ctx.out.list(&Page { items, next_cursor }, &columns)?);
     }
-    let mut last = since;
+    let mut last = items.last().map_or(tail.since.unwrap_or(0), |e| e.seq);
     let mut batch = items;
     loop {
         for event in &batch {
@@ -81,34 +80,6 @@ fn tail(ctx: &mut Context<'_>, tail: &EventsTail) -> Result<(), Failure> {
         let filter = EventFilter { since: Some(last), event_type: tail.event_type, limit: Some(POLL_BATCH) };
         batch = events.list(&actor, &filter)?;
     }
-}
-
-/// The `since` after which only the newest `n` matching events remain (0 when there are no
-/// more than `n`). The log can only be read forwards, so this gallops then bisects on seq:
-/// a few dozen small reads however long the log is.
-fn since_for_newest(events: &Events<'_>, actor: &Actor, event_type: Option<EventType>, n: u32) -> Result<i64, Failure> {
-    let more_than_n_after = |since: i64| -> Result<bool, Failure> {
-        let filter = EventFilter { since: Some(since), event_type, limit: Some(n.saturating_add(1)) };
-        Ok(events.list(actor, &filter)?.len() > n as usize)
-    };
-    if !more_than_n_after(0)? {
-        return Ok(0);
-    }
-    // Invariant: more than n after `low`, at most n after `high`.
-    let (mut low, mut high) = (0_i64, 1_i64);
-    while more_than_n_after(high)? {
-        low = high;
-        high = high.saturating_mul(2);
-    }
-    while high - low > 1 {
-        let middle = low + (high - low) / 2;
-        if more_than_n_after(middle)? {
-            low = middle;
-        } else {
-            high = middle;
-        }
-    }
-    Ok(high)
 }
 
 fn columns() -> Vec<Column<'static, Event>> {
