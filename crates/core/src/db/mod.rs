@@ -110,7 +110,7 @@ impl Pool {
     fn migrate(&self) -> Result<()> {
         match self {
             Pool::Sqlite(pool) => sqlite::migrate(&mut get(pool)?),
-            Pool::Postgres(pool) => postgres::migrate(&mut get(pool)?),
+            Pool::Postgres(pool) => postgres::migrate(&mut get(pool)?.client),
         }
     }
 
@@ -120,7 +120,7 @@ impl Pool {
             Pool::Sqlite(pool) => get(pool)?
                 .execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
                 .map_err(sqlite::map_err),
-            Pool::Postgres(pool) => get(pool)?.batch_execute("ANALYZE").map_err(postgres::map_err),
+            Pool::Postgres(pool) => get(pool)?.client.batch_execute("ANALYZE").map_err(postgres::map_err),
         }
     }
 
@@ -141,7 +141,7 @@ impl Pool {
             }
             Pool::Postgres(pool) => {
                 let mut conn = get(pool)?;
-                let mut tx = Tx::Postgres(conn.transaction().map_err(postgres::map_err)?);
+                let mut tx = Tx::Postgres(conn.begin()?);
                 let out = f(&mut tx)?;
                 tx.commit()?;
                 Ok(out)
@@ -159,13 +159,7 @@ impl Pool {
             }
             Pool::Postgres(pool) => {
                 let mut conn = get(pool)?;
-                let tx = conn
-                    .build_transaction()
-                    .read_only(true)
-                    .isolation_level(::postgres::IsolationLevel::RepeatableRead)
-                    .start()
-                    .map_err(postgres::map_err)?;
-                let mut tx = Tx::Postgres(tx);
+                let mut tx = Tx::Postgres(conn.begin_snapshot()?);
                 f(&mut tx)
             }
         }
@@ -179,7 +173,7 @@ fn get<M: r2d2::ManageConnection>(pool: &r2d2::Pool<M>) -> Result<r2d2::PooledCo
 /// An open transaction on either backend.
 pub(crate) enum Tx<'c> {
     Sqlite(rusqlite::Transaction<'c>),
-    Postgres(::postgres::Transaction<'c>),
+    Postgres(postgres::Transaction<'c>),
 }
 
 impl Tx<'_> {
@@ -217,7 +211,7 @@ impl Tx<'_> {
     fn commit(self) -> Result<()> {
         match self {
             Tx::Sqlite(tx) => tx.commit().map_err(sqlite::map_err),
-            Tx::Postgres(tx) => tx.commit().map_err(postgres::map_err),
+            Tx::Postgres(tx) => tx.tx.commit().map_err(postgres::map_err),
         }
     }
 
@@ -225,7 +219,7 @@ impl Tx<'_> {
     /// `BEGIN IMMEDIATE` already excludes every other writer.
     pub fn lock_exclusive(&mut self, table: &str) -> Result<()> {
         if let Tx::Postgres(tx) = self {
-            tx.batch_execute(&format!("LOCK TABLE {table} IN EXCLUSIVE MODE")).map_err(postgres::map_err)?;
+            tx.tx.batch_execute(&format!("LOCK TABLE {table} IN EXCLUSIVE MODE")).map_err(postgres::map_err)?;
         }
         Ok(())
     }

@@ -1,19 +1,91 @@
 //! The PostgreSQL backend: connection pool, statement execution and error mapping.
+//!
+//! Each pooled connection keeps the statements it has prepared, so a query's text is parsed
+//! once per connection and every later run costs one round trip instead of two.
 
-use std::{error::Error as StdError, str::FromStr, time::Duration};
+use std::{collections::HashMap, error::Error as StdError, str::FromStr, time::Duration};
 
 use postgres::{
-    NoTls,
+    Client, NoTls, Statement,
     error::SqlState,
     types::{IsNull, ToSql, Type, to_sql_checked},
 };
-use r2d2_postgres::PostgresConnectionManager;
 
 use super::{Row, Value, constraint_message};
 use crate::{Error, Result};
 
-pub(crate) type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
-pub(crate) type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+pub(crate) type Pool = r2d2::Pool<Manager>;
+
+/// Opens connections for the pool.
+#[derive(Debug)]
+pub(crate) struct Manager {
+    config: postgres::Config,
+}
+
+/// A connection and the statements prepared on it, by SQL text.
+pub(crate) struct Conn {
+    pub client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+/// More distinct statements than the code has means generated SQL: start over.
+const STATEMENT_CACHE: usize = 512;
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<Conn, postgres::Error> {
+        Ok(Conn { client: self.config.connect(NoTls)?, statements: HashMap::new() })
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), postgres::Error> {
+        conn.client.simple_query("").map(drop)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.client.is_closed()
+    }
+}
+
+/// A transaction, with the connection's prepared statements at hand.
+pub(crate) struct Transaction<'c> {
+    pub tx: postgres::Transaction<'c>,
+    statements: &'c mut HashMap<String, Statement>,
+}
+
+impl Conn {
+    /// A read-write transaction at READ COMMITTED.
+    pub fn begin(&mut self) -> Result<Transaction<'_>> {
+        Ok(Transaction { tx: self.client.transaction().map_err(map_err)?, statements: &mut self.statements })
+    }
+
+    /// A read-only transaction on one snapshot (REPEATABLE READ).
+    pub fn begin_snapshot(&mut self) -> Result<Transaction<'_>> {
+        let tx = self
+            .client
+            .build_transaction()
+            .read_only(true)
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .start()
+            .map_err(map_err)?;
+        Ok(Transaction { tx, statements: &mut self.statements })
+    }
+}
+
+impl Transaction<'_> {
+    fn prepared(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.tx.prepare(sql).map_err(map_err)?;
+        if self.statements.len() >= STATEMENT_CACHE {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+}
 
 mod embedded {
     refinery::embed_migrations!("migrations/postgres");
@@ -32,7 +104,7 @@ pub(crate) fn open_pool(url: &str, max_size: u32) -> Result<Pool> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
     }
-    let manager = PostgresConnectionManager::new(config, NoTls);
+    let manager = Manager { config };
     r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
@@ -41,9 +113,9 @@ pub(crate) fn open_pool(url: &str, max_size: u32) -> Result<Pool> {
         .map_err(|e| Error::Storage(format!("cannot connect to PostgreSQL: {e}")))
 }
 
-pub(crate) fn migrate(conn: &mut Conn) -> Result<()> {
+pub(crate) fn migrate(conn: &mut Client) -> Result<()> {
     conn.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).map_err(map_err)?;
-    let outcome = migrations().run(&mut **conn);
+    let outcome = migrations().run(conn);
     conn.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).map_err(map_err)?;
     outcome.map_err(|e| Error::Storage(format!("migration failed: {e}")))?;
     Ok(())
@@ -96,14 +168,14 @@ fn value(row: &postgres::Row, idx: usize) -> Result<Value> {
     Ok(value.unwrap_or(Value::Null))
 }
 
-pub(crate) fn execute(tx: &mut postgres::Transaction<'_>, sql: &str, values: &[Value]) -> Result<u64> {
-    let stmt = tx.prepare(sql).map_err(map_err)?;
-    tx.execute(&stmt, &params(values)).map_err(map_err)
+pub(crate) fn execute(tx: &mut Transaction<'_>, sql: &str, values: &[Value]) -> Result<u64> {
+    let stmt = tx.prepared(sql)?;
+    tx.tx.execute(&stmt, &params(values)).map_err(map_err)
 }
 
-pub(crate) fn query(tx: &mut postgres::Transaction<'_>, sql: &str, values: &[Value]) -> Result<Vec<Row>> {
-    let stmt = tx.prepare(sql).map_err(map_err)?;
-    let rows = tx.query(&stmt, &params(values)).map_err(map_err)?;
+pub(crate) fn query(tx: &mut Transaction<'_>, sql: &str, values: &[Value]) -> Result<Vec<Row>> {
+    let stmt = tx.prepared(sql)?;
+    let rows = tx.tx.query(&stmt, &params(values)).map_err(map_err)?;
     rows.iter().map(|row| (0..row.len()).map(|i| value(row, i)).collect::<Result<Vec<_>>>().map(Row)).collect()
 }
 
