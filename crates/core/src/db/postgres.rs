@@ -108,6 +108,10 @@ pub(crate) fn open_pool(url: &str, max_size: u32) -> Result<Pool> {
     r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
+        // No test query on every check-out: it would add a round trip to each transaction.
+        // A connection the server dropped is found broken when returned, and the one
+        // request that met it fails with a storage error.
+        .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(30))
         .build(manager)
         .map_err(|e| Error::Storage(format!("cannot connect to PostgreSQL: {e}")))
