@@ -65,6 +65,16 @@ pub enum Command {
     Events(EventsCommand),
     /// Check that the stock projection matches a replay of the event log
     Verify,
+    /// Hold stock for a checkout: every line or none; prints the reservation id
+    Reserve(Reserve),
+    /// Let a reservation's stock go
+    Release {
+        /// The reservation id
+        #[arg(value_name = "RESERVATION_ID")]
+        id: String,
+    },
+    /// Run due background work once: reservation expiry
+    Sweep,
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -299,6 +309,29 @@ pub struct StockAdjust {
     /// Why the books were wrong, e.g. "damaged in transit"
     #[arg(long)]
     pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct Reserve {
+    /// What to hold, SKU:QTY (one or more)
+    #[arg(value_name = "SKU:QTY", required = true, value_parser = sku_quantity)]
+    pub lines: Vec<(String, i64)>,
+    /// Hold every line at this warehouse (default: the allocation strategy chooses)
+    #[arg(long)]
+    pub warehouse: Option<String>,
+    /// How long the checkout holds the stock (default 15m, or STOCKYARD_RESERVATION_TTL)
+    #[arg(long, value_name = "DURATION", value_parser = duration::duration)]
+    pub ttl: Option<jiff::SignedDuration>,
+    /// Your own reference, e.g. a cart id
+    #[arg(long = "ref", value_name = "R")]
+    pub reference: Option<String>,
+}
+
+/// `SKU:QTY`, e.g. `MUG-01:2`.
+fn sku_quantity(arg: &str) -> Result<(String, i64), String> {
+    let (sku, quantity) = arg.rsplit_once(':').ok_or_else(|| format!("{arg:?} is not SKU:QTY"))?;
+    let quantity = quantity.trim().parse().map_err(|_| format!("{arg:?}: {quantity:?} is not a whole number"))?;
+    Ok((sku.trim().to_owned(), quantity))
 }
 
 #[derive(Debug, Subcommand)]

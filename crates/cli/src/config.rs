@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use serde::Deserialize;
-use stockyard_core::{Actor, Error};
+use stockyard_core::{Actor, Error, StoreOptions, inventory::allocation::Strategy};
 
-use crate::{cli::Global, exit::Failure, output::Format};
+use crate::{cli::Global, duration, exit::Failure, output::Format};
 
 const DEFAULT_DATABASE: &str = "sqlite://stockyard.db";
 const DEFAULT_CONFIG_FILE: &str = "stockyard.toml";
@@ -19,6 +19,8 @@ pub struct Config {
     pub acting_user: Option<String>,
     pub format: Format,
     pub quiet: bool,
+    /// What the store's operations follow: reservation TTL, allocation strategy.
+    pub store: StoreOptions,
 }
 
 /// The keys `stockyard.toml` may set.
@@ -27,6 +29,8 @@ pub struct Config {
 struct File {
     database: Option<String>,
     user: Option<String>,
+    reservation_ttl: Option<String>,
+    allocation: Option<String>,
 }
 
 impl Config {
@@ -36,11 +40,20 @@ impl Config {
             None if Path::new(DEFAULT_CONFIG_FILE).exists() => read(Path::new(DEFAULT_CONFIG_FILE))?,
             None => File::default(),
         };
+        let mut store = StoreOptions::default();
+        if let Some(ttl) = setting("STOCKYARD_RESERVATION_TTL", file.reservation_ttl) {
+            store.reservation_ttl = duration::duration(&ttl)
+                .map_err(|e| Error::invalid("reservation TTL (STOCKYARD_RESERVATION_TTL)", e))?;
+        }
+        if let Some(strategy) = setting("STOCKYARD_ALLOCATION", file.allocation) {
+            store.allocation = strategy.parse::<Strategy>()?;
+        }
         Ok(Self {
             database: global.db.clone().or(file.database).unwrap_or_else(|| DEFAULT_DATABASE.into()),
             acting_user: global.acting_user.clone().or(file.user),
             format: global.format,
             quiet: global.quiet,
+            store,
         })
     }
 
@@ -52,6 +65,11 @@ impl Config {
             Some(email) => Err(Error::Forbidden { reason: format!("unknown user {email:?}") }.into()),
         }
     }
+}
+
+/// A setting from the environment, else from the config file.
+fn setting(variable: &str, from_file: Option<String>) -> Option<String> {
+    std::env::var(variable).ok().filter(|v| !v.trim().is_empty()).or(from_file)
 }
 
 fn read(path: &Path) -> Result<File, Failure> {

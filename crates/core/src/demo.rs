@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::{Actor, Error, NewCategory, NewProduct, NewWarehouse, Result, Store};
+use crate::{
+    Actor, Error, NewCategory, NewProduct, NewWarehouse, Result, Store,
+    inventory::{Hold, ReserveRequest},
+};
 
 /// What a demo run created.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -18,6 +21,8 @@ pub struct DemoReport {
     pub stock_movements: usize,
     /// New stock levels at or below their reorder point.
     pub low_stock: usize,
+    /// Active checkout reservations made for the new products.
+    pub reservations_created: usize,
 }
 
 const CATEGORIES: &[(&str, Option<&str>)] = &[
@@ -64,9 +69,24 @@ pub fn seed(store: &Store, actor: &Actor, products: usize) -> Result<DemoReport>
         if created(catalog.create_product(actor, product(i)))? == 1 {
             report.products_created += 1;
             stock(store, actor, i, &mut report)?;
+            if i % 11 == 5 {
+                reserve(store, actor, i)?;
+                report.reservations_created += 1;
+            }
         }
     }
     Ok(report)
+}
+
+/// A shopper's cart holding two of the `i`-th product and one of the next, for two hours.
+fn reserve(store: &Store, actor: &Actor, i: usize) -> Result<()> {
+    let request = ReserveRequest {
+        lines: vec![(product(i).sku, 2), (product(i.saturating_sub(1)).sku, 1)],
+        hold: Hold::CheckoutFor(jiff::SignedDuration::from_hours(2)),
+        reference: Some(format!("demo-cart-{i}")),
+        ..Default::default()
+    };
+    store.inventory().reserve(actor, request).map(drop)
 }
 
 /// Stock of the `i`-th product: some in every warehouse, a reorder point at MAIN, and every

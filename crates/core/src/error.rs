@@ -16,6 +16,9 @@ pub enum Error {
     /// Stock cannot cover the request; nothing was changed. One line per short item.
     #[error("insufficient stock: {}", lines.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     InsufficientStock { lines: Vec<Shortage> },
+    /// The entity is in a state that does not allow this change.
+    #[error("{entity} is {from} and cannot become {to}")]
+    InvalidTransition { entity: String, from: String, to: String },
     /// The actor may not do this.
     #[error("not allowed: {reason}")]
     Forbidden { reason: String },
@@ -45,7 +48,9 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::NotFound { .. } => ErrorKind::NotFound,
-            Error::Conflict { .. } | Error::InsufficientStock { .. } => ErrorKind::Conflict,
+            Error::Conflict { .. } | Error::InsufficientStock { .. } | Error::InvalidTransition { .. } => {
+                ErrorKind::Conflict
+            }
             Error::Forbidden { .. } => ErrorKind::Forbidden,
             Error::Invalid { .. } => ErrorKind::Invalid,
             Error::NotInitialised { .. } => ErrorKind::NotInitialised,

@@ -36,6 +36,8 @@ event_types! {
     CategoryCreated,
     WarehouseCreated,
     InventoryChanged,
+    InventoryReserved,
+    InventoryReleased,
     InventoryThresholdSet,
     InventoryThresholdReached,
 }

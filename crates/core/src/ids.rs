@@ -53,4 +53,6 @@ id_type! {
     CategoryId = "category";
     /// A warehouse's id (its `code` is the human handle).
     WarehouseId = "warehouse";
+    /// A reservation's id.
+    ReservationId = "reservation";
 }

@@ -42,10 +42,10 @@ pub use catalog::{Catalog, Category, NewCategory, NewProduct, Product, ProductPa
 pub use db::Backend;
 pub use error::{Error, ErrorKind, Result, Shortage};
 pub use events::{Event, EventFilter, EventType, Events};
-pub use ids::{CategoryId, ProductId, WarehouseId};
+pub use ids::{CategoryId, ProductId, ReservationId, WarehouseId};
 pub use inventory::{Adjustment, Counted, Inventory, StockLevel, StockQuery, Transfer};
 pub use money::{Currency, Money};
 pub use page::Page;
 pub use sku::Sku;
-pub use store::{InitReport, Store, StoreOptions};
+pub use store::{DEFAULT_RESERVATION_TTL, InitReport, Store, StoreOptions};
 pub use warehouses::{NewWarehouse, Warehouse, Warehouses};

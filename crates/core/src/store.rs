@@ -2,11 +2,13 @@
 
 use std::sync::Arc;
 
+use jiff::SignedDuration;
 use serde::Serialize;
 
 use crate::{
     Actor, Audit, Catalog, Events, Inventory, Result, Warehouses, clock,
     db::{Backend, DEFAULT_POOL_SIZE, Location, Pool},
+    inventory::allocation::Strategy,
     journal::{self, Change},
     settings, warehouses,
 };
@@ -17,18 +19,26 @@ use crate::{
 pub struct Store {
     pub(crate) pool: Pool,
     location: Arc<Location>,
+    pub(crate) options: Arc<StoreOptions>,
 }
 
-/// How to open a store.
+/// How to open a store, and the settings its operations follow.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
     /// The most connections the pool holds.
     pub pool_size: u32,
+    /// How long a checkout reservation holds its stock unless told otherwise.
+    pub reservation_ttl: SignedDuration,
+    /// How warehouses are chosen for a reservation that names none.
+    pub allocation: Strategy,
 }
+
+/// The checkout reservation TTL when nothing sets one.
+pub const DEFAULT_RESERVATION_TTL: SignedDuration = SignedDuration::from_mins(15);
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self { pool_size: DEFAULT_POOL_SIZE }
+        Self { pool_size: DEFAULT_POOL_SIZE, reservation_ttl: DEFAULT_RESERVATION_TTL, allocation: Strategy::default() }
     }
 }
 
@@ -64,7 +74,7 @@ impl Store {
     fn connect(url: &str, create: bool, options: &StoreOptions) -> Result<Self> {
         let location = Location::parse(url)?;
         let pool = Pool::open(&location, create, options.pool_size)?;
-        Ok(Self { pool, location: Arc::new(location) })
+        Ok(Self { pool, location: Arc::new(location), options: Arc::new(options.clone()) })
     }
 
     /// One-time set-up, idempotent: marks the store initialised and creates the `MAIN`

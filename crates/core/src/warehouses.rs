@@ -53,10 +53,7 @@ impl Warehouses<'_> {
 
     /// Every warehouse, by code.
     pub fn list(&self, _actor: &Actor) -> Result<Vec<Warehouse>> {
-        self.store.pool.read(|tx| {
-            let rows = tx.query(&format!("SELECT {COLUMNS} FROM warehouses ORDER BY code"), &[])?;
-            rows.iter().map(from_row).collect()
-        })
+        self.store.pool.read(all)
     }
 
     /// One warehouse by code (any case).
@@ -81,6 +78,12 @@ fn from_row(row: &Row) -> Result<Warehouse> {
         created_at: row.get(4)?,
         updated_at: row.get(5)?,
     })
+}
+
+/// Every warehouse, by code.
+pub(crate) fn all(tx: &mut Tx<'_>) -> Result<Vec<Warehouse>> {
+    let rows = tx.query(&format!("SELECT {COLUMNS} FROM warehouses ORDER BY code"), &[])?;
+    rows.iter().map(from_row).collect()
 }
 
 pub(crate) fn find(tx: &mut Tx<'_>, code: &str) -> Result<Option<Warehouse>> {

@@ -275,7 +275,9 @@ backend_tests! {
     fn demo_data_has_stock_with_some_levels_below_their_reorder_point(db) {
         let store = db.store();
         let report = demo::seed(&store, &admin(), 30).expect("demo");
-        assert!(report.low_stock >= 3 && report.stock_movements >= 60, "{report:?}");
+        assert!(report.low_stock >= 3 && report.stock_movements >= 60 && report.reservations_created >= 2, "{report:?}");
+        let reserved: i64 = store.inventory().levels(&admin(), &StockQuery { limit: Some(1000), ..Default::default() }).expect("levels").items.iter().map(|l| l.reserved).sum();
+        assert_eq!(reserved, 3 * report.reservations_created as i64, "each demo cart holds three units");
         let low = store.inventory().levels(&admin(), &StockQuery { low: true, limit: Some(100), ..Default::default() }).expect("low");
         assert_eq!(low.items.len(), report.low_stock);
         assert!(!store.inventory().reorder_suggestions(&admin(), Some("MAIN")).expect("suggestions").is_empty());

@@ -64,7 +64,7 @@ impl TestDb {
 
     /// Store options for tests: a small pool.
     pub fn options() -> StoreOptions {
-        StoreOptions { pool_size: POOL_SIZE }
+        StoreOptions { pool_size: POOL_SIZE, ..StoreOptions::default() }
     }
 
     /// Runs SQL straight on the database, past the store — for tests that tamper with what

@@ -3,6 +3,7 @@
 mod category;
 mod events;
 mod product;
+mod reservation;
 mod setup;
 mod stock;
 mod warehouse;
@@ -22,7 +23,7 @@ pub struct Context<'c> {
 impl Context<'_> {
     /// The initialised store the settings name.
     pub fn store(&self) -> Result<Store, Failure> {
-        Ok(Store::open(&self.config.database)?)
+        Ok(Store::open_with(&self.config.database, &self.config.store)?)
     }
 
     pub fn actor(&self) -> Result<Actor, Failure> {
@@ -42,6 +43,9 @@ pub fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Stock(cmd) => stock::run(&mut ctx, cmd),
         Command::Events(cmd) => events::run(&mut ctx, cmd),
         Command::Verify => events::verify(&mut ctx),
+        Command::Reserve(reserve) => reservation::reserve(&mut ctx, reserve),
+        Command::Release { id } => reservation::release(&mut ctx, &id),
+        Command::Sweep => reservation::sweep(&mut ctx),
         Command::Completions { shell } => {
             let mut cli = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cli, "stockyard", ctx.out.raw());

@@ -22,12 +22,13 @@ pub fn demo(ctx: &mut Context<'_>, products: usize) -> Result<(), Failure> {
     let report = demo::seed(&store, &actor, products)?;
     let message = format!(
         "Demo data: {} categories, {} warehouses, {} products created (existing ones kept); {} stock movements, \
-         {} levels at or below their reorder point (`stockyard stock show --low`).",
+         {} levels at or below their reorder point (`stockyard stock show --low`), {} active reservations.",
         report.categories_created,
         report.warehouses_created,
         report.products_created,
         report.stock_movements,
-        report.low_stock
+        report.low_stock,
+        report.reservations_created
     );
     Ok(ctx.out.done(&message, &report)?)
 }

@@ -19,8 +19,8 @@ CREATE TABLE stock_levels (
 );
 CREATE INDEX stock_levels_warehouse_idx ON stock_levels (warehouse_id);
 
--- Every change of stock, never edited: corrections are new movements. One row per
--- InventoryChanged event, keyed by that event's seq.
+-- Every change of stock, never edited: corrections are new movements. One row per stock
+-- event (InventoryChanged, InventoryReserved, InventoryReleased), keyed by its seq.
 CREATE TABLE stock_movements (
     event_seq      BIGINT PRIMARY KEY,
     product_id     TEXT NOT NULL REFERENCES products (id),

@@ -63,7 +63,7 @@ macro_rules! id_values {
         }
     )*};
 }
-id_values!(crate::ProductId, crate::CategoryId, crate::WarehouseId);
+id_values!(crate::ProductId, crate::CategoryId, crate::WarehouseId, crate::ReservationId);
 
 /// Builds a `&[Value]` parameter list from expressions of any `Into<Value>` type.
 macro_rules! params {

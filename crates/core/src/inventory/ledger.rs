@@ -1,5 +1,5 @@
 //! The one place stock changes: a guarded update of each level, its movement row and
-//! `InventoryChanged` event, threshold alerts, and the audit record — all in the caller's
+//! stock event (`InventoryChanged`, `InventoryReserved`, `InventoryReleased`), threshold alerts, and the audit record — all in the caller's
 //! transaction. Receive, adjust, transfer, count and (later) reservations all come here.
 
 use jiff::Timestamp;
@@ -52,7 +52,8 @@ pub(crate) struct Command<'a> {
     pub reference: Option<&'a str>,
 }
 
-/// The payload of `InventoryChanged`; replay reads it back.
+/// The payload of `InventoryChanged`, `InventoryReserved` and `InventoryReleased`; replay
+/// reads it back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct StockChanged {
     pub product_id: String,
@@ -230,7 +231,7 @@ fn create(tx: &mut Tx<'_>, item: &Item, at: Timestamp) -> Result<()> {
 }
 
 /// Appends the events and audit record of an applied change, then one movement per line,
-/// keyed by its `InventoryChanged` event's seq.
+/// keyed by its stock event's seq.
 fn record(
     tx: &mut Tx<'_>,
     actor: &Actor,
@@ -257,10 +258,8 @@ fn record(
             available: done.after.available(),
         };
         movements.push((events.len(), payload.clone()));
-        events.push((
-            EventType::InventoryChanged,
-            serde_json::to_value(&payload).map_err(|e| Error::Storage(e.to_string()))?,
-        ));
+        events
+            .push((line.kind.event_type(), serde_json::to_value(&payload).map_err(|e| Error::Storage(e.to_string()))?));
         events.extend(threshold_event(done));
     }
     let change = Change {

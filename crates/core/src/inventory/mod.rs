@@ -2,21 +2,24 @@
 //! `InventoryChanged` event and updates the stock-level projection in one transaction;
 //! replay rebuilds the projection from the event log and verify compares the two.
 
+pub mod allocation;
 mod ledger;
 mod levels;
 mod replay;
+mod reservations;
 mod rules;
 
 use serde::{Deserialize, Serialize};
 
 pub use levels::{Movement, ReorderSuggestion, StockQuery};
 pub use replay::{Difference, ReplayReport, VerifyReport};
+pub use reservations::{Hold, Reservation, ReservationLine, ReservationStatus, ReserveRequest};
 
 use self::{
     ledger::{Command, Item, Line, OnHand},
     rules::Counts,
 };
-use crate::{Actor, Error, ProductId, Result, Store, catalog, clock, db::Tx, validate, warehouses};
+use crate::{Actor, Error, ProductId, Result, Store, catalog, clock, db::Tx, events::EventType, validate, warehouses};
 
 /// Stock of one product in one warehouse, as `stock show` and the HTTP API give it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,6 +73,12 @@ pub enum MovementKind {
     Count,
     TransferOut,
     TransferIn,
+    /// Stock held for a reservation: reserved goes up, on-hand stays.
+    Reserve,
+    /// A reservation let go (released, or expired): reserved goes down.
+    Release,
+    /// A reservation consumed at shipment: on-hand and reserved both go down.
+    Ship,
 }
 
 impl MovementKind {
@@ -79,6 +88,9 @@ impl MovementKind {
         MovementKind::Count,
         MovementKind::TransferOut,
         MovementKind::TransferIn,
+        MovementKind::Reserve,
+        MovementKind::Release,
+        MovementKind::Ship,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -88,6 +100,18 @@ impl MovementKind {
             MovementKind::Count => "count",
             MovementKind::TransferOut => "transfer_out",
             MovementKind::TransferIn => "transfer_in",
+            MovementKind::Reserve => "reserve",
+            MovementKind::Release => "release",
+            MovementKind::Ship => "ship",
+        }
+    }
+
+    /// The event a movement of this kind appends; replay folds all three the same way.
+    fn event_type(&self) -> EventType {
+        match self {
+            MovementKind::Reserve => EventType::InventoryReserved,
+            MovementKind::Release => EventType::InventoryReleased,
+            _ => EventType::InventoryChanged,
         }
     }
 

@@ -72,7 +72,8 @@ struct Replayed {
     applied: u64,
 }
 
-/// The fields of stock events that replay needs (`InventoryChanged`, `InventoryThresholdSet`).
+/// The fields of stock events that replay needs: a movement's deltas (`InventoryChanged`,
+/// `InventoryReserved`, `InventoryReleased`) or a level's thresholds (`InventoryThresholdSet`).
 #[derive(Deserialize)]
 struct StockEvent {
     product_id: String,
@@ -202,11 +203,13 @@ fn replay(tx: &mut Tx<'_>) -> Result<Replayed> {
     while start < head {
         let rows = tx.query(
             "SELECT seq, event_type, payload FROM events
-             WHERE seq > $1 AND seq <= $2 AND event_type IN ($3, $4) ORDER BY seq",
+             WHERE seq > $1 AND seq <= $2 AND event_type IN ($3, $4, $5, $6) ORDER BY seq",
             params![
                 start,
                 start + BATCH,
                 EventType::InventoryChanged.as_str(),
+                EventType::InventoryReserved.as_str(),
+                EventType::InventoryReleased.as_str(),
                 EventType::InventoryThresholdSet.as_str()
             ],
         )?;

@@ -1,0 +1,51 @@
+//! `reserve`, `release` and `sweep`.
+
+use std::io::Write;
+
+use stockyard_core::{
+    Actor,
+    inventory::{Hold, Reservation, ReserveRequest},
+};
+
+use super::Context;
+use crate::{cli::Reserve, exit::Failure};
+
+/// Prints the reservation id (table), the reservation (json), or only the id (`--quiet`).
+pub fn reserve(ctx: &mut Context<'_>, reserve: Reserve) -> Result<(), Failure> {
+    let (store, actor) = (ctx.store()?, ctx.actor()?);
+    let request = ReserveRequest {
+        lines: reserve.lines,
+        warehouse: reserve.warehouse,
+        hold: reserve.ttl.map_or(Hold::Checkout, Hold::CheckoutFor),
+        reference: reserve.reference,
+    };
+    let reservation = store.inventory().reserve(&actor, request)?;
+    let id = reservation.id.to_string();
+    if ctx.config.quiet {
+        writeln!(ctx.out.raw(), "{id}")?;
+        return Ok(());
+    }
+    Ok(ctx.out.done(&id, &reservation)?)
+}
+
+pub fn release(ctx: &mut Context<'_>, id: &str) -> Result<(), Failure> {
+    let (store, actor) = (ctx.store()?, ctx.actor()?);
+    let reservation = store.inventory().release(&actor, id)?;
+    let message = format!("Released reservation {}: {}.", reservation.id, summary(&reservation));
+    Ok(ctx.out.done(&message, &reservation)?)
+}
+
+/// Runs the due background work once, as the `sweeper` system actor.
+pub fn sweep(ctx: &mut Context<'_>) -> Result<(), Failure> {
+    let store = ctx.store()?;
+    let expired = store.inventory().expire_due(&Actor::system("sweeper"), jiff::Timestamp::now())?;
+    let report = serde_json::json!({ "reservations_expired": expired });
+    Ok(ctx.out.done(&format!("Expired {expired} reservation(s)."), &report)?)
+}
+
+/// `2 × MUG-01 at MAIN, 1 × KETTLE at EAST`.
+fn summary(reservation: &Reservation) -> String {
+    let lines: Vec<String> =
+        reservation.lines.iter().map(|l| format!("{} × {} at {}", l.quantity, l.sku, l.warehouse)).collect();
+    lines.join(", ")
+}

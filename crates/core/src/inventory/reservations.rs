@@ -1,0 +1,430 @@
+//! Reservations: stock held for a checkout or an order, all lines or none. Each line is a
+//! guarded increment of `reserved` through the ledger, so a reservation can never take more
+//! than is available, whatever runs beside it. A checkout reservation expires; the sweep
+//! releases it (`InventoryReleased`, reason `expired`). Release and commit close it.
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+
+use super::{
+    Inventory, MovementKind,
+    allocation::{self, WarehouseStock},
+    ledger::{self, Command, Item, Line, OnHand},
+    rules,
+};
+use crate::{
+    Actor, Error, ProductId, ReservationId, Result, Shortage, WarehouseId, clock,
+    db::{Row, Tx, params},
+    validate, warehouses,
+};
+
+/// The longest a checkout reservation may be held.
+const MAX_TTL: SignedDuration = SignedDuration::from_hours(24 * 30);
+/// Expired reservations released per read of the sweep.
+const SWEEP_BATCH: i64 = 100;
+/// Tries of an automatically allocated reservation whose stock moved between the
+/// allocation and the guarded updates.
+const ALLOCATION_TRIES: usize = 3;
+
+/// Where a reservation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReservationStatus {
+    Active,
+    Committed,
+    Released,
+    Expired,
+}
+
+impl ReservationStatus {
+    const ALL: [ReservationStatus; 4] = [
+        ReservationStatus::Active,
+        ReservationStatus::Committed,
+        ReservationStatus::Released,
+        ReservationStatus::Expired,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ReservationStatus::Active => "active",
+            ReservationStatus::Committed => "committed",
+            ReservationStatus::Released => "released",
+            ReservationStatus::Expired => "expired",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| Error::Storage(format!("unknown reservation status {s:?}")))
+    }
+}
+
+/// How long a reservation holds its stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Hold {
+    /// A checkout: expires after this long (the store's default TTL when `None`).
+    #[default]
+    Checkout,
+    /// A checkout with its own time to live.
+    CheckoutFor(SignedDuration),
+    /// Held for an order: never expires on its own.
+    Order,
+}
+
+/// What to reserve.
+#[derive(Debug, Clone, Default)]
+pub struct ReserveRequest {
+    /// (SKU or product id, quantity); a SKU named twice is reserved once, summed.
+    pub lines: Vec<(String, i64)>,
+    /// Reserve every line here; when absent the store's allocation strategy chooses.
+    pub warehouse: Option<String>,
+    pub hold: Hold,
+    /// The caller's own reference, e.g. a cart id.
+    pub reference: Option<String>,
+}
+
+/// One line of a reservation: a quantity of a product held at one warehouse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReservationLine {
+    pub sku: String,
+    pub product_id: ProductId,
+    pub warehouse: String,
+    #[serde(skip)]
+    pub warehouse_id: WarehouseId,
+    pub quantity: i64,
+}
+
+/// A reservation, in the shape `POST /inventory/reserve` answers with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reservation {
+    #[serde(rename = "reservation_id")]
+    pub id: ReservationId,
+    pub status: ReservationStatus,
+    /// The actor that made it.
+    pub owner: String,
+    pub reference: Option<String>,
+    /// When a checkout reservation lapses; `None` for one held by an order.
+    pub expires_at: Option<Timestamp>,
+    #[serde(rename = "items")]
+    pub lines: Vec<ReservationLine>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Inventory<'_> {
+    /// Reserves every line or none. Without a warehouse the store's allocation strategy
+    /// picks one or splits a line across several; stock that moves between that choice
+    /// and the guarded updates makes it choose again.
+    pub fn reserve(&self, actor: &Actor, request: ReserveRequest) -> Result<Reservation> {
+        let wanted = wanted(&request.lines)?;
+        let reference = match request.reference.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(r) => Some(validate::bounded("reference", r, 200)?),
+        };
+        let ttl = match request.hold {
+            Hold::Checkout => Some(self.store.options.reservation_ttl),
+            Hold::CheckoutFor(ttl) => Some(ttl),
+            Hold::Order => None,
+        };
+        if let Some(ttl) = ttl.filter(|t| t.is_zero() || t.is_negative() || *t > MAX_TTL) {
+            return Err(Error::invalid("ttl", format!("{ttl:#} is not between 1 second and 30 days")));
+        }
+        let tries = if request.warehouse.is_some() { 1 } else { ALLOCATION_TRIES };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = self.store.pool.write(|tx| {
+                let now = clock::now();
+                let expires_at = ttl.map(|t| now.checked_add(t)).transpose().map_err(|e| Error::invalid("ttl", e))?;
+                let lines = place(tx, &self.store.options.allocation, &wanted, request.warehouse.as_deref())?;
+                let reservation = Reservation {
+                    id: ReservationId::new(),
+                    status: ReservationStatus::Active,
+                    owner: actor.to_string(),
+                    reference: reference.clone(),
+                    expires_at,
+                    lines,
+                    created_at: now,
+                    updated_at: now,
+                };
+                insert(tx, &reservation)?;
+                let id = reservation.id.to_string();
+                let command = Command {
+                    action: "inventory.reserve",
+                    entity: ("reservation", &id),
+                    reason: None,
+                    reference: Some(&id),
+                };
+                ledger::apply(tx, actor, command, ledger_lines(&reservation, MovementKind::Reserve), now)?;
+                Ok(reservation)
+            });
+            match outcome {
+                Err(Error::InsufficientStock { .. }) if attempt < tries => continue,
+                outcome => return outcome,
+            }
+        }
+    }
+
+    /// One reservation by id.
+    pub fn reservation(&self, _actor: &Actor, id: &str) -> Result<Reservation> {
+        let id: ReservationId = id.trim().parse()?;
+        self.store.pool.read(|tx| load(tx, id, false))
+    }
+
+    /// Lets the stock go: the reservation becomes `released`.
+    pub fn release(&self, actor: &Actor, id: &str) -> Result<Reservation> {
+        self.close(actor, id, ReservationStatus::Released, None)
+    }
+
+    /// Consumes the stock at shipment: on-hand and reserved both fall; `committed`.
+    pub fn commit(&self, actor: &Actor, id: &str) -> Result<Reservation> {
+        self.close(actor, id, ReservationStatus::Committed, None)
+    }
+
+    /// Releases every checkout reservation whose time ran out by `now`, each in its own
+    /// transaction; returns how many. Safe beside concurrent releases and other sweepers:
+    /// each is re-checked under its row lock.
+    pub fn expire_due(&self, actor: &Actor, now: Timestamp) -> Result<usize> {
+        let mut expired = 0;
+        loop {
+            let due: Vec<ReservationId> = self.store.pool.read(|tx| {
+                let rows = tx.query(
+                    "SELECT id FROM reservations WHERE status = 'active' AND expires_at IS NOT NULL AND expires_at <= $1
+                     ORDER BY expires_at LIMIT $2",
+                    params![now, SWEEP_BATCH],
+                )?;
+                rows.iter().map(|row| row.get(0)).collect()
+            })?;
+            for id in &due {
+                match self.close(actor, &id.to_string(), ReservationStatus::Expired, Some(now)) {
+                    Ok(_) => expired += 1,
+                    // Released or expired by someone else meanwhile.
+                    Err(Error::InvalidTransition { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if (due.len() as i64) < SWEEP_BATCH {
+                return Ok(expired);
+            }
+        }
+    }
+
+    /// Moves an active reservation to `to`, releasing or consuming its stock. `due` (for
+    /// expiry) also requires it to have expired by then.
+    fn close(&self, actor: &Actor, id: &str, to: ReservationStatus, due: Option<Timestamp>) -> Result<Reservation> {
+        let id: ReservationId = id.trim().parse()?;
+        self.store.pool.write(|tx| {
+            let mut reservation = load(tx, id, true)?;
+            let lapsed = match (due, reservation.expires_at) {
+                (Some(now), Some(expires_at)) => expires_at <= now,
+                (Some(_), None) => false,
+                (None, _) => true,
+            };
+            if reservation.status != ReservationStatus::Active || !lapsed {
+                return Err(Error::InvalidTransition {
+                    entity: format!("reservation {id}"),
+                    from: reservation.status.as_str().to_owned(),
+                    to: to.as_str().to_owned(),
+                });
+            }
+            let now = clock::now();
+            tx.execute(
+                "UPDATE reservations SET status = $1, updated_at = $2 WHERE id = $3",
+                params![to.as_str(), now, id],
+            )?;
+            let (action, kind, reason) = match to {
+                ReservationStatus::Committed => ("inventory.commit", MovementKind::Ship, None),
+                ReservationStatus::Expired => ("inventory.expire", MovementKind::Release, Some("expired")),
+                _ => ("inventory.release", MovementKind::Release, None),
+            };
+            let key = id.to_string();
+            let command = Command { action, entity: ("reservation", &key), reason, reference: Some(&key) };
+            ledger::apply(tx, actor, command, ledger_lines(&reservation, kind), now)?;
+            (reservation.status, reservation.updated_at) = (to, now);
+            Ok(reservation)
+        })
+    }
+}
+
+/// The requested lines, validated and with repeated SKUs summed, in request order.
+fn wanted(lines: &[(String, i64)]) -> Result<Vec<(String, i64)>> {
+    if lines.is_empty() {
+        return Err(Error::invalid("items", "name at least one SKU and quantity"));
+    }
+    let mut wanted: Vec<(String, i64)> = Vec::new();
+    for (sku, quantity) in lines {
+        let sku = sku.trim();
+        let quantity = rules::positive("quantity", *quantity)
+            .map_err(|_| Error::invalid("quantity", format!("{sku}: {quantity} is not a positive whole number")))?;
+        match wanted.iter_mut().find(|(s, _)| s == sku) {
+            Some((_, q)) => *q = rules::positive("quantity", *q + quantity)?,
+            None => wanted.push((sku.to_owned(), quantity)),
+        }
+    }
+    Ok(wanted)
+}
+
+/// Where each wanted line is held: at the named warehouse, or as the strategy allocates.
+fn place(
+    tx: &mut Tx<'_>,
+    strategy: &allocation::Strategy,
+    wanted: &[(String, i64)],
+    warehouse: Option<&str>,
+) -> Result<Vec<ReservationLine>> {
+    let products =
+        wanted.iter().map(|(sku, _)| crate::catalog::find_product(tx, sku, false)).collect::<Result<Vec<_>>>()?;
+    if let Some(code) = warehouse {
+        let warehouse = active_warehouse(tx, code)?;
+        return Ok(products
+            .iter()
+            .zip(wanted)
+            .map(|(p, (_, quantity))| ReservationLine {
+                sku: p.sku.to_string(),
+                product_id: p.id,
+                warehouse: warehouse.code.clone(),
+                warehouse_id: warehouse.id,
+                quantity: *quantity,
+            })
+            .collect());
+    }
+    let warehouses: Vec<_> = warehouses::all(tx)?.into_iter().filter(|w| w.active).collect();
+    let mut stock: Vec<WarehouseStock> =
+        warehouses.iter().map(|w| WarehouseStock { code: w.code.clone(), available: vec![0; wanted.len()] }).collect();
+    // (on hand, reserved) of each line over all active warehouses, for a refusal.
+    let mut totals = vec![(0, 0); wanted.len()];
+    for (line, product) in products.iter().enumerate() {
+        let rows = tx.query(
+            "SELECT warehouse_id, on_hand, reserved FROM stock_levels WHERE product_id = $1",
+            params![product.id],
+        )?;
+        for row in rows {
+            let warehouse_id: WarehouseId = row.get(0)?;
+            if let Some(i) = warehouses.iter().position(|w| w.id == warehouse_id) {
+                let (on_hand, reserved): (i64, i64) = (row.get(1)?, row.get(2)?);
+                stock[i].available[line] = on_hand - reserved;
+                totals[line] = (totals[line].0 + on_hand, totals[line].1 + reserved);
+            }
+        }
+    }
+    let needs: Vec<i64> = wanted.iter().map(|(_, q)| *q).collect();
+    let plan = allocation::allocate(strategy, &needs, &stock).map_err(|short| Error::InsufficientStock {
+        lines: short
+            .into_iter()
+            .map(|s| Shortage {
+                sku: products[s.line].sku.to_string(),
+                warehouse: "all warehouses".into(),
+                needed: s.needed,
+                available: s.available,
+                on_hand: totals[s.line].0,
+                reserved: totals[s.line].1,
+            })
+            .collect(),
+    })?;
+    plan.picks
+        .into_iter()
+        .map(|pick| {
+            let warehouse = warehouses
+                .iter()
+                .find(|w| w.code == pick.warehouse)
+                .ok_or_else(|| Error::Storage(format!("allocation chose unknown warehouse {}", pick.warehouse)))?;
+            let product = &products[pick.line];
+            Ok(ReservationLine {
+                sku: product.sku.to_string(),
+                product_id: product.id,
+                warehouse: warehouse.code.clone(),
+                warehouse_id: warehouse.id,
+                quantity: pick.quantity,
+            })
+        })
+        .collect()
+}
+
+fn active_warehouse(tx: &mut Tx<'_>, code: &str) -> Result<warehouses::Warehouse> {
+    let warehouse = warehouses::require(tx, code)?;
+    if !warehouse.active {
+        return Err(Error::conflict(format!("warehouse {} is inactive", warehouse.code)));
+    }
+    Ok(warehouse)
+}
+
+fn insert(tx: &mut Tx<'_>, r: &Reservation) -> Result<()> {
+    tx.execute(
+        "INSERT INTO reservations (id, owner, reference, status, expires_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        params![r.id, &r.owner, r.reference.clone(), r.status.as_str(), r.expires_at, r.created_at],
+    )?;
+    for line in &r.lines {
+        tx.execute(
+            "INSERT INTO reservation_lines (reservation_id, product_id, warehouse_id, quantity) VALUES ($1, $2, $3, $4)",
+            params![r.id, line.product_id, line.warehouse_id, line.quantity],
+        )?;
+    }
+    Ok(())
+}
+
+/// A reservation with its lines; locked until commit when `lock` is set.
+fn load(tx: &mut Tx<'_>, id: ReservationId, lock: bool) -> Result<Reservation> {
+    let sql = format!(
+        "SELECT id, status, owner, reference, expires_at, created_at, updated_at FROM reservations WHERE id = $1{}",
+        if lock { tx.for_update() } else { "" }
+    );
+    let row = tx.query_opt(&sql, params![id])?.ok_or_else(|| Error::not_found("reservation", id.to_string()))?;
+    let lines = tx.query(
+        "SELECT p.sku, l.product_id, w.code, l.warehouse_id, l.quantity FROM reservation_lines l
+         JOIN products p ON p.id = l.product_id JOIN warehouses w ON w.id = l.warehouse_id
+         WHERE l.reservation_id = $1 ORDER BY p.sku, w.code",
+        params![id],
+    )?;
+    from_row(&row, lines.iter().map(line_from_row).collect::<Result<_>>()?)
+}
+
+fn from_row(row: &Row, lines: Vec<ReservationLine>) -> Result<Reservation> {
+    let status: String = row.get(1)?;
+    Ok(Reservation {
+        id: row.get(0)?,
+        status: ReservationStatus::parse(&status)?,
+        owner: row.get(2)?,
+        reference: row.get(3)?,
+        expires_at: row.get(4)?,
+        lines,
+        created_at: row.get(5)?,
+        updated_at: row.get(6)?,
+    })
+}
+
+fn line_from_row(row: &Row) -> Result<ReservationLine> {
+    Ok(ReservationLine {
+        sku: row.get(0)?,
+        product_id: row.get(1)?,
+        warehouse: row.get(2)?,
+        warehouse_id: row.get(3)?,
+        quantity: row.get(4)?,
+    })
+}
+
+/// The ledger lines that reserve, release or consume a reservation's stock.
+fn ledger_lines(reservation: &Reservation, kind: MovementKind) -> Vec<Line> {
+    reservation
+        .lines
+        .iter()
+        .map(|l| {
+            let (on_hand, reserved_delta) = match kind {
+                MovementKind::Reserve => (0, l.quantity),
+                MovementKind::Ship => (-l.quantity, -l.quantity),
+                _ => (0, -l.quantity),
+            };
+            Line { item: item_of(l), kind, on_hand: OnHand::By(on_hand), reserved_delta }
+        })
+        .collect()
+}
+
+fn item_of(line: &ReservationLine) -> Item {
+    Item {
+        product_id: line.product_id,
+        sku: line.sku.clone(),
+        warehouse_id: line.warehouse_id,
+        warehouse: line.warehouse.clone(),
+    }
+}
