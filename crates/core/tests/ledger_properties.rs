@@ -76,6 +76,8 @@ struct Held {
 }
 
 type Key = (usize, usize);
+/// Levels after a change, as the model computes them.
+type Levels = Vec<(Key, Level)>;
 
 fn store(db: &TestDb) -> Store {
     let store = db.store();
@@ -90,7 +92,7 @@ fn store(db: &TestDb) -> Store {
 
 /// The model's levels after `changes` (deltas of on-hand and reserved, or a new reorder
 /// point), or `None` when one of them would break `0 ≤ reserved ≤ on_hand`.
-fn after(model: &BTreeMap<Key, Level>, changes: &[(Key, i64, i64, Option<i64>)]) -> Option<Vec<(Key, Level)>> {
+fn after(model: &BTreeMap<Key, Level>, changes: &[(Key, i64, i64, Option<i64>)]) -> Option<Levels> {
     changes
         .iter()
         .map(|&(key, on_hand, reserved, point)| {
@@ -114,7 +116,7 @@ fn check(db: &TestDb, ops: &[Op]) -> Result<(), TestCaseError> {
     for op in ops {
         let on_hand = |key: Key| model.get(&key).copied().unwrap_or_default().on_hand;
         // The changes the model expects, and what the store did.
-        let (expected, outcome): (Option<Vec<(Key, Level)>>, Result<(), Error>) = match *op {
+        let (expected, outcome): (Option<Levels>, Result<(), Error>) = match *op {
             Op::Receive(p, w, q) => (
                 after(&model, &[((p, w), q, 0, None)]),
                 inv.receive(&me, SKUS[p], Some(WAREHOUSES[w]), q, None).map(drop),
