@@ -1,7 +1,7 @@
-//! The stock ledger on both backends: stock changes per second (each one transaction with
-//! its level update, movement, event and audit record) at 1 and 8 threads beside the bare
-//! limit of the same database, and replay/verify speed over a long event log, from the
-//! beginning and from a snapshot.
+//! The stock ledger on both backends: stock changes and reservations per second (each one
+//! transaction with its level update, movement, event and audit record) at 1 and 8 threads
+//! beside the bare limit of the same database, and replay/verify speed over a long event
+//! log, from the beginning and from a snapshot.
 //!
 //! `cargo bench -p stockyard-core --bench ledger` — prints a Markdown table.
 //! `STOCKYARD_BENCH_EVENTS` (default 1,000,000) sets the log length.
@@ -12,7 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use stockyard_core::{Actor, Adjustment, NewProduct, Store};
+use stockyard_core::{Actor, Adjustment, NewProduct, Store, inventory::ReserveRequest};
 use stockyard_testkit::TestDb;
 
 const PRODUCTS: usize = 1_000;
@@ -48,6 +48,25 @@ fn store(db: &TestDb) -> Store {
 
 fn throughput(backend: &str, db: &TestDb) {
     let (store, me) = (store(db), Actor::local_admin());
+    for i in 0..PRODUCTS {
+        store.inventory().receive(&me, &sku(i), None, 1_000_000_000, None).expect("opening stock");
+    }
+    for (name, warehouse) in [("at a named warehouse", Some("MAIN")), ("allocated", None)] {
+        for threads in [1, 8] {
+            let rate = timed_rate(threads, |worker| {
+                let (store, me) = (&store, &me);
+                move |n: usize| {
+                    let request = ReserveRequest {
+                        lines: vec![(sku((worker * 7919 + n) % PRODUCTS), 1)],
+                        warehouse: warehouse.map(str::to_owned),
+                        ..Default::default()
+                    };
+                    store.inventory().reserve(me, request).expect("reserve");
+                }
+            });
+            println!("| {backend} | reserve one line {name}, {threads} thread(s) | {rate:.0}/s |");
+        }
+    }
 
     for threads in [1, 8] {
         let rate = timed_rate(threads, |worker| {
