@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use common::{command, init, json, keys, stockyard};
+use common::{command, items, json, keys, numbers, stockyard, with_products};
 use predicates::{prelude::PredicateBooleanExt, str::contains};
 use serde_json::Value;
 use stockyard_core::Backend;
@@ -18,23 +18,6 @@ use stockyard_testkit::{TestDb, backend_tests};
 
 const LEVEL_KEYS: [&str; 8] =
     ["available", "on_hand", "product_id", "reorder_point", "reorder_qty", "reserved", "sku", "warehouse"];
-
-/// An initialised database with one product per SKU.
-fn with_products(db: &TestDb, skus: &[&str]) {
-    init(db);
-    for sku in skus {
-        stockyard(db).args(["product", "add", "--sku", sku, "--name", sku, "--price", "5"]).assert().success();
-    }
-}
-
-fn numbers(level: &Value) -> (i64, i64, i64) {
-    let n = |key: &str| level[key].as_i64().unwrap_or(i64::MIN);
-    (n("on_hand"), n("reserved"), n("available"))
-}
-
-fn items(list: &Value) -> Vec<Value> {
-    list["items"].as_array().cloned().unwrap_or_default()
-}
 
 backend_tests! {
     fn receive_adjust_count_and_threshold_print_the_level(db) {

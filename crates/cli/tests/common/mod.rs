@@ -1,13 +1,18 @@
 //! Helpers shared by the binary tests: the real `stockyard` binary pointed at a test database.
+#![allow(dead_code, reason = "each test file compiles this module and uses only some of it")]
 
 use assert_cmd::Command;
 use serde_json::Value;
 use stockyard_testkit::TestDb;
 
+/// Settings the binary reads from the environment; cleared so the developer's own can't leak in.
+const SETTINGS: [&str; 5] =
+    ["STOCKYARD_DB", "STOCKYARD_USER", "STOCKYARD_CONFIG", "STOCKYARD_ALLOCATION", "STOCKYARD_RESERVATION_TTL"];
+
 /// The binary, pointed at the test database, with no settings leaking in from outside.
 pub fn command(db: &TestDb) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_stockyard"));
-    for var in ["STOCKYARD_DB", "STOCKYARD_USER", "STOCKYARD_CONFIG"] {
+    for var in SETTINGS {
         cmd.env_remove(var);
     }
     cmd.current_dir(std::env::temp_dir()).arg("--db").arg(db.url());
@@ -21,7 +26,12 @@ pub fn stockyard(db: &TestDb) -> Command {
 
 /// Runs a command expected to succeed with JSON output and parses it.
 pub fn json(db: &TestDb, args: &[&str]) -> Value {
-    let out = stockyard(db).args(args).args(["--format", "json"]).assert().success().get_output().stdout.clone();
+    json_of(stockyard(db), args)
+}
+
+/// [`json`] on a prepared command, e.g. one with an environment variable set.
+pub fn json_of(mut cmd: Command, args: &[&str]) -> Value {
+    let out = cmd.args(args).args(["--format", "json"]).assert().success().get_output().stdout.clone();
     serde_json::from_slice(&out)
         .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out)))
 }
@@ -35,4 +45,23 @@ pub fn keys(value: &Value) -> Vec<&str> {
     let mut keys: Vec<&str> = value.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
     keys.sort_unstable();
     keys
+}
+
+/// An initialised database with one product per SKU.
+pub fn with_products(db: &TestDb, skus: &[&str]) {
+    init(db);
+    for sku in skus {
+        stockyard(db).args(["product", "add", "--sku", sku, "--name", sku, "--price", "5"]).assert().success();
+    }
+}
+
+/// A stock level's `(on_hand, reserved, available)`.
+pub fn numbers(level: &Value) -> (i64, i64, i64) {
+    let n = |key: &str| level[key].as_i64().unwrap_or(i64::MIN);
+    (n("on_hand"), n("reserved"), n("available"))
+}
+
+/// The `items` of a JSON list.
+pub fn items(list: &Value) -> Vec<Value> {
+    list["items"].as_array().cloned().unwrap_or_default()
 }
