@@ -194,7 +194,10 @@ mod bare {
         let mut sqlite = (backend == Backend::Sqlite).then(|| {
             let conn = rusqlite::Connection::open(url.trim_start_matches("sqlite://")).expect("open");
             conn.busy_timeout(std::time::Duration::from_secs(10)).expect("busy timeout");
-            conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;").expect("pragmas");
+            conn.execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000;",
+            )
+            .expect("pragmas");
             conn
         });
         let mut postgres = (backend == Backend::Postgres).then(|| {

@@ -81,7 +81,6 @@ CREATE TABLE events (
     actor          TEXT NOT NULL,
     occurred_at    TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX events_aggregate_idx ON events (aggregate_type, aggregate_id, seq);
 CREATE INDEX events_type_idx ON events (event_type, seq);
 
 -- Who did what: one record per state-changing command.

@@ -12,7 +12,6 @@ CREATE TABLE reservations (
 );
 -- What the expiry sweep looks for: active reservations by expiry time.
 CREATE INDEX reservations_expiry_idx ON reservations (expires_at) WHERE status = 'active' AND expires_at IS NOT NULL;
-CREATE INDEX reservations_owner_idx ON reservations (owner, created_at);
 
 CREATE TABLE reservation_lines (
     reservation_id TEXT NOT NULL REFERENCES reservations (id),

@@ -88,12 +88,11 @@ CREATE TABLE events (
     actor          TEXT NOT NULL,
     occurred_at    TEXT NOT NULL
 );
-CREATE INDEX events_aggregate_idx ON events (aggregate_type, aggregate_id, seq);
 CREATE INDEX events_type_idx ON events (event_type, seq);
 
 -- Who did what: one record per state-changing command.
 CREATE TABLE audit_log (
-    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq         INTEGER PRIMARY KEY,
     occurred_at TEXT NOT NULL,
     actor       TEXT NOT NULL,
     action      TEXT NOT NULL,

@@ -9,10 +9,9 @@ CREATE TABLE reservations (
     expires_at TEXT,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
-) STRICT;
+) STRICT, WITHOUT ROWID;
 -- What the expiry sweep looks for: active reservations by expiry time.
 CREATE INDEX reservations_expiry_idx ON reservations (expires_at) WHERE status = 'active' AND expires_at IS NOT NULL;
-CREATE INDEX reservations_owner_idx ON reservations (owner, created_at);
 
 CREATE TABLE reservation_lines (
     reservation_id TEXT NOT NULL REFERENCES reservations (id),
@@ -20,4 +19,4 @@ CREATE TABLE reservation_lines (
     warehouse_id   TEXT NOT NULL REFERENCES warehouses (id),
     quantity       INTEGER NOT NULL CHECK (quantity > 0),
     PRIMARY KEY (reservation_id, product_id, warehouse_id)
-) STRICT;
+) STRICT, WITHOUT ROWID;
