@@ -1,15 +1,13 @@
 //! Products and categories on both backends: CRUD, validation, events and audit, search.
 
+mod common;
+
+use common::{admin, events_of, invalid_field};
+
 use std::collections::BTreeMap;
 
-use stockyard_core::{
-    Actor, Error, EventFilter, EventType, NewCategory, NewProduct, ProductPatch, ProductQuery, Store,
-};
+use stockyard_core::{Error, EventFilter, EventType, NewCategory, NewProduct, ProductPatch, ProductQuery, Store};
 use stockyard_testkit::backend_tests;
-
-fn admin() -> Actor {
-    Actor::local_admin()
-}
 
 fn widget(sku: &str) -> NewProduct {
     NewProduct { sku: sku.into(), name: format!("Widget {sku}"), price: "12.50".into(), ..Default::default() }
@@ -21,18 +19,6 @@ fn journal(store: &Store) -> (usize, usize, usize) {
     let audit = store.audit().list(&admin(), None);
     let products = store.catalog().list_products(&admin(), &ProductQuery { limit: Some(1000), ..Default::default() });
     (events.expect("events").len(), audit.expect("audit").len(), products.expect("products").items.len())
-}
-
-fn events_of(store: &Store, event_type: EventType) -> Vec<serde_json::Value> {
-    let filter = EventFilter { event_type: Some(event_type), limit: Some(1000), ..Default::default() };
-    store.events().list(&admin(), &filter).expect("events").into_iter().map(|e| e.payload).collect()
-}
-
-fn invalid_field(err: Error) -> String {
-    match err {
-        Error::Invalid { field, .. } => field,
-        other => panic!("expected an invalid-input error, got {other:?}"),
-    }
 }
 
 backend_tests! {

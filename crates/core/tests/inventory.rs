@@ -1,43 +1,17 @@
 //! The stock ledger on both backends: every operation and refusal, transfers, thresholds,
 //! point-in-time answers, the delete rule, and verify/replay against tampering.
 
+mod common;
+
+use common::{admin, events_of, invalid_field, level, store_with};
+
 use std::{thread, time::Duration};
 
-use stockyard_core::{
-    Actor, Adjustment, Error, EventFilter, EventType, NewProduct, NewWarehouse, StockLevel, StockQuery, Store, demo,
-};
-use stockyard_testkit::{TestDb, backend_tests};
-
-fn admin() -> Actor {
-    Actor::local_admin()
-}
-
-/// A store with product `sku` and warehouses MAIN and EAST.
-fn store_with(db: &TestDb, skus: &[&str]) -> Store {
-    let store = db.store();
-    store.warehouses().create(&admin(), NewWarehouse { code: "EAST".into(), name: "East".into() }).expect("EAST");
-    for sku in skus {
-        let product =
-            NewProduct { sku: (*sku).into(), name: format!("Item {sku}"), price: "1.00".into(), ..Default::default() };
-        store.catalog().create_product(&admin(), product).expect("product");
-    }
-    store
-}
-
-fn level(store: &Store, sku: &str, warehouse: &str) -> StockLevel {
-    let query = StockQuery { sku: Some(sku.into()), warehouse: Some(warehouse.into()), ..Default::default() };
-    let mut page = store.inventory().levels(&admin(), &query).expect("levels");
-    assert_eq!(page.items.len(), 1, "{sku} at {warehouse}");
-    page.items.remove(0)
-}
+use stockyard_core::{Adjustment, Error, EventFilter, EventType, StockQuery, Store, demo};
+use stockyard_testkit::backend_tests;
 
 fn on_hand(store: &Store, sku: &str, warehouse: &str) -> i64 {
     level(store, sku, warehouse).on_hand
-}
-
-fn events_of(store: &Store, event_type: EventType) -> Vec<serde_json::Value> {
-    let filter = EventFilter { event_type: Some(event_type), limit: Some(1000), ..Default::default() };
-    store.events().list(&admin(), &filter).expect("events").into_iter().map(|e| e.payload).collect()
 }
 
 /// Everything a refused command must leave unchanged: events, audit records, movements.
@@ -47,13 +21,6 @@ fn journal(store: &Store, sku: &str) -> (usize, usize, usize) {
     let audit = store.audit().list(&admin(), None).expect("audit");
     let history = store.inventory().history(&admin(), sku, None, Some(1000), None).expect("history");
     (events.len(), audit.len(), history.items.len())
-}
-
-fn invalid_field(err: Error) -> String {
-    match err {
-        Error::Invalid { field, .. } => field,
-        other => panic!("expected an invalid-input error, got {other:?}"),
-    }
 }
 
 backend_tests! {

@@ -1,31 +1,18 @@
 //! Reservations on both backends: all or nothing, release, commit, expiry, allocation
 //! across warehouses, the reserved stock that removals must respect, and the race.
 
+mod common;
+
+use common::{admin, events_of, level, store_with};
+
 use std::thread;
 
 use jiff::{SignedDuration, Timestamp};
 use stockyard_core::{
-    Actor, Adjustment, Error, EventFilter, EventType, NewProduct, NewWarehouse, StockLevel, StockQuery, Store,
-    StoreOptions,
+    Actor, Adjustment, Error, EventFilter, EventType, Store, StoreOptions,
     inventory::{Hold, ReservationStatus, ReserveRequest, allocation::Strategy},
 };
 use stockyard_testkit::{TestDb, backend_tests};
-
-fn admin() -> Actor {
-    Actor::local_admin()
-}
-
-/// A store with warehouses MAIN and EAST and the given products.
-fn store_with(db: &TestDb, skus: &[&str]) -> Store {
-    let store = db.store();
-    store.warehouses().create(&admin(), NewWarehouse { code: "EAST".into(), name: "East".into() }).expect("EAST");
-    for sku in skus {
-        let product =
-            NewProduct { sku: (*sku).into(), name: format!("Item {sku}"), price: "1.00".into(), ..Default::default() };
-        store.catalog().create_product(&admin(), product).expect("product");
-    }
-    store
-}
 
 fn request(lines: &[(&str, i64)], warehouse: Option<&str>) -> ReserveRequest {
     ReserveRequest {
@@ -33,16 +20,6 @@ fn request(lines: &[(&str, i64)], warehouse: Option<&str>) -> ReserveRequest {
         warehouse: warehouse.map(str::to_owned),
         ..Default::default()
     }
-}
-
-fn level(store: &Store, sku: &str, warehouse: &str) -> StockLevel {
-    let query = StockQuery { sku: Some(sku.into()), warehouse: Some(warehouse.into()), ..Default::default() };
-    store.inventory().levels(&admin(), &query).expect("levels").items.remove(0)
-}
-
-fn events_of(store: &Store, event_type: EventType) -> Vec<serde_json::Value> {
-    let filter = EventFilter { event_type: Some(event_type), limit: Some(1000), ..Default::default() };
-    store.events().list(&admin(), &filter).expect("events").into_iter().map(|e| e.payload).collect()
 }
 
 fn event_count(store: &Store) -> usize {
