@@ -31,6 +31,9 @@ pub struct StoreOptions {
     pub reservation_ttl: SignedDuration,
     /// How warehouses are chosen for a reservation that names none.
     pub allocation: Strategy,
+    /// Replay (and verify) saves a snapshot once this many events were logged since the
+    /// last one, so the next replay starts there.
+    pub snapshot_every: i64,
 }
 
 /// The checkout reservation TTL when nothing sets one.
@@ -38,7 +41,12 @@ pub const DEFAULT_RESERVATION_TTL: SignedDuration = SignedDuration::from_mins(15
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self { pool_size: DEFAULT_POOL_SIZE, reservation_ttl: DEFAULT_RESERVATION_TTL, allocation: Strategy::default() }
+        Self {
+            pool_size: DEFAULT_POOL_SIZE,
+            reservation_ttl: DEFAULT_RESERVATION_TTL,
+            allocation: Strategy::default(),
+            snapshot_every: 100_000,
+        }
     }
 }
 

@@ -7,8 +7,8 @@ use common::{admin, events_of, invalid_field, level, store_with};
 
 use std::{thread, time::Duration};
 
-use stockyard_core::{Adjustment, Error, EventFilter, EventType, StockQuery, Store, demo};
-use stockyard_testkit::backend_tests;
+use stockyard_core::{Adjustment, Error, EventFilter, EventType, StockQuery, Store, StoreOptions, demo};
+use stockyard_testkit::{TestDb, backend_tests};
 
 fn on_hand(store: &Store, sku: &str, warehouse: &str) -> i64 {
     level(store, sku, warehouse).on_hand
@@ -251,5 +251,32 @@ backend_tests! {
         let again = demo::seed(&store, &admin(), 30).expect("demo again");
         assert_eq!((again.products_created, again.stock_movements), (0, 0), "a second run adds no stock");
         assert!(store.inventory().verify(&admin()).expect("verify").ok);
+    }
+
+    fn replay_from_a_snapshot_equals_a_full_replay_and_still_finds_drift(db) {
+        db.store();
+        let options = StoreOptions { snapshot_every: 4, ..TestDb::options() };
+        let store = Store::open_with(db.url(), &options).expect("open with small snapshots");
+        store.warehouses().create(&admin(), stockyard_core::NewWarehouse { code: "EAST".into(), name: "East".into() }).expect("EAST");
+        let product = stockyard_core::NewProduct { sku: "BOLT-1".into(), name: "Bolt".into(), price: "1".into(), ..Default::default() };
+        store.catalog().create_product(&admin(), product).expect("product");
+        let inv = store.inventory();
+        for n in 1..=6 {
+            inv.receive(&admin(), "BOLT-1", None, n, None).expect("receive");
+        }
+        let first = inv.verify(&admin()).expect("verify");
+        assert!(first.ok && first.from_seq == 0, "{first:?}");
+        inv.transfer(&admin(), "BOLT-1", 5, "MAIN", "EAST").expect("transfer");
+        inv.adjust(&admin(), "BOLT-1", Some("EAST"), Adjustment::By(-2), "damaged").expect("adjust");
+        let second = inv.verify(&admin()).expect("verify");
+        assert!(second.ok, "{second:?}");
+        assert_eq!((second.from_seq, second.events_applied), (first.to_seq, 3), "started from the snapshot the first verify saved");
+
+        db.sql("UPDATE stock_levels SET on_hand = on_hand + 5 WHERE on_hand = 3");
+        let drifted = inv.verify(&admin()).expect("verify");
+        let found: Vec<_> = drifted.differences.iter().map(|d| (d.warehouse.as_str(), d.projection, d.replay)).collect();
+        assert_eq!(found, [("EAST", 8, 3)], "drift after the snapshot is found");
+        assert_eq!(inv.replay(&admin()).expect("replay").corrected, 1);
+        assert_eq!((level(&store, "BOLT-1", "MAIN").on_hand, level(&store, "BOLT-1", "EAST").on_hand), (16, 3));
     }
 }

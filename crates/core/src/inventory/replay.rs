@@ -1,7 +1,7 @@
 //! Replay and verify: the stock-level projection recomputed from the event log alone.
 //! Replay starts from the newest snapshot — itself computed by a replay, never copied from
 //! the projection, so it cannot hide drift — and takes a new one every
-//! [`SNAPSHOT_EVERY`] stock events, which keeps replay fast on a long log.
+//! `StoreOptions::snapshot_every` events, which keeps replay fast on a long log.
 
 use std::{collections::BTreeMap, time::Instant};
 
@@ -16,8 +16,6 @@ use crate::{
     journal::{self, Change},
 };
 
-/// Stock events between snapshots.
-const SNAPSHOT_EVERY: i64 = 100_000;
 /// The span of seqs read per query while replaying: a primary-key range, which both
 /// planners scan in order whatever mix of event types it holds.
 const BATCH: i64 = 10_000;
@@ -115,7 +113,7 @@ impl Inventory<'_> {
                 };
                 journal::record(tx, actor, change, now)?;
             }
-            let snapshot_taken = snapshot_if_due(tx, &replayed)?;
+            let snapshot_taken = snapshot_if_due(tx, &replayed, self.store.options.snapshot_every)?;
             Ok(ReplayReport {
                 from_seq: replayed.from_seq,
                 to_seq: replayed.to_seq,
@@ -161,8 +159,9 @@ impl Inventory<'_> {
             Ok((replayed, differences))
         })?;
         // The replay is sound whatever the projection says: keep it as a snapshot when due.
-        if replayed.to_seq - replayed.from_seq >= SNAPSHOT_EVERY {
-            self.store.pool.write(|tx| snapshot_if_due(tx, &replayed))?;
+        let every = self.store.options.snapshot_every;
+        if replayed.to_seq - replayed.from_seq >= every {
+            self.store.pool.write(|tx| snapshot_if_due(tx, &replayed, every))?;
         }
         Ok(VerifyReport {
             ok: differences.is_empty(),
@@ -276,9 +275,9 @@ fn upsert(tx: &mut Tx<'_>, (product_id, warehouse_id): &Key, c: &Counts, now: ji
 
 /// Replaces the snapshot with this replay when enough stock events have passed since the
 /// last one; returns whether it did.
-fn snapshot_if_due(tx: &mut Tx<'_>, replayed: &Replayed) -> Result<bool> {
+fn snapshot_if_due(tx: &mut Tx<'_>, replayed: &Replayed, every: i64) -> Result<bool> {
     let newest: i64 = tx.query_one("SELECT COALESCE(MAX(seq), 0) FROM stock_snapshots", &[])?.get(0)?;
-    if replayed.to_seq - newest < SNAPSHOT_EVERY {
+    if replayed.to_seq - newest < every {
         return Ok(false);
     }
     tx.execute("DELETE FROM stock_snapshots", &[])?;
