@@ -135,6 +135,9 @@ impl Inventory<'_> {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            // Set when the stock allocated moved before the guarded updates (PostgreSQL):
+            // worth allocating again, unlike a request that no stock anywhere can cover.
+            let mut raced = false;
             let outcome = self.store.pool.write(|tx| {
                 let now = clock::now();
                 let expires_at = ttl.map(|t| now.checked_add(t)).transpose().map_err(|e| Error::invalid("ttl", e))?;
@@ -157,11 +160,12 @@ impl Inventory<'_> {
                     reason: None,
                     reference: Some(&id),
                 };
-                ledger::apply(tx, actor, command, ledger_lines(&reservation, MovementKind::Reserve), now)?;
+                ledger::apply(tx, actor, command, ledger_lines(&reservation, MovementKind::Reserve), now)
+                    .inspect_err(|e| raced = matches!(e, Error::InsufficientStock { .. }))?;
                 Ok(reservation)
             });
             match outcome {
-                Err(Error::InsufficientStock { .. }) if attempt < tries => continue,
+                Err(Error::InsufficientStock { .. }) if raced && attempt < tries => continue,
                 outcome => return outcome,
             }
         }
