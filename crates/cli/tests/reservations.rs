@@ -15,8 +15,8 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use stockyard_testkit::{TestDb, backend_tests};
 
-const RESERVATION_KEYS: [&str; 8] =
-    ["created_at", "expires_at", "items", "owner", "reference", "reservation_id", "status", "updated_at"];
+const RESERVATION_KEYS: [&str; 9] =
+    ["allocation", "created_at", "expires_at", "items", "owner", "reference", "reservation_id", "status", "updated_at"];
 const LINE_KEYS: [&str; 4] = ["product_id", "quantity", "sku", "warehouse"];
 
 /// Every stock level of a SKU as (warehouse, (on_hand, reserved, available)), by warehouse.

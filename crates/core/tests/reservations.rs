@@ -145,8 +145,10 @@ backend_tests! {
 
         let whole = inv.reserve(&admin(), request(&[("A-1", 1), ("B-1", 1)], None)).expect("whole");
         assert!(whole.lines.iter().all(|l| l.warehouse == "EAST"), "EAST holds every line: {:?}", whole.lines);
+        assert!(whole.allocation.contains("EAST holds every line"), "{}", whole.allocation);
 
         let split = inv.reserve(&admin(), request(&[("A-1", 5)], None)).expect("split");
+        assert_eq!(inv.reservation(&admin(), &split.id.to_string()).expect("load"), split, "stored as answered");
         let mut picks: Vec<_> = split.lines.iter().map(|l| (l.warehouse.as_str(), l.quantity)).collect();
         picks.sort_unstable();
         assert_eq!(picks, [("EAST", 4), ("MAIN", 1)], "most stock first, the rest from MAIN");

@@ -4,6 +4,8 @@ CREATE TABLE reservations (
     id         TEXT PRIMARY KEY,
     owner      TEXT NOT NULL,
     reference  TEXT,
+    -- Why the lines sit where they do: the allocation strategy's reason, or the warehouse asked for.
+    allocation TEXT NOT NULL,
     status     TEXT NOT NULL CHECK (status IN ('active', 'committed', 'released', 'expired')),
     -- A checkout reservation expires then; one held by an order (NULL) never does on its own.
     expires_at TIMESTAMPTZ,

@@ -109,6 +109,8 @@ pub struct Reservation {
     pub expires_at: Option<Timestamp>,
     #[serde(rename = "items")]
     pub lines: Vec<ReservationLine>,
+    /// Why the lines sit at these warehouses.
+    pub allocation: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -141,7 +143,8 @@ impl Inventory<'_> {
             let outcome = self.store.pool.write(|tx| {
                 let now = clock::now();
                 let expires_at = ttl.map(|t| now.checked_add(t)).transpose().map_err(|e| Error::invalid("ttl", e))?;
-                let lines = place(tx, &self.store.options.allocation, &wanted, request.warehouse.as_deref())?;
+                let (lines, allocation) =
+                    place(tx, &self.store.options.allocation, &wanted, request.warehouse.as_deref())?;
                 let reservation = Reservation {
                     id: ReservationId::new(),
                     status: ReservationStatus::Active,
@@ -149,6 +152,7 @@ impl Inventory<'_> {
                     reference: reference.clone(),
                     expires_at,
                     lines,
+                    allocation,
                     created_at: now,
                     updated_at: now,
                 };
@@ -270,18 +274,19 @@ fn wanted(lines: &[(String, i64)]) -> Result<Vec<(String, i64)>> {
     Ok(wanted)
 }
 
-/// Where each wanted line is held: at the named warehouse, or as the strategy allocates.
+/// Where each wanted line is held — at the named warehouse, or as the strategy allocates —
+/// by SKU then warehouse, and why.
 fn place(
     tx: &mut Tx<'_>,
     strategy: &allocation::Strategy,
     wanted: &[(String, i64)],
     warehouse: Option<&str>,
-) -> Result<Vec<ReservationLine>> {
+) -> Result<(Vec<ReservationLine>, String)> {
     let products =
         wanted.iter().map(|(sku, _)| crate::catalog::find_product(tx, sku, false)).collect::<Result<Vec<_>>>()?;
     if let Some(code) = warehouse {
         let warehouse = active_warehouse(tx, code)?;
-        return Ok(products
+        let mut lines: Vec<ReservationLine> = products
             .iter()
             .zip(wanted)
             .map(|(p, (_, quantity))| ReservationLine {
@@ -291,7 +296,9 @@ fn place(
                 warehouse_id: warehouse.id,
                 quantity: *quantity,
             })
-            .collect());
+            .collect();
+        lines.sort_by(|a, b| a.sku.cmp(&b.sku));
+        return Ok((lines, format!("{} was asked for", warehouse.code)));
     }
     let warehouses: Vec<_> = warehouses::all(tx)?.into_iter().filter(|w| w.active).collect();
     let mut stock: Vec<WarehouseStock> =
@@ -326,7 +333,8 @@ fn place(
             })
             .collect(),
     })?;
-    plan.picks
+    let mut lines = plan
+        .picks
         .into_iter()
         .map(|pick| {
             let warehouse = warehouses
@@ -342,7 +350,9 @@ fn place(
                 quantity: pick.quantity,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    lines.sort_by(|a, b| (&a.sku, &a.warehouse).cmp(&(&b.sku, &b.warehouse)));
+    Ok((lines, plan.reason))
 }
 
 fn active_warehouse(tx: &mut Tx<'_>, code: &str) -> Result<warehouses::Warehouse> {
@@ -355,9 +365,9 @@ fn active_warehouse(tx: &mut Tx<'_>, code: &str) -> Result<warehouses::Warehouse
 
 fn insert(tx: &mut Tx<'_>, r: &Reservation) -> Result<()> {
     tx.execute(
-        "INSERT INTO reservations (id, owner, reference, status, expires_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
-        params![r.id, &r.owner, r.reference.clone(), r.status.as_str(), r.expires_at, r.created_at],
+        "INSERT INTO reservations (id, owner, reference, status, expires_at, allocation, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        params![r.id, &r.owner, r.reference.clone(), r.status.as_str(), r.expires_at, &r.allocation, r.created_at],
     )?;
     for line in &r.lines {
         tx.execute(
@@ -371,7 +381,8 @@ fn insert(tx: &mut Tx<'_>, r: &Reservation) -> Result<()> {
 /// A reservation with its lines; locked until commit when `lock` is set.
 fn load(tx: &mut Tx<'_>, id: ReservationId, lock: bool) -> Result<Reservation> {
     let sql = format!(
-        "SELECT id, status, owner, reference, expires_at, created_at, updated_at FROM reservations WHERE id = $1{}",
+        "SELECT id, status, owner, reference, expires_at, created_at, updated_at, allocation FROM reservations
+         WHERE id = $1{}",
         if lock { tx.for_update() } else { "" }
     );
     let row = tx.query_opt(&sql, params![id])?.ok_or_else(|| Error::not_found("reservation", id.to_string()))?;
@@ -393,6 +404,7 @@ fn from_row(row: &Row, lines: Vec<ReservationLine>) -> Result<Reservation> {
         reference: row.get(3)?,
         expires_at: row.get(4)?,
         lines,
+        allocation: row.get(7)?,
         created_at: row.get(5)?,
         updated_at: row.get(6)?,
     })
