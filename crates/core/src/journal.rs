@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use crate::{
     Actor, Result,
     audit::{self, AuditEntry},
-    db::{Tx, params},
+    db::Tx,
     events::{self, EventType},
 };
 
@@ -22,18 +22,12 @@ pub(crate) struct Change<'a> {
     pub events: Vec<(EventType, serde_json::Value)>,
 }
 
-/// Appends the change's events and its audit record. Takes the journal head's row lock
-/// first — held to commit — so appends are serialised and commit in `seq` order. Returns
-/// the `seq` of the first event; the others follow it one by one, in the order given.
+/// Appends the change's events and its audit record. Their seqs are claimed so that appends
+/// are serialised and commit in `seq` order (see [`Tx::claim_event_seqs`]). Returns the
+/// `seq` of the first event; the others follow it one by one, in the order given.
 pub(crate) fn record(tx: &mut Tx<'_>, actor: &Actor, change: Change<'_>, at: Timestamp) -> Result<i64> {
     let count = change.events.len() as i64;
-    let last: i64 = tx
-        .query_one(
-            "UPDATE journal_head SET last_event_seq = last_event_seq + $1 WHERE id = 1 RETURNING last_event_seq",
-            params![count],
-        )?
-        .get(0)?;
-    let first = last - count + 1;
+    let first = tx.claim_event_seqs(count)?;
     for (seq, (event_type, payload)) in (first..).zip(&change.events) {
         events::append(tx, seq, actor, *event_type, change.entity, payload, at)?;
     }

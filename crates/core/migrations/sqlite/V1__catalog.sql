@@ -70,14 +70,9 @@ CREATE TRIGGER products_fts_update AFTER UPDATE OF sku, name, description ON pro
     INSERT INTO products_fts (rowid, sku, name, description) VALUES (new.rowid, new.sku, new.name, new.description);
 END;
 
--- The append-only event log every consumer reads by seq. Seqs are dense and handed out
--- by journal_head, whose row every appending transaction updates first: appends are
--- serialised, so events commit in seq order and a reader by seq never skips a late commit.
-CREATE TABLE journal_head (
-    id             INTEGER PRIMARY KEY CHECK (id = 1),
-    last_event_seq INTEGER NOT NULL
-) STRICT;
-INSERT INTO journal_head (id, last_event_seq) VALUES (1, 0);
+-- The append-only event log every consumer reads by seq. Seqs are dense: the one writer
+-- (BEGIN IMMEDIATE) appends after the last, so events commit in seq order and a reader by
+-- seq never skips a late commit. (PostgreSQL needs a journal_head row for that.)
 
 CREATE TABLE events (
     seq            INTEGER PRIMARY KEY,

@@ -215,6 +215,29 @@ impl Tx<'_> {
         }
     }
 
+    /// Claims `count` event seqs after the last one and returns the first, such that events
+    /// commit in seq order: a reader by seq never skips one that commits late.
+    /// - PostgreSQL: bumps the `journal_head` row, whose lock the transaction holds to commit,
+    ///   so appends are serialised (sequences would hand out seqs that commit out of order).
+    /// - SQLite: the writer already holds the database's only write lock, so the next seq
+    ///   is simply the last one plus one — with no extra page written per commit.
+    pub fn claim_event_seqs(&mut self, count: i64) -> Result<i64> {
+        let first = match self.backend() {
+            Backend::Sqlite => self.query_one("SELECT COALESCE(MAX(seq), 0) + 1 FROM events", &[])?,
+            Backend::Postgres => self.query_one(
+                "UPDATE journal_head SET last_event_seq = last_event_seq + $1 WHERE id = 1
+                 RETURNING last_event_seq - $1 + 1",
+                params![count],
+            )?,
+        };
+        first.get(0)
+    }
+
+    /// The seq of the last event committed (or claimed by this transaction).
+    pub fn last_event_seq(&mut self) -> Result<i64> {
+        self.query_one("SELECT COALESCE(MAX(seq), 0) FROM events", &[])?.get(0)
+    }
+
     /// Keeps other writers of `table` waiting until commit (PostgreSQL); SQLite's
     /// `BEGIN IMMEDIATE` already excludes every other writer.
     pub fn lock_exclusive(&mut self, table: &str) -> Result<()> {

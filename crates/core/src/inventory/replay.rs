@@ -196,7 +196,7 @@ fn replay(tx: &mut Tx<'_>) -> Result<Replayed> {
         };
         levels.insert((row.get(0)?, row.get(1)?), counts);
     }
-    let head: i64 = tx.query_one("SELECT last_event_seq FROM journal_head", &[])?.get(0)?;
+    let head = tx.last_event_seq()?;
     let (mut to_seq, mut applied) = (from_seq, 0);
     let mut start = from_seq;
     while start < head {
