@@ -168,7 +168,7 @@ fn change(tx: &mut Tx<'_>, line: &Line, at: Timestamp) -> Result<Result<Applied,
     };
     let mut row = update(tx)?;
     if row.is_none()
-        && read(tx, item)?.is_none()
+        && read(tx, item, false)?.is_none()
         && Counts::default().apply(on_hand_delta, line.reserved_delta).is_some()
     {
         // First stock of this item here: create the level and apply the change to it.
@@ -176,7 +176,7 @@ fn change(tx: &mut Tx<'_>, line: &Line, at: Timestamp) -> Result<Result<Applied,
         row = update(tx)?;
     }
     let Some(row) = row else {
-        let current = read(tx, item)?.unwrap_or_default();
+        let current = read(tx, item, false)?.unwrap_or_default();
         return Ok(Err(Shortage {
             sku: item.sku.clone(),
             warehouse: item.warehouse.clone(),
@@ -186,39 +186,27 @@ fn change(tx: &mut Tx<'_>, line: &Line, at: Timestamp) -> Result<Result<Applied,
             reserved: current.reserved,
         }));
     };
-    let after =
-        Counts { on_hand: row.get(0)?, reserved: row.get(1)?, reorder_point: row.get(2)?, reorder_qty: row.get(3)? };
+    let after = Counts::from_row(&row, 0)?;
     let before =
         Counts { on_hand: after.on_hand - on_hand_delta, reserved: after.reserved - line.reserved_delta, ..after };
     Ok(Ok(Applied { item: item.clone(), before, after }))
 }
 
-/// The level's current numbers, if it exists.
-fn read(tx: &mut Tx<'_>, item: &Item) -> Result<Option<Counts>> {
-    let sql = "SELECT on_hand, reserved, reorder_point, reorder_qty FROM stock_levels
-               WHERE product_id = $1 AND warehouse_id = $2";
-    tx.query_opt(sql, params![item.product_id, item.warehouse_id])?
-        .map(|row| {
-            Ok(Counts {
-                on_hand: row.get(0)?,
-                reserved: row.get(1)?,
-                reorder_point: row.get(2)?,
-                reorder_qty: row.get(3)?,
-            })
-        })
-        .transpose()
+/// The level's current numbers, if it exists; locked until commit when `locked` is set.
+fn read(tx: &mut Tx<'_>, item: &Item, locked: bool) -> Result<Option<Counts>> {
+    let sql = format!(
+        "SELECT on_hand, reserved, reorder_point, reorder_qty FROM stock_levels
+         WHERE product_id = $1 AND warehouse_id = $2{}",
+        if locked { tx.for_update() } else { "" }
+    );
+    tx.query_opt(&sql, params![item.product_id, item.warehouse_id])?.map(|row| Counts::from_row(&row, 0)).transpose()
 }
 
 /// The level's numbers, locked until commit; created at zero when missing.
 fn lock(tx: &mut Tx<'_>, item: &Item, at: Timestamp) -> Result<Counts> {
     create(tx, item, at)?;
-    let sql = format!(
-        "SELECT on_hand, reserved, reorder_point, reorder_qty FROM stock_levels
-         WHERE product_id = $1 AND warehouse_id = $2{}",
-        tx.for_update()
-    );
-    let row = tx.query_one(&sql, params![item.product_id, item.warehouse_id])?;
-    Ok(Counts { on_hand: row.get(0)?, reserved: row.get(1)?, reorder_point: row.get(2)?, reorder_qty: row.get(3)? })
+    read(tx, item, true)?
+        .ok_or_else(|| Error::Storage(format!("stock level of {} at {} vanished", item.sku, item.warehouse)))
 }
 
 fn create(tx: &mut Tx<'_>, item: &Item, at: Timestamp) -> Result<()> {

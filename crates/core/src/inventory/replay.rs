@@ -188,13 +188,7 @@ fn replay(tx: &mut Tx<'_>) -> Result<Replayed> {
         params![from_seq],
     )?;
     for row in rows {
-        let counts = Counts {
-            on_hand: row.get(2)?,
-            reserved: row.get(3)?,
-            reorder_point: row.get(4)?,
-            reorder_qty: row.get(5)?,
-        };
-        levels.insert((row.get(0)?, row.get(1)?), counts);
+        levels.insert((row.get(0)?, row.get(1)?), Counts::from_row(&row, 2)?);
     }
     let head = tx.last_event_seq()?;
     let (mut to_seq, mut applied) = (from_seq, 0);
@@ -238,17 +232,7 @@ fn projection(tx: &mut Tx<'_>) -> Result<BTreeMap<Key, Counts>> {
         "SELECT product_id, warehouse_id, on_hand, reserved, reorder_point, reorder_qty FROM stock_levels",
         &[],
     )?;
-    rows.iter()
-        .map(|row| {
-            let counts = Counts {
-                on_hand: row.get(2)?,
-                reserved: row.get(3)?,
-                reorder_point: row.get(4)?,
-                reorder_qty: row.get(5)?,
-            };
-            Ok(((row.get(0)?, row.get(1)?), counts))
-        })
-        .collect()
+    rows.iter().map(|row| Ok(((row.get(0)?, row.get(1)?), Counts::from_row(row, 2)?))).collect()
 }
 
 /// SKU and warehouse code of a level, for a report.

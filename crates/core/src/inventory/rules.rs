@@ -1,9 +1,9 @@
-//! Stock arithmetic, free of storage: which changes are allowed, when a level is low, and
+//! Stock arithmetic, free of storage (only reading its numbers from a row): which changes are allowed, when a level is low, and
 //! how much to reorder. Every writer and the replay apply these same rules.
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
+use crate::{Error, Result, db::Row};
 
 /// The largest quantity one operation may move or set: far beyond any real stock, and far
 /// from overflowing a 64-bit sum.
@@ -19,6 +19,17 @@ pub(crate) struct Counts {
 }
 
 impl Counts {
+    /// The four numbers from `on_hand, reserved, reorder_point, reorder_qty` columns
+    /// starting at `first`.
+    pub fn from_row(row: &Row, first: usize) -> Result<Self> {
+        Ok(Counts {
+            on_hand: row.get(first)?,
+            reserved: row.get(first + 1)?,
+            reorder_point: row.get(first + 2)?,
+            reorder_qty: row.get(first + 3)?,
+        })
+    }
+
     pub fn available(&self) -> i64 {
         self.on_hand - self.reserved
     }
