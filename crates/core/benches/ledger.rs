@@ -79,9 +79,14 @@ fn throughput(backend: &str, db: &TestDb) {
         println!("| {backend} | stock receive, {threads} thread(s) | {rate:.0}/s |");
     }
     bare::create(db);
-    for threads in [1, 8] {
-        let rate = timed_rate(threads, |worker| bare::worker(db, worker));
-        println!("| {backend} | bare limit: guarded UPDATE + INSERT, {threads} thread(s) | {rate:.0}/s |");
+    for (name, shape) in [
+        ("bare limit: guarded UPDATE + INSERT", bare::Shape::Ledger),
+        ("bare floor of a reservation: guarded UPDATE + 3 INSERTs", bare::Shape::Reservation),
+    ] {
+        for threads in [1, 8] {
+            let rate = timed_rate(threads, |worker| bare::worker(db, worker, shape));
+            println!("| {backend} | {name}, {threads} thread(s) | {rate:.0}/s |");
+        }
     }
 }
 
@@ -171,24 +176,55 @@ fn timed_rate<W: FnMut(usize)>(threads: usize, worker: impl Fn(usize) -> W + Syn
 }
 
 /// The bare limit: on the same database and settings as the store, one transaction of a
-/// guarded decrement of one stock row plus one ledger-row insert — nothing else.
+/// guarded decrement of one stock row plus plain inserts — no keys, no indexes, nothing else.
 mod bare {
     use stockyard_core::Backend;
     use stockyard_testkit::TestDb;
 
     const ROWS: usize = 1_000;
 
+    /// What each bare transaction writes besides the stock row.
+    #[derive(Clone, Copy)]
+    pub enum Shape {
+        /// One ledger row: the issue's reference figure.
+        Ledger,
+        /// The rows a one-line reservation cannot do without — the reservation, its event
+        /// and its audit record — at their real sizes: the floor under any reservation
+        /// design that writes them in the transaction of the change.
+        Reservation,
+    }
+
+    impl Shape {
+        fn inserts(self) -> &'static [&'static str] {
+            match self {
+                Shape::Ledger => &["INSERT INTO bare_ledger (id, quantity) VALUES ($1, 1)"],
+                Shape::Reservation => &[
+                    "INSERT INTO bare_reservations (id, body) VALUES ($1, $2)",
+                    "INSERT INTO bare_events (id, body) VALUES ($1, $3)",
+                    "INSERT INTO bare_audit (id, body) VALUES ($1, $4)",
+                ],
+            }
+        }
+    }
+
     pub fn create(db: &TestDb) {
         let values: Vec<String> = (0..ROWS).map(|i| format!("({i}, 1000000000)")).collect();
         db.sql(&format!(
             "CREATE TABLE bare_stock (id BIGINT PRIMARY KEY, available BIGINT NOT NULL);
              CREATE TABLE bare_ledger (id BIGINT NOT NULL, quantity BIGINT NOT NULL);
+             CREATE TABLE bare_reservations (id BIGINT NOT NULL, body TEXT NOT NULL);
+             CREATE TABLE bare_events (id BIGINT NOT NULL, body TEXT NOT NULL);
+             CREATE TABLE bare_audit (id BIGINT NOT NULL, body TEXT NOT NULL);
              INSERT INTO bare_stock VALUES {};",
             values.join(", ")
         ));
     }
 
-    pub fn worker(db: &TestDb, index: usize) -> impl FnMut(usize) {
+    pub fn worker(db: &TestDb, index: usize, shape: Shape) -> impl FnMut(usize) {
+        const UPDATE: &str = "UPDATE bare_stock SET available = available - 1 WHERE id = $1 AND available >= 1";
+        // Sizes as stored by a one-line reserve at a named warehouse (its line counted in the
+        // reservation).
+        let bodies = ["r".repeat(290), "e".repeat(410), "a".repeat(500)];
         let url = db.url().to_owned();
         let backend = db.backend();
         let mut sqlite = (backend == Backend::Sqlite).then(|| {
@@ -202,30 +238,33 @@ mod bare {
         });
         let mut postgres = (backend == Backend::Postgres).then(|| {
             let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-            let update = client
-                .prepare("UPDATE bare_stock SET available = available - 1 WHERE id = $1 AND available >= 1")
-                .expect("prepare");
-            let insert = client.prepare("INSERT INTO bare_ledger (id, quantity) VALUES ($1, 1)").expect("prepare");
-            (client, update, insert)
+            let update = client.prepare(UPDATE).expect("prepare");
+            let inserts: Vec<_> = shape.inserts().iter().map(|sql| client.prepare(sql).expect("prepare")).collect();
+            (client, update, inserts)
         });
         move |n| {
             let id = ((index * 7919 + n) % ROWS) as i64;
+            let [r, e, a] = &bodies;
             if let Some(conn) = &mut sqlite {
                 let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).expect("begin");
-                let changed = tx
-                    .prepare_cached("UPDATE bare_stock SET available = available - 1 WHERE id = ?1 AND available >= 1")
-                    .and_then(|mut s| s.execute([id]))
-                    .expect("update");
+                let changed =
+                    tx.prepare_cached(&UPDATE.replace('$', "?")).and_then(|mut s| s.execute([id])).expect("update");
                 assert_eq!(changed, 1);
-                tx.prepare_cached("INSERT INTO bare_ledger (id, quantity) VALUES (?1, 1)")
-                    .and_then(|mut s| s.execute([id]))
-                    .expect("insert");
+                for sql in shape.inserts() {
+                    let mut statement = tx.prepare_cached(&sql.replace('$', "?")).expect("prepare");
+                    let values: [&dyn rusqlite::ToSql; 4] = [&id, r, e, a];
+                    let count = statement.parameter_count();
+                    statement.execute(&values[..count]).expect("insert");
+                }
                 tx.commit().expect("commit");
             }
-            if let Some((client, update, insert)) = &mut postgres {
+            if let Some((client, update, inserts)) = &mut postgres {
                 let mut tx = client.transaction().expect("begin");
                 assert_eq!(tx.execute(&*update, &[&id]).expect("update"), 1);
-                tx.execute(&*insert, &[&id]).expect("insert");
+                for insert in inserts.iter() {
+                    let values: [&(dyn postgres::types::ToSql + Sync); 4] = [&id, r, e, a];
+                    tx.execute(insert, &values[..insert.params().len()]).expect("insert");
+                }
                 tx.commit().expect("commit");
             }
         }
