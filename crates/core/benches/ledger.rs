@@ -195,13 +195,14 @@ mod bare {
     }
 
     impl Shape {
-        fn inserts(self) -> &'static [&'static str] {
+        /// Each insert, with the body it stores (an index into the bodies), if any.
+        fn inserts(self) -> &'static [(&'static str, Option<usize>)] {
             match self {
-                Shape::Ledger => &["INSERT INTO bare_ledger (id, quantity) VALUES ($1, 1)"],
+                Shape::Ledger => &[("INSERT INTO bare_ledger (id, quantity) VALUES ($1, 1)", None)],
                 Shape::Reservation => &[
-                    "INSERT INTO bare_reservations (id, body) VALUES ($1, $2)",
-                    "INSERT INTO bare_events (id, body) VALUES ($1, $3)",
-                    "INSERT INTO bare_audit (id, body) VALUES ($1, $4)",
+                    ("INSERT INTO bare_reservations (id, body) VALUES ($1, $2)", Some(0)),
+                    ("INSERT INTO bare_events (id, body) VALUES ($1, $2)", Some(1)),
+                    ("INSERT INTO bare_audit (id, body) VALUES ($1, $2)", Some(2)),
                 ],
             }
         }
@@ -239,31 +240,36 @@ mod bare {
         let mut postgres = (backend == Backend::Postgres).then(|| {
             let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
             let update = client.prepare(UPDATE).expect("prepare");
-            let inserts: Vec<_> = shape.inserts().iter().map(|sql| client.prepare(sql).expect("prepare")).collect();
+            let inserts: Vec<_> =
+                shape.inserts().iter().map(|(sql, _)| client.prepare(sql).expect("prepare")).collect();
             (client, update, inserts)
         });
         move |n| {
             let id = ((index * 7919 + n) % ROWS) as i64;
-            let [r, e, a] = &bodies;
             if let Some(conn) = &mut sqlite {
                 let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).expect("begin");
                 let changed =
                     tx.prepare_cached(&UPDATE.replace('$', "?")).and_then(|mut s| s.execute([id])).expect("update");
                 assert_eq!(changed, 1);
-                for sql in shape.inserts() {
+                for (sql, body) in shape.inserts() {
                     let mut statement = tx.prepare_cached(&sql.replace('$', "?")).expect("prepare");
-                    let values: [&dyn rusqlite::ToSql; 4] = [&id, r, e, a];
-                    let count = statement.parameter_count();
-                    statement.execute(&values[..count]).expect("insert");
+                    match body {
+                        Some(b) => statement.execute(rusqlite::params![id, bodies[*b]]),
+                        None => statement.execute([id]),
+                    }
+                    .expect("insert");
                 }
                 tx.commit().expect("commit");
             }
             if let Some((client, update, inserts)) = &mut postgres {
                 let mut tx = client.transaction().expect("begin");
                 assert_eq!(tx.execute(&*update, &[&id]).expect("update"), 1);
-                for insert in inserts.iter() {
-                    let values: [&(dyn postgres::types::ToSql + Sync); 4] = [&id, r, e, a];
-                    tx.execute(insert, &values[..insert.params().len()]).expect("insert");
+                for (insert, (_, body)) in inserts.iter().zip(shape.inserts()) {
+                    match body {
+                        Some(b) => tx.execute(insert, &[&id, &bodies[*b]]),
+                        None => tx.execute(insert, &[&id]),
+                    }
+                    .expect("insert");
                 }
                 tx.commit().expect("commit");
             }
