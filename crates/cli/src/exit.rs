@@ -62,7 +62,7 @@ fn core_code(kind: ErrorKind) -> u8 {
     match kind {
         ErrorKind::NotFound => NOT_FOUND,
         ErrorKind::Conflict => CONFLICT,
-        ErrorKind::Forbidden => NOT_AUTHORISED,
+        ErrorKind::Unauthenticated | ErrorKind::Forbidden => NOT_AUTHORISED,
         ErrorKind::Invalid => INVALID,
         ErrorKind::NotInitialised | ErrorKind::Storage => OTHER,
     }

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::{
-    Actor, Result, Store,
+    Action, Actor, Result, Store,
     db::{Row, Tx, params},
 };
 
@@ -82,7 +82,8 @@ pub struct Audit<'s> {
 impl Audit<'_> {
     /// Records in order, optionally only those about one entity type (`product`) or one
     /// entity (`product:ID`).
-    pub fn list(&self, _actor: &Actor, entity: Option<&str>) -> Result<Vec<AuditRecord>> {
+    pub fn list(&self, actor: &Actor, entity: Option<&str>) -> Result<Vec<AuditRecord>> {
+        actor.authorize(Action::AuditRead)?;
         let (entity_type, entity_id) = match entity {
             Some(e) => e.split_once(':').map_or((e, ""), |(t, id)| (t, id)),
             None => ("", ""),

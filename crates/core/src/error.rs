@@ -19,6 +19,10 @@ pub enum Error {
     /// The entity is in a state that does not allow this change.
     #[error("{entity} is {from} and cannot become {to}")]
     InvalidTransition { entity: String, from: String, to: String },
+    /// Who is asking could not be established: a wrong password, a bad or expired token,
+    /// an unknown or disabled user.
+    #[error("not authenticated: {reason}")]
+    Unauthenticated { reason: String },
     /// The actor may not do this.
     #[error("not allowed: {reason}")]
     Forbidden { reason: String },
@@ -38,6 +42,7 @@ pub enum Error {
 pub enum ErrorKind {
     NotFound,
     Conflict,
+    Unauthenticated,
     Forbidden,
     Invalid,
     NotInitialised,
@@ -51,6 +56,7 @@ impl Error {
             Error::Conflict { .. } | Error::InsufficientStock { .. } | Error::InvalidTransition { .. } => {
                 ErrorKind::Conflict
             }
+            Error::Unauthenticated { .. } => ErrorKind::Unauthenticated,
             Error::Forbidden { .. } => ErrorKind::Forbidden,
             Error::Invalid { .. } => ErrorKind::Invalid,
             Error::NotInitialised { .. } => ErrorKind::NotInitialised,
@@ -64,6 +70,10 @@ impl Error {
 
     pub fn conflict(message: impl Into<String>) -> Self {
         Error::Conflict { message: message.into() }
+    }
+
+    pub fn unauthenticated(reason: impl Into<String>) -> Self {
+        Error::Unauthenticated { reason: reason.into() }
     }
 
     pub fn not_found(entity: &'static str, key: impl Into<String>) -> Self {

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Actor, Error, Result, Store,
+    Action, Actor, Error, Result, Store,
     db::{Row, Tx, params},
     page,
 };
@@ -40,6 +40,16 @@ event_types! {
     InventoryReleased,
     InventoryThresholdSet,
     InventoryThresholdReached,
+    OrderCreated,
+    OrderStatusChanged,
+    OrderPaymentReceived,
+    OrderCancelled,
+    OrderFulfilled,
+    NotificationFailed,
+    UserCreated,
+    UserUpdated,
+    ApiTokenCreated,
+    ApiTokenRevoked,
 }
 
 impl fmt::Display for EventType {
@@ -125,7 +135,8 @@ pub struct Events<'s> {
 impl Events<'_> {
     /// Events in `seq` order after `filter.since`. Appends commit in `seq` order (see
     /// `journal`), so a reader that resumes after the last `seq` it saw never skips one.
-    pub fn list(&self, _actor: &Actor, filter: &EventFilter) -> Result<Vec<Event>> {
+    pub fn list(&self, actor: &Actor, filter: &EventFilter) -> Result<Vec<Event>> {
+        actor.authorize(Action::EventsRead)?;
         let limit = i64::from(page::limit(Some(filter.limit.unwrap_or(100)))?);
         self.store.pool.read(|tx| {
             let rows = tx.query(
@@ -140,7 +151,8 @@ impl Events<'_> {
     }
 
     /// The newest `limit` events (of one type, if given), oldest first: where a tail starts.
-    pub fn newest(&self, _actor: &Actor, event_type: Option<EventType>, limit: u32) -> Result<Vec<Event>> {
+    pub fn newest(&self, actor: &Actor, event_type: Option<EventType>, limit: u32) -> Result<Vec<Event>> {
+        actor.authorize(Action::EventsRead)?;
         let limit = i64::from(page::limit(Some(limit))?);
         self.store.pool.read(|tx| {
             let rows = tx.query(

@@ -55,4 +55,8 @@ id_type! {
     WarehouseId = "warehouse";
     /// A reservation's id.
     ReservationId = "reservation";
+    /// A user's id (the email is the human handle).
+    UserId = "user";
+    /// An API token's id (the name is the human handle).
+    ApiTokenId = "token";
 }

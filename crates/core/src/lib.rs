@@ -19,6 +19,7 @@
 
 mod actor;
 mod audit;
+pub mod auth;
 pub mod catalog;
 mod clock;
 mod db;
@@ -33,19 +34,22 @@ mod page;
 mod settings;
 mod sku;
 mod store;
+pub mod users;
 mod validate;
 pub mod warehouses;
 
 pub use actor::Actor;
 pub use audit::{Audit, AuditRecord};
+pub use auth::{Action, Auth, Explanation, Role};
 pub use catalog::{Catalog, Category, NewCategory, NewProduct, Product, ProductPatch, ProductQuery};
 pub use db::Backend;
 pub use error::{Error, ErrorKind, Result, Shortage};
 pub use events::{Event, EventFilter, EventType, Events};
-pub use ids::{CategoryId, ProductId, ReservationId, WarehouseId};
+pub use ids::{ApiTokenId, CategoryId, ProductId, ReservationId, UserId, WarehouseId};
 pub use inventory::{Adjustment, Counted, Inventory, StockLevel, StockQuery, Transfer};
 pub use money::{Currency, Money};
 pub use page::Page;
 pub use sku::Sku;
 pub use store::{DEFAULT_RESERVATION_TTL, InitReport, Store, StoreOptions};
+pub use users::{CreatedUser, NewUser, User, Users};
 pub use warehouses::{NewWarehouse, Warehouse, Warehouses};

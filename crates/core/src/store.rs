@@ -6,7 +6,9 @@ use jiff::SignedDuration;
 use serde::Serialize;
 
 use crate::{
-    Actor, Audit, Catalog, Events, Inventory, Result, Warehouses, clock,
+    Actor, Audit, Catalog, Events, Inventory, Result, Users, Warehouses,
+    auth::{Action, Auth, sessions},
+    clock,
     db::{Backend, DEFAULT_POOL_SIZE, Location, Pool},
     inventory::allocation::Strategy,
     journal::{self, Change},
@@ -34,6 +36,10 @@ pub struct StoreOptions {
     /// Replay (and verify) saves a snapshot once this many events were logged since the
     /// last one, so the next replay starts there.
     pub snapshot_every: i64,
+    /// Signs session tokens instead of the secret `init` stored (`STOCKYARD_JWT_SECRET`).
+    pub jwt_secret: Option<String>,
+    /// How long a session token from a login is valid.
+    pub session_ttl: SignedDuration,
 }
 
 /// The checkout reservation TTL when nothing sets one.
@@ -46,6 +52,8 @@ impl Default for StoreOptions {
             reservation_ttl: DEFAULT_RESERVATION_TTL,
             allocation: Strategy::default(),
             snapshot_every: 100_000,
+            jwt_secret: None,
+            session_ttl: SignedDuration::from_hours(1),
         }
     }
 }
@@ -85,13 +93,15 @@ impl Store {
         Ok(Self { pool, location: Arc::new(location), options: Arc::new(options.clone()) })
     }
 
-    /// One-time set-up, idempotent: marks the store initialised and creates the `MAIN`
-    /// warehouse. Run again, it changes nothing that exists.
+    /// One-time set-up, idempotent: marks the store initialised, creates the `MAIN`
+    /// warehouse and the token signing secret. Run again, it changes nothing that exists.
     pub fn init(&self, actor: &Actor) -> Result<InitReport> {
+        actor.authorize(Action::StoreSetup)?;
         self.pool.write(|tx| {
             let now = clock::now();
             let initialised = settings::put_if_absent(tx, settings::INITIALISED_AT, &now.to_string())?;
             let mut warehouses_created = Vec::new();
+            sessions::ensure_secret(tx)?;
             if warehouses::find(tx, warehouses::MAIN)?.is_none() {
                 warehouses::insert(tx, actor, warehouses::MAIN, "Main warehouse")?;
                 warehouses_created.push(warehouses::MAIN.to_owned());
@@ -148,5 +158,13 @@ impl Store {
 
     pub fn audit(&self) -> Audit<'_> {
         Audit { store: self }
+    }
+
+    pub fn users(&self) -> Users<'_> {
+        Users { store: self }
+    }
+
+    pub fn auth(&self) -> Auth<'_> {
+        Auth { store: self }
     }
 }

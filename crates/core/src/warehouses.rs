@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{
-    Actor, Error, Result, Store, WarehouseId, clock,
+    Action, Actor, Error, Result, Store, WarehouseId, clock,
     db::{Row, Tx, params},
     events::EventType,
     journal::{self, Change},
@@ -41,6 +41,7 @@ pub struct Warehouses<'s> {
 
 impl Warehouses<'_> {
     pub fn create(&self, actor: &Actor, input: NewWarehouse) -> Result<Warehouse> {
+        actor.authorize(Action::WarehouseCreate)?;
         let code = parse_code(&input.code)?;
         let name = validate::required("name", &input.name, 100)?;
         self.store.pool.write(|tx| {
@@ -52,12 +53,14 @@ impl Warehouses<'_> {
     }
 
     /// Every warehouse, by code.
-    pub fn list(&self, _actor: &Actor) -> Result<Vec<Warehouse>> {
+    pub fn list(&self, actor: &Actor) -> Result<Vec<Warehouse>> {
+        actor.authorize(Action::WarehouseRead)?;
         self.store.pool.read(all)
     }
 
     /// One warehouse by code (any case).
-    pub fn get(&self, _actor: &Actor, code: &str) -> Result<Warehouse> {
+    pub fn get(&self, actor: &Actor, code: &str) -> Result<Warehouse> {
+        actor.authorize(Action::WarehouseRead)?;
         self.store.pool.read(|tx| require(tx, code))
     }
 }

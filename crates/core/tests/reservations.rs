@@ -132,7 +132,7 @@ backend_tests! {
         assert_eq!(released.len(), 2);
         assert!(released.iter().all(|e| e["reason"] == "expired"), "{released:?}");
         let audit = store.audit().list(&admin(), Some("reservation")).expect("audit");
-        assert!(audit.iter().any(|r| r.action == "inventory.expire" && r.actor == "system:sweeper"));
+        assert!(audit.iter().any(|r| r.action == "reservation.expire" && r.actor == "system:sweeper"));
         assert!(matches!(inv.release(&admin(), &short.id.to_string()), Err(Error::InvalidTransition { .. })));
     }
 

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::Catalog;
 use crate::{
-    Actor, CategoryId, Error, Result, clock,
+    Action, Actor, CategoryId, Error, Result, clock,
     db::{Row, Tx, params},
     events::EventType,
     journal::{self, Change},
@@ -32,6 +32,7 @@ pub struct NewCategory {
 
 impl Catalog<'_> {
     pub fn create_category(&self, actor: &Actor, input: NewCategory) -> Result<Category> {
+        actor.authorize(Action::CategoryCreate)?;
         let name = validate::required("name", &input.name, 100)?;
         self.store.pool.write(|tx| {
             let parent_id = input.parent.as_deref().map(|p| resolve(tx, p)).transpose()?;
@@ -58,7 +59,8 @@ impl Catalog<'_> {
     }
 
     /// Every category, depth first: each parent before its children, siblings by name.
-    pub fn categories(&self, _actor: &Actor) -> Result<Vec<Category>> {
+    pub fn categories(&self, actor: &Actor) -> Result<Vec<Category>> {
+        actor.authorize(Action::CategoryRead)?;
         let all = self.store.pool.read(|tx| {
             let rows = tx.query("SELECT id, name, parent_id, created_at FROM categories", &[])?;
             rows.iter().map(from_row).collect::<Result<Vec<_>>>()

@@ -11,7 +11,7 @@ use super::{
     search,
 };
 use crate::{
-    Actor, Error, Page, ProductId, Result, Sku, clock,
+    Action, Actor, Error, Page, ProductId, Result, Sku, clock,
     db::{Tx, params},
     events::EventType,
     inventory,
@@ -21,6 +21,7 @@ use crate::{
 impl Catalog<'_> {
     /// Creates a product; a live product with the same SKU or barcode is a conflict.
     pub fn create_product(&self, actor: &Actor, input: NewProduct) -> Result<Product> {
+        actor.authorize(Action::ProductCreate)?;
         let sku = Sku::parse(&input.sku)?;
         let name = product::name(&input.name)?;
         let description = product::description(input.description.as_deref().unwrap_or(""))?;
@@ -61,13 +62,15 @@ impl Catalog<'_> {
     }
 
     /// A live product by id or SKU.
-    pub fn product(&self, _actor: &Actor, key: &str) -> Result<Product> {
+    pub fn product(&self, actor: &Actor, key: &str) -> Result<Product> {
+        actor.authorize(Action::ProductRead)?;
         self.store.pool.read(|tx| find(tx, key, false))
     }
 
     /// Applies `patch`; a price or currency change also emits `ProductPriceChanged`.
     /// Nothing is written (and the version stays) when the patch changes nothing.
     pub fn update_product(&self, actor: &Actor, key: &str, patch: ProductPatch) -> Result<Product> {
+        actor.authorize(Action::ProductUpdate)?;
         self.store.pool.write(|tx| {
             let current = find(tx, key, true)?;
             if let Some(expected) = patch.expected_version.filter(|v| *v != current.version) {
@@ -117,6 +120,7 @@ impl Catalog<'_> {
     /// Soft-deletes a product: it leaves the catalog, its history stays, and its SKU may be
     /// reused. A product with stock on hand is refused.
     pub fn delete_product(&self, actor: &Actor, key: &str) -> Result<()> {
+        actor.authorize(Action::ProductDelete)?;
         self.store.pool.write(|tx| {
             let product = find(tx, key, true)?;
             let stock = inventory::on_hand_by_warehouse(tx, product.id)?;
@@ -147,7 +151,8 @@ impl Catalog<'_> {
     }
 
     /// Live products matching `query`, in SKU order, one page at a time.
-    pub fn list_products(&self, _actor: &Actor, query: &ProductQuery) -> Result<Page<Product>> {
+    pub fn list_products(&self, actor: &Actor, query: &ProductQuery) -> Result<Page<Product>> {
+        actor.authorize(Action::ProductRead)?;
         self.store.pool.read(|tx| search::products(tx, query))
     }
 }

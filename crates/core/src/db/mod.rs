@@ -266,6 +266,8 @@ pub(crate) fn constraint_message(constraint: &str) -> String {
         (&["products_barcode_key", "products.barcode"], "a product with this barcode already exists"),
         (&["categories_name_key"], "a category with this name already exists"),
         (&["warehouses_code_key", "warehouses.code"], "a warehouse with this code already exists"),
+        (&["users_email_key", "users.email"], "a user with this email already exists"),
+        (&["api_tokens_name_key"], "an API token with this name already exists"),
     ];
     MESSAGES
         .iter()

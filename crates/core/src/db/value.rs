@@ -63,7 +63,14 @@ macro_rules! id_values {
         }
     )*};
 }
-id_values!(crate::ProductId, crate::CategoryId, crate::WarehouseId, crate::ReservationId);
+id_values!(
+    crate::ProductId,
+    crate::CategoryId,
+    crate::WarehouseId,
+    crate::ReservationId,
+    crate::UserId,
+    crate::ApiTokenId
+);
 
 /// Builds a `&[Value]` parameter list from expressions of any `Into<Value>` type.
 macro_rules! params {

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{Inventory, MovementKind, StockLevel, rules::Counts};
 use crate::{
-    Actor, Error, Page, Result, catalog,
+    Action, Actor, Error, Page, Result, catalog,
     db::{Row, params},
     page, warehouses,
 };
@@ -60,7 +60,12 @@ const CURSOR_SEPARATOR: char = '\u{1f}';
 impl Inventory<'_> {
     /// Stock levels by SKU, then warehouse code, one page at a time. Naming both a SKU and
     /// a warehouse always yields that level, at zero if it never held stock.
-    pub fn levels(&self, _actor: &Actor, query: &StockQuery) -> Result<Page<StockLevel>> {
+    /// A user scoped to warehouses sees only theirs.
+    pub fn levels(&self, actor: &Actor, query: &StockQuery) -> Result<Page<StockLevel>> {
+        match query.warehouse.as_deref() {
+            Some(code) => actor.authorize_at(Action::StockRead, code)?,
+            None => actor.authorize(Action::StockRead)?,
+        }
         let limit = page::limit(query.limit)?;
         let (after_sku, after_code) = match &query.cursor {
             Some(cursor) => {
@@ -87,8 +92,9 @@ impl Inventory<'_> {
                  JOIN warehouses w ON w.id = l.warehouse_id
                  WHERE p.deleted_at IS NULL AND ($1 = '' OR l.product_id = $1) AND ($2 = '' OR l.warehouse_id = $2)
                    AND (p.sku > $3 OR (p.sku = $3 AND w.code > $4))
-                   AND ($5 = FALSE OR (l.reorder_point > 0 AND {on_hand} - {reserved} <= l.reorder_point))
-                 ORDER BY p.sku, w.code LIMIT $6"
+                   AND ($5 = FALSE OR (l.reorder_point > 0 AND {on_hand} - {reserved} <= l.reorder_point)){scope}
+                 ORDER BY p.sku, w.code LIMIT $6",
+                scope = scope_filter(actor, if query.at.is_some() { 8 } else { 7 }),
             );
             let mut params = params![
                 product.as_ref().map(|p| p.id.to_string()).unwrap_or_default(),
@@ -100,6 +106,7 @@ impl Inventory<'_> {
             ]
             .to_vec();
             params.extend(query.at.map(Into::into));
+            params.extend(actor.scope().iter().map(Into::into));
             let mut items = tx.query(&sql, &params)?.iter().map(level_from_row).collect::<Result<Vec<_>>>()?;
             if let (Some(product), Some(warehouse), true, false) = (&product, &warehouse, items.is_empty(), query.low) {
                 let item = super::Item {
@@ -117,12 +124,16 @@ impl Inventory<'_> {
     /// The ledger of one product (optionally at one warehouse), oldest first.
     pub fn history(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         sku: &str,
         warehouse: Option<&str>,
         limit: Option<u32>,
         cursor: Option<&str>,
     ) -> Result<Page<Movement>> {
+        match warehouse {
+            Some(code) => actor.authorize_at(Action::StockRead, code)?,
+            None => actor.authorize(Action::StockRead)?,
+        }
         let limit = page::limit(limit)?;
         let after: i64 = match cursor {
             Some(c) => page::decode_cursor(c)?
@@ -133,19 +144,23 @@ impl Inventory<'_> {
         self.store.pool.read(|tx| {
             let product = catalog::find_product(tx, sku, false)?;
             let warehouse = warehouse.map(|code| warehouses::require(tx, code)).transpose()?;
-            let rows = tx.query(
+            let sql = format!(
                 "SELECT m.event_seq, w.code, m.kind, m.on_hand_delta, m.reserved_delta, m.on_hand_after,
                         m.reserved_after, m.reason, m.reference, m.actor, m.occurred_at
                  FROM stock_movements m JOIN warehouses w ON w.id = m.warehouse_id
-                 WHERE m.product_id = $1 AND ($2 = '' OR m.warehouse_id = $2) AND m.event_seq > $3
+                 WHERE m.product_id = $1 AND ($2 = '' OR m.warehouse_id = $2) AND m.event_seq > $3{}
                  ORDER BY m.event_seq LIMIT $4",
-                params![
-                    product.id,
-                    warehouse.map(|w| w.id.to_string()).unwrap_or_default(),
-                    after,
-                    i64::from(limit) + 1
-                ],
-            )?;
+                scope_filter(actor, 5)
+            );
+            let mut params = params![
+                product.id,
+                warehouse.map(|w| w.id.to_string()).unwrap_or_default(),
+                after,
+                i64::from(limit) + 1
+            ]
+            .to_vec();
+            params.extend(actor.scope().iter().map(Into::into));
+            let rows = tx.query(&sql, &params)?;
             let sku = product.sku.to_string();
             let items = rows.iter().map(|row| movement_from_row(row, &sku)).collect::<Result<Vec<_>>>()?;
             Ok(page::from_rows(items, limit, |m| m.seq.to_string()))
@@ -179,6 +194,15 @@ impl Inventory<'_> {
         suggestions.sort_by_key(|s| (s.level.available - s.level.reorder_point, s.level.sku.clone()));
         Ok(suggestions)
     }
+}
+
+/// ` AND w.code IN ($first, …)` over the actor's warehouse scope; nothing when unscoped.
+fn scope_filter(actor: &Actor, first: usize) -> String {
+    if actor.scope().is_empty() {
+        return String::new();
+    }
+    let placeholders: Vec<String> = (first..first + actor.scope().len()).map(|n| format!("${n}")).collect();
+    format!(" AND w.code IN ({})", placeholders.join(", "))
 }
 
 /// A column of the last movement of the level at or before `$7`, or 0 before the first.

@@ -19,7 +19,9 @@ use self::{
     ledger::{Command, Item, Line, OnHand},
     rules::Counts,
 };
-use crate::{Actor, Error, ProductId, Result, Store, catalog, clock, db::Tx, events::EventType, validate, warehouses};
+use crate::{
+    Action, Actor, Error, ProductId, Result, Store, catalog, clock, db::Tx, events::EventType, validate, warehouses,
+};
 
 /// Stock of one product in one warehouse, as `stock show` and the HTTP API give it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -184,7 +186,7 @@ impl Inventory<'_> {
             actor,
             sku,
             warehouse,
-            "stock.receive",
+            Action::StockReceive,
             MovementKind::Receive,
             OnHand::By(quantity),
             reason.as_deref(),
@@ -205,16 +207,17 @@ impl Inventory<'_> {
             Adjustment::Set(target) => OnHand::Set(rules::non_negative("set", target)?),
         };
         let reason = validate::required("reason", reason, 200)?;
-        self.single(actor, sku, warehouse, "stock.adjust", MovementKind::Adjust, on_hand, Some(&reason))
+        self.single(actor, sku, warehouse, Action::StockAdjust, MovementKind::Adjust, on_hand, Some(&reason))
     }
 
     /// A cycle count: sets on-hand to what was counted and records the variance.
     pub fn count(&self, actor: &Actor, sku: &str, warehouse: Option<&str>, counted: i64) -> Result<Counted> {
         let counted = rules::non_negative("quantity", counted)?;
+        actor.authorize_at(Action::StockCount, warehouse.unwrap_or(warehouses::MAIN))?;
         self.store.pool.write(|tx| {
             let item = item(tx, sku, warehouse)?;
             let id = item.product_id.to_string();
-            let command = command("stock.count", &id, None);
+            let command = command(Action::StockCount, &id, None);
             let line = Line {
                 item: item.clone(),
                 kind: MovementKind::Count,
@@ -233,6 +236,8 @@ impl Inventory<'_> {
     /// Moves stock between two warehouses atomically.
     pub fn transfer(&self, actor: &Actor, sku: &str, quantity: i64, from: &str, to: &str) -> Result<Transfer> {
         let quantity = rules::positive("quantity", quantity)?;
+        actor.authorize_at(Action::StockTransfer, from)?;
+        actor.authorize_at(Action::StockTransfer, to)?;
         self.store.pool.write(|tx| {
             let source = item(tx, sku, Some(from))?;
             let target = item(tx, sku, Some(to))?;
@@ -240,7 +245,7 @@ impl Inventory<'_> {
                 return Err(Error::invalid("to", format!("cannot transfer from {} to itself", source.warehouse)));
             }
             let id = source.product_id.to_string();
-            let command = command("stock.transfer", &id, None);
+            let command = command(Action::StockTransfer, &id, None);
             let lines = vec![
                 Line {
                     item: source,
@@ -267,6 +272,7 @@ impl Inventory<'_> {
     ) -> Result<StockLevel> {
         let reorder_point = rules::non_negative("reorder point", reorder_point)?;
         let reorder_qty = reorder_qty.map(|q| rules::non_negative("reorder quantity", q)).transpose()?;
+        actor.authorize_at(Action::StockThreshold, warehouse.unwrap_or(warehouses::MAIN))?;
         self.store.pool.write(|tx| {
             let item = item(tx, sku, warehouse)?;
             Ok(ledger::set_threshold(tx, actor, &item, reorder_point, reorder_qty, clock::now())?.level())
@@ -280,11 +286,12 @@ impl Inventory<'_> {
         actor: &Actor,
         sku: &str,
         warehouse: Option<&str>,
-        action: &'static str,
+        action: Action,
         kind: MovementKind,
         on_hand: OnHand,
         reason: Option<&str>,
     ) -> Result<StockLevel> {
+        actor.authorize_at(action, warehouse.unwrap_or(warehouses::MAIN))?;
         self.store.pool.write(|tx| {
             let item = item(tx, sku, warehouse)?;
             let id = item.product_id.to_string();
@@ -311,8 +318,8 @@ fn item(tx: &mut Tx<'_>, sku: &str, warehouse: Option<&str>) -> Result<Item> {
 }
 
 /// A change audited against the product, by id.
-fn command<'a>(action: &'static str, product_id: &'a str, reason: Option<&'a str>) -> Command<'a> {
-    Command { action, entity: ("product", product_id), reason, reference: None }
+fn command<'a>(action: Action, product_id: &'a str, reason: Option<&'a str>) -> Command<'a> {
+    Command { action: action.as_str(), entity: ("product", product_id), reason, reference: None }
 }
 
 fn one(applied: Vec<ledger::Applied>) -> Result<ledger::Applied> {

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{Inventory, rules::Counts};
 use crate::{
-    Actor, Error, Result, clock,
+    Action, Actor, Error, Result, clock,
     db::{Tx, Value, params},
     events::EventType,
     journal::{self, Change},
@@ -88,6 +88,7 @@ impl Inventory<'_> {
     /// Rebuilds the stock-level projection from the event log, rewriting every row that
     /// differs. Stock writers wait while it runs.
     pub fn replay(&self, actor: &Actor) -> Result<ReplayReport> {
+        actor.authorize(Action::StockReplay)?;
         let started = Instant::now();
         self.store.pool.write(|tx| {
             tx.lock_exclusive("stock_levels")?;
@@ -128,7 +129,8 @@ impl Inventory<'_> {
 
     /// Compares the projection with a replay of the event log, in one consistent snapshot
     /// of the database, and reports every number that differs.
-    pub fn verify(&self, _actor: &Actor) -> Result<VerifyReport> {
+    pub fn verify(&self, actor: &Actor) -> Result<VerifyReport> {
+        actor.authorize(Action::StockVerify)?;
         let started = Instant::now();
         let (replayed, differences) = self.store.pool.read(|tx| {
             let replayed = replay(tx)?;

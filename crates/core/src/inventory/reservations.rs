@@ -13,7 +13,7 @@ use super::{
     rules,
 };
 use crate::{
-    Actor, Error, ProductId, ReservationId, Result, Shortage, WarehouseId, clock,
+    Action, Actor, Error, ProductId, ReservationId, Result, Shortage, WarehouseId, clock,
     db::{Row, Tx, params},
     validate, warehouses,
 };
@@ -120,6 +120,10 @@ impl Inventory<'_> {
     /// picks one or splits a line across several; stock that moves between that choice
     /// and the guarded updates makes it choose again.
     pub fn reserve(&self, actor: &Actor, request: ReserveRequest) -> Result<Reservation> {
+        match request.warehouse.as_deref() {
+            Some(code) => actor.authorize_at(Action::ReservationCreate, code)?,
+            None => actor.authorize(Action::ReservationCreate)?,
+        }
         let wanted = wanted(&request.lines)?;
         let reference = match request.reference.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -144,7 +148,7 @@ impl Inventory<'_> {
                 let now = clock::now();
                 let expires_at = ttl.map(|t| now.checked_add(t)).transpose().map_err(|e| Error::invalid("ttl", e))?;
                 let (lines, allocation) =
-                    place(tx, &self.store.options.allocation, &wanted, request.warehouse.as_deref())?;
+                    place(tx, actor, &self.store.options.allocation, &wanted, request.warehouse.as_deref())?;
                 let reservation = Reservation {
                     id: ReservationId::new(),
                     status: ReservationStatus::Active,
@@ -159,7 +163,7 @@ impl Inventory<'_> {
                 insert(tx, &reservation)?;
                 let id = reservation.id.to_string();
                 let command = Command {
-                    action: "inventory.reserve",
+                    action: Action::ReservationCreate.as_str(),
                     entity: ("reservation", &id),
                     reason: None,
                     reference: Some(&id),
@@ -175,10 +179,11 @@ impl Inventory<'_> {
         }
     }
 
-    /// One reservation by id.
-    pub fn reservation(&self, _actor: &Actor, id: &str) -> Result<Reservation> {
+    /// One reservation by id. A `client` sees only its own: any other is not found.
+    pub fn reservation(&self, actor: &Actor, id: &str) -> Result<Reservation> {
+        actor.authorize(Action::ReservationRead)?;
         let id: ReservationId = id.trim().parse()?;
-        self.store.pool.read(|tx| load(tx, id, false))
+        self.store.pool.read(|tx| load(tx, actor, id, false))
     }
 
     /// Lets the stock go: the reservation becomes `released`.
@@ -195,6 +200,7 @@ impl Inventory<'_> {
     /// transaction; returns how many. Safe beside concurrent releases and other sweepers:
     /// each is re-checked under its row lock.
     pub fn expire_due(&self, actor: &Actor, now: Timestamp) -> Result<usize> {
+        actor.authorize(Action::ReservationExpire)?;
         let mut expired = 0;
         loop {
             let due: Vec<ReservationId> = self.store.pool.read(|tx| {
@@ -222,9 +228,18 @@ impl Inventory<'_> {
     /// Moves an active reservation to `to`, releasing or consuming its stock. `due` (for
     /// expiry) also requires it to have expired by then.
     fn close(&self, actor: &Actor, id: &str, to: ReservationStatus, due: Option<Timestamp>) -> Result<Reservation> {
+        let action = match to {
+            ReservationStatus::Committed => Action::ReservationCommit,
+            ReservationStatus::Expired => Action::ReservationExpire,
+            _ => Action::ReservationRelease,
+        };
+        actor.authorize(action)?;
         let id: ReservationId = id.trim().parse()?;
         self.store.pool.write(|tx| {
-            let mut reservation = load(tx, id, true)?;
+            let mut reservation = load(tx, actor, id, true)?;
+            for line in &reservation.lines {
+                actor.authorize_at(action, &line.warehouse)?;
+            }
             let lapsed = match (due, reservation.expires_at) {
                 (Some(now), Some(expires_at)) => expires_at <= now,
                 (Some(_), None) => false,
@@ -242,13 +257,14 @@ impl Inventory<'_> {
                 "UPDATE reservations SET status = $1, updated_at = $2 WHERE id = $3",
                 params![to.as_str(), now, id],
             )?;
-            let (action, kind, reason) = match to {
-                ReservationStatus::Committed => ("inventory.commit", MovementKind::Ship, None),
-                ReservationStatus::Expired => ("inventory.expire", MovementKind::Release, Some("expired")),
-                _ => ("inventory.release", MovementKind::Release, None),
+            let (kind, reason) = match to {
+                ReservationStatus::Committed => (MovementKind::Ship, None),
+                ReservationStatus::Expired => (MovementKind::Release, Some("expired")),
+                _ => (MovementKind::Release, None),
             };
             let key = id.to_string();
-            let command = Command { action, entity: ("reservation", &key), reason, reference: Some(&key) };
+            let command =
+                Command { action: action.as_str(), entity: ("reservation", &key), reason, reference: Some(&key) };
             ledger::apply(tx, actor, command, ledger_lines(&reservation, kind), now)?;
             (reservation.status, reservation.updated_at) = (to, now);
             Ok(reservation)
@@ -278,6 +294,7 @@ fn wanted(lines: &[(String, i64)]) -> Result<Vec<(String, i64)>> {
 /// by SKU then warehouse, and why.
 fn place(
     tx: &mut Tx<'_>,
+    actor: &Actor,
     strategy: &allocation::Strategy,
     wanted: &[(String, i64)],
     warehouse: Option<&str>,
@@ -300,7 +317,8 @@ fn place(
         lines.sort_by(|a, b| a.sku.cmp(&b.sku));
         return Ok((lines, format!("{} was asked for", warehouse.code)));
     }
-    let warehouses: Vec<_> = warehouses::all(tx)?.into_iter().filter(|w| w.active).collect();
+    // Only where the actor may act: a user scoped to warehouses reserves only there.
+    let warehouses: Vec<_> = warehouses::all(tx)?.into_iter().filter(|w| w.active && actor.in_scope(&w.code)).collect();
     let mut stock: Vec<WarehouseStock> =
         warehouses.iter().map(|w| WarehouseStock { code: w.code.clone(), available: vec![0; wanted.len()] }).collect();
     // (on hand, reserved) of each line over all active warehouses, for a refusal.
@@ -378,14 +396,20 @@ fn insert(tx: &mut Tx<'_>, r: &Reservation) -> Result<()> {
     Ok(())
 }
 
-/// A reservation with its lines; locked until commit when `lock` is set.
-fn load(tx: &mut Tx<'_>, id: ReservationId, lock: bool) -> Result<Reservation> {
+/// A reservation with its lines, if the actor may see it; locked until commit when `lock`
+/// is set.
+fn load(tx: &mut Tx<'_>, actor: &Actor, id: ReservationId, lock: bool) -> Result<Reservation> {
     let sql = format!(
         "SELECT id, status, owner, reference, expires_at, created_at, updated_at, allocation FROM reservations
          WHERE id = $1{}",
         if lock { tx.for_update() } else { "" }
     );
-    let row = tx.query_opt(&sql, params![id])?.ok_or_else(|| Error::not_found("reservation", id.to_string()))?;
+    let not_found = || Error::not_found("reservation", id.to_string());
+    let row = tx.query_opt(&sql, params![id])?.ok_or_else(not_found)?;
+    let owner: String = row.get(2)?;
+    if !actor.may_see(&owner) {
+        return Err(not_found());
+    }
     let lines = tx.query(
         "SELECT p.sku, l.product_id, w.code, l.warehouse_id, l.quantity FROM reservation_lines l
          JOIN products p ON p.id = l.product_id JOIN warehouses w ON w.id = l.warehouse_id

@@ -1,0 +1,178 @@
+//! API tokens for client apps and scripts: a random secret shown once at creation, kept only
+//! as its SHA-256 hash, with a name, a role and an optional expiry.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::{Action, Auth, Role, sessions::API_TOKEN_PREFIX};
+use crate::{
+    Actor, ApiTokenId, Error, Result, clock,
+    db::{Row, Tx, params},
+    events::EventType,
+    journal::{self, Change},
+    validate,
+};
+
+/// An API token as listed: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    pub id: ApiTokenId,
+    pub name: String,
+    pub role: Role,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    pub created_by: String,
+    pub created_at: Timestamp,
+}
+
+/// A token to create.
+#[derive(Debug, Clone)]
+pub struct NewApiToken {
+    pub name: String,
+    /// A role name.
+    pub role: String,
+    /// How long it is valid; forever when absent.
+    pub expires_in: Option<SignedDuration>,
+}
+
+/// A created token with its secret: shown this once, never again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub token: ApiToken,
+    pub secret: String,
+}
+
+impl Auth<'_> {
+    pub fn create_token(&self, actor: &Actor, input: NewApiToken) -> Result<CreatedToken> {
+        actor.authorize(Action::TokenManage)?;
+        let name = validate::code("name", &input.name, 64, "-_.")?;
+        let role: Role = input.role.parse()?;
+        let now = clock::now();
+        let expires_at = match input.expires_in {
+            Some(d) if d.is_zero() || d.is_negative() => {
+                return Err(Error::invalid("expires", format!("{d:#} is not in the future")));
+            }
+            Some(d) => Some(now.checked_add(d).map_err(|e| Error::invalid("expires", e))?),
+            None => None,
+        };
+        let mut random = [0u8; 32];
+        rand::fill(&mut random);
+        let secret = format!("{API_TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
+        let token = ApiToken {
+            id: ApiTokenId::new(),
+            name,
+            role,
+            expires_at,
+            revoked_at: None,
+            created_by: actor.to_string(),
+            created_at: now,
+        };
+        self.store.pool.write(|tx| {
+            if find_live(tx, &token.name)?.is_some() {
+                return Err(Error::conflict(format!("an API token named {} already exists", token.name)));
+            }
+            tx.execute(
+                "INSERT INTO api_tokens (id, name, token_hash, role, expires_at, created_by, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                params![token.id, &token.name, digest(&secret), role.as_str(), expires_at, &token.created_by, now],
+            )?;
+            record(tx, actor, &token, "token.create", EventType::ApiTokenCreated, None)
+        })?;
+        Ok(CreatedToken { token, secret })
+    }
+
+    /// Every token, revoked ones included, newest first.
+    pub fn tokens(&self, actor: &Actor) -> Result<Vec<ApiToken>> {
+        actor.authorize(Action::TokenManage)?;
+        self.store.pool.read(|tx| {
+            let rows = tx.query(&format!("SELECT {COLUMNS} FROM api_tokens ORDER BY created_at DESC, id DESC"), &[])?;
+            rows.iter().map(from_row).collect()
+        })
+    }
+
+    /// Revokes the live token of that name: it is refused from now on.
+    pub fn revoke_token(&self, actor: &Actor, name: &str) -> Result<ApiToken> {
+        actor.authorize(Action::TokenManage)?;
+        let name = name.trim();
+        self.store.pool.write(|tx| {
+            let before = find_live(tx, name)?.ok_or_else(|| Error::not_found("API token", name))?;
+            let now = clock::now();
+            tx.execute("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2", params![now, before.id])?;
+            let token = ApiToken { revoked_at: Some(now), ..before.clone() };
+            record(tx, actor, &token, "token.revoke", EventType::ApiTokenRevoked, Some(&before))?;
+            Ok(token)
+        })
+    }
+
+    /// The actor of a presented API token, if it is live.
+    pub(super) fn api_token_actor(&self, secret: &str) -> Result<Actor> {
+        let hash = digest(secret);
+        let token = self
+            .store
+            .pool
+            .read(|tx| {
+                tx.query_opt(&format!("SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1"), params![hash])?
+                    .map(|row| from_row(&row))
+                    .transpose()
+            })?
+            .ok_or_else(|| Error::unauthenticated("unknown API token"))?;
+        if token.revoked_at.is_some() {
+            return Err(Error::unauthenticated(format!("API token {} was revoked", token.name)));
+        }
+        if token.expires_at.is_some_and(|at| at <= clock::now()) {
+            return Err(Error::unauthenticated(format!("API token {} has expired", token.name)));
+        }
+        Ok(Actor::token(token.name, token.role))
+    }
+}
+
+/// The stored form of a secret: it is random and long, so a fast hash is enough.
+fn digest(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+const COLUMNS: &str = "id, name, role, expires_at, revoked_at, created_by, created_at";
+
+fn from_row(row: &Row) -> Result<ApiToken> {
+    let role: String = row.get(2)?;
+    Ok(ApiToken {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        role: role.parse().map_err(|_| Error::Storage(format!("unknown role {role:?} stored")))?,
+        expires_at: row.get(3)?,
+        revoked_at: row.get(4)?,
+        created_by: row.get(5)?,
+        created_at: row.get(6)?,
+    })
+}
+
+fn find_live(tx: &mut Tx<'_>, name: &str) -> Result<Option<ApiToken>> {
+    tx.query_opt(&format!("SELECT {COLUMNS} FROM api_tokens WHERE name = $1 AND revoked_at IS NULL"), params![name])?
+        .map(|row| from_row(&row))
+        .transpose()
+}
+
+fn record(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    token: &ApiToken,
+    action: &'static str,
+    event: EventType,
+    before: Option<&ApiToken>,
+) -> Result<()> {
+    let id = token.id.to_string();
+    let after = json!(token);
+    let change = Change {
+        action,
+        entity: ("api_token", &id),
+        before: before.map(|b| json!(b)),
+        after: Some(after.clone()),
+        events: vec![(event, after)],
+    };
+    journal::record(tx, actor, change, clock::now())?;
+    Ok(())
+}

@@ -1,0 +1,421 @@
+//! User accounts: email (the login, unique whatever its case), name, role, warehouse scope,
+//! active flag and an argon2id password hash. Every change bumps the user's token version
+//! when it should end existing sessions, and is journalled like any other change — without
+//! the email, which is personal data.
+
+pub mod preferences;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::{
+    Actor, Error, Result, Store, UserId,
+    auth::{Action, Explanation, Role, passwords},
+    clock,
+    db::{Row, Tx, params},
+    events::EventType,
+    journal::{self, Change},
+    validate, warehouses,
+};
+
+/// A user account as shown to other users (never its password hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// Warehouse codes the user is limited to; empty: every warehouse.
+    pub warehouses: Vec<String>,
+    pub active: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A user to create.
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub email: String,
+    /// Defaults to the email's local part.
+    pub name: Option<String>,
+    /// A role name (`admin`, `manager`, `warehouse`, `sales`, `client`, `viewer`).
+    pub role: String,
+    pub warehouses: Vec<String>,
+    /// Generated (and returned once) when absent.
+    pub password: Option<String>,
+}
+
+/// A created user, with the password generated for it when none was given: shown once,
+/// never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreatedUser {
+    #[serde(flatten)]
+    pub user: User,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated_password: Option<String>,
+}
+
+/// A user row with what only the core sees.
+#[derive(Debug, Clone)]
+pub(crate) struct Account {
+    pub user: User,
+    pub password_hash: String,
+    pub token_version: i64,
+    pub locked_until: Option<Timestamp>,
+}
+
+impl Account {
+    /// The actor this account acts as.
+    pub fn actor(&self) -> Actor {
+        Actor::user(self.user.id, self.user.email.clone(), self.user.role, self.user.warehouses.clone())
+    }
+}
+
+/// User operations on a store.
+#[derive(Debug, Clone, Copy)]
+pub struct Users<'s> {
+    pub(crate) store: &'s Store,
+}
+
+impl Users<'_> {
+    pub fn create(&self, actor: &Actor, input: NewUser) -> Result<CreatedUser> {
+        actor.authorize(Action::UserManage)?;
+        let email = parse_email(&input.email)?;
+        let role: Role = input.role.parse()?;
+        let name = match input.name.as_deref().map(str::trim) {
+            None | Some("") => email.split('@').next().unwrap_or_default().to_owned(),
+            Some(name) => validate::required("name", name, 100)?,
+        };
+        let (password, generated) = match input.password {
+            Some(p) => (p, false),
+            None => (passwords::generate(), true),
+        };
+        passwords::check_strength(&password)?;
+        let hash = passwords::hash(&password)?;
+        let user = self.store.pool.write(|tx| {
+            if load(tx, &email)?.is_some() {
+                return Err(Error::conflict(format!("a user with email {email} already exists")));
+            }
+            insert(tx, actor, &email, &name, role, &input.warehouses, &hash)
+        })?;
+        Ok(CreatedUser { user, generated_password: generated.then_some(password) })
+    }
+
+    /// Creates the first admin of `init --admin` unless a user with that email exists;
+    /// `None` when it did.
+    pub fn ensure_admin(&self, actor: &Actor, email: &str, password: Option<String>) -> Result<Option<CreatedUser>> {
+        actor.authorize(Action::StoreSetup)?;
+        let email = parse_email(email)?;
+        if self.store.pool.read(|tx| load(tx, &email))?.is_some() {
+            return Ok(None);
+        }
+        let new = NewUser { email, role: Role::Admin.to_string(), password, ..Default::default() };
+        match self.create(actor, new) {
+            // Created meanwhile by a concurrent init: nothing left to do.
+            Err(Error::Conflict { .. }) => Ok(None),
+            other => other.map(Some),
+        }
+    }
+
+    /// Every user, by email.
+    pub fn list(&self, actor: &Actor) -> Result<Vec<User>> {
+        actor.authorize(Action::UserRead)?;
+        self.store.pool.read(|tx| {
+            let rows = tx.query(&format!("SELECT {COLUMNS} FROM users ORDER BY email"), &[])?;
+            rows.iter().map(|row| account_from_row(tx, row).map(|a| a.user)).collect()
+        })
+    }
+
+    pub fn get(&self, actor: &Actor, email: &str) -> Result<User> {
+        actor.authorize(Action::UserRead)?;
+        let email = parse_email(email)?;
+        self.store.pool.read(|tx| require(tx, &email)).map(|a| a.user)
+    }
+
+    /// Gives a user another role; its existing sessions end.
+    pub fn set_role(&self, actor: &Actor, email: &str, role: &str) -> Result<User> {
+        actor.authorize(Action::UserManage)?;
+        let role: Role = role.parse()?;
+        self.update(actor, email, "role", |_, user| {
+            user.role = role;
+            Ok(())
+        })
+    }
+
+    /// Disables (or enables again) a user: a disabled user cannot log in, act or use a
+    /// token issued before.
+    pub fn set_active(&self, actor: &Actor, email: &str, active: bool) -> Result<User> {
+        actor.authorize(Action::UserManage)?;
+        self.update(actor, email, "active", |_, user| {
+            user.active = active;
+            Ok(())
+        })
+    }
+
+    /// Limits a user to these warehouses (none: every warehouse).
+    pub fn set_scope(&self, actor: &Actor, email: &str, warehouses: &[String]) -> Result<User> {
+        actor.authorize(Action::UserManage)?;
+        self.update(actor, email, "warehouses", |tx, user| {
+            user.warehouses = scope_codes(tx, warehouses)?;
+            Ok(())
+        })
+    }
+
+    /// Sets a new password: the user's own, or anyone's for an admin. Existing sessions end.
+    pub fn set_password(&self, actor: &Actor, email: &str, password: &str) -> Result<User> {
+        let email = parse_email(email)?;
+        if actor.to_string() != email {
+            actor.authorize(Action::UserManage)?;
+        }
+        passwords::check_strength(password)?;
+        let hash = passwords::hash(password)?;
+        self.store.pool.write(|tx| {
+            let account = require(tx, &email)?;
+            tx.execute(
+                "UPDATE users SET password_hash = $1, token_version = token_version + 1, failed_logins = 0,
+                        locked_until = NULL, updated_at = $2 WHERE id = $3",
+                params![hash, clock::now(), account.user.id],
+            )?;
+            let summary = summary(&account.user);
+            let mut after = summary.clone();
+            after["password"] = json!("changed");
+            record(tx, actor, &account.user, "password", Some(summary), after)?;
+            Ok(account.user)
+        })
+    }
+
+    /// Whether the user may do `action` (at `warehouse`), and why.
+    pub fn explain(&self, actor: &Actor, email: &str, action: &str, warehouse: Option<&str>) -> Result<Explanation> {
+        actor.authorize(Action::UserRead)?;
+        let action: Action = action.parse()?;
+        let email = parse_email(email)?;
+        let account = self.store.pool.read(|tx| require(tx, &email))?;
+        if !account.user.active {
+            return Ok(Explanation { allowed: false, reason: format!("{email} is disabled") });
+        }
+        let warehouse = warehouse.map(warehouses::parse_code).transpose()?;
+        Ok(account.actor().explain(action, warehouse.as_deref()))
+    }
+
+    /// The actor for a named user at the local machine (`--as EMAIL`): refused when the
+    /// user is unknown or disabled.
+    pub fn acting(&self, email: &str) -> Result<Actor> {
+        let email = parse_email(email).map_err(|_| Error::unauthenticated(format!("unknown user {email:?}")))?;
+        match self.store.pool.read(|tx| load(tx, &email))? {
+            Some(account) if account.user.active => Ok(account.actor()),
+            Some(_) => Err(Error::unauthenticated(format!("user {email} is disabled"))),
+            None => Err(Error::unauthenticated(format!("unknown user {email:?}"))),
+        }
+    }
+
+    /// Applies `edit` to the user under its row lock and journals the change; `what` names
+    /// the field for the event. Ends existing sessions.
+    fn update(
+        &self,
+        actor: &Actor,
+        email: &str,
+        what: &'static str,
+        edit: impl FnOnce(&mut Tx<'_>, &mut User) -> Result<()>,
+    ) -> Result<User> {
+        let email = parse_email(email)?;
+        self.store.pool.write(|tx| {
+            let before = lock(tx, &email)?.user;
+            let mut user = before.clone();
+            edit(tx, &mut user)?;
+            if user == before {
+                return Ok(user);
+            }
+            let was_admin = before.active && before.role == Role::Admin;
+            if was_admin && !(user.active && user.role == Role::Admin) && active_admins(tx)? == 1 {
+                return Err(Error::conflict(format!("{email} is the last active admin")));
+            }
+            user.updated_at = clock::now();
+            tx.execute(
+                "UPDATE users SET role = $1, active = $2, token_version = token_version + 1, updated_at = $3
+                 WHERE id = $4",
+                params![user.role.as_str(), user.active, user.updated_at, user.id],
+            )?;
+            if user.warehouses != before.warehouses {
+                write_scope(tx, user.id, &user.warehouses)?;
+            }
+            record(tx, actor, &user, what, Some(summary(&before)), summary(&user))?;
+            Ok(user)
+        })
+    }
+}
+
+/// An email as stored: trimmed, lower-cased, one `@` between a local part and a dotted
+/// domain.
+pub(crate) fn parse_email(email: &str) -> Result<String> {
+    let email = email.trim().to_lowercase();
+    let bad = |why: &str| Error::invalid("email", format!("{email:?} {why}"));
+    if email.len() > 254 {
+        return Err(bad("is longer than 254 characters"));
+    }
+    let Some((local, domain)) = email.split_once('@') else { return Err(bad("has no @")) };
+    let label_ok = |l: &str| {
+        !l.is_empty() && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+    };
+    if local.is_empty() || local.len() > 64 || local.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@') {
+        return Err(bad("has no valid part before the @"));
+    }
+    if !domain.contains('.') || !domain.split('.').all(label_ok) {
+        return Err(bad("has no valid domain after the @"));
+    }
+    Ok(email)
+}
+
+const COLUMNS: &str =
+    "id, email, name, role, active, created_at, updated_at, password_hash, token_version, locked_until";
+
+fn account_from_row(tx: &mut Tx<'_>, row: &Row) -> Result<Account> {
+    let id: UserId = row.get(0)?;
+    let role: String = row.get(3)?;
+    let rows = tx.query(
+        "SELECT w.code FROM user_warehouses u JOIN warehouses w ON w.id = u.warehouse_id
+         WHERE u.user_id = $1 ORDER BY w.code",
+        params![id],
+    )?;
+    let warehouses = rows.iter().map(|r| r.get(0)).collect::<Result<_>>()?;
+    Ok(Account {
+        user: User {
+            id,
+            email: row.get(1)?,
+            name: row.get(2)?,
+            role: role.parse().map_err(|_| Error::Storage(format!("unknown role {role:?} stored")))?,
+            warehouses,
+            active: row.get(4)?,
+            created_at: row.get(5)?,
+            updated_at: row.get(6)?,
+        },
+        password_hash: row.get(7)?,
+        token_version: row.get(8)?,
+        locked_until: row.get(9)?,
+    })
+}
+
+pub(crate) fn load(tx: &mut Tx<'_>, email: &str) -> Result<Option<Account>> {
+    let row = tx.query_opt(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"), params![email])?;
+    row.map(|row| account_from_row(tx, &row)).transpose()
+}
+
+pub(crate) fn load_by_id(tx: &mut Tx<'_>, id: UserId) -> Result<Option<Account>> {
+    let row = tx.query_opt(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"), params![id])?;
+    row.map(|row| account_from_row(tx, &row)).transpose()
+}
+
+pub(crate) fn require(tx: &mut Tx<'_>, email: &str) -> Result<Account> {
+    load(tx, email)?.ok_or_else(|| Error::not_found("user", email))
+}
+
+/// The account, locked until commit.
+fn lock(tx: &mut Tx<'_>, email: &str) -> Result<Account> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE email = $1{}", tx.for_update());
+    let row = tx.query_opt(&sql, params![email])?.ok_or_else(|| Error::not_found("user", email))?;
+    account_from_row(tx, &row)
+}
+
+fn active_admins(tx: &mut Tx<'_>) -> Result<i64> {
+    tx.query_one("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = $1", params![true])?.get(0)
+}
+
+/// Warehouse codes as stored, each one existing; sorted, without repeats.
+fn scope_codes(tx: &mut Tx<'_>, codes: &[String]) -> Result<Vec<String>> {
+    let mut scope = codes
+        .iter()
+        .map(|c| Ok(warehouses::require(tx, &warehouses::parse_code(c)?)?.code))
+        .collect::<Result<Vec<_>>>()?;
+    scope.sort();
+    scope.dedup();
+    Ok(scope)
+}
+
+fn write_scope(tx: &mut Tx<'_>, user: UserId, codes: &[String]) -> Result<()> {
+    tx.execute("DELETE FROM user_warehouses WHERE user_id = $1", params![user])?;
+    for code in codes {
+        let warehouse = warehouses::require(tx, code)?;
+        tx.execute("INSERT INTO user_warehouses (user_id, warehouse_id) VALUES ($1, $2)", params![user, warehouse.id])?;
+    }
+    Ok(())
+}
+
+fn insert(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    email: &str,
+    name: &str,
+    role: Role,
+    warehouses: &[String],
+    password_hash: &str,
+) -> Result<User> {
+    let now = clock::now();
+    let user = User {
+        id: UserId::new(),
+        email: email.to_owned(),
+        name: name.to_owned(),
+        role,
+        warehouses: scope_codes(tx, warehouses)?,
+        active: true,
+        created_at: now,
+        updated_at: now,
+    };
+    tx.execute(
+        "INSERT INTO users (id, email, name, role, active, password_hash, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        params![user.id, email, name, role.as_str(), true, password_hash, now],
+    )?;
+    write_scope(tx, user.id, &user.warehouses)?;
+    let after = summary(&user);
+    let id = user.id.to_string();
+    let change = Change {
+        action: "user.create",
+        entity: ("user", &id),
+        before: None,
+        after: Some(after.clone()),
+        events: vec![(EventType::UserCreated, after)],
+    };
+    journal::record(tx, actor, change, now)?;
+    Ok(user)
+}
+
+/// What the journal keeps of a user: no email or name (personal data).
+fn summary(user: &User) -> serde_json::Value {
+    json!({ "user_id": user.id, "role": user.role, "warehouses": user.warehouses, "active": user.active })
+}
+
+fn record(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    user: &User,
+    what: &str,
+    before: Option<serde_json::Value>,
+    after: serde_json::Value,
+) -> Result<()> {
+    let id = user.id.to_string();
+    let mut payload = after.clone();
+    payload["changed"] = json!(what);
+    let change = Change {
+        action: "user.update",
+        entity: ("user", &id),
+        before,
+        after: Some(after),
+        events: vec![(EventType::UserUpdated, payload)],
+    };
+    journal::record(tx, actor, change, clock::now())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert_eq!(parse_email(" Ann@Example.COM ").ok(), Some("ann@example.com".into()));
+        for bad in ["", "ann", "@example.com", "ann@", "ann@example", "a b@example.com", "ann@ex..com", "a@b@c.com"] {
+            let err = parse_email(bad).map_err(|e| e.to_string());
+            assert!(err.is_err_and(|e| e.starts_with("invalid email")), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Notification preferences: per user, per event type, per channel, on or off. What a user
+//! never set follows the defaults of their role, kept in one table here.
+
+use std::{fmt, str::FromStr};
+
+use serde::Serialize;
+
+use super::{Account, Users, parse_email, require};
+use crate::{
+    Actor, Error, EventType, Result,
+    auth::{Action, Role},
+    clock,
+    db::{Tx, params},
+    journal::{self, Change},
+};
+
+/// How a notification reaches someone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+    InApp,
+    Webhook,
+    Sms,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 4] = [Channel::Email, Channel::InApp, Channel::Webhook, Channel::Sms];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::InApp => "in_app",
+            Channel::Webhook => "webhook",
+            Channel::Sms => "sms",
+        }
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Channel {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let s = s.trim();
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| Error::invalid("channel", format!("{s:?} is not one of email, in_app, webhook, sms")))
+    }
+}
+
+/// The event types that notify users.
+pub const NOTIFYING: &[EventType] = &[
+    EventType::InventoryThresholdReached,
+    EventType::OrderCreated,
+    EventType::OrderStatusChanged,
+    EventType::OrderPaymentReceived,
+    EventType::OrderCancelled,
+    EventType::OrderFulfilled,
+    EventType::NotificationFailed,
+];
+
+/// The defaults by role: who hears of what, and how.
+pub fn default_enabled(role: Role, event: EventType, channel: Channel) -> bool {
+    use Channel::{Email, InApp};
+    use Role::{Admin, Manager, Sales, Warehouse};
+    match event {
+        // Low stock: the people who restock.
+        EventType::InventoryThresholdReached => match role {
+            Warehouse | Manager => matches!(channel, InApp | Email),
+            Admin => channel == InApp,
+            _ => false,
+        },
+        // Orders: the people who sell and run them, in the app.
+        EventType::OrderCreated
+        | EventType::OrderStatusChanged
+        | EventType::OrderPaymentReceived
+        | EventType::OrderCancelled
+        | EventType::OrderFulfilled => matches!(role, Sales | Manager) && channel == InApp,
+        // Deliveries that failed for good: whoever runs the system.
+        EventType::NotificationFailed => role == Admin && matches!(channel, InApp | Email),
+        _ => false,
+    }
+}
+
+/// One preference as it applies, and whether the user set it or it is the role's default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Preference {
+    pub event_type: EventType,
+    pub channel: Channel,
+    pub enabled: bool,
+    /// `default` (from the role) or `set` (by the user or an admin).
+    pub source: &'static str,
+}
+
+impl Users<'_> {
+    /// Every preference of a user — each notifying event type × channel.
+    pub fn preferences(&self, actor: &Actor, email: &str) -> Result<Vec<Preference>> {
+        let email = authorize(actor, email)?;
+        self.store.pool.read(|tx| {
+            let account = require(tx, &email)?;
+            effective(tx, &account)
+        })
+    }
+
+    /// Turns channels on or off for one event type; returns every preference after.
+    pub fn set_preferences(
+        &self,
+        actor: &Actor,
+        email: &str,
+        event: &str,
+        channels: &[(Channel, bool)],
+    ) -> Result<Vec<Preference>> {
+        let email = authorize(actor, email)?;
+        let event: EventType = event.trim().parse()?;
+        if !NOTIFYING.contains(&event) {
+            let names: Vec<_> = NOTIFYING.iter().map(EventType::as_str).collect();
+            return Err(Error::invalid("event", format!("{event} does not notify; these do: {}", names.join(", "))));
+        }
+        if channels.is_empty() {
+            return Err(Error::invalid("channel", "name at least one CHANNEL=on|off"));
+        }
+        self.store.pool.write(|tx| {
+            let account = require(tx, &email)?;
+            let before = effective(tx, &account)?;
+            for (channel, enabled) in channels {
+                tx.execute(
+                    "INSERT INTO notification_preferences (user_id, event_type, channel, enabled) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (user_id, event_type, channel) DO UPDATE SET enabled = excluded.enabled",
+                    params![account.user.id, event.as_str(), channel.as_str(), *enabled],
+                )?;
+            }
+            let after = effective(tx, &account)?;
+            let id = account.user.id.to_string();
+            let pick = |prefs: &[Preference]| {
+                let picked: Vec<_> = prefs.iter().filter(|p| p.event_type == event).collect();
+                serde_json::json!(picked)
+            };
+            let change = Change {
+                action: "user.prefs",
+                entity: ("user", &id),
+                before: Some(pick(&before)),
+                after: Some(pick(&after)),
+                events: Vec::new(),
+            };
+            journal::record(tx, actor, change, clock::now())?;
+            Ok(after)
+        })
+    }
+}
+
+fn effective(tx: &mut Tx<'_>, account: &Account) -> Result<Vec<Preference>> {
+    let rows = tx.query(
+        "SELECT event_type, channel, enabled FROM notification_preferences WHERE user_id = $1",
+        params![account.user.id],
+    )?;
+    let set = rows
+        .iter()
+        .map(|row| Ok((row.get::<String>(0)?, row.get::<String>(1)?, row.get::<bool>(2)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let mut prefs = Vec::new();
+    for event in NOTIFYING {
+        for channel in Channel::ALL {
+            let chosen = set.iter().find(|(e, c, _)| e == event.as_str() && c == channel.as_str());
+            prefs.push(match chosen {
+                Some((_, _, enabled)) => Preference { event_type: *event, channel, enabled: *enabled, source: "set" },
+                None => Preference {
+                    event_type: *event,
+                    channel,
+                    enabled: default_enabled(account.user.role, *event, channel),
+                    source: "default",
+                },
+            });
+        }
+    }
+    Ok(prefs)
+}
+
+/// Anyone manages their own preferences; other users' need `user.manage`.
+fn authorize(actor: &Actor, email: &str) -> Result<String> {
+    actor.authorize(Action::UserPrefs)?;
+    let email = parse_email(email)?;
+    if actor.to_string() != email {
+        actor.authorize(Action::UserManage)?;
+    }
+    Ok(email)
+}
