@@ -83,6 +83,21 @@ impl TestDb {
         }
     }
 
+    /// The one integer a query answers (e.g. a `COUNT(*)`), read past the store.
+    pub fn number(&self, query: &str) -> i64 {
+        match self.backend {
+            Backend::Sqlite => {
+                let path = self.url.trim_start_matches("sqlite://");
+                let conn = rusqlite::Connection::open(path).expect("open the SQLite test database");
+                conn.query_row(query, [], |row| row.get(0)).unwrap_or_else(|e| panic!("{query}: {e}"))
+            }
+            Backend::Postgres => {
+                let mut client = connect(&self.url).expect("connect to the PostgreSQL test database");
+                client.query_one(query, &[]).unwrap_or_else(|e| panic!("{query}: {e}")).get(0)
+            }
+        }
+    }
+
     /// An initialised store on this database.
     pub fn store(&self) -> Store {
         let store = Store::create(&self.url, &Self::options()).expect("open the test store");

@@ -1,0 +1,268 @@
+//! The permission table on both backends, exhaustively: every role × every action ×
+//! (unscoped, scoped and acting outside the scope, scoped and acting inside it), checked
+//! twice — the library's `explain` against the table written out below, and the real
+//! operation, which must succeed or be refused with `Forbidden` having changed nothing.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{admin, store_with};
+
+use jiff::Timestamp;
+use stockyard_core::{
+    Action, Actor, Adjustment, Error, EventFilter, NewCategory, NewProduct, NewUser, NewWarehouse, ProductPatch,
+    Result, Role, StockQuery, Store,
+    auth::NewApiToken,
+    inventory::{Reservation, ReserveRequest},
+};
+use stockyard_testkit::backend_tests;
+
+/// The table, written out independently of the code: the roles allowed each action, by
+/// initial (Admin, Manager, Warehouse, Sales, Client, Viewer).
+const TABLE: &[(&str, &str)] = &[
+    ("product.read", "AMWSCV"),
+    ("product.create", "AM"),
+    ("product.update", "AM"),
+    ("product.delete", "AM"),
+    ("category.read", "AMWSCV"),
+    ("category.create", "AM"),
+    ("warehouse.read", "AMWSCV"),
+    ("warehouse.create", "AM"),
+    ("stock.read", "AMWSCV"),
+    ("stock.receive", "AMW"),
+    ("stock.adjust", "AMW"),
+    ("stock.transfer", "AMW"),
+    ("stock.count", "AMW"),
+    ("stock.threshold", "AM"),
+    ("stock.verify", "AM"),
+    ("stock.replay", "AM"),
+    ("reservation.read", "AMWSCV"),
+    ("reservation.create", "AMSC"),
+    ("reservation.release", "AMSC"),
+    ("reservation.commit", "AMW"),
+    ("reservation.expire", "AM"),
+    ("events.read", "AMV"),
+    ("audit.read", "AMV"),
+    ("user.read", "A"),
+    ("user.manage", "A"),
+    ("user.prefs", "AMWSCV"),
+    ("token.manage", "A"),
+    ("store.setup", "A"),
+];
+
+/// Actions that happen at a warehouse: a scoped user may do them only there.
+const AT_WAREHOUSE: &[&str] = &[
+    "stock.read",
+    "stock.receive",
+    "stock.adjust",
+    "stock.transfer",
+    "stock.count",
+    "stock.threshold",
+    "reservation.create",
+    "reservation.release",
+    "reservation.commit",
+];
+
+const PASSWORD: &str = "correct horse battery";
+const SCOPE: [&str; 2] = ["EAST", "WEST"];
+
+/// Where an actor acts in one pass of the matrix.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Reach {
+    /// No scope, acting at MAIN.
+    Unscoped,
+    /// Scoped to EAST and WEST, acting at MAIN.
+    Outside,
+    /// Scoped to EAST and WEST, acting at EAST (transfers to WEST).
+    Inside,
+}
+
+impl Reach {
+    fn here(self) -> &'static str {
+        if self == Reach::Inside { "EAST" } else { "MAIN" }
+    }
+
+    fn there(self) -> &'static str {
+        match self {
+            Reach::Unscoped => "EAST",
+            Reach::Outside => "EAST",
+            Reach::Inside => "WEST",
+        }
+    }
+}
+
+fn expected(role: Role, action: &str, reach: Reach) -> bool {
+    let initial = role.as_str().chars().next().expect("a role name").to_ascii_uppercase();
+    let (_, roles) = TABLE.iter().find(|(a, _)| *a == action).unwrap_or_else(|| panic!("{action} not in TABLE"));
+    roles.contains(initial) && !(reach == Reach::Outside && AT_WAREHOUSE.contains(&action))
+}
+
+static UNIQUE: AtomicUsize = AtomicUsize::new(0);
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}{}", UNIQUE.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A reservation of one P-2 at `warehouse` held by `actor` when it may reserve there, by
+/// the admin otherwise.
+fn held(store: &Store, actor: &Actor, warehouse: &str) -> Reservation {
+    let request =
+        || ReserveRequest { lines: vec![("P-2".into(), 1)], warehouse: Some(warehouse.into()), ..Default::default() };
+    store
+        .inventory()
+        .reserve(actor, request())
+        .or_else(|_| store.inventory().reserve(&admin(), request()))
+        .expect("held")
+}
+
+/// The operation that needs `action`, as `actor`, at `reach`'s warehouses — ready to run,
+/// with whatever it acts on already in place.
+fn operation<'a>(
+    store: &'a Store,
+    actor: &'a Actor,
+    action: Action,
+    reach: Reach,
+    email: &'a str,
+) -> Box<dyn FnOnce() -> Result<()> + 'a> {
+    let (here, there) = (reach.here(), reach.there());
+    let inv = store.inventory();
+    match action {
+        Action::ProductRead => Box::new(move || store.catalog().product(actor, "P-1").map(drop)),
+        Action::ProductCreate => Box::new(move || {
+            let product =
+                NewProduct { sku: unique("NEW-"), name: "New".into(), price: "1.00".into(), ..Default::default() };
+            store.catalog().create_product(actor, product).map(drop)
+        }),
+        Action::ProductUpdate => Box::new(move || {
+            let patch = ProductPatch { name: Some(unique("Renamed ")), ..Default::default() };
+            store.catalog().update_product(actor, "P-1", patch).map(drop)
+        }),
+        Action::ProductDelete => {
+            let sku = unique("GONE-");
+            let product =
+                NewProduct { sku: sku.clone(), name: "Gone".into(), price: "1.00".into(), ..Default::default() };
+            store.catalog().create_product(&admin(), product).expect("product to delete");
+            Box::new(move || store.catalog().delete_product(actor, &sku))
+        }
+        Action::CategoryRead => Box::new(move || store.catalog().categories(actor).map(drop)),
+        Action::CategoryCreate => Box::new(move || {
+            store.catalog().create_category(actor, NewCategory { name: unique("Cat "), parent: None }).map(drop)
+        }),
+        Action::WarehouseRead => Box::new(move || store.warehouses().list(actor).map(drop)),
+        Action::WarehouseCreate => Box::new(move || {
+            store.warehouses().create(actor, NewWarehouse { code: unique("W"), name: "New".into() }).map(drop)
+        }),
+        Action::StockRead => Box::new(move || {
+            inv.levels(actor, &StockQuery { warehouse: Some(here.into()), ..Default::default() }).map(drop)
+        }),
+        Action::StockReceive => Box::new(move || inv.receive(actor, "P-1", Some(here), 1, None).map(drop)),
+        Action::StockAdjust => {
+            Box::new(move || inv.adjust(actor, "P-1", Some(here), Adjustment::By(1), "found one").map(drop))
+        }
+        Action::StockTransfer => Box::new(move || inv.transfer(actor, "P-1", 1, here, there).map(drop)),
+        Action::StockCount => Box::new(move || inv.count(actor, "P-1", Some(here), 500).map(drop)),
+        Action::StockThreshold => Box::new(move || inv.set_threshold(actor, "P-1", Some(here), 1, None).map(drop)),
+        Action::StockVerify => Box::new(move || inv.verify(actor).map(drop)),
+        Action::StockReplay => Box::new(move || inv.replay(actor).map(drop)),
+        Action::ReservationRead => {
+            // Reading happens at no warehouse: hold where even a scoped client may reserve,
+            // so that a client reads its own.
+            let id = held(store, actor, there).id.to_string();
+            Box::new(move || inv.reservation(actor, &id).map(drop))
+        }
+        Action::ReservationCreate => Box::new(move || {
+            let request =
+                ReserveRequest { lines: vec![("P-2".into(), 1)], warehouse: Some(here.into()), ..Default::default() };
+            inv.reserve(actor, request).map(drop)
+        }),
+        Action::ReservationRelease => {
+            let id = held(store, actor, here).id.to_string();
+            Box::new(move || inv.release(actor, &id).map(drop))
+        }
+        Action::ReservationCommit => {
+            let id = held(store, actor, here).id.to_string();
+            Box::new(move || inv.commit(actor, &id).map(drop))
+        }
+        Action::ReservationExpire => Box::new(move || inv.expire_due(actor, Timestamp::now()).map(drop)),
+        Action::EventsRead => Box::new(move || store.events().list(actor, &EventFilter::default()).map(drop)),
+        Action::AuditRead => Box::new(move || store.audit().list(actor, None).map(drop)),
+        Action::UserRead => Box::new(move || store.users().list(actor).map(drop)),
+        Action::UserManage => Box::new(move || {
+            let user = NewUser {
+                email: format!("{}@example.com", unique("new")),
+                role: "viewer".into(),
+                password: Some(PASSWORD.into()),
+                ..Default::default()
+            };
+            store.users().create(actor, user).map(drop)
+        }),
+        Action::UserPrefs => Box::new(move || store.users().preferences(actor, email).map(drop)),
+        Action::TokenManage => Box::new(move || {
+            let token = NewApiToken { name: unique("token-"), role: "viewer".into(), expires_in: None };
+            store.auth().create_token(actor, token).map(drop)
+        }),
+        Action::StoreSetup => Box::new(move || store.init(actor).map(drop)),
+    }
+}
+
+backend_tests! {
+    fn every_role_action_and_scope(db) {
+        let store = store_with(db, &["P-1", "P-2"]);
+        store.warehouses().create(&admin(), NewWarehouse { code: "WEST".into(), name: "West".into() }).expect("WEST");
+        for warehouse in ["MAIN", "EAST", "WEST"] {
+            for sku in ["P-1", "P-2"] {
+                store.inventory().receive(&admin(), sku, Some(warehouse), 1_000, None).expect("stock");
+            }
+        }
+        assert_eq!(TABLE.len(), Action::ALL.len(), "the table names every action");
+        let users = store.users();
+        for role in Role::ALL {
+            for reach in [Reach::Unscoped, Reach::Outside, Reach::Inside] {
+                let email = format!("{}@example.com", unique(role.as_str()));
+                let warehouses = if reach == Reach::Unscoped { vec![] } else { SCOPE.map(String::from).to_vec() };
+                let user = NewUser {
+                    email: email.clone(),
+                    role: role.to_string(),
+                    warehouses,
+                    password: Some(PASSWORD.into()),
+                    ..Default::default()
+                };
+                users.create(&admin(), user).expect("user");
+                let actor = users.acting(&email).expect("actor");
+                for action in Action::ALL {
+                    let allowed = expected(*role, action.as_str(), reach);
+                    let explained = users.explain(&admin(), &email, action.as_str(), Some(reach.here())).expect("explain");
+                    assert_eq!(explained.allowed, allowed, "explain: {role} {action} {reach:?}: {}", explained.reason);
+                    let operation = operation(&store, &actor, *action, reach, &email);
+                    let events = db.number("SELECT COUNT(*) FROM events");
+                    match operation() {
+                        Ok(()) => assert!(allowed, "{role} {action} {reach:?} succeeded but should be refused"),
+                        // A client is refused someone else's reservation as if it did
+                        // not exist (here: one the admin held where the client may not).
+                        Err(Error::NotFound { entity: "reservation", .. }) if *role == Role::Client && !allowed => {}
+                        Err(Error::Forbidden { reason }) => {
+                            assert!(!allowed, "{role} {action} {reach:?} refused: {reason}");
+                            assert_eq!(db.number("SELECT COUNT(*) FROM events"), events, "{role} {action}: refused yet recorded");
+                        }
+                        Err(other) => panic!("{role} {action} {reach:?}: {other}"),
+                    }
+                }
+            }
+        }
+    }
+
+    fn a_refusal_learns_nothing_about_the_data(db) {
+        let store = store_with(db, &["P-1"]);
+        let viewer = NewUser { email: "v@example.com".into(), role: "viewer".into(), password: Some(PASSWORD.into()), ..Default::default() };
+        store.users().create(&admin(), viewer).expect("viewer");
+        let viewer = store.users().acting("v@example.com").expect("actor");
+        // Whether the product exists or not, the answer is the same refusal.
+        for sku in ["P-1", "NO-SUCH"] {
+            let err = store.catalog().delete_product(&viewer, sku).expect_err("refused");
+            assert!(matches!(err, Error::Forbidden { .. }), "{sku}: {err:?}");
+        }
+        let err = store.inventory().receive(&viewer, "NO-SUCH", Some("NOWHERE"), 1, None).expect_err("refused");
+        assert!(matches!(err, Error::Forbidden { .. }), "{err:?}");
+    }
+}
