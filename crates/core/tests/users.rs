@@ -99,6 +99,42 @@ backend_tests! {
         assert!(!users.set_active(&admin(), "root@example.com", false).expect("disable").active);
     }
 
+    fn concurrent_writes_keep_emails_unique_and_an_admin(db) {
+        let store = store_with(db, &[]);
+        let user = |email: String| NewUser { email, role: "viewer".into(), password: Some(PASSWORD.into()), ..Default::default() };
+        let outcomes: Vec<_> = thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|i| {
+                    let (store, email) = (&store, if i % 2 == 0 { "Same@example.com" } else { "same@EXAMPLE.com" });
+                    s.spawn(move || store.users().create(&admin(), user(email.into())))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("thread")).collect()
+        });
+        assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{outcomes:?}");
+        assert!(outcomes.iter().filter_map(|o| o.as_ref().err()).all(|e| matches!(e, Error::Conflict { .. })));
+
+        // Two admins demoted at once, each by the other's hand: one must stay.
+        for round in 0..5 {
+            let (a, b) = (format!("a{round}@example.com"), format!("b{round}@example.com"));
+            add(&store, &a, "admin", &[]);
+            add(&store, &b, "admin", &[]);
+            for other in store.users().list(&admin()).expect("list") {
+                if other.role == Role::Admin && other.email != a && other.email != b {
+                    store.users().set_role(&admin(), &other.email, "viewer").expect("leave two admins");
+                }
+            }
+            let (actor_a, actor_b) = (store.users().acting(&a).expect("a"), store.users().acting(&b).expect("b"));
+            let outcomes: Vec<_> = thread::scope(|s| {
+                let demote_b = s.spawn(|| store.users().set_role(&actor_a, &b, "viewer"));
+                let demote_a = s.spawn(|| store.users().set_role(&actor_b, &a, "viewer"));
+                vec![demote_b.join().expect("thread"), demote_a.join().expect("thread")]
+            });
+            assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "round {round}: {outcomes:?}");
+            assert_eq!(db.number("SELECT COUNT(*) FROM users WHERE role = 'admin'"), 1, "round {round}");
+        }
+    }
+
     fn init_admin_is_idempotent(db) {
         let store = store_with(db, &[]);
         let first = store.users().ensure_admin(&admin(), "boss@example.com", None).expect("init --admin");

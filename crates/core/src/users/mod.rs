@@ -316,8 +316,11 @@ fn lock(tx: &mut Tx<'_>, email: &str) -> Result<Account> {
     account_from_row(tx, &row)
 }
 
-fn active_admins(tx: &mut Tx<'_>) -> Result<i64> {
-    tx.query_one("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = $1", params![true])?.get(0)
+/// How many active admins there are, their rows locked until commit: two concurrent
+/// demotions must not each count the other's admin and leave none.
+fn active_admins(tx: &mut Tx<'_>) -> Result<usize> {
+    let sql = format!("SELECT id FROM users WHERE role = 'admin' AND active = $1{}", tx.for_update());
+    Ok(tx.query(&sql, params![true])?.len())
 }
 
 /// Warehouse codes as stored, each one existing; sorted, without repeats.
