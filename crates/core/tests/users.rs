@@ -131,6 +131,7 @@ backend_tests! {
                 vec![demote_b.join().expect("thread"), demote_a.join().expect("thread")]
             });
             assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "round {round}: {outcomes:?}");
+            assert!(outcomes.iter().any(|o| matches!(o, Err(Error::Conflict { .. }))), "round {round}: {outcomes:?}");
             assert_eq!(db.number("SELECT COUNT(*) FROM users WHERE role = 'admin'"), 1, "round {round}");
         }
     }

@@ -220,6 +220,9 @@ impl Users<'_> {
     ) -> Result<User> {
         let email = parse_email(email)?;
         self.store.pool.write(|tx| {
+            // Every active admin first, then the user: one lock order for all changes, and
+            // the count of admins below stays true until commit.
+            let admins = active_admins(tx)?;
             let before = lock(tx, &email)?.user;
             let mut user = before.clone();
             edit(tx, &mut user)?;
@@ -227,7 +230,7 @@ impl Users<'_> {
                 return Ok(user);
             }
             let was_admin = before.active && before.role == Role::Admin;
-            if was_admin && !(user.active && user.role == Role::Admin) && active_admins(tx)? == 1 {
+            if was_admin && !(user.active && user.role == Role::Admin) && admins == 1 {
                 return Err(Error::conflict(format!("{email} is the last active admin")));
             }
             user.updated_at = clock::now();
@@ -316,10 +319,10 @@ fn lock(tx: &mut Tx<'_>, email: &str) -> Result<Account> {
     account_from_row(tx, &row)
 }
 
-/// How many active admins there are, their rows locked until commit: two concurrent
-/// demotions must not each count the other's admin and leave none.
+/// How many active admins there are, their rows locked (in id order) until commit: two
+/// concurrent demotions must not each count the other's admin and leave none.
 fn active_admins(tx: &mut Tx<'_>) -> Result<usize> {
-    let sql = format!("SELECT id FROM users WHERE role = 'admin' AND active = $1{}", tx.for_update());
+    let sql = format!("SELECT id FROM users WHERE role = 'admin' AND active = $1 ORDER BY id{}", tx.for_update());
     Ok(tx.query(&sql, params![true])?.len())
 }
 
