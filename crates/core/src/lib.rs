@@ -39,7 +39,10 @@ mod validate;
 pub mod warehouses;
 
 pub use actor::Actor;
-pub use audit::{Audit, AuditRecord};
+pub use audit::{
+    Audit, AuditRecord,
+    chain::{ChainProblem, ChainReport},
+};
 pub use auth::{Action, Auth, Explanation, Role};
 pub use catalog::{Catalog, Category, NewCategory, NewProduct, Product, ProductPatch, ProductQuery};
 pub use db::Backend;

@@ -6,7 +6,7 @@ use jiff::SignedDuration;
 use serde::Serialize;
 
 use crate::{
-    Actor, Audit, Catalog, Events, Inventory, Result, Users, Warehouses,
+    Actor, Audit, Catalog, Events, Inventory, Result, Users, Warehouses, audit,
     auth::{Action, Auth, sessions},
     clock,
     db::{Backend, DEFAULT_POOL_SIZE, Location, Pool},
@@ -90,6 +90,7 @@ impl Store {
     fn connect(url: &str, create: bool, options: &StoreOptions) -> Result<Self> {
         let location = Location::parse(url)?;
         let pool = Pool::open(&location, create, options.pool_size)?;
+        audit::chain::ensure(&pool)?;
         Ok(Self { pool, location: Arc::new(location), options: Arc::new(options.clone()) })
     }
 

@@ -1,7 +1,10 @@
 //! The audit log: who changed what, when, with a before/after summary. Appended in the same
-//! transaction as the change; never holds plaintext personal data.
+//! transaction as the change; never holds plaintext personal data. Records form a hash
+//! chain ([`chain`]) so that an edit, a deletion or a reordering shows.
 
-use jiff::Timestamp;
+pub mod chain;
+
+use jiff::{Timestamp, Unit};
 use serde::Serialize;
 
 use crate::{
@@ -21,6 +24,10 @@ pub struct AuditRecord {
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
     pub request_id: Option<String>,
+    /// The hash of the record before it (64 zeros for the first).
+    pub prev_hash: String,
+    /// SHA-256 over this record's canonical encoding and `prev_hash`.
+    pub hash: String,
 }
 
 /// What one command did to one entity, for the audit log.
@@ -33,26 +40,48 @@ pub(crate) struct AuditEntry<'a> {
     pub after: Option<serde_json::Value>,
 }
 
+/// Appends a record linked to the chain head and moves the head to it. The caller holds
+/// the journal's append lock ([`crate::journal::record`]), so appends are serialised and
+/// the head read here is the last record committed.
 pub(crate) fn append(tx: &mut Tx<'_>, actor: &Actor, entry: &AuditEntry<'_>, at: Timestamp) -> Result<()> {
-    let json = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string());
-    tx.execute(
-        "INSERT INTO audit_log (occurred_at, actor, action, entity_type, entity_id, before, after, request_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        params![
-            at,
-            actor.to_string(),
-            entry.action,
-            entry.entity.0,
-            entry.entity.1,
-            json(&entry.before),
-            json(&entry.after),
-            actor.request_id()
-        ],
-    )?;
-    Ok(())
+    // Stored at the precision both backends keep, so the hash recomputes from what is read.
+    let at = at.round(Unit::Microsecond).unwrap_or(at);
+    let fields = chain::Fields {
+        occurred_at: at,
+        actor: actor.to_string(),
+        action: entry.action.to_owned(),
+        entity_type: entry.entity.0.to_owned(),
+        entity_id: entry.entity.1.to_owned(),
+        before: entry.before.as_ref().map(ToString::to_string),
+        after: entry.after.as_ref().map(ToString::to_string),
+        request_id: actor.request_id().map(str::to_owned),
+    };
+    let head = chain::head(tx)?;
+    let hash = fields.hash(&head.hash);
+    let seq: i64 = tx
+        .query_one(
+            "INSERT INTO audit_log (occurred_at, actor, action, entity_type, entity_id, before, after, request_id,
+                                    prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq",
+            params![
+                at,
+                fields.actor,
+                fields.action,
+                fields.entity_type,
+                fields.entity_id,
+                fields.before,
+                fields.after,
+                fields.request_id,
+                head.hash,
+                hash.as_str()
+            ],
+        )?
+        .get(0)?;
+    chain::move_head(tx, seq, &hash)
 }
 
-const COLUMNS: &str = "seq, occurred_at, actor, action, entity_type, entity_id, before, after, request_id";
+const COLUMNS: &str =
+    "seq, occurred_at, actor, action, entity_type, entity_id, before, after, request_id, prev_hash, hash";
 
 fn from_row(row: &Row) -> Result<AuditRecord> {
     let json = |idx| -> Result<Option<serde_json::Value>> {
@@ -70,6 +99,8 @@ fn from_row(row: &Row) -> Result<AuditRecord> {
         before: json(6)?,
         after: json(7)?,
         request_id: row.get(8)?,
+        prev_hash: row.get::<Option<String>>(9)?.unwrap_or_default(),
+        hash: row.get::<Option<String>>(10)?.unwrap_or_default(),
     })
 }
 
