@@ -1,5 +1,7 @@
 //! The command-line grammar (clap). Handlers live in `commands/`.
 
+mod access;
+
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
@@ -7,6 +9,7 @@ use clap_complete::Shell;
 use jiff::Timestamp;
 use stockyard_core::EventType;
 
+pub use self::access::{PrefsArgs, TokenCommand, UserCommand};
 use crate::{duration, output::Format};
 
 /// Inventory and order management at the terminal.
@@ -41,7 +44,7 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create or upgrade the database and its MAIN warehouse (idempotent)
-    Init,
+    Init(Init),
     /// Seed a realistic demo data set
     Demo {
         /// How many products to create
@@ -75,11 +78,28 @@ pub enum Command {
     },
     /// Run due background work once: reservation expiry
     Sweep,
+    /// User accounts: roles, warehouse scope, notification preferences
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens for client apps and scripts
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
         shell: Shell,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct Init {
+    /// Also create this first admin user (nothing changes when the email exists)
+    #[arg(long, value_name = "EMAIL")]
+    pub admin: Option<String>,
+    /// Read the admin's password from the first line of standard input (else one is
+    /// generated and printed once)
+    #[arg(long, requires = "admin")]
+    pub password_stdin: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,10 +1,10 @@
 //! Settings resolved before anything runs: flags beat environment beat `stockyard.toml`
 //! beat defaults. (Clap applies flag-over-environment; the file fills what both left.)
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use stockyard_core::{Actor, Error, StoreOptions, inventory::allocation::Strategy};
+use stockyard_core::{Error, StoreOptions, crypto::KeySource, inventory::allocation::Strategy};
 
 use crate::{cli::Global, duration, exit::Failure, output::Format};
 
@@ -19,7 +19,8 @@ pub struct Config {
     pub acting_user: Option<String>,
     pub format: Format,
     pub quiet: bool,
-    /// What the store's operations follow: reservation TTL, allocation strategy.
+    /// What the store's operations follow: reservation TTL, allocation strategy, the
+    /// token signing secret.
     pub store: StoreOptions,
 }
 
@@ -31,6 +32,8 @@ struct File {
     user: Option<String>,
     reservation_ttl: Option<String>,
     allocation: Option<String>,
+    jwt_secret: Option<String>,
+    data_key_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -48,6 +51,14 @@ impl Config {
         if let Some(strategy) = setting("STOCKYARD_ALLOCATION", file.allocation) {
             store.allocation = strategy.parse::<Strategy>()?;
         }
+        store.jwt_secret = setting("STOCKYARD_JWT_SECRET", file.jwt_secret);
+        // A keyring file (it can hold several keys) wins over a single key.
+        let key_file = setting("STOCKYARD_DATA_KEY_FILE", None).map(PathBuf::from).or(file.data_key_file);
+        store.data_key = match (key_file, setting("STOCKYARD_DATA_KEY", None)) {
+            (Some(path), _) => Some(KeySource::File(path)),
+            (None, Some(key)) => Some(KeySource::Key(key)),
+            (None, None) => None,
+        };
         Ok(Self {
             database: global.db.clone().or(file.database).unwrap_or_else(|| DEFAULT_DATABASE.into()),
             acting_user: global.acting_user.clone().or(file.user),
@@ -55,15 +66,6 @@ impl Config {
             quiet: global.quiet,
             store,
         })
-    }
-
-    /// Who the command acts as. Without `--as` it is the built-in `local-admin`.
-    pub fn actor(&self) -> Result<Actor, Failure> {
-        match &self.acting_user {
-            None => Ok(Actor::local_admin()),
-            // No user accounts exist yet, so every named user is unknown.
-            Some(email) => Err(Error::Forbidden { reason: format!("unknown user {email:?}") }.into()),
-        }
     }
 }
 

@@ -142,6 +142,15 @@ impl<W: Write> Output<W> {
         }
     }
 
+    /// A line for people after a table, e.g. that a secret is shown only once: printed in
+    /// the table format only, never with `--quiet`.
+    pub fn note(&mut self, text: &str) -> std::io::Result<()> {
+        match (self.quiet, self.format) {
+            (false, Format::Table) => writeln!(self.out, "{text}"),
+            _ => Ok(()),
+        }
+    }
+
     /// Plain text (e.g. a completion script), whatever the format.
     pub fn raw(&mut self) -> &mut W {
         &mut self.out

@@ -34,8 +34,7 @@ fn main() {
 
 /// A store with [`PRODUCTS`] products and a pool for 8 writers.
 fn store(db: &TestDb) -> Store {
-    let store =
-        Store::create(db.url(), &stockyard_core::StoreOptions { pool_size: 10, ..Default::default() }).expect("open");
+    let store = Store::create(db.url(), &stockyard_core::StoreOptions { pool_size: 10, ..db.options() }).expect("open");
     let me = Actor::local_admin();
     store.init(&me).expect("init");
     for i in 0..PRODUCTS {

@@ -22,6 +22,7 @@ mod audit;
 pub mod auth;
 pub mod catalog;
 mod clock;
+pub mod crypto;
 mod db;
 pub mod demo;
 mod error;

@@ -9,6 +9,7 @@ use crate::{
     Actor, Audit, Catalog, Events, Inventory, Result, Users, Warehouses, audit,
     auth::{Action, Auth, sessions},
     clock,
+    crypto::{self, KeySource, Keyring, rotation::Keys},
     db::{Backend, DEFAULT_POOL_SIZE, Location, Pool},
     inventory::allocation::Strategy,
     journal::{self, Change},
@@ -40,6 +41,9 @@ pub struct StoreOptions {
     pub jwt_secret: Option<String>,
     /// How long a session token from a login is valid.
     pub session_ttl: SignedDuration,
+    /// The keyring that encrypts personal data and secrets. SQLite defaults to the file
+    /// `<database>.key` that `init` creates; PostgreSQL needs one named.
+    pub data_key: Option<KeySource>,
 }
 
 /// The checkout reservation TTL when nothing sets one.
@@ -54,6 +58,7 @@ impl Default for StoreOptions {
             snapshot_every: 100_000,
             jwt_secret: None,
             session_ttl: SignedDuration::from_hours(1),
+            data_key: None,
         }
     }
 }
@@ -98,11 +103,15 @@ impl Store {
     /// warehouse and the token signing secret. Run again, it changes nothing that exists.
     pub fn init(&self, actor: &Actor) -> Result<InitReport> {
         actor.authorize(Action::StoreSetup)?;
+        if let (None, Location::Sqlite(path)) = (&self.options.data_key, &*self.location) {
+            crypto::create_keyring_file(&crypto::default_keyring_path(path))?;
+        }
+        let keyring = self.keyring()?;
         self.pool.write(|tx| {
             let now = clock::now();
             let initialised = settings::put_if_absent(tx, settings::INITIALISED_AT, &now.to_string())?;
             let mut warehouses_created = Vec::new();
-            sessions::ensure_secret(tx)?;
+            sessions::ensure_secret(tx, &keyring)?;
             if warehouses::find(tx, warehouses::MAIN)?.is_none() {
                 warehouses::insert(tx, actor, warehouses::MAIN, "Main warehouse")?;
                 warehouses_created.push(warehouses::MAIN.to_owned());
@@ -167,5 +176,27 @@ impl Store {
 
     pub fn auth(&self) -> Auth<'_> {
         Auth { store: self }
+    }
+
+    pub fn keys(&self) -> Keys<'_> {
+        Keys { store: self }
+    }
+
+    /// Where the keyring comes from: as configured, else (SQLite) `<database>.key`.
+    pub(crate) fn key_source(&self) -> Result<KeySource> {
+        match (&self.options.data_key, &*self.location) {
+            (Some(source), _) => Ok(source.clone()),
+            (None, Location::Sqlite(path)) => Ok(KeySource::File(crypto::default_keyring_path(path))),
+            (None, Location::Postgres(_)) => Err(crate::Error::Storage(
+                "a PostgreSQL store needs its data key: set STOCKYARD_DATA_KEY (base64 of 32 bytes) or \
+                 STOCKYARD_DATA_KEY_FILE (a keyring file)"
+                    .into(),
+            )),
+        }
+    }
+
+    /// The keyring, read afresh (a rotation elsewhere shows at once).
+    pub(crate) fn keyring(&self) -> Result<Keyring> {
+        Keyring::load(&self.key_source()?)
     }
 }

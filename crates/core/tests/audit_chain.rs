@@ -8,7 +8,7 @@ use std::thread;
 
 use common::{admin, store_with};
 
-use stockyard_core::{ChainReport, Store, StoreOptions};
+use stockyard_core::{ChainReport, Store};
 use stockyard_testkit::{TestDb, backend_tests};
 
 /// A store whose audit log holds the set-up records plus `n` stock receipts.
@@ -109,7 +109,7 @@ backend_tests! {
         with_records(db, 4);
         // As a store written before the chain existed looks.
         db.sql("UPDATE audit_log SET prev_hash = NULL, hash = NULL; DELETE FROM audit_head;");
-        let store = Store::open_with(db.url(), &StoreOptions { ..TestDb::options() }).expect("reopen");
+        let store = Store::open_with(db.url(), &db.options()).expect("reopen");
         let report = verify(&store);
         assert!(report.ok, "{report:?}");
         assert_eq!(report.records, db.number("SELECT COUNT(*) FROM audit_log"));

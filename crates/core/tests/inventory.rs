@@ -8,7 +8,7 @@ use common::{admin, events_of, invalid_field, level, store_with};
 use std::{thread, time::Duration};
 
 use stockyard_core::{Adjustment, Error, EventFilter, EventType, StockQuery, Store, StoreOptions, demo};
-use stockyard_testkit::{TestDb, backend_tests};
+use stockyard_testkit::backend_tests;
 
 fn on_hand(store: &Store, sku: &str, warehouse: &str) -> i64 {
     level(store, sku, warehouse).on_hand
@@ -24,6 +24,21 @@ fn journal(store: &Store, sku: &str) -> (usize, usize, usize) {
 }
 
 backend_tests! {
+    fn concurrent_first_receipts_of_an_item_all_count(db) {
+        // Each receipt finds no level yet; all but one find it created by another meanwhile.
+        let skus = ["NEW-0", "NEW-1", "NEW-2", "NEW-3", "NEW-4", "NEW-5", "NEW-6", "NEW-7"];
+        let store = store_with(db, &skus);
+        for sku in skus {
+            thread::scope(|s| {
+                for _ in 0..16 {
+                    s.spawn(|| store.inventory().receive(&admin(), sku, Some("EAST"), 1, None).expect("receive"));
+                }
+            });
+            assert_eq!(level(&store, sku, "EAST").on_hand, 16);
+        }
+        assert!(store.inventory().verify(&admin()).expect("verify").ok);
+    }
+
     fn receive_adjust_and_count_move_the_ledger_and_projection_together(db) {
         let store = store_with(db, &["BOLT-1"]);
         let inv = store.inventory();
@@ -255,7 +270,7 @@ backend_tests! {
 
     fn replay_from_a_snapshot_equals_a_full_replay_and_still_finds_drift(db) {
         db.store();
-        let options = StoreOptions { snapshot_every: 4, ..TestDb::options() };
+        let options = StoreOptions { snapshot_every: 4, ..db.options() };
         let store = Store::open_with(db.url(), &options).expect("open with small snapshots");
         store.warehouses().create(&admin(), stockyard_core::NewWarehouse { code: "EAST".into(), name: "East".into() }).expect("EAST");
         let product = stockyard_core::NewProduct { sku: "BOLT-1".into(), name: "Bolt".into(), price: "1".into(), ..Default::default() };
@@ -279,4 +294,36 @@ backend_tests! {
         assert_eq!(inv.replay(&admin()).expect("replay").corrected, 1);
         assert_eq!((level(&store, "BOLT-1", "MAIN").on_hand, level(&store, "BOLT-1", "EAST").on_hand), (16, 3));
     }
+}
+
+/// A receipt whose level is created and committed by someone else between its update
+/// (which saw no level) and what follows must still count — staged on PostgreSQL, where a
+/// statement sees only what had committed when it began: a trigger parks the receipt's
+/// update after its snapshot is taken while the level is inserted and committed.
+#[test]
+fn a_level_created_meanwhile_takes_the_receipt() {
+    const GATE: i64 = 4343;
+    let Some(db) = stockyard_testkit::TestDb::postgres() else { return };
+    let store = store_with(&db, &["NEW-1"]);
+    let product = store.catalog().product(&admin(), "NEW-1").expect("product").id;
+    let east = store.warehouses().get(&admin(), "EAST").expect("EAST").id;
+    db.sql(&format!(
+        "CREATE FUNCTION park() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+             PERFORM pg_advisory_lock_shared({GATE}); PERFORM pg_advisory_unlock_shared({GATE});
+             RETURN NULL;
+         END $$;
+         CREATE TRIGGER park BEFORE UPDATE ON stock_levels FOR EACH STATEMENT EXECUTE FUNCTION park();"
+    ));
+    let mut gate = postgres::Client::connect(db.url(), postgres::NoTls).expect("connect");
+    gate.execute("SELECT pg_advisory_lock($1)", &[&GATE]).expect("hold the gate");
+    thread::scope(|s| {
+        let receipt = s.spawn(|| store.inventory().receive(&admin(), "NEW-1", Some("EAST"), 1, None));
+        thread::sleep(Duration::from_millis(300));
+        db.sql(&format!(
+            "INSERT INTO stock_levels (product_id, warehouse_id, updated_at) VALUES ('{product}', '{east}', now())"
+        ));
+        gate.execute("SELECT pg_advisory_unlock($1)", &[&GATE]).expect("open the gate");
+        let level = receipt.join().expect("thread").expect("the receipt counts");
+        assert_eq!(level.on_hand, 1);
+    });
 }

@@ -48,6 +48,7 @@ const TABLE: &[(&str, &str)] = &[
     ("user.manage", "A"),
     ("user.prefs", "AMWSCV"),
     ("token.manage", "A"),
+    ("key.rotate", "A"),
     ("store.setup", "A"),
 ];
 
@@ -202,6 +203,7 @@ fn operation<'a>(
             let token = NewApiToken { name: unique("token-"), role: "viewer".into(), expires_in: None };
             store.auth().create_token(actor, token).map(drop)
         }),
+        Action::KeyRotate => Box::new(move || store.keys().rotate(actor, None).map(drop)),
         Action::StoreSetup => Box::new(move || store.init(actor).map(drop)),
     }
 }

@@ -12,7 +12,7 @@ use stockyard_core::{
     Actor, Adjustment, Error, EventFilter, EventType, Store, StoreOptions,
     inventory::{Hold, ReservationStatus, ReserveRequest, allocation::Strategy},
 };
-use stockyard_testkit::{TestDb, backend_tests};
+use stockyard_testkit::backend_tests;
 
 fn request(lines: &[(&str, i64)], warehouse: Option<&str>) -> ReserveRequest {
     ReserveRequest {
@@ -158,7 +158,7 @@ backend_tests! {
         assert_eq!(lines.iter().map(|l| (l.sku.as_str(), l.available)).collect::<Vec<_>>(), [("A-1", 1), ("B-1", 4)]);
 
         // A priority order, from configuration: MAIN first.
-        let options = StoreOptions { allocation: "priority:main,east".parse::<Strategy>().expect("strategy"), ..TestDb::options() };
+        let options = StoreOptions { allocation: "priority:main,east".parse::<Strategy>().expect("strategy"), ..db.options() };
         let by_priority = Store::open_with(db.url(), &options).expect("open");
         let held = by_priority.inventory().reserve(&admin(), request(&[("A-1", 1)], None)).expect("priority");
         assert_eq!(held.lines[0].warehouse, "MAIN");

@@ -1,7 +1,7 @@
 //! Opening, initialising and migrating a store, on both backends.
 
 use stockyard_core::{Actor, Error, EventFilter, Store, StoreOptions};
-use stockyard_testkit::{TestDb, backend_tests};
+use stockyard_testkit::backend_tests;
 
 fn admin() -> Actor {
     Actor::local_admin()
@@ -9,7 +9,7 @@ fn admin() -> Actor {
 
 backend_tests! {
     fn init_is_idempotent(db) {
-        let store = Store::create(db.url(), &TestDb::options()).expect("create");
+        let store = Store::create(db.url(), &db.options()).expect("create");
         assert!(!store.is_initialised().expect("read"));
         let first = store.init(&admin()).expect("first init");
         assert!(first.initialised);
@@ -27,19 +27,19 @@ backend_tests! {
     }
 
     fn open_refuses_an_uninitialised_store(db) {
-        drop(Store::create(db.url(), &TestDb::options()).expect("create"));
-        let err = Store::open_with(db.url(), &TestDb::options()).expect_err("not initialised");
+        drop(Store::create(db.url(), &db.options()).expect("create"));
+        let err = Store::open_with(db.url(), &db.options()).expect_err("not initialised");
         assert!(matches!(err, Error::NotInitialised { .. }), "{err:?}");
         assert!(err.to_string().contains("run `stockyard init` first"), "{err}");
         db.store();
-        Store::open_with(db.url(), &TestDb::options()).expect("opens once initialised");
+        Store::open_with(db.url(), &db.options()).expect("opens once initialised");
     }
 
     fn reopening_applies_no_migration_twice(db) {
         let store = db.store();
         drop(store);
         // A second open (as a second process would) finds the schema current.
-        let again = Store::open_with(db.url(), &TestDb::options()).expect("reopen");
+        let again = Store::open_with(db.url(), &db.options()).expect("reopen");
         assert!(again.is_initialised().expect("read"));
     }
 }

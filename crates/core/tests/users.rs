@@ -33,7 +33,7 @@ fn add(store: &Store, email: &str, role: &str, warehouses: &[&str]) -> Actor {
 
 /// The same database, signing session tokens with [`SECRET`].
 fn with_secret(db: &TestDb) -> Store {
-    let options = StoreOptions { jwt_secret: Some(SECRET.into()), ..TestDb::options() };
+    let options = StoreOptions { jwt_secret: Some(SECRET.into()), ..db.options() };
     Store::open_with(db.url(), &options).expect("open")
 }
 

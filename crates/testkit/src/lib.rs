@@ -8,7 +8,10 @@
 
 use std::{io::Write, sync::Once, time::Duration};
 
-use stockyard_core::{Actor, Backend, Store, StoreOptions};
+use stockyard_core::{
+    Actor, Backend, Store, StoreOptions,
+    crypto::{KeySource, Keyring},
+};
 
 const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// Connections per test store: tests run in parallel and PostgreSQL allows ~100 in all.
@@ -25,8 +28,17 @@ pub struct TestDb {
 #[derive(Debug)]
 enum Cleanup {
     Sqlite(#[allow(dead_code, reason = "held to delete the folder on drop")] tempfile::TempDir),
-    Postgres { admin_url: String, database: String },
+    Postgres {
+        admin_url: String,
+        database: String,
+        /// Holds the keyring file a PostgreSQL store needs (SQLite's sits by its database).
+        #[allow(dead_code, reason = "held to delete the folder on drop")]
+        keys: tempfile::TempDir,
+    },
 }
+
+/// The keyring file of a PostgreSQL test store, in its own folder.
+const KEYRING: &str = "keyring.json";
 
 impl TestDb {
     /// A fresh SQLite file in its own temporary folder.
@@ -51,7 +63,9 @@ impl TestDb {
         let database = format!("stockyard_test_{}", uuid::Uuid::now_v7().simple());
         admin.batch_execute(&format!("CREATE DATABASE {database}")).expect("create a test database");
         let url = with_database(&admin_url, &database);
-        Some(Self { url, backend: Backend::Postgres, cleanup: Cleanup::Postgres { admin_url, database } })
+        let keys = tempfile::tempdir().expect("create a temporary folder");
+        Keyring::generate().save(&keys.path().join(KEYRING)).expect("write a test keyring");
+        Some(Self { url, backend: Backend::Postgres, cleanup: Cleanup::Postgres { admin_url, database, keys } })
     }
 
     pub fn url(&self) -> &str {
@@ -62,9 +76,19 @@ impl TestDb {
         self.backend
     }
 
-    /// Store options for tests: a small pool.
-    pub fn options() -> StoreOptions {
-        StoreOptions { pool_size: POOL_SIZE, ..StoreOptions::default() }
+    /// Store options for tests: a small pool, and the keyring file on PostgreSQL.
+    pub fn options(&self) -> StoreOptions {
+        let data_key = self.key_file().map(|path| KeySource::File(path.to_owned()));
+        StoreOptions { pool_size: POOL_SIZE, data_key, ..StoreOptions::default() }
+    }
+
+    /// The keyring file a PostgreSQL test store uses (`STOCKYARD_DATA_KEY_FILE` for the
+    /// binary); SQLite stores keep theirs next to the database.
+    pub fn key_file(&self) -> Option<std::path::PathBuf> {
+        match &self.cleanup {
+            Cleanup::Postgres { keys, .. } => Some(keys.path().join(KEYRING)),
+            Cleanup::Sqlite(_) => None,
+        }
     }
 
     /// Runs SQL straight on the database, past the store — for tests that tamper with what
@@ -100,7 +124,7 @@ impl TestDb {
 
     /// An initialised store on this database.
     pub fn store(&self) -> Store {
-        let store = Store::create(&self.url, &Self::options()).expect("open the test store");
+        let store = Store::create(&self.url, &self.options()).expect("open the test store");
         store.init(&Actor::local_admin()).expect("initialise the test store");
         store
     }
@@ -108,7 +132,7 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Cleanup::Postgres { admin_url, database } = &self.cleanup {
+        if let Cleanup::Postgres { admin_url, database, .. } = &self.cleanup {
             // FORCE ends the pool's connections that a leaked store may still hold.
             if let Ok(mut admin) = connect(admin_url) {
                 let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));

@@ -2,40 +2,58 @@
 
 mod category;
 mod events;
+mod preferences;
 mod product;
 mod reservation;
+mod secret;
 mod setup;
 mod stock;
+mod tokens;
+mod users;
 mod warehouse;
 
-use std::io::{StdoutLock, Write};
+use std::{
+    cell::OnceCell,
+    io::{StdoutLock, Write},
+};
 
 use stockyard_core::{Actor, Store};
 
 use crate::{cli::Command, config::Config, exit::Failure, output::Output};
 
-/// What every handler needs: the settings, the acting user and the output.
+/// What every handler needs: the settings, the store (opened once, when first asked for)
+/// and the output.
 pub struct Context<'c> {
     pub config: &'c Config,
     pub out: Output<StdoutLock<'static>>,
+    store: OnceCell<Store>,
 }
 
 impl Context<'_> {
     /// The initialised store the settings name.
     pub fn store(&self) -> Result<Store, Failure> {
-        Ok(Store::open_with(&self.config.database, &self.config.store)?)
+        if let Some(store) = self.store.get() {
+            return Ok(store.clone());
+        }
+        let store = Store::open_with(&self.config.database, &self.config.store)?;
+        Ok(self.store.get_or_init(|| store).clone())
     }
 
+    /// Who the command acts as: the built-in `local-admin`, or the active user `--as`
+    /// names (an unknown or disabled one is refused).
     pub fn actor(&self) -> Result<Actor, Failure> {
-        self.config.actor()
+        match &self.config.acting_user {
+            None => Ok(Actor::local_admin()),
+            Some(email) => Ok(self.store()?.users().acting(email)?),
+        }
     }
 }
 
 pub fn run(config: &Config, command: Command) -> Result<(), Failure> {
     let out = Output::new(config.format, config.quiet, std::io::stdout().lock());
-    let mut ctx = Context { config, out };
+    let mut ctx = Context { config, out, store: OnceCell::new() };
     match command {
-        Command::Init => setup::init(&mut ctx),
+        Command::Init(init) => setup::init(&mut ctx, init),
         Command::Demo { products } => setup::demo(&mut ctx, products),
         Command::Product(cmd) => product::run(&mut ctx, cmd),
         Command::Category(cmd) => category::run(&mut ctx, cmd),
@@ -46,6 +64,8 @@ pub fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Reserve(reserve) => reservation::reserve(&mut ctx, reserve),
         Command::Release { id } => reservation::release(&mut ctx, &id),
         Command::Sweep => reservation::sweep(&mut ctx),
+        Command::User(cmd) => users::run(&mut ctx, cmd),
+        Command::Token(cmd) => tokens::run(&mut ctx, cmd),
         Command::Completions { shell } => {
             let mut cli = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cli, "stockyard", ctx.out.raw());

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use stockyard_core::{
-    Actor,
+    Action, Actor, Error,
     inventory::{Hold, Reservation, ReserveRequest},
 };
 
@@ -35,9 +35,14 @@ pub fn release(ctx: &mut Context<'_>, id: &str) -> Result<(), Failure> {
     Ok(ctx.out.done(&message, &reservation)?)
 }
 
-/// Runs the due background work once, as the `sweeper` system actor.
+/// Runs the due background work once, as the `sweeper` system actor — if the acting user
+/// may expire reservations itself.
 pub fn sweep(ctx: &mut Context<'_>) -> Result<(), Failure> {
-    let store = ctx.store()?;
+    let (store, actor) = (ctx.store()?, ctx.actor()?);
+    let asked = actor.explain(Action::ReservationExpire, None);
+    if !asked.allowed {
+        return Err(Error::Forbidden { reason: format!("{actor}: {}", asked.reason) }.into());
+    }
     let expired = store.inventory().expire_due(&Actor::system("sweeper"), jiff::Timestamp::now())?;
     let report = serde_json::json!({ "reservations_expired": expired });
     Ok(ctx.out.done(&format!("Expired {expired} reservation(s)."), &report)?)

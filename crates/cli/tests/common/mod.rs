@@ -6,14 +6,25 @@ use serde_json::Value;
 use stockyard_testkit::TestDb;
 
 /// Settings the binary reads from the environment; cleared so the developer's own can't leak in.
-const SETTINGS: [&str; 5] =
-    ["STOCKYARD_DB", "STOCKYARD_USER", "STOCKYARD_CONFIG", "STOCKYARD_ALLOCATION", "STOCKYARD_RESERVATION_TTL"];
+const SETTINGS: [&str; 8] = [
+    "STOCKYARD_DB",
+    "STOCKYARD_USER",
+    "STOCKYARD_CONFIG",
+    "STOCKYARD_ALLOCATION",
+    "STOCKYARD_RESERVATION_TTL",
+    "STOCKYARD_JWT_SECRET",
+    "STOCKYARD_DATA_KEY",
+    "STOCKYARD_DATA_KEY_FILE",
+];
 
 /// The binary, pointed at the test database, with no settings leaking in from outside.
 pub fn command(db: &TestDb) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_stockyard"));
     for var in SETTINGS {
         cmd.env_remove(var);
+    }
+    if let Some(keyring) = db.key_file() {
+        cmd.env("STOCKYARD_DATA_KEY_FILE", keyring);
     }
     cmd.current_dir(std::env::temp_dir()).arg("--db").arg(db.url());
     cmd

@@ -88,6 +88,7 @@ named! {
         UserManage = "user.manage",
         UserPrefs = "user.prefs",
         TokenManage = "token.manage",
+        KeyRotate = "key.rotate",
         StoreSetup = "store.setup",
     }
 }
@@ -119,7 +120,9 @@ impl Action {
             Action::EventsRead | Action::AuditRead => &[Admin, Manager, Viewer],
             // Everyone reads and sets their own preferences; other users' need `user.manage`.
             Action::UserPrefs => &[Admin, Manager, Warehouse, Sales, Client, Viewer],
-            Action::UserRead | Action::UserManage | Action::TokenManage | Action::StoreSetup => &[Admin],
+            Action::UserRead | Action::UserManage | Action::TokenManage | Action::KeyRotate | Action::StoreSetup => {
+                &[Admin]
+            }
         }
     }
 

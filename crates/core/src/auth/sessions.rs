@@ -3,7 +3,6 @@
 //! or active change) ends every session issued before, however recent — issue times have
 //! one-second resolution, versions do not.
 
-use base64::{Engine, engine::general_purpose::STANDARD};
 use jiff::{SignedDuration, Timestamp};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
@@ -11,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{Auth, passwords};
 use crate::{
     Actor, Error, Result, UserId, clock,
+    crypto::{Keyring, rotation},
     db::{Tx, params},
     settings,
     users::{self, Account},
@@ -124,21 +124,25 @@ impl Auth<'_> {
         if let Some(secret) = &self.store.options.jwt_secret {
             return Ok(secret.as_bytes().to_vec());
         }
-        let stored = match self.store.pool.read(|tx| settings::get(tx, settings::JWT_SECRET))? {
-            Some(stored) => stored,
-            // A store initialised before secrets existed.
-            None => self.store.pool.write(ensure_secret)?,
+        let keyring = self.store.keyring()?;
+        let sealed = match self.store.pool.read(|tx| settings::get(tx, settings::JWT_SECRET))? {
+            Some(sealed) => sealed,
+            None => self.store.pool.write(|tx| ensure_secret(tx, &keyring))?,
         };
-        STANDARD.decode(stored).map_err(|e| Error::Storage(format!("the stored token signing secret is corrupt: {e}")))
+        keyring.open(&secret_context(), &sealed)
     }
 }
 
-/// Stores a fresh random signing secret unless one exists; returns the stored one.
-pub(crate) fn ensure_secret(tx: &mut Tx<'_>) -> Result<String> {
+/// Stores a fresh random signing secret, sealed, unless one exists; returns the stored one.
+pub(crate) fn ensure_secret(tx: &mut Tx<'_>, keyring: &Keyring) -> Result<String> {
     let mut fresh = [0u8; 32];
     rand::fill(&mut fresh);
-    settings::put_if_absent(tx, settings::JWT_SECRET, &STANDARD.encode(fresh))?;
+    settings::put_if_absent(tx, settings::JWT_SECRET, &keyring.seal(&secret_context(), &fresh)?)?;
     settings::get(tx, settings::JWT_SECRET)?.ok_or_else(|| Error::Storage("the token signing secret vanished".into()))
+}
+
+fn secret_context() -> String {
+    rotation::context("settings", "value", settings::JWT_SECRET)
 }
 
 /// Resets the failure count on success; on failure counts it and, past the free

@@ -167,11 +167,10 @@ fn change(tx: &mut Tx<'_>, line: &Line, at: Timestamp) -> Result<Result<Applied,
         )
     };
     let mut row = update(tx)?;
-    if row.is_none()
-        && read(tx, item, false)?.is_none()
-        && Counts::default().apply(on_hand_delta, line.reserved_delta).is_some()
-    {
-        // First stock of this item here: create the level and apply the change to it.
+    if row.is_none() && Counts::default().apply(on_hand_delta, line.reserved_delta).is_some() {
+        // A change that even an empty level allows found no level: the first stock of this
+        // item here — or a level another transaction created and committed after this
+        // update looked (PostgreSQL). Create it if missing, then apply the change to it.
         create(tx, item, at)?;
         row = update(tx)?;
     }

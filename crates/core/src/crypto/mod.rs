@@ -1,0 +1,339 @@
+//! Encryption of personal data and secrets at rest: AES-256-GCM under a keyring (the newest
+//! key seals, every key opens), each value with its own random nonce and the id of the key
+//! that sealed it, bound to where it is stored; and a keyed blind index (HMAC-SHA256) for
+//! finding a value by equality without storing it in the clear. The index key never
+//! rotates with the data keys, so indexes stay valid across rotations.
+
+pub mod rotation;
+
+use std::{
+    fs,
+    io::Write,
+    path::{Path, PathBuf},
+};
+
+use aes_gcm::{
+    Aes256Gcm, Nonce,
+    aead::{Aead, KeyInit, Payload},
+};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{Error, Result};
+
+/// Marks a sealed value: `sy1:<key id>:<base64 of nonce ‖ ciphertext ‖ tag>`.
+const PREFIX: &str = "sy1";
+const NONCE_LEN: usize = 12;
+
+/// Where a store's keyring comes from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// One data key, base64 of 32 bytes (`STOCKYARD_DATA_KEY`). Its blind-index key is
+    /// derived from it, so moving on from it means moving to a keyring file.
+    Key(String),
+    /// A keyring file (`STOCKYARD_DATA_KEY_FILE`, or the SQLite default `<database>.key`).
+    File(PathBuf),
+}
+
+impl std::fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeySource::Key(_) => f.write_str("Key(<redacted>)"),
+            KeySource::File(path) => f.debug_tuple("File").field(path).finish(),
+        }
+    }
+}
+
+/// One data key.
+#[derive(Clone)]
+struct DataKey {
+    id: String,
+    key: [u8; 32],
+}
+
+/// The keys a store encrypts with: the last data key seals, any of them opens.
+#[derive(Clone)]
+pub struct Keyring {
+    keys: Vec<DataKey>,
+    index_key: [u8; 32],
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keyring").field("key_ids", &self.key_ids()).finish_non_exhaustive()
+    }
+}
+
+/// The keyring file's shape.
+#[derive(Serialize, Deserialize)]
+struct File {
+    index_key: String,
+    keys: Vec<FileKey>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FileKey {
+    id: String,
+    key: String,
+}
+
+impl Keyring {
+    /// A new keyring with one fresh data key and a fresh index key.
+    pub fn generate() -> Self {
+        let mut index_key = [0u8; 32];
+        rand::fill(&mut index_key);
+        Self { keys: vec![data_key(random_key())], index_key }
+    }
+
+    /// Loads the keyring a source names.
+    pub fn load(source: &KeySource) -> Result<Self> {
+        match source {
+            KeySource::Key(encoded) => {
+                let key = decode_key(encoded).map_err(|why| Error::Storage(format!("STOCKYARD_DATA_KEY {why}")))?;
+                let mut mac = hmac(&key);
+                mac.update(b"stockyard blind index key v1");
+                let index_key = mac.finalize().into_bytes().into();
+                Ok(Self { keys: vec![data_key(key)], index_key })
+            }
+            KeySource::File(path) => Self::read(path),
+        }
+    }
+
+    fn read(path: &Path) -> Result<Self> {
+        let text = fs::read_to_string(path).map_err(|e| {
+            Error::Storage(format!(
+                "cannot read the keyring {}: {e} (its data cannot be decrypted without it)",
+                path.display()
+            ))
+        })?;
+        let bad = |why: String| Error::Storage(format!("the keyring {} {why}", path.display()));
+        let file: File = serde_json::from_str(&text).map_err(|e| bad(format!("is not a keyring file: {e}")))?;
+        let keys = file
+            .keys
+            .iter()
+            .map(|k| {
+                let key = decode_key(&k.key).map_err(|why| bad(format!("key {}: {why}", k.id)))?;
+                Ok(DataKey { id: k.id.clone(), key })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if keys.is_empty() {
+            return Err(bad("holds no data key".into()));
+        }
+        let index_key = decode_key(&file.index_key).map_err(|why| bad(format!("index key: {why}")))?;
+        Ok(Self { keys, index_key })
+    }
+
+    /// Writes the keyring to `path` with owner-only permissions, replacing it atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let file = File {
+            index_key: STANDARD.encode(self.index_key),
+            keys: self.keys.iter().map(|k| FileKey { id: k.id.clone(), key: STANDARD.encode(k.key) }).collect(),
+        };
+        let text = serde_json::to_string_pretty(&file).map_err(|e| Error::Storage(e.to_string()))?;
+        let temporary = path.with_extension("key.tmp");
+        let written = (|| {
+            let mut out = private_file(&temporary)?;
+            out.write_all(text.as_bytes())?;
+            out.sync_all()?;
+            fs::rename(&temporary, path)
+        })();
+        written.map_err(|e| Error::Storage(format!("cannot write the keyring {}: {e}", path.display())))
+    }
+
+    /// Adds a data key, which seals from now on; returns its id.
+    pub fn add(&mut self, key: [u8; 32]) -> Result<String> {
+        let key = data_key(key);
+        if self.keys.iter().any(|k| k.id == key.id) {
+            return Err(Error::invalid("key", "the keyring already holds this key"));
+        }
+        let id = key.id.clone();
+        self.keys.push(key);
+        Ok(id)
+    }
+
+    /// The ids of the data keys, oldest first; the last one seals.
+    pub fn key_ids(&self) -> Vec<&str> {
+        self.keys.iter().map(|k| k.id.as_str()).collect()
+    }
+
+    fn newest(&self) -> &DataKey {
+        // A keyring is never empty: every constructor makes or checks one key.
+        &self.keys[self.keys.len() - 1]
+    }
+
+    /// Encrypts `plaintext` under the newest key, bound to `context` (where the value is
+    /// stored, e.g. `settings.value/jwt_secret`): a value moved elsewhere does not open.
+    pub fn seal(&self, context: &str, plaintext: &[u8]) -> Result<String> {
+        let key = self.newest();
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::fill(&mut nonce);
+        let sealed = cipher(key)
+            .encrypt(&Nonce::from(nonce), Payload { msg: plaintext, aad: context.as_bytes() })
+            .map_err(|_| Error::Storage("encryption failed".into()))?;
+        let mut bytes = nonce.to_vec();
+        bytes.extend(sealed);
+        Ok(format!("{PREFIX}:{}:{}", key.id, STANDARD.encode(bytes)))
+    }
+
+    /// Decrypts a sealed value. A key missing from the keyring, a wrong key and a corrupted
+    /// value each give their own clear error.
+    pub fn open(&self, context: &str, sealed: &str) -> Result<Vec<u8>> {
+        let corrupt = || Error::Storage(format!("the encrypted value of {context} is corrupted"));
+        let mut parts = sealed.splitn(3, ':');
+        let (Some(PREFIX), Some(id), Some(body)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(corrupt());
+        };
+        let key = self.keys.iter().find(|k| k.id == id).ok_or_else(|| {
+            Error::Storage(format!(
+                "{context} was encrypted with key {id}, which the keyring (keys {}) does not hold",
+                self.key_ids().join(", ")
+            ))
+        })?;
+        let bytes = STANDARD.decode(body).map_err(|_| corrupt())?;
+        if bytes.len() < NONCE_LEN + 16 {
+            return Err(corrupt());
+        }
+        let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| corrupt())?;
+        cipher(key).decrypt(&Nonce::from(nonce), Payload { msg: ciphertext, aad: context.as_bytes() }).map_err(|_| {
+            Error::Storage(format!(
+                "cannot decrypt {context} with key {id}: the key is not the one it was sealed with, or the value was altered"
+            ))
+        })
+    }
+
+    /// Whether a sealed value is under the newest key (rotation skips those).
+    pub fn is_current(&self, sealed: &str) -> bool {
+        sealed
+            .strip_prefix(PREFIX)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .is_some_and(|rest| rest.split(':').next() == Some(self.newest().id.as_str()))
+    }
+
+    /// The blind index of `value` for lookups in `context` (e.g. `customer.email`): equal
+    /// inputs give equal indexes, and nothing about the value shows without the index key.
+    /// Callers normalise first (e.g. lower-case an email).
+    pub fn blind_index(&self, context: &str, value: &str) -> String {
+        let mut mac = hmac(&self.index_key);
+        mac.update(context.as_bytes());
+        mac.update(&[0]);
+        mac.update(value.as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+}
+
+/// The keyring file of a SQLite store: `<database>.key`, next to it.
+pub(crate) fn default_keyring_path(database: &Path) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".key");
+    PathBuf::from(name)
+}
+
+/// Creates a keyring file with a fresh key unless one exists; returns whether it did.
+pub(crate) fn create_keyring_file(path: &Path) -> Result<bool> {
+    if path.exists() {
+        return Ok(false);
+    }
+    Keyring::generate().save(path)?;
+    Ok(true)
+}
+
+/// A fresh random 32-byte key.
+pub fn random_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    rand::fill(&mut key);
+    key
+}
+
+/// A 32-byte key from base64, with a reason when it is not one.
+pub fn decode_key(encoded: &str) -> std::result::Result<[u8; 32], String> {
+    let bytes = STANDARD.decode(encoded.trim()).map_err(|_| "is not base64".to_owned())?;
+    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| format!("is {} bytes, not 32", bytes.len()))
+}
+
+fn data_key(key: [u8; 32]) -> DataKey {
+    // The id names the key without revealing it: a prefix of its hash.
+    DataKey { id: format!("k{}", &hex(&Sha256::digest(key))[..12]), key }
+}
+
+fn cipher(key: &DataKey) -> Aes256Gcm {
+    Aes256Gcm::new(&key.key.into())
+}
+
+fn hmac(key: &[u8; 32]) -> Hmac<Sha256> {
+    // HMAC takes keys of any length.
+    <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC accepts 32-byte keys"))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(unix)]
+fn private_file(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
+}
+
+#[cfg(not(unix))]
+fn private_file(path: &Path) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new().write(true).create(true).truncate(true).open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seals_and_opens_in_context() {
+        let ring = Keyring::generate();
+        let sealed = ring.seal("customer.email/1", b"ann@example.com").expect("seal");
+        assert!(sealed.starts_with("sy1:k") && !sealed.contains("ann"));
+        assert_ne!(sealed, ring.seal("customer.email/1", b"ann@example.com").expect("seal"), "fresh nonce");
+        assert_eq!(ring.open("customer.email/1", &sealed).expect("open"), b"ann@example.com");
+        assert!(ring.open("customer.email/2", &sealed).is_err(), "bound to where it is stored");
+        assert!(ring.is_current(&sealed));
+    }
+
+    #[test]
+    fn wrong_key_missing_key_and_corruption_are_told_apart() {
+        let ring = Keyring::generate();
+        let sealed = ring.seal("c", b"secret").expect("seal");
+        let other = Keyring::generate();
+        let missing = other.open("c", &sealed).map_err(|e| e.to_string()).expect_err("missing key");
+        assert!(missing.contains("does not hold"), "{missing}");
+        // The same key id but different key bytes: a wrong key.
+        let mut wrong = ring.clone();
+        wrong.keys[0].key[0] ^= 1;
+        let err = wrong.open("c", &sealed).map_err(|e| e.to_string()).expect_err("wrong key");
+        assert!(err.contains("not the one it was sealed with"), "{err}");
+        let mut bytes = sealed.clone().into_bytes();
+        let last = bytes.len() - 2;
+        bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
+        let err = ring.open("c", &String::from_utf8(bytes).expect("utf8")).map_err(|e| e.to_string());
+        assert!(err.expect_err("altered").contains("altered"));
+        assert!(ring.open("c", "sy1:nonsense").map_err(|e| e.to_string()).expect_err("corrupt").contains("corrupted"));
+    }
+
+    #[test]
+    fn rotation_keeps_old_values_open_and_the_index_stable() {
+        let mut ring = Keyring::generate();
+        let old = ring.seal("c", b"v").expect("seal");
+        let index = ring.blind_index("customer.email", "ann@example.com");
+        ring.add(random_key()).expect("add");
+        assert!(!ring.is_current(&old));
+        assert_eq!(ring.open("c", &old).expect("old key still opens"), b"v");
+        assert!(ring.is_current(&ring.seal("c", b"v").expect("seal")));
+        assert_eq!(ring.blind_index("customer.email", "ann@example.com"), index);
+        assert_ne!(ring.blind_index("customer.phone", "ann@example.com"), index);
+    }
+
+    #[test]
+    fn keys_from_base64() {
+        assert!(decode_key(&STANDARD.encode([7u8; 32])).is_ok());
+        assert_eq!(decode_key(&STANDARD.encode([7u8; 16])), Err("is 16 bytes, not 32".into()));
+        assert_eq!(decode_key("***"), Err("is not base64".into()));
+    }
+}
