@@ -82,8 +82,10 @@ impl Actor {
         auth::explain(self.role, &self.scope, action, warehouse)
     }
 
-    /// Refuses an action the actor's role does not allow, before any data is read.
-    pub(crate) fn authorize(&self, action: Action) -> Result<()> {
+    /// Refuses an action the actor's role does not allow, before any data is read. Every
+    /// core operation asks this itself; a front end asks it when it does work on the
+    /// actor's behalf as another actor (e.g. `sweep`, as the system sweeper).
+    pub fn authorize(&self, action: Action) -> Result<()> {
         self.require(self.explain(action, None))
     }
 

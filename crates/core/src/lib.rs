@@ -55,5 +55,5 @@ pub use money::{Currency, Money};
 pub use page::Page;
 pub use sku::Sku;
 pub use store::{DEFAULT_RESERVATION_TTL, InitReport, Store, StoreOptions};
-pub use users::{CreatedUser, NewUser, User, Users};
+pub use users::{CreatedUser, NewUser, User, Users, preferences::Channel};
 pub use warehouses::{NewWarehouse, Warehouse, Warehouses};

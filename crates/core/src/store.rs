@@ -26,7 +26,7 @@ pub struct Store {
 }
 
 /// How to open a store, and the settings its operations follow.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StoreOptions {
     /// The most connections the pool holds.
     pub pool_size: u32,
@@ -44,6 +44,20 @@ pub struct StoreOptions {
     /// The keyring that encrypts personal data and secrets. SQLite defaults to the file
     /// `<database>.key` that `init` creates; PostgreSQL needs one named.
     pub data_key: Option<KeySource>,
+}
+
+impl std::fmt::Debug for StoreOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreOptions")
+            .field("pool_size", &self.pool_size)
+            .field("reservation_ttl", &self.reservation_ttl)
+            .field("allocation", &self.allocation)
+            .field("snapshot_every", &self.snapshot_every)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
+            .field("session_ttl", &self.session_ttl)
+            .field("data_key", &self.data_key)
+            .finish()
+    }
 }
 
 /// The checkout reservation TTL when nothing sets one.

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use stockyard_core::{
-    Action, Actor, Error,
+    Action, Actor,
     inventory::{Hold, Reservation, ReserveRequest},
 };
 
@@ -39,10 +39,7 @@ pub fn release(ctx: &mut Context<'_>, id: &str) -> Result<(), Failure> {
 /// may expire reservations itself.
 pub fn sweep(ctx: &mut Context<'_>) -> Result<(), Failure> {
     let (store, actor) = (ctx.store()?, ctx.actor()?);
-    let asked = actor.explain(Action::ReservationExpire, None);
-    if !asked.allowed {
-        return Err(Error::Forbidden { reason: format!("{actor}: {}", asked.reason) }.into());
-    }
+    actor.authorize(Action::ReservationExpire)?;
     let expired = store.inventory().expire_due(&Actor::system("sweeper"), jiff::Timestamp::now())?;
     let report = serde_json::json!({ "reservations_expired": expired });
     Ok(ctx.out.done(&format!("Expired {expired} reservation(s)."), &report)?)

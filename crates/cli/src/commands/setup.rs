@@ -26,6 +26,10 @@ pub fn init(ctx: &mut Context<'_>, init: Init) -> Result<(), Failure> {
     let actor = Actor::local_admin();
     let password = if init.password_stdin { Some(secret::password_from_stdin()?) } else { None };
     let store = Store::create(&ctx.config.database, &ctx.config.store)?;
+    // The admin first: refused input (a weak password) then leaves the store untouched.
+    let admin =
+        init.admin.map(|email| Ok::<_, Failure>((store.users().ensure_admin(&actor, &email, password)?, email)));
+    let admin = admin.transpose()?;
     let report = store.init(&actor)?;
     let mut lines = vec![if report.initialised {
         format!("Initialised {} (warehouse {} created).", store.location(), report.warehouses_created.join(", "))
@@ -33,9 +37,9 @@ pub fn init(ctx: &mut Context<'_>, init: Init) -> Result<(), Failure> {
         format!("{} is already initialised.", store.location())
     }];
     let mut output = InitOutput { report, admin: None, admin_created: None };
-    if let Some(email) = init.admin {
+    if let Some((ensured, email)) = admin {
         let users = store.users();
-        let (admin, created) = match users.ensure_admin(&actor, &email, password)? {
+        let (admin, created) = match ensured {
             Some(created) => {
                 lines.push(format!("Created admin user {}.", created.user.email));
                 (created, true)
