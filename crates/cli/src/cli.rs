@@ -1,6 +1,7 @@
 //! The command-line grammar (clap). Handlers live in `commands/`.
 
 mod access;
+mod integrity;
 
 use std::path::PathBuf;
 
@@ -9,7 +10,10 @@ use clap_complete::Shell;
 use jiff::Timestamp;
 use stockyard_core::EventType;
 
-pub use self::access::{PrefsArgs, TokenCommand, UserCommand};
+pub use self::{
+    access::{PrefsArgs, TokenCommand, UserCommand},
+    integrity::{AuditCommand, KeyCommand, KeyRotate},
+};
 use crate::{duration, output::Format};
 
 /// Inventory and order management at the terminal.
@@ -66,7 +70,8 @@ pub enum Command {
     /// The event log
     #[command(subcommand)]
     Events(EventsCommand),
-    /// Check that the stock projection matches a replay of the event log
+    /// Check that the stock projection matches a replay of the event log and that the
+    /// audit chain is intact
     Verify,
     /// Hold stock for a checkout: every line or none; prints the reservation id
     Reserve(Reserve),
@@ -84,6 +89,12 @@ pub enum Command {
     /// API tokens for client apps and scripts
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The audit log and its hash chain
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// The keyring that encrypts personal data and secrets
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]

@@ -11,10 +11,8 @@ pub enum Failure {
     Core(stockyard_core::Error),
     /// Writing the output failed (other than a closed pipe).
     Io(std::io::Error),
-    /// `verify` found the stock projection and the event log disagreeing on this many numbers.
-    Unverified {
-        differences: usize,
-    },
+    /// `verify` or `audit verify` found something that does not hold; the sentence says what.
+    Unverified(String),
     /// Anything else the CLI itself could not do, e.g. read a config file.
     Other(String),
 }
@@ -44,14 +42,7 @@ pub fn failure(failure: &Failure) -> ExitCode {
         Failure::Core(e) => (core_code(e.kind()), e.to_string()),
         Failure::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
         Failure::Io(e) => (OTHER, format!("cannot write output: {e}")),
-        Failure::Unverified { differences } => (
-            OTHER,
-            format!(
-                "verify found {differences} difference{} between the stock projection and the event log \
-                 (`stockyard events replay` rebuilds the projection from the log)",
-                if *differences == 1 { "" } else { "s" }
-            ),
-        ),
+        Failure::Unverified(message) => (OTHER, message.clone()),
         Failure::Other(message) => (OTHER, message.clone()),
     };
     let _ = writeln!(std::io::stderr(), "error: {message}");

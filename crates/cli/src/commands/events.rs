@@ -1,8 +1,8 @@
-//! `events tail|replay` and `verify`: the event log, and the stock projection rebuilt from it.
+//! `events tail|replay`: the event log, and the stock projection rebuilt from it.
 
 use std::time::Duration;
 
-use stockyard_core::{Event, EventFilter, Page, inventory::Difference};
+use stockyard_core::{Event, EventFilter, Page};
 
 use super::Context;
 use crate::{
@@ -21,21 +21,6 @@ pub fn run(ctx: &mut Context<'_>, command: EventsCommand) -> Result<(), Failure>
         EventsCommand::Tail(tail) => self::tail(ctx, &tail),
         EventsCommand::Replay => replay(ctx),
     }
-}
-
-/// Prints the stock projection check; a disagreement fails after printing it.
-pub fn verify(ctx: &mut Context<'_>) -> Result<(), Failure> {
-    let (store, actor) = (ctx.store()?, ctx.actor()?);
-    let report = store.inventory().verify(&actor)?;
-    if report.ok {
-        let message = format!(
-            "OK: the stock projection matches the event log ({} stock events up to seq {}, {} levels).",
-            report.events_applied, report.to_seq, report.levels
-        );
-        return Ok(ctx.out.done(&message, &report)?);
-    }
-    ctx.out.report(&report, &report.differences, &difference_columns())?;
-    Err(Failure::Unverified { differences: report.differences.len() })
 }
 
 fn replay(ctx: &mut Context<'_>) -> Result<(), Failure> {
@@ -90,16 +75,5 @@ fn columns() -> Vec<Column<'static, Event>> {
         Column::new("AGGREGATE", |e: &Event| format!("{}:{}", e.aggregate_type, e.aggregate_id)),
         Column::new("ACTOR", |e: &Event| e.actor.clone()),
         Column::wide("PAYLOAD", |e: &Event| e.payload.to_string()),
-    ]
-}
-
-fn difference_columns() -> Vec<Column<'static, Difference>> {
-    vec![
-        Column::new("SKU", |d: &Difference| d.sku.clone()),
-        Column::new("WAREHOUSE", |d: &Difference| d.warehouse.clone()),
-        Column::new("FIELD", |d: &Difference| d.field.clone()),
-        Column::new("PROJECTION", |d: &Difference| d.projection.to_string()),
-        Column::new("REPLAY", |d: &Difference| d.replay.to_string()),
-        Column::wide("PRODUCT_ID", |d: &Difference| d.product_id.clone()),
     ]
 }

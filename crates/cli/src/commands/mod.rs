@@ -2,6 +2,7 @@
 
 mod category;
 mod events;
+mod integrity;
 mod preferences;
 mod product;
 mod reservation;
@@ -60,7 +61,9 @@ pub fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Warehouse(cmd) => warehouse::run(&mut ctx, cmd),
         Command::Stock(cmd) => stock::run(&mut ctx, cmd),
         Command::Events(cmd) => events::run(&mut ctx, cmd),
-        Command::Verify => events::verify(&mut ctx),
+        Command::Verify => integrity::verify(&mut ctx),
+        Command::Audit(cmd) => integrity::audit(&mut ctx, cmd),
+        Command::Key(cmd) => integrity::key(&mut ctx, cmd),
         Command::Reserve(reserve) => reservation::reserve(&mut ctx, reserve),
         Command::Release { id } => reservation::release(&mut ctx, &id),
         Command::Sweep => reservation::sweep(&mut ctx),

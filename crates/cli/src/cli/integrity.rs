@@ -1,0 +1,33 @@
+//! The grammar of `audit …` and `key …`: the audit chain and the data keyring.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Audit records, oldest first
+    List {
+        /// Only records about this entity type (`product`) or entity (`product:ID`)
+        #[arg(long, value_name = "E")]
+        entity: Option<String>,
+    },
+    /// Walk the hash chain and report the first record edited, deleted or moved
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Add a new data key to the keyring and re-encrypt personal data and secrets under it
+    Rotate(KeyRotate),
+}
+
+#[derive(Debug, Args)]
+pub struct KeyRotate {
+    /// A file holding the new key (base64 of 32 bytes); generated when absent
+    #[arg(long, value_name = "F", conflicts_with = "resume")]
+    pub new_key_file: Option<PathBuf>,
+    /// Finish an interrupted rotation under the newest key, adding none
+    #[arg(long)]
+    pub resume: bool,
+}

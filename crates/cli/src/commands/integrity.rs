@@ -1,0 +1,122 @@
+//! `audit list|verify`, `key rotate` and `verify`: the records that prove what happened, the
+//! keys that protect what is stored, and the check that both — and the stock — still hold.
+
+use stockyard_core::{AuditRecord, ChainReport, Error, Page, crypto, inventory::Difference};
+
+use super::Context;
+use crate::{
+    cli::{AuditCommand, KeyCommand, KeyRotate},
+    exit::Failure,
+    output::Column,
+};
+
+pub fn audit(ctx: &mut Context<'_>, command: AuditCommand) -> Result<(), Failure> {
+    let (store, actor) = (ctx.store()?, ctx.actor()?);
+    match command {
+        AuditCommand::List { entity } => {
+            let records = store.audit().list(&actor, entity.as_deref())?;
+            Ok(ctx.out.list(&Page { items: records, next_cursor: None }, &record_columns())?)
+        }
+        AuditCommand::Verify => {
+            let report = store.audit().verify(&actor)?;
+            ctx.out.done(&chain_message(&report), &report)?;
+            chain_failure(&report)
+        }
+    }
+}
+
+/// Checks the stock projection against a replay of the event log, and the audit chain.
+/// Prints both; fails when either does not hold.
+pub fn verify(ctx: &mut Context<'_>) -> Result<(), Failure> {
+    let (store, actor) = (ctx.store()?, ctx.actor()?);
+    let stock = store.inventory().verify(&actor)?;
+    let audit = store.audit().verify(&actor)?;
+    // The stock report's shape, with the chain's beside it and `ok` covering both.
+    let mut value = serde_json::to_value(&stock).map_err(|e| Failure::Other(e.to_string()))?;
+    value["ok"] = (stock.ok && audit.ok).into();
+    value["audit"] = serde_json::to_value(&audit).map_err(|e| Failure::Other(e.to_string()))?;
+    if stock.ok {
+        let message = format!(
+            "OK: the stock projection matches the event log ({} stock events up to seq {}, {} levels).\n{}",
+            stock.events_applied,
+            stock.to_seq,
+            stock.levels,
+            chain_message(&audit)
+        );
+        ctx.out.done(&message, &value)?;
+        return chain_failure(&audit);
+    }
+    ctx.out.report(&value, &stock.differences, &difference_columns())?;
+    let n = stock.differences.len();
+    Err(Failure::Unverified(format!(
+        "verify found {n} difference{} between the stock projection and the event log \
+         (`stockyard events replay` rebuilds the projection from the log){}",
+        if n == 1 { "" } else { "s" },
+        audit.problem.map(|p| format!("; and {}", p.reason)).unwrap_or_default()
+    )))
+}
+
+pub fn key(ctx: &mut Context<'_>, command: KeyCommand) -> Result<(), Failure> {
+    let KeyCommand::Rotate(KeyRotate { new_key_file, resume }) = command;
+    let (store, actor) = (ctx.store()?, ctx.actor()?);
+    let report = if resume {
+        store.keys().resume(&actor)?
+    } else {
+        let new_key = new_key_file
+            .map(|path| {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| Failure::Other(format!("cannot read the new key file {}: {e}", path.display())))?;
+                crypto::decode_key(&text).map_err(|why| {
+                    Failure::from(Error::invalid("new key file", format!("{}: the key {why}", path.display())))
+                })
+            })
+            .transpose()?;
+        store.keys().rotate(&actor, new_key)?
+    };
+    let message = format!(
+        "Everything is sealed under key {} now ({} value(s) re-encrypted); the keyring holds {}.",
+        report.key_id,
+        report.resealed,
+        report.keyring.join(", ")
+    );
+    Ok(ctx.out.done(&message, &report)?)
+}
+
+fn chain_message(report: &ChainReport) -> String {
+    match &report.problem {
+        None => format!("OK: the audit chain holds ({} records up to seq {}).", report.records, report.head.seq),
+        Some(problem) => format!("The audit chain is broken: {}.", problem.reason),
+    }
+}
+
+fn chain_failure(report: &ChainReport) -> Result<(), Failure> {
+    match &report.problem {
+        None => Ok(()),
+        Some(problem) => Err(Failure::Unverified(format!("the audit chain is broken: {}", problem.reason))),
+    }
+}
+
+fn record_columns() -> Vec<Column<'static, AuditRecord>> {
+    let summary = |v: &Option<serde_json::Value>| v.as_ref().map(ToString::to_string).unwrap_or_default();
+    vec![
+        Column::new("SEQ", |r: &AuditRecord| r.seq.to_string()),
+        Column::new("TIME", |r: &AuditRecord| r.occurred_at.to_string()),
+        Column::new("ACTOR", |r: &AuditRecord| r.actor.clone()),
+        Column::new("ACTION", |r: &AuditRecord| r.action.clone()),
+        Column::new("ENTITY", |r: &AuditRecord| format!("{}:{}", r.entity_type, r.entity_id)),
+        Column::wide("BEFORE", move |r: &AuditRecord| summary(&r.before)),
+        Column::wide("AFTER", move |r: &AuditRecord| summary(&r.after)),
+        Column::wide("HASH", |r: &AuditRecord| r.hash.clone()),
+    ]
+}
+
+fn difference_columns() -> Vec<Column<'static, Difference>> {
+    vec![
+        Column::new("SKU", |d: &Difference| d.sku.clone()),
+        Column::new("WAREHOUSE", |d: &Difference| d.warehouse.clone()),
+        Column::new("FIELD", |d: &Difference| d.field.clone()),
+        Column::new("PROJECTION", |d: &Difference| d.projection.to_string()),
+        Column::new("REPLAY", |d: &Difference| d.replay.to_string()),
+        Column::wide("PRODUCT_ID", |d: &Difference| d.product_id.clone()),
+    ]
+}
