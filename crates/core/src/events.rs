@@ -45,6 +45,7 @@ event_types! {
     OrderPaymentReceived,
     OrderCancelled,
     OrderFulfilled,
+    OrderReturned,
     NotificationFailed,
     UserCreated,
     UserUpdated,

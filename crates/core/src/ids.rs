@@ -59,4 +59,6 @@ id_type! {
     UserId = "user";
     /// An API token's id (the name is the human handle).
     ApiTokenId = "token";
+    /// An order's id (its number is the human handle).
+    OrderId = "order";
 }

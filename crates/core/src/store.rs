@@ -6,7 +6,7 @@ use jiff::SignedDuration;
 use serde::Serialize;
 
 use crate::{
-    Actor, Audit, Catalog, Events, Inventory, Result, Users, Warehouses, audit,
+    Actor, Audit, Catalog, Events, Inventory, Orders, Result, Users, Warehouses, audit,
     auth::{Action, Auth, sessions},
     clock,
     crypto::{self, KeySource, Keyring, rotation::Keys},
@@ -41,6 +41,8 @@ pub struct StoreOptions {
     pub jwt_secret: Option<String>,
     /// How long a session token from a login is valid.
     pub session_ttl: SignedDuration,
+    /// How long a confirmed order may stay unpaid before the sweep cancels it.
+    pub unpaid_timeout: SignedDuration,
     /// The keyring that encrypts personal data and secrets. SQLite defaults to the file
     /// `<database>.key` that `init` creates; PostgreSQL needs one named.
     pub data_key: Option<KeySource>,
@@ -55,6 +57,7 @@ impl std::fmt::Debug for StoreOptions {
             .field("snapshot_every", &self.snapshot_every)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
             .field("session_ttl", &self.session_ttl)
+            .field("unpaid_timeout", &self.unpaid_timeout)
             .field("data_key", &self.data_key)
             .finish()
     }
@@ -73,6 +76,7 @@ impl Default for StoreOptions {
             jwt_secret: None,
             session_ttl: SignedDuration::from_hours(1),
             data_key: None,
+            unpaid_timeout: SignedDuration::from_mins(30),
         }
     }
 }
@@ -190,6 +194,10 @@ impl Store {
 
     pub fn auth(&self) -> Auth<'_> {
         Auth { store: self }
+    }
+
+    pub fn orders(&self) -> Orders<'_> {
+        Orders { store: self }
     }
 
     pub fn keys(&self) -> Keys<'_> {

@@ -15,6 +15,7 @@ use stockyard_core::{
     Result, Role, StockQuery, Store,
     auth::NewApiToken,
     inventory::{Reservation, ReserveRequest},
+    orders::{Customer, NewOrder, ReturnLine},
 };
 use stockyard_testkit::backend_tests;
 
@@ -42,6 +43,16 @@ const TABLE: &[(&str, &str)] = &[
     ("reservation.release", "AMSC"),
     ("reservation.commit", "AMW"),
     ("reservation.expire", "AM"),
+    ("order.read", "AMWSCV"),
+    ("order.create", "AMSC"),
+    ("order.pay", "AMS"),
+    ("order.cancel", "AMS"),
+    ("order.pick", "AMW"),
+    ("order.pack", "AMW"),
+    ("order.ship", "AMW"),
+    ("order.deliver", "AMW"),
+    ("order.return", "AMS"),
+    ("order.refund", "AMS"),
     ("events.read", "AMV"),
     ("audit.read", "AMV"),
     ("user.read", "A"),
@@ -63,6 +74,13 @@ const AT_WAREHOUSE: &[&str] = &[
     "reservation.create",
     "reservation.release",
     "reservation.commit",
+    "order.create",
+    "order.cancel",
+    "order.return",
+    "order.pick",
+    "order.pack",
+    "order.ship",
+    "order.deliver",
 ];
 
 const PASSWORD: &str = "correct horse battery";
@@ -115,6 +133,35 @@ fn held(store: &Store, actor: &Actor, warehouse: &str) -> Reservation {
         .reserve(actor, request())
         .or_else(|_| store.inventory().reserve(&admin(), request()))
         .expect("held")
+}
+
+fn new_order(warehouse: &str) -> NewOrder {
+    NewOrder {
+        customer: Customer { email: "buyer@example.com".into(), ..Default::default() },
+        lines: vec![("P-2".into(), 1)],
+        warehouse: Some(warehouse.into()),
+        ..Default::default()
+    }
+}
+
+/// An order of one P-2 at `warehouse`, placed by `actor` when it may, by the admin
+/// otherwise, then taken by the admin through `steps` (`pay`, or a status).
+fn order(store: &Store, actor: &Actor, warehouse: &str, steps: &[&str]) -> String {
+    let orders = store.orders();
+    let placed = orders
+        .create(actor, new_order(warehouse))
+        .or_else(|_| orders.create(&admin(), new_order(warehouse)))
+        .expect("order");
+    let id = placed.id.to_string();
+    for step in steps {
+        match *step {
+            "pay" => orders.pay(&admin(), &id, None, None).map(drop),
+            "cancel" => orders.cancel(&admin(), &id, None).map(drop),
+            status => orders.set_status(&admin(), &id, status, None).map(drop),
+        }
+        .expect("step");
+    }
+    id
 }
 
 /// The operation that needs `action`, as `actor`, at `reach`'s warehouses — ready to run,
@@ -186,6 +233,44 @@ fn operation<'a>(
             Box::new(move || inv.commit(actor, &id).map(drop))
         }
         Action::ReservationExpire => Box::new(move || inv.expire_due(actor, Timestamp::now()).map(drop)),
+        Action::OrderRead => {
+            let id = order(store, actor, there, &[]);
+            Box::new(move || store.orders().order(actor, &id).map(drop))
+        }
+        Action::OrderCreate => Box::new(move || store.orders().create(actor, new_order(here)).map(drop)),
+        Action::OrderPay => {
+            let id = order(store, &admin(), here, &[]);
+            Box::new(move || store.orders().pay(actor, &id, None, Some("card")).map(drop))
+        }
+        Action::OrderCancel => {
+            let id = order(store, &admin(), here, &[]);
+            Box::new(move || store.orders().cancel(actor, &id, Some("changed mind")).map(drop))
+        }
+        Action::OrderPick => {
+            let id = order(store, &admin(), here, &["pay"]);
+            Box::new(move || store.orders().set_status(actor, &id, "picking", None).map(drop))
+        }
+        Action::OrderPack => {
+            let id = order(store, &admin(), here, &["pay", "picking"]);
+            Box::new(move || store.orders().set_status(actor, &id, "packed", None).map(drop))
+        }
+        Action::OrderShip => {
+            let id = order(store, &admin(), here, &["pay", "picking", "packed"]);
+            Box::new(move || store.orders().set_status(actor, &id, "shipped", Some("TRACK-1")).map(drop))
+        }
+        Action::OrderDeliver => {
+            let id = order(store, &admin(), here, &["pay", "picking", "packed", "shipped"]);
+            Box::new(move || store.orders().set_status(actor, &id, "delivered", None).map(drop))
+        }
+        Action::OrderReturn => {
+            let id = order(store, &admin(), here, &["pay", "picking", "packed", "shipped", "delivered"]);
+            let line = ReturnLine { sku: "P-2".into(), quantity: 1, scrap: false };
+            Box::new(move || store.orders().return_goods(actor, &id, &[line], false).map(drop))
+        }
+        Action::OrderRefund => {
+            let id = order(store, &admin(), here, &["pay", "cancel"]);
+            Box::new(move || store.orders().refund(actor, &id, None).map(drop))
+        }
         Action::EventsRead => Box::new(move || store.events().list(actor, &EventFilter::default()).map(drop)),
         Action::AuditRead => Box::new(move || store.audit().list(actor, None).map(drop)),
         Action::UserRead => Box::new(move || store.users().list(actor).map(drop)),
@@ -242,7 +327,7 @@ backend_tests! {
                         Ok(()) => assert!(allowed, "{role} {action} {reach:?} succeeded but should be refused"),
                         // A client is refused someone else's reservation as if it did
                         // not exist (here: one the admin held where the client may not).
-                        Err(Error::NotFound { entity: "reservation", .. }) if *role == Role::Client && !allowed => {}
+                        Err(Error::NotFound { entity: "reservation" | "order", .. }) if *role == Role::Client && !allowed => {}
                         Err(Error::Forbidden { reason }) => {
                             assert!(!allowed, "{role} {action} {reach:?} refused: {reason}");
                             assert_eq!(db.number("SELECT COUNT(*) FROM events"), events, "{role} {action}: refused yet recorded");

@@ -82,6 +82,16 @@ named! {
         ReservationRelease = "reservation.release",
         ReservationCommit = "reservation.commit",
         ReservationExpire = "reservation.expire",
+        OrderRead = "order.read",
+        OrderCreate = "order.create",
+        OrderPay = "order.pay",
+        OrderCancel = "order.cancel",
+        OrderPick = "order.pick",
+        OrderPack = "order.pack",
+        OrderShip = "order.ship",
+        OrderDeliver = "order.deliver",
+        OrderReturn = "order.return",
+        OrderRefund = "order.refund",
         EventsRead = "events.read",
         AuditRead = "audit.read",
         UserRead = "user.read",
@@ -117,6 +127,14 @@ impl Action {
             Action::ReservationRead => &[Admin, Manager, Warehouse, Sales, Client, Viewer],
             Action::ReservationCreate | Action::ReservationRelease => &[Admin, Manager, Sales, Client],
             Action::ReservationCommit => &[Admin, Manager, Warehouse],
+            Action::OrderRead => &[Admin, Manager, Warehouse, Sales, Client, Viewer],
+            Action::OrderCreate => &[Admin, Manager, Sales, Client],
+            Action::OrderPay | Action::OrderCancel | Action::OrderReturn | Action::OrderRefund => {
+                &[Admin, Manager, Sales]
+            }
+            Action::OrderPick | Action::OrderPack | Action::OrderShip | Action::OrderDeliver => {
+                &[Admin, Manager, Warehouse]
+            }
             Action::EventsRead | Action::AuditRead => &[Admin, Manager, Viewer],
             // Everyone reads and sets their own preferences; other users' need `user.manage`.
             Action::UserPrefs => &[Admin, Manager, Warehouse, Sales, Client, Viewer],
@@ -140,13 +158,20 @@ impl Action {
                 | Action::ReservationCreate
                 | Action::ReservationRelease
                 | Action::ReservationCommit
+                | Action::OrderCreate
+                | Action::OrderCancel
+                | Action::OrderReturn
+                | Action::OrderPick
+                | Action::OrderPack
+                | Action::OrderShip
+                | Action::OrderDeliver
         )
     }
 
     /// Whether a `client` may do this only to what it owns (its reservations, later its
     /// orders).
     pub fn own_only_for_clients(self) -> bool {
-        matches!(self, Action::ReservationRead | Action::ReservationRelease)
+        matches!(self, Action::ReservationRead | Action::ReservationRelease | Action::OrderRead)
     }
 }
 

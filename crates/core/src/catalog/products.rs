@@ -123,6 +123,15 @@ impl Catalog<'_> {
         actor.authorize(Action::ProductDelete)?;
         self.store.pool.write(|tx| {
             let product = find(tx, key, true)?;
+            let open = crate::orders::open_orders_of(tx, product.id)?;
+            if !open.is_empty() {
+                let numbers: Vec<String> = open.iter().map(|n| n.to_string()).collect();
+                return Err(Error::conflict(format!(
+                    "product {} is on open orders ({}): finish or cancel them first",
+                    product.sku,
+                    numbers.join(", ")
+                )));
+            }
             let stock = inventory::on_hand_by_warehouse(tx, product.id)?;
             if !stock.is_empty() {
                 let held: Vec<String> = stock.iter().map(|(code, n)| format!("{n} at {code}")).collect();

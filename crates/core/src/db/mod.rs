@@ -128,6 +128,16 @@ impl Pool {
     /// (`BEGIN IMMEDIATE`); on PostgreSQL (READ COMMITTED) writers lock the rows they
     /// change, always in one global order, so they cannot deadlock.
     pub fn write<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
+        self.transact(true, f)
+    }
+
+    /// Runs `f` exactly as [`Pool::write`] would, then rolls it all back: what a change
+    /// would do (a dry run), with none of it kept.
+    pub fn rehearse<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
+        self.transact(false, f)
+    }
+
+    fn transact<R>(&self, commit: bool, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
         match self {
             Pool::Sqlite(pool) => {
                 let mut conn = get(pool)?;
@@ -136,14 +146,18 @@ impl Pool {
                     .map_err(sqlite::map_err)?;
                 let mut tx = Tx::Sqlite(tx);
                 let out = f(&mut tx)?;
-                tx.commit()?;
+                if commit {
+                    tx.commit()?;
+                }
                 Ok(out)
             }
             Pool::Postgres(pool) => {
                 let mut conn = get(pool)?;
                 let mut tx = Tx::Postgres(conn.begin()?);
                 let out = f(&mut tx)?;
-                tx.commit()?;
+                if commit {
+                    tx.commit()?;
+                }
                 Ok(out)
             }
         }

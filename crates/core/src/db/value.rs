@@ -69,7 +69,8 @@ id_values!(
     crate::WarehouseId,
     crate::ReservationId,
     crate::UserId,
-    crate::ApiTokenId
+    crate::ApiTokenId,
+    crate::OrderId
 );
 
 /// Builds a `&[Value]` parameter list from expressions of any `Into<Value>` type.

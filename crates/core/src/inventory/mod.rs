@@ -6,7 +6,7 @@ pub mod allocation;
 mod ledger;
 mod levels;
 mod replay;
-mod reservations;
+pub(crate) mod reservations;
 mod rules;
 
 use serde::{Deserialize, Serialize};
@@ -81,6 +81,8 @@ pub enum MovementKind {
     Release,
     /// A reservation consumed at shipment: on-hand and reserved both go down.
     Ship,
+    /// Shipped goods that came back and were restocked: on-hand goes up.
+    Return,
 }
 
 impl MovementKind {
@@ -93,6 +95,7 @@ impl MovementKind {
         MovementKind::Reserve,
         MovementKind::Release,
         MovementKind::Ship,
+        MovementKind::Return,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -105,6 +108,7 @@ impl MovementKind {
             MovementKind::Reserve => "reserve",
             MovementKind::Release => "release",
             MovementKind::Ship => "ship",
+            MovementKind::Return => "return",
         }
     }
 
@@ -300,6 +304,29 @@ impl Inventory<'_> {
             Ok(one(ledger::apply(tx, actor, command, vec![line], clock::now())?)?.level())
         })
     }
+}
+
+/// Returned goods back on the shelf where they shipped from: one `return` movement per
+/// (SKU, warehouse, quantity), audited against the order.
+pub(crate) fn restock(tx: &mut Tx<'_>, actor: &Actor, order: &str, lines: &[(String, String, i64)]) -> Result<()> {
+    let lines = lines
+        .iter()
+        .map(|(sku, warehouse, quantity)| {
+            Ok(Line {
+                item: item(tx, sku, Some(warehouse))?,
+                kind: MovementKind::Return,
+                on_hand: OnHand::By(*quantity),
+                reserved_delta: 0,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let command = Command {
+        action: Action::OrderReturn.as_str(),
+        entity: ("order", order),
+        reason: None,
+        reference: Some(order),
+    };
+    ledger::apply(tx, actor, command, lines, clock::now()).map(drop)
 }
 
 /// The product (live, by SKU or id) and the active warehouse (default `MAIN`) a change names.

@@ -3,6 +3,8 @@
 //! than is available, whatever runs beside it. A checkout reservation expires; the sweep
 //! releases it (`InventoryReleased`, reason `expired`). Release and commit close it.
 
+use std::cell::Cell;
+
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
@@ -14,7 +16,7 @@ use super::{
 };
 use crate::{
     Action, Actor, Error, ProductId, ReservationId, Result, Shortage, WarehouseId, clock,
-    db::{Row, Tx, params},
+    db::{Pool, Row, Tx, params},
     validate, warehouses,
 };
 
@@ -124,59 +126,16 @@ impl Inventory<'_> {
             Some(code) => actor.authorize_at(Action::ReservationCreate, code)?,
             None => actor.authorize(Action::ReservationCreate)?,
         }
-        let wanted = wanted(&request.lines)?;
-        let reference = match request.reference.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(r) => Some(validate::bounded("reference", r, 200)?),
-        };
         let ttl = match request.hold {
             Hold::Checkout => Some(self.store.options.reservation_ttl),
             Hold::CheckoutFor(ttl) => Some(ttl),
             Hold::Order => None,
         };
-        if let Some(ttl) = ttl.filter(|t| t.is_zero() || t.is_negative() || *t > MAX_TTL) {
-            return Err(Error::invalid("ttl", format!("{ttl:#} is not between 1 second and 30 days")));
-        }
-        let tries = if request.warehouse.is_some() { 1 } else { ALLOCATION_TRIES };
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            // Set when the stock allocated moved before the guarded updates (PostgreSQL):
-            // worth allocating again, unlike a request that no stock anywhere can cover.
-            let mut raced = false;
-            let outcome = self.store.pool.write(|tx| {
-                let now = clock::now();
-                let expires_at = ttl.map(|t| now.checked_add(t)).transpose().map_err(|e| Error::invalid("ttl", e))?;
-                let (lines, allocation) =
-                    place(tx, actor, &self.store.options.allocation, &wanted, request.warehouse.as_deref())?;
-                let reservation = Reservation {
-                    id: ReservationId::new(),
-                    status: ReservationStatus::Active,
-                    owner: actor.to_string(),
-                    reference: reference.clone(),
-                    expires_at,
-                    lines,
-                    allocation,
-                    created_at: now,
-                    updated_at: now,
-                };
-                insert(tx, &reservation)?;
-                let id = reservation.id.to_string();
-                let command = Command {
-                    action: Action::ReservationCreate.as_str(),
-                    entity: ("reservation", &id),
-                    reason: None,
-                    reference: Some(&id),
-                };
-                ledger::apply(tx, actor, command, ledger_lines(&reservation, MovementKind::Reserve), now)
-                    .inspect_err(|e| raced = matches!(e, Error::InsufficientStock { .. }))?;
-                Ok(reservation)
-            });
-            match outcome {
-                Err(Error::InsufficientStock { .. }) if raced && attempt < tries => continue,
-                outcome => return outcome,
-            }
-        }
+        let holding = Holding::new(&request.lines, request.warehouse, ttl, request.reference.as_deref())?;
+        let strategy = &self.store.options.allocation;
+        allocating(&self.store.pool, holding.warehouse.is_some(), |tx, raced| {
+            hold(tx, actor, strategy, &holding, raced)
+        })
     }
 
     /// One reservation by id. A `client` sees only its own: any other is not found.
@@ -228,48 +187,157 @@ impl Inventory<'_> {
     /// Moves an active reservation to `to`, releasing or consuming its stock. `due` (for
     /// expiry) also requires it to have expired by then.
     fn close(&self, actor: &Actor, id: &str, to: ReservationStatus, due: Option<Timestamp>) -> Result<Reservation> {
-        let action = match to {
-            ReservationStatus::Committed => Action::ReservationCommit,
-            ReservationStatus::Expired => Action::ReservationExpire,
-            _ => Action::ReservationRelease,
-        };
-        actor.authorize(action)?;
+        actor.authorize(closing_action(to))?;
         let id: ReservationId = id.trim().parse()?;
-        self.store.pool.write(|tx| {
-            let mut reservation = load(tx, actor, id, true)?;
-            for line in &reservation.lines {
-                actor.authorize_at(action, &line.warehouse)?;
-            }
-            let lapsed = match (due, reservation.expires_at) {
-                (Some(now), Some(expires_at)) => expires_at <= now,
-                (Some(_), None) => false,
-                (None, _) => true,
-            };
-            if reservation.status != ReservationStatus::Active || !lapsed {
-                return Err(Error::InvalidTransition {
-                    entity: format!("reservation {id}"),
-                    from: reservation.status.as_str().to_owned(),
-                    to: to.as_str().to_owned(),
-                });
-            }
-            let now = clock::now();
-            tx.execute(
-                "UPDATE reservations SET status = $1, updated_at = $2 WHERE id = $3",
-                params![to.as_str(), now, id],
-            )?;
-            let (kind, reason) = match to {
-                ReservationStatus::Committed => (MovementKind::Ship, None),
-                ReservationStatus::Expired => (MovementKind::Release, Some("expired")),
-                _ => (MovementKind::Release, None),
-            };
-            let key = id.to_string();
-            let command =
-                Command { action: action.as_str(), entity: ("reservation", &key), reason, reference: Some(&key) };
-            ledger::apply(tx, actor, command, ledger_lines(&reservation, kind), now)?;
-            (reservation.status, reservation.updated_at) = (to, now);
-            Ok(reservation)
-        })
+        self.store.pool.write(|tx| close_in(tx, actor, id, to, due))
     }
+}
+
+/// What a reservation is to hold, validated: the lines (repeated SKUs summed), where, for
+/// how long, and the caller's reference.
+#[derive(Debug, Clone)]
+pub(crate) struct Holding {
+    pub wanted: Vec<(String, i64)>,
+    pub warehouse: Option<String>,
+    pub ttl: Option<SignedDuration>,
+    pub reference: Option<String>,
+}
+
+impl Holding {
+    pub fn new(
+        lines: &[(String, i64)],
+        warehouse: Option<String>,
+        ttl: Option<SignedDuration>,
+        reference: Option<&str>,
+    ) -> Result<Self> {
+        let reference = match reference.map(str::trim) {
+            None | Some("") => None,
+            Some(r) => Some(validate::bounded("reference", r, 200)?),
+        };
+        if let Some(ttl) = ttl.filter(|t| t.is_zero() || t.is_negative() || *t > MAX_TTL) {
+            return Err(Error::invalid("ttl", format!("{ttl:#} is not between 1 second and 30 days")));
+        }
+        Ok(Self { wanted: wanted(lines)?, warehouse, ttl, reference })
+    }
+}
+
+/// Runs `f` in a write transaction; when it holds stock the allocation chose (no warehouse
+/// `named`) and that stock moved before the guarded updates, `f` sets `raced` and it runs
+/// again with a fresh allocation — unlike a request that no stock anywhere can cover.
+pub(crate) fn allocating<R>(
+    pool: &Pool,
+    named: bool,
+    mut f: impl FnMut(&mut Tx<'_>, &Cell<bool>) -> Result<R>,
+) -> Result<R> {
+    let tries = if named { 1 } else { ALLOCATION_TRIES };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let raced = Cell::new(false);
+        match pool.write(|tx| f(tx, &raced)) {
+            Err(Error::InsufficientStock { .. }) if raced.get() && attempt < tries => continue,
+            outcome => return outcome,
+        }
+    }
+}
+
+/// Allocates and holds every line of `holding` in the caller's transaction.
+pub(crate) fn hold(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    strategy: &allocation::Strategy,
+    holding: &Holding,
+    raced: &Cell<bool>,
+) -> Result<Reservation> {
+    let now = clock::now();
+    let expires_at = holding.ttl.map(|t| now.checked_add(t)).transpose().map_err(|e| Error::invalid("ttl", e))?;
+    let (lines, allocation) = place(tx, actor, strategy, &holding.wanted, holding.warehouse.as_deref())?;
+    let reservation = Reservation {
+        id: ReservationId::new(),
+        status: ReservationStatus::Active,
+        owner: actor.to_string(),
+        reference: holding.reference.clone(),
+        expires_at,
+        lines,
+        allocation,
+        created_at: now,
+        updated_at: now,
+    };
+    insert(tx, &reservation)?;
+    let id = reservation.id.to_string();
+    let command = Command {
+        action: Action::ReservationCreate.as_str(),
+        entity: ("reservation", &id),
+        reason: None,
+        reference: Some(&id),
+    };
+    ledger::apply(tx, actor, command, ledger_lines(&reservation, MovementKind::Reserve), now)
+        .inspect_err(|e| raced.set(matches!(e, Error::InsufficientStock { .. })))?;
+    Ok(reservation)
+}
+
+/// Takes over an active checkout reservation for an order: it no longer expires.
+pub(crate) fn adopt(tx: &mut Tx<'_>, actor: &Actor, id: ReservationId) -> Result<Reservation> {
+    let mut reservation = load(tx, actor, id, true)?;
+    if reservation.status != ReservationStatus::Active {
+        return Err(Error::InvalidTransition {
+            entity: format!("reservation {id}"),
+            from: reservation.status.as_str().to_owned(),
+            to: "held by an order".into(),
+        });
+    }
+    let now = clock::now();
+    tx.execute("UPDATE reservations SET expires_at = NULL, updated_at = $1 WHERE id = $2", params![now, id])?;
+    (reservation.expires_at, reservation.updated_at) = (None, now);
+    Ok(reservation)
+}
+
+fn closing_action(to: ReservationStatus) -> Action {
+    match to {
+        ReservationStatus::Committed => Action::ReservationCommit,
+        ReservationStatus::Expired => Action::ReservationExpire,
+        _ => Action::ReservationRelease,
+    }
+}
+
+/// Moves an active reservation to `to` in the caller's transaction, releasing or consuming
+/// its stock; `due` (for expiry) also requires it to have expired by then.
+pub(crate) fn close_in(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    id: ReservationId,
+    to: ReservationStatus,
+    due: Option<Timestamp>,
+) -> Result<Reservation> {
+    let action = closing_action(to);
+    let mut reservation = load(tx, actor, id, true)?;
+    for line in &reservation.lines {
+        actor.authorize_at(action, &line.warehouse)?;
+    }
+    let lapsed = match (due, reservation.expires_at) {
+        (Some(now), Some(expires_at)) => expires_at <= now,
+        (Some(_), None) => false,
+        (None, _) => true,
+    };
+    if reservation.status != ReservationStatus::Active || !lapsed {
+        return Err(Error::InvalidTransition {
+            entity: format!("reservation {id}"),
+            from: reservation.status.as_str().to_owned(),
+            to: to.as_str().to_owned(),
+        });
+    }
+    let now = clock::now();
+    tx.execute("UPDATE reservations SET status = $1, updated_at = $2 WHERE id = $3", params![to.as_str(), now, id])?;
+    let (kind, reason) = match to {
+        ReservationStatus::Committed => (MovementKind::Ship, None),
+        ReservationStatus::Expired => (MovementKind::Release, Some("expired")),
+        _ => (MovementKind::Release, None),
+    };
+    let key = id.to_string();
+    let command = Command { action: action.as_str(), entity: ("reservation", &key), reason, reference: Some(&key) };
+    ledger::apply(tx, actor, command, ledger_lines(&reservation, kind), now)?;
+    (reservation.status, reservation.updated_at) = (to, now);
+    Ok(reservation)
 }
 
 /// The requested lines, validated and with repeated SKUs summed, in request order.

@@ -1,0 +1,357 @@
+//! An order after placement: payment, fulfilment (picking → packed → shipped, which consumes
+//! exactly the reserved warehouse lines → delivered), cancellation (releasing the stock),
+//! returns (restocked or written off) and refunds, and the sweep of unpaid orders. Each
+//! step is one transaction: the order row locked, the state table asked, the stock moved,
+//! the events and audit record appended.
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::{Order, OrderStatus, Orders, Payment, Returned, StatusChange, records};
+use crate::{
+    Action, Actor, Error, Money, Result, clock,
+    db::{Tx, params},
+    events::EventType,
+    inventory::{self, ReservationStatus, reservations},
+    journal::{self, Change},
+    validate,
+};
+
+/// Orders cancelled per read of the unpaid sweep.
+const SWEEP_BATCH: i64 = 100;
+
+/// One line of goods coming back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnLine {
+    pub sku: String,
+    pub quantity: i64,
+    /// Written off instead of restocked.
+    pub scrap: bool,
+}
+
+/// A step's events, gathered while it runs.
+type Events = Vec<(EventType, Value)>;
+
+impl Orders<'_> {
+    /// Records a payment (the whole balance when no amount is given); the order becomes
+    /// `paid` once the payments reach its total. Overpaying is refused.
+    pub fn pay(&self, actor: &Actor, key: &str, amount: Option<&str>, reference: Option<&str>) -> Result<Order> {
+        let reference = reference.map(|r| validate::bounded("reference", r.trim(), 200)).transpose()?;
+        self.step(actor, key, Action::OrderPay, |tx, order, events| {
+            if order.status != OrderStatus::Confirmed {
+                return Err(refused(order, "paid"));
+            }
+            let owed = order.total.minor() - order.paid.minor();
+            let amount = match amount {
+                Some(a) => Money::parse(a, order.currency, "amount")?,
+                None => Money::from_minor(owed, order.currency),
+            };
+            if amount.minor() <= 0 {
+                return Err(Error::invalid("amount", "must be more than zero"));
+            }
+            if amount.minor() > owed {
+                return Err(Error::conflict(format!(
+                    "order {} is owed {} {}: a payment of {} would overpay it",
+                    order.number,
+                    Money::from_minor(owed, order.currency).amount(),
+                    order.currency,
+                    amount.amount()
+                )));
+            }
+            let payment = Payment { amount, reference: reference.clone(), actor: actor.to_string(), at: clock::now() };
+            records::add_payment(tx, order.id, order.payments.len(), &payment)?;
+            order.paid = Money::from_minor(order.paid.minor() + amount.minor(), order.currency);
+            order.payments.push(payment);
+            events.push((
+                EventType::OrderPaymentReceived,
+                json!({
+                    "order_id": order.id, "number": order.number, "amount": amount.amount(),
+                    "paid": order.paid.amount(), "total": order.total.amount(), "currency": order.currency,
+                    "reference": reference,
+                }),
+            ));
+            if order.paid == order.total {
+                move_to(tx, actor, order, OrderStatus::Paid, None, events)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Moves an order along: `picking`, `packed`, `shipped` (consuming its reserved stock,
+    /// with an optional tracking number), `delivered`; also `cancelled` and `refunded`,
+    /// which [`Orders::cancel`] and [`Orders::refund`] do in full.
+    pub fn set_status(&self, actor: &Actor, key: &str, status: &str, tracking: Option<&str>) -> Result<Order> {
+        let to: OrderStatus = status.parse()?;
+        let action = match to {
+            OrderStatus::Picking => Action::OrderPick,
+            OrderStatus::Packed => Action::OrderPack,
+            OrderStatus::Shipped => Action::OrderShip,
+            OrderStatus::Delivered => Action::OrderDeliver,
+            OrderStatus::Cancelled => return self.cancel(actor, key, None),
+            OrderStatus::Refunded => return self.refund(actor, key, None),
+            other => {
+                let how = match other {
+                    OrderStatus::Paid => "record a payment (`order pay`)",
+                    OrderStatus::ReturnRequested | OrderStatus::Returned => "record the return (`order return`)",
+                    _ => "it is set when the order is placed",
+                };
+                return Err(Error::invalid("status", format!("an order does not become {other} this way: {how}")));
+            }
+        };
+        let tracking = tracking.map(|t| validate::required("tracking number", t, 100)).transpose()?;
+        self.step(actor, key, action, |tx, order, events| {
+            order.status.check(to, &order.number.to_string())?;
+            if to == OrderStatus::Shipped {
+                // Consumes exactly the reserved warehouse lines: on-hand goes down there.
+                reservations::close_in(tx, actor, order.reservation_id, ReservationStatus::Committed, None)?;
+                order.tracking_number = tracking.clone().or(order.tracking_number.take());
+            }
+            move_to(tx, actor, order, to, None, events)?;
+            if to == OrderStatus::Delivered {
+                events.push((EventType::OrderFulfilled, json!({ "order_id": order.id, "number": order.number })));
+            }
+            Ok(())
+        })
+    }
+
+    /// Cancels an order before shipment: its reserved stock is released, and a paid order
+    /// is marked for refund.
+    pub fn cancel(&self, actor: &Actor, key: &str, reason: Option<&str>) -> Result<Order> {
+        let reason = reason.map(|r| validate::bounded("reason", r.trim(), 200)).transpose()?.filter(|r| !r.is_empty());
+        self.step(actor, key, Action::OrderCancel, |tx, order, events| cancel_in(tx, actor, order, reason, events))
+    }
+
+    /// Goods coming back after shipment. `request_only` records the request
+    /// (`return_requested`); otherwise the goods are received (`returned`): each line is
+    /// restocked where it shipped from, or written off. Receiving a requested return
+    /// without lines takes the requested ones.
+    pub fn return_goods(&self, actor: &Actor, key: &str, lines: &[ReturnLine], request_only: bool) -> Result<Order> {
+        self.step(actor, key, Action::OrderReturn, |tx, order, events| {
+            let to = if request_only { OrderStatus::ReturnRequested } else { OrderStatus::Returned };
+            order.status.check(to, &order.number.to_string())?;
+            let returns = match (lines.is_empty(), order.status) {
+                (true, OrderStatus::ReturnRequested) if !request_only => order.returns.clone(),
+                (true, _) => return Err(Error::invalid("lines", "name the returned lines as SKU:QTY[:scrap]")),
+                (false, _) => where_from(order, lines)?,
+            };
+            let returns: Vec<Returned> =
+                returns.into_iter().map(|r| Returned { received: !request_only, ..r }).collect();
+            if !request_only {
+                let restocked: Vec<(String, String, i64)> = returns
+                    .iter()
+                    .filter(|r| r.disposition == "restock")
+                    .map(|r| (r.sku.clone(), r.warehouse.clone(), r.quantity))
+                    .collect();
+                if !restocked.is_empty() {
+                    inventory::restock(tx, actor, &order.id.to_string(), &restocked)?;
+                }
+                events.push((
+                    EventType::OrderReturned,
+                    json!({ "order_id": order.id, "number": order.number, "lines": returns }),
+                ));
+            }
+            order.returns = returns;
+            records::set_returns(tx, order)?;
+            move_to(tx, actor, order, to, None, events)
+        })
+    }
+
+    /// Pays money back — the rest of what was paid when no amount is given — for a returned
+    /// order, or a paid one that was cancelled: `refunded`.
+    pub fn refund(&self, actor: &Actor, key: &str, amount: Option<&str>) -> Result<Order> {
+        self.step(actor, key, Action::OrderRefund, |tx, order, events| {
+            order.status.check(OrderStatus::Refunded, &order.number.to_string())?;
+            let left = order.paid.minor() - order.refunded.minor();
+            if left <= 0 {
+                return Err(Error::conflict(format!("order {} has nothing paid left to refund", order.number)));
+            }
+            let amount = match amount {
+                Some(a) => Money::parse(a, order.currency, "amount")?,
+                None => Money::from_minor(left, order.currency),
+            };
+            if amount.minor() <= 0 || amount.minor() > left {
+                return Err(Error::invalid(
+                    "amount",
+                    format!(
+                        "{} is not between 0 and the {} {} paid and not yet refunded",
+                        amount.amount(),
+                        Money::from_minor(left, order.currency).amount(),
+                        order.currency
+                    ),
+                ));
+            }
+            order.refunded = Money::from_minor(order.refunded.minor() + amount.minor(), order.currency);
+            order.refund_due = false;
+            let note = Some(format!("refunded {} {}", amount.amount(), order.currency));
+            move_to(tx, actor, order, OrderStatus::Refunded, note, events)
+        })
+    }
+
+    /// Cancels every confirmed order still unpaid after the store's unpaid timeout, each in
+    /// its own transaction; returns how many.
+    pub fn expire_unpaid(&self, actor: &Actor, now: Timestamp) -> Result<usize> {
+        actor.authorize(Action::OrderCancel)?;
+        let timeout = self.store.options.unpaid_timeout;
+        let cutoff = now.checked_sub(timeout).map_err(|e| Error::Storage(e.to_string()))?;
+        let reason = format!("unpaid after {timeout:#}");
+        let mut cancelled = 0;
+        loop {
+            let due: Vec<String> = self.store.pool.read(|tx| {
+                let rows = tx.query(
+                    "SELECT id FROM orders WHERE status = 'confirmed' AND created_at <= $1 ORDER BY created_at LIMIT $2",
+                    params![cutoff, SWEEP_BATCH],
+                )?;
+                rows.iter().map(|r| r.get(0)).collect()
+            })?;
+            for id in &due {
+                let outcome = self.step(actor, id, Action::OrderCancel, |tx, order, events| {
+                    // Paid, or cancelled, meanwhile: no longer due.
+                    if order.status != OrderStatus::Confirmed || order.created_at > cutoff {
+                        return Err(refused(order, "cancelled"));
+                    }
+                    cancel_in(tx, actor, order, Some(reason.clone()), events)
+                });
+                match outcome {
+                    Ok(_) => cancelled += 1,
+                    Err(Error::InvalidTransition { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if (due.len() as i64) < SWEEP_BATCH {
+                return Ok(cancelled);
+            }
+        }
+    }
+
+    /// One step on one order: authorised, the order locked, `f` applied, then the order
+    /// saved with its version bumped and the step's events and audit record appended.
+    fn step(
+        &self,
+        actor: &Actor,
+        key: &str,
+        action: Action,
+        f: impl FnOnce(&mut Tx<'_>, &mut Order, &mut Events) -> Result<()>,
+    ) -> Result<Order> {
+        actor.authorize(action)?;
+        let keyring = self.store.keyring()?;
+        self.store.pool.write(|tx| {
+            let mut order = records::find(tx, &keyring, actor, key, true)?;
+            // A step that moves stock happens at the order's warehouses: a user scoped to
+            // warehouses takes it only when all of them are theirs.
+            if action.at_warehouse() {
+                for allocation in &order.allocations {
+                    actor.authorize_at(action, &allocation.warehouse)?;
+                }
+            }
+            let before = records::summary(&order);
+            let mut events = Vec::new();
+            f(tx, &mut order, &mut events)?;
+            let now = clock::now();
+            (order.version, order.updated_at) = (order.version + 1, now);
+            records::save(tx, &order)?;
+            let id = order.id.to_string();
+            let change = Change {
+                action: action.as_str(),
+                entity: ("order", &id),
+                before: Some(before),
+                after: Some(records::summary(&order)),
+                events,
+            };
+            journal::record(tx, actor, change, now)?;
+            Ok(order)
+        })
+    }
+}
+
+/// Refuses a step the order's status does not allow.
+fn refused(order: &Order, to: &str) -> Error {
+    Error::InvalidTransition {
+        entity: format!("order {}", order.number),
+        from: order.status.to_string(),
+        to: to.into(),
+    }
+}
+
+/// Moves the order to `to` if the state table allows it, with its history row and
+/// `OrderStatusChanged`.
+fn move_to(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    order: &mut Order,
+    to: OrderStatus,
+    note: Option<String>,
+    events: &mut Events,
+) -> Result<()> {
+    order.status.check(to, &order.number.to_string())?;
+    let change = StatusChange { from: Some(order.status), to, actor: actor.to_string(), note, at: clock::now() };
+    records::add_history(tx, order.id, order.history.len(), &change)?;
+    events.push((
+        EventType::OrderStatusChanged,
+        json!({ "order_id": order.id, "number": order.number, "from": order.status, "to": to, "note": change.note }),
+    ));
+    order.status = to;
+    order.history.push(change);
+    Ok(())
+}
+
+fn cancel_in(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    order: &mut Order,
+    reason: Option<String>,
+    events: &mut Events,
+) -> Result<()> {
+    order.status.check(OrderStatus::Cancelled, &order.number.to_string())?;
+    reservations::close_in(tx, actor, order.reservation_id, ReservationStatus::Released, None)?;
+    order.refund_due = order.paid.minor() > 0;
+    events.push((
+        EventType::OrderCancelled,
+        json!({ "order_id": order.id, "number": order.number, "reason": reason, "refund_due": order.refund_due }),
+    ));
+    move_to(tx, actor, order, OrderStatus::Cancelled, reason, events)
+}
+
+/// Where each returned line shipped from: its quantity spread over the line's allocations,
+/// never more than shipped and not yet returned.
+fn where_from(order: &Order, lines: &[ReturnLine]) -> Result<Vec<Returned>> {
+    let mut returns: Vec<Returned> = Vec::new();
+    for line in lines {
+        let sku = line.sku.trim();
+        let quantity = line.quantity;
+        if quantity <= 0 {
+            return Err(Error::invalid("quantity", format!("{sku}: {quantity} is not a positive whole number")));
+        }
+        let allocations: Vec<_> = order.allocations.iter().filter(|a| a.sku.eq_ignore_ascii_case(sku)).collect();
+        if allocations.is_empty() {
+            return Err(Error::invalid("lines", format!("{sku} is not on order {}", order.number)));
+        }
+        let mut left = quantity;
+        for allocation in allocations {
+            let taken: i64 = order
+                .returns
+                .iter()
+                .chain(&returns)
+                .filter(|r| r.received && r.sku == allocation.sku && r.warehouse == allocation.warehouse)
+                .map(|r| r.quantity)
+                .sum();
+            let here = left.min(allocation.quantity - taken);
+            if here > 0 {
+                returns.push(Returned {
+                    sku: allocation.sku.clone(),
+                    warehouse: allocation.warehouse.clone(),
+                    quantity: here,
+                    disposition: if line.scrap { "scrap" } else { "restock" },
+                    received: true,
+                });
+                left -= here;
+            }
+        }
+        if left > 0 {
+            return Err(Error::invalid(
+                "quantity",
+                format!("{sku}: {quantity} is more than order {} shipped and has not had back", order.number),
+            ));
+        }
+    }
+    Ok(returns)
+}

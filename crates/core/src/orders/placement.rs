@@ -1,0 +1,214 @@
+//! Placing an order, in one transaction: validate the lines, price them, hold every line's
+//! stock (allocated, or a checkout reservation adopted) and record the order `confirmed`.
+//! Short stock rejects the whole order, naming each short line; nothing stays reserved.
+
+use std::{cell::Cell, collections::BTreeMap};
+
+use serde_json::json;
+
+use super::{Customer, Order, OrderLine, OrderStatus, Orders, StatusChange, records};
+use crate::{
+    Action, Actor, Error, Money, OrderId, ReservationId, Result, catalog, clock,
+    crypto::Keyring,
+    db::Tx,
+    events::EventType,
+    inventory::{
+        Reservation,
+        reservations::{self, Holding},
+    },
+    journal::{self, Change},
+    users, validate,
+};
+
+/// An order to place.
+#[derive(Debug, Clone, Default)]
+pub struct NewOrder {
+    pub customer: Customer,
+    /// (SKU, quantity); a SKU named twice is one line, summed.
+    pub lines: Vec<(String, i64)>,
+    /// Serve every line from this warehouse; else the allocation strategy chooses.
+    pub warehouse: Option<String>,
+    /// Adopt this checkout reservation instead of reserving anew: its lines must be the
+    /// order's, and it no longer expires.
+    pub reservation: Option<String>,
+    pub notes: Option<String>,
+}
+
+impl Orders<'_> {
+    /// Places an order: `confirmed`, with every line's stock held — or refused, changing
+    /// nothing.
+    pub fn create(&self, actor: &Actor, input: NewOrder) -> Result<Order> {
+        let (keyring, holding, customer, reservation) = self.prepare(actor, &input)?;
+        let strategy = &self.store.options.allocation;
+        let named = input.warehouse.is_some() || reservation.is_some();
+        reservations::allocating(&self.store.pool, named, |tx, raced| {
+            place(tx, actor, &keyring, strategy, &holding, &customer, reservation, input.notes.as_deref(), raced)
+        })
+    }
+
+    /// What [`Orders::create`] would do — the allocation, prices and total — without
+    /// doing it (`--dry-run`).
+    pub fn preview(&self, actor: &Actor, input: NewOrder) -> Result<Order> {
+        let (keyring, holding, customer, reservation) = self.prepare(actor, &input)?;
+        let strategy = &self.store.options.allocation;
+        self.store.pool.rehearse(|tx| {
+            let raced = Cell::new(false);
+            place(tx, actor, &keyring, strategy, &holding, &customer, reservation, input.notes.as_deref(), &raced)
+        })
+    }
+
+    fn prepare(&self, actor: &Actor, input: &NewOrder) -> Result<(Keyring, Holding, Customer, Option<ReservationId>)> {
+        match input.warehouse.as_deref() {
+            Some(code) => actor.authorize_at(Action::OrderCreate, code)?,
+            None => actor.authorize(Action::OrderCreate)?,
+        }
+        let customer = customer(&input.customer)?;
+        let holding = Holding::new(&input.lines, input.warehouse.clone(), None, None)?;
+        let reservation = input.reservation.as_deref().map(|id| id.trim().parse()).transpose()?;
+        if reservation.is_some() && input.warehouse.is_some() {
+            return Err(Error::invalid("warehouse", "an adopted reservation already says where its stock is"));
+        }
+        Ok((self.store.keyring()?, holding, customer, reservation))
+    }
+}
+
+#[allow(clippy::too_many_arguments, reason = "the one private funnel of create and preview")]
+fn place(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    keyring: &Keyring,
+    strategy: &crate::inventory::allocation::Strategy,
+    holding: &Holding,
+    customer: &Customer,
+    adopt: Option<ReservationId>,
+    notes: Option<&str>,
+    raced: &Cell<bool>,
+) -> Result<Order> {
+    let now = clock::now();
+    // Price every line first: an unknown SKU or mixed currencies refuse before any stock moves.
+    let mut lines = Vec::new();
+    for (sku, quantity) in &holding.wanted {
+        let product = catalog::find_product(tx, sku, false)?;
+        if !product.active {
+            return Err(Error::conflict(format!("product {} is not for sale", product.sku)));
+        }
+        let total =
+            product.price.minor().checked_mul(*quantity).ok_or_else(|| Error::invalid("quantity", "too large"))?;
+        lines.push(OrderLine {
+            sku: product.sku.to_string(),
+            product_id: product.id,
+            quantity: *quantity,
+            unit_price: product.price,
+            line_total: Money::from_minor(total, product.price.currency()),
+        });
+    }
+    let currency = lines[0].unit_price.currency();
+    if let Some(other) = lines.iter().find(|l| l.unit_price.currency() != currency) {
+        return Err(Error::invalid(
+            "lines",
+            format!(
+                "{} is priced in {} but {} in {currency}: one order, one currency",
+                other.sku,
+                other.unit_price.currency(),
+                lines[0].sku
+            ),
+        ));
+    }
+    let total = lines.iter().try_fold(0i64, |sum, l| sum.checked_add(l.line_total.minor()));
+    let total = total.ok_or_else(|| Error::invalid("lines", "the total is too large"))?;
+
+    let reservation = match adopt {
+        Some(id) => {
+            let held = reservations::adopt(tx, actor, id)?;
+            same_lines(&held, &lines)?;
+            held
+        }
+        None => reservations::hold(tx, actor, strategy, holding, raced)?,
+    };
+    let id = OrderId::new();
+    let created = |from, to| StatusChange { from, to, actor: actor.to_string(), note: None, at: now };
+    let order = Order {
+        id,
+        number: records::next_number(tx)?,
+        status: OrderStatus::Confirmed,
+        customer: customer.clone(),
+        allocations: reservation
+            .lines
+            .iter()
+            .map(|l| super::Allocation { sku: l.sku.clone(), warehouse: l.warehouse.clone(), quantity: l.quantity })
+            .collect(),
+        lines,
+        currency,
+        total: Money::from_minor(total, currency),
+        paid: Money::from_minor(0, currency),
+        refunded: Money::from_minor(0, currency),
+        refund_due: false,
+        reservation_id: reservation.id,
+        tracking_number: None,
+        notes: notes.map(|n| validate::bounded("notes", n.trim(), 2000)).transpose()?.filter(|n| !n.is_empty()),
+        version: 1,
+        owner: actor.to_string(),
+        history: vec![created(None, OrderStatus::Pending), created(Some(OrderStatus::Pending), OrderStatus::Confirmed)],
+        payments: Vec::new(),
+        returns: Vec::new(),
+        created_at: now,
+        updated_at: now,
+    };
+    records::insert(tx, keyring, &order)?;
+    let summary = records::summary(&order);
+    let key = id.to_string();
+    let change = Change {
+        action: Action::OrderCreate.as_str(),
+        entity: ("order", &key),
+        before: None,
+        after: Some(summary.clone()),
+        events: vec![
+            (EventType::OrderCreated, summary),
+            (
+                EventType::OrderStatusChanged,
+                json!({ "order_id": id, "number": order.number, "from": "pending", "to": "confirmed" }),
+            ),
+        ],
+    };
+    journal::record(tx, actor, change, now)?;
+    Ok(order)
+}
+
+/// The customer as stored: a valid email (lower-cased), the rest trimmed and bounded.
+fn customer(input: &Customer) -> Result<Customer> {
+    let optional = |field: &str, value: &Option<String>, max| -> Result<Option<String>> {
+        match value.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(v) => validate::bounded(field, v, max).map(Some),
+        }
+    };
+    let phone = optional("phone", &input.phone, 40)?;
+    if let Some(p) = &phone
+        && !p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))
+    {
+        return Err(Error::invalid("phone", format!("{p:?} may hold only digits, spaces and + - ( ) .")));
+    }
+    Ok(Customer {
+        email: users::parse_email(&input.email)?,
+        name: optional("name", &input.name, 200)?,
+        phone,
+        address: optional("address", &input.address, 1000)?,
+    })
+}
+
+/// An adopted reservation must hold exactly the order's lines.
+fn same_lines(reservation: &Reservation, lines: &[OrderLine]) -> Result<()> {
+    let mut held: BTreeMap<&str, i64> = BTreeMap::new();
+    for line in &reservation.lines {
+        *held.entry(line.sku.as_str()).or_default() += line.quantity;
+    }
+    let wanted: BTreeMap<&str, i64> = lines.iter().map(|l| (l.sku.as_str(), l.quantity)).collect();
+    if held != wanted {
+        let show = |m: &BTreeMap<&str, i64>| m.iter().map(|(s, q)| format!("{s}:{q}")).collect::<Vec<_>>().join(" ");
+        return Err(Error::invalid(
+            "reservation",
+            format!("reservation {} holds {} but the order asks for {}", reservation.id, show(&held), show(&wanted)),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,354 @@
+//! Orders as stored: rows in, rows out. Customer fields are sealed with the store's keyring,
+//! each bound to its order and field, with blind indexes for email and phone.
+
+use serde_json::json;
+
+use super::{
+    Allocation, Customer, Order, OrderKey, OrderLine, OrderQuery, OrderStatus, Payment, Returned, StatusChange,
+};
+use crate::{
+    Actor, Currency, Error, Money, OrderId, Page, ReservationId, Result, Role,
+    crypto::{Keyring, rotation::context},
+    db::{Row, Tx, params},
+    page,
+};
+
+/// Blind-index contexts: the same email gives the same index across orders.
+pub(crate) const EMAIL_INDEX: &str = "orders.customer_email";
+pub(crate) const PHONE_INDEX: &str = "orders.customer_phone";
+
+/// The next order number: a counter row bumped under its lock, so concurrent orders never
+/// share one.
+pub(crate) fn next_number(tx: &mut Tx<'_>) -> Result<i64> {
+    tx.query_one("UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value", &[])?.get(0)
+}
+
+fn seal(keyring: &Keyring, order: OrderId, field: &str, value: Option<&str>) -> Result<Option<String>> {
+    value.map(|v| keyring.seal(&context("orders", field, &order.to_string()), v.as_bytes())).transpose()
+}
+
+fn open(keyring: &Keyring, order: OrderId, field: &str, sealed: Option<String>) -> Result<Option<String>> {
+    sealed
+        .map(|s| {
+            let bytes = keyring.open(&context("orders", field, &order.to_string()), &s)?;
+            String::from_utf8(bytes).map_err(|_| Error::Storage(format!("order {order}: {field} is not text")))
+        })
+        .transpose()
+}
+
+/// Inserts a new order with its lines and first history.
+pub(crate) fn insert(tx: &mut Tx<'_>, keyring: &Keyring, order: &Order) -> Result<()> {
+    let c = &order.customer;
+    let email_index = keyring.blind_index(EMAIL_INDEX, &c.email);
+    let phone_index = c.phone.as_deref().map(|p| keyring.blind_index(PHONE_INDEX, p));
+    tx.execute(
+        "INSERT INTO orders (id, number, status, owner, customer_email, customer_email_index, customer_name,
+                             customer_phone, customer_phone_index, customer_address, currency, total_minor,
+                             reservation_id, notes, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
+        params![
+            order.id,
+            order.number,
+            order.status.as_str(),
+            &order.owner,
+            seal(keyring, order.id, "customer_email", Some(&c.email))?,
+            email_index,
+            seal(keyring, order.id, "customer_name", c.name.as_deref())?,
+            seal(keyring, order.id, "customer_phone", c.phone.as_deref())?,
+            phone_index,
+            seal(keyring, order.id, "customer_address", c.address.as_deref())?,
+            order.currency.code(),
+            order.total.minor(),
+            order.reservation_id,
+            order.notes.clone(),
+            order.version,
+            order.created_at
+        ],
+    )?;
+    for (n, line) in order.lines.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO order_lines (order_id, line_no, product_id, sku, quantity, unit_price_minor)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            params![order.id, n as i64 + 1, line.product_id, &line.sku, line.quantity, line.unit_price.minor()],
+        )?;
+    }
+    for (n, change) in order.history.iter().enumerate() {
+        add_history(tx, order.id, n, change)?;
+    }
+    Ok(())
+}
+
+/// Writes the order's changed fields and bumps its version.
+pub(crate) fn save(tx: &mut Tx<'_>, order: &Order) -> Result<()> {
+    tx.execute(
+        "UPDATE orders SET status = $1, paid_minor = $2, refunded_minor = $3, refund_due = $4, tracking_number = $5,
+                           version = $6, updated_at = $7 WHERE id = $8",
+        params![
+            order.status.as_str(),
+            order.paid.minor(),
+            order.refunded.minor(),
+            order.refund_due,
+            order.tracking_number.clone(),
+            order.version,
+            order.updated_at,
+            order.id
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn add_history(tx: &mut Tx<'_>, order: OrderId, position: usize, change: &StatusChange) -> Result<()> {
+    tx.execute(
+        "INSERT INTO order_status_history (order_id, position, from_status, to_status, actor, note, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        params![
+            order,
+            position as i64 + 1,
+            change.from.map(|s| s.as_str()),
+            change.to.as_str(),
+            &change.actor,
+            change.note.clone(),
+            change.at
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn add_payment(tx: &mut Tx<'_>, order: OrderId, position: usize, payment: &Payment) -> Result<()> {
+    tx.execute(
+        "INSERT INTO order_payments (order_id, position, amount_minor, reference, actor, at) VALUES ($1, $2, $3, $4, $5, $6)",
+        params![order, position as i64 + 1, payment.amount.minor(), payment.reference.clone(), &payment.actor, payment.at],
+    )?;
+    Ok(())
+}
+
+/// Records returned goods; `received` ones replace the request's rows.
+pub(crate) fn set_returns(tx: &mut Tx<'_>, order: &Order) -> Result<()> {
+    tx.execute("DELETE FROM order_returns WHERE order_id = $1", params![order.id])?;
+    for (n, r) in order.returns.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO order_returns (order_id, position, product_id, warehouse_id, quantity, disposition, received)
+             SELECT $1, $2, p.id, w.id, $3, $4, $5 FROM products p, warehouses w WHERE p.sku = $6 AND w.code = $7
+                AND p.deleted_at IS NULL",
+            params![order.id, n as i64 + 1, r.quantity, r.disposition, r.received, &r.sku, &r.warehouse],
+        )?;
+    }
+    Ok(())
+}
+
+const COLUMNS: &str = "id, number, status, owner, customer_email, customer_name, customer_phone, customer_address,
+                       currency, total_minor, paid_minor, refunded_minor, refund_due, reservation_id, tracking_number,
+                       notes, version, created_at, updated_at";
+
+/// One order the actor may see, by id or number; locked until commit when `lock` is set.
+pub(crate) fn find(tx: &mut Tx<'_>, keyring: &Keyring, actor: &Actor, key: &str, lock: bool) -> Result<Order> {
+    let not_found = || Error::not_found("order", key.trim());
+    let lock = if lock { tx.for_update() } else { "" };
+    let row = match OrderKey::parse(key)? {
+        OrderKey::Id(id) => tx.query_opt(&format!("SELECT {COLUMNS} FROM orders WHERE id = $1{lock}"), params![id])?,
+        OrderKey::Number(n) => {
+            tx.query_opt(&format!("SELECT {COLUMNS} FROM orders WHERE number = $1{lock}"), params![n])?
+        }
+    };
+    let order = from_row(tx, keyring, &row.ok_or_else(not_found)?)?;
+    if !actor.may_see(&order.owner) {
+        return Err(not_found());
+    }
+    Ok(order)
+}
+
+/// Orders newest first (by number), filtered, one page at a time.
+pub(crate) fn list(
+    tx: &mut Tx<'_>,
+    keyring: &Keyring,
+    actor: &Actor,
+    status: Option<OrderStatus>,
+    query: &OrderQuery,
+) -> Result<Page<Order>> {
+    let limit = page::limit(query.limit)?;
+    let before: i64 = match &query.cursor {
+        Some(c) => page::decode_cursor(c)?
+            .parse()
+            .map_err(|_| Error::invalid("cursor", format!("{c:?} is not an order cursor")))?,
+        None => i64::MAX,
+    };
+    let customer = query
+        .customer
+        .as_deref()
+        .map(|email| crate::users::parse_email(email).map(|e| keyring.blind_index(EMAIL_INDEX, &e)))
+        .transpose()?;
+    // A client lists only its own orders.
+    let owner = if actor.role() == Role::Client { actor.to_string() } else { String::new() };
+    let rows = tx.query(
+        &format!(
+            "SELECT {COLUMNS} FROM orders
+             WHERE number < $1 AND ($2 = '' OR status = $2) AND ($3 = '' OR customer_email_index = $3)
+               AND ($4 = '' OR owner = $4)
+             ORDER BY number DESC LIMIT $5"
+        ),
+        params![
+            before,
+            status.map(|s| s.as_str()).unwrap_or_default(),
+            customer.unwrap_or_default(),
+            owner,
+            i64::from(limit) + 1
+        ],
+    )?;
+    let orders = rows.iter().map(|row| from_row(tx, keyring, row)).collect::<Result<Vec<_>>>()?;
+    Ok(page::from_rows(orders, limit, |o| o.number.to_string()))
+}
+
+/// The allocation strategy's reason for the order's reservation.
+pub(crate) fn allocation_reason(tx: &mut Tx<'_>, reservation: ReservationId) -> Result<String> {
+    tx.query_one("SELECT allocation FROM reservations WHERE id = $1", params![reservation])?.get(0)
+}
+
+/// Products with open orders: deleting them is refused.
+pub(crate) fn open_orders_of(tx: &mut Tx<'_>, product: crate::ProductId) -> Result<Vec<i64>> {
+    let open: Vec<&str> = OrderStatus::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()).collect();
+    let placeholders: Vec<String> = (0..open.len()).map(|i| format!("${}", i + 2)).collect();
+    let mut values = params![product].to_vec();
+    values.extend(open.iter().map(|s| (*s).into()));
+    let rows = tx.query(
+        &format!(
+            "SELECT DISTINCT o.number FROM order_lines l JOIN orders o ON o.id = l.order_id
+             WHERE l.product_id = $1 AND o.status IN ({}) ORDER BY o.number LIMIT 10",
+            placeholders.join(", ")
+        ),
+        &values,
+    )?;
+    rows.iter().map(|r| r.get(0)).collect()
+}
+
+/// What the journal keeps of an order: no customer data.
+pub(crate) fn summary(order: &Order) -> serde_json::Value {
+    json!({
+        "order_id": order.id,
+        "number": order.number,
+        "status": order.status,
+        "currency": order.currency,
+        "total": order.total.amount(),
+        "paid": order.paid.amount(),
+        "refunded": order.refunded.amount(),
+        "refund_due": order.refund_due,
+        "reservation_id": order.reservation_id,
+        "tracking_number": order.tracking_number,
+        "lines": order.lines.iter().map(|l| json!({
+            "sku": l.sku, "quantity": l.quantity, "unit_price": l.unit_price.amount()
+        })).collect::<Vec<_>>(),
+        "allocations": order.allocations,
+        "version": order.version,
+    })
+}
+
+fn from_row(tx: &mut Tx<'_>, keyring: &Keyring, row: &Row) -> Result<Order> {
+    let id: OrderId = row.get(0)?;
+    let status: String = row.get(2)?;
+    let currency: String = row.get(8)?;
+    let currency = Currency::parse(&currency)?;
+    let money = |minor: i64| Money::from_minor(minor, currency);
+    let email = open(keyring, id, "customer_email", row.get(4)?)?.unwrap_or_default();
+    let customer = Customer {
+        email,
+        name: open(keyring, id, "customer_name", row.get(5)?)?,
+        phone: open(keyring, id, "customer_phone", row.get(6)?)?,
+        address: open(keyring, id, "customer_address", row.get(7)?)?,
+    };
+    let lines = tx
+        .query(
+            "SELECT sku, product_id, quantity, unit_price_minor FROM order_lines WHERE order_id = $1 ORDER BY line_no",
+            params![id],
+        )?
+        .iter()
+        .map(|r| {
+            let (quantity, price): (i64, i64) = (r.get(2)?, r.get(3)?);
+            Ok(OrderLine {
+                sku: r.get(0)?,
+                product_id: r.get(1)?,
+                quantity,
+                unit_price: money(price),
+                line_total: money(price * quantity),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let reservation_id: ReservationId = row.get(13)?;
+    let allocations = tx
+        .query(
+            "SELECT p.sku, w.code, l.quantity FROM reservation_lines l
+             JOIN products p ON p.id = l.product_id JOIN warehouses w ON w.id = l.warehouse_id
+             WHERE l.reservation_id = $1 ORDER BY p.sku, w.code",
+            params![reservation_id],
+        )?
+        .iter()
+        .map(|r| Ok(Allocation { sku: r.get(0)?, warehouse: r.get(1)?, quantity: r.get(2)? }))
+        .collect::<Result<Vec<_>>>()?;
+    let history = tx
+        .query(
+            "SELECT from_status, to_status, actor, note, at FROM order_status_history WHERE order_id = $1
+             ORDER BY position",
+            params![id],
+        )?
+        .iter()
+        .map(|r| {
+            let from: Option<String> = r.get(0)?;
+            let to: String = r.get(1)?;
+            Ok(StatusChange {
+                from: from.map(|f| f.parse()).transpose()?,
+                to: to.parse()?,
+                actor: r.get(2)?,
+                note: r.get(3)?,
+                at: r.get(4)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let payments = tx
+        .query(
+            "SELECT amount_minor, reference, actor, at FROM order_payments WHERE order_id = $1 ORDER BY position",
+            params![id],
+        )?
+        .iter()
+        .map(|r| Ok(Payment { amount: money(r.get(0)?), reference: r.get(1)?, actor: r.get(2)?, at: r.get(3)? }))
+        .collect::<Result<Vec<_>>>()?;
+    let returns = tx
+        .query(
+            "SELECT p.sku, w.code, r.quantity, r.disposition, r.received FROM order_returns r
+             JOIN products p ON p.id = r.product_id JOIN warehouses w ON w.id = r.warehouse_id
+             WHERE r.order_id = $1 ORDER BY r.position",
+            params![id],
+        )?
+        .iter()
+        .map(|r| {
+            let disposition: String = r.get(3)?;
+            Ok(Returned {
+                sku: r.get(0)?,
+                warehouse: r.get(1)?,
+                quantity: r.get(2)?,
+                disposition: if disposition == "scrap" { "scrap" } else { "restock" },
+                received: r.get(4)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Order {
+        id,
+        number: row.get(1)?,
+        status: status.parse()?,
+        owner: row.get(3)?,
+        customer,
+        lines,
+        allocations,
+        currency,
+        total: money(row.get(9)?),
+        paid: money(row.get(10)?),
+        refunded: money(row.get(11)?),
+        refund_due: row.get(12)?,
+        reservation_id,
+        tracking_number: row.get(14)?,
+        notes: row.get(15)?,
+        version: row.get(16)?,
+        history,
+        payments,
+        returns,
+        created_at: row.get(17)?,
+        updated_at: row.get(18)?,
+    })
+}

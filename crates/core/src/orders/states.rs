@@ -1,0 +1,132 @@
+//! The order state machine (SPEC "Order states"): every allowed transition in one table;
+//! anything else is refused.
+
+use std::{fmt, str::FromStr};
+
+use serde::Serialize;
+
+use crate::{Error, Result};
+
+/// Where an order stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OrderStatus {
+    Pending,
+    Confirmed,
+    Paid,
+    Picking,
+    Packed,
+    Shipped,
+    Delivered,
+    Cancelled,
+    ReturnRequested,
+    Returned,
+    Refunded,
+}
+
+use OrderStatus::*;
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 11] =
+        [Pending, Confirmed, Paid, Picking, Packed, Shipped, Delivered, Cancelled, ReturnRequested, Returned, Refunded];
+
+    /// The table: every transition an order may make.
+    pub const TRANSITIONS: &[(OrderStatus, OrderStatus)] = &[
+        (Pending, Confirmed),
+        (Confirmed, Paid),
+        (Paid, Picking),
+        (Picking, Packed),
+        (Packed, Shipped),
+        (Shipped, Delivered),
+        // Cancelled from any state before shipment.
+        (Pending, Cancelled),
+        (Confirmed, Cancelled),
+        (Paid, Cancelled),
+        (Picking, Cancelled),
+        (Packed, Cancelled),
+        // Returns after shipment: asked for first, or the goods are simply back.
+        (Shipped, ReturnRequested),
+        (Delivered, ReturnRequested),
+        (Shipped, Returned),
+        (Delivered, Returned),
+        (ReturnRequested, Returned),
+        (Returned, Refunded),
+        // A paid order cancelled is owed its money back.
+        (Cancelled, Refunded),
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Pending => "pending",
+            Confirmed => "confirmed",
+            Paid => "paid",
+            Picking => "picking",
+            Packed => "packed",
+            Shipped => "shipped",
+            Delivered => "delivered",
+            Cancelled => "cancelled",
+            ReturnRequested => "return_requested",
+            Returned => "returned",
+            Refunded => "refunded",
+        }
+    }
+
+    pub fn can_become(self, to: OrderStatus) -> bool {
+        Self::TRANSITIONS.contains(&(self, to))
+    }
+
+    /// Refuses a transition the table does not hold, naming both states.
+    pub(crate) fn check(self, to: OrderStatus, order: &str) -> Result<()> {
+        if self.can_become(to) {
+            return Ok(());
+        }
+        Err(Error::InvalidTransition { entity: format!("order {order}"), from: self.to_string(), to: to.to_string() })
+    }
+
+    /// Still in progress: its product cannot be deleted.
+    pub fn is_open(self) -> bool {
+        matches!(self, Pending | Confirmed | Paid | Picking | Packed | Shipped | ReturnRequested)
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for OrderStatus {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let s = s.trim();
+        Self::ALL.into_iter().find(|x| x.as_str().eq_ignore_ascii_case(s)).ok_or_else(|| {
+            let names: Vec<_> = Self::ALL.iter().map(|x| x.as_str()).collect();
+            Error::invalid("status", format!("{s:?} is not one of {}", names.join(", ")))
+        })
+    }
+}
+
+impl Serialize for OrderStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_happy_path_and_nothing_backwards() {
+        let path = [Pending, Confirmed, Paid, Picking, Packed, Shipped, Delivered];
+        for pair in path.windows(2) {
+            assert!(pair[0].can_become(pair[1]), "{} -> {}", pair[0], pair[1]);
+            assert!(!pair[1].can_become(pair[0]), "{} -> {}", pair[1], pair[0]);
+        }
+        assert!(!Shipped.can_become(Cancelled));
+        assert!(!Refunded.can_become(Returned));
+        for status in OrderStatus::ALL {
+            assert_eq!(status.as_str().parse::<OrderStatus>().ok(), Some(status));
+            assert!(!status.can_become(status));
+        }
+    }
+}
