@@ -1,0 +1,401 @@
+//! Orders on both backends: the lifecycle with stock after every step, every (from, to)
+//! pair of the state table, the race for scarce stock, the unpaid sweep, payments and
+//! refusals, adopted reservations, faults injected between a step's writes, and customer
+//! data that never reaches the database in the clear.
+
+mod common;
+
+use std::{
+    collections::BTreeSet,
+    sync::atomic::{AtomicUsize, Ordering},
+    thread,
+};
+
+use common::{admin, level, store_with};
+
+use jiff::{SignedDuration, Timestamp};
+use stockyard_core::{
+    Actor, Error, NewUser, OrderStatus, Store,
+    inventory::{Hold, ReserveRequest},
+    orders::{Customer, NewOrder, OrderQuery, ReturnLine},
+};
+use stockyard_testkit::{TestDb, backend_tests};
+
+const EMAIL: &str = "jane.customer@example.org";
+const PHONE: &str = "+44 20 7946 0958";
+
+fn customer() -> Customer {
+    Customer {
+        email: EMAIL.into(),
+        name: Some("Jane Customer".into()),
+        phone: Some(PHONE.into()),
+        address: Some("1 Secret Lane, Hiddenville".into()),
+    }
+}
+
+fn new_order(lines: &[(&str, i64)], warehouse: Option<&str>) -> NewOrder {
+    NewOrder {
+        customer: customer(),
+        lines: lines.iter().map(|(s, q)| ((*s).to_owned(), *q)).collect(),
+        warehouse: warehouse.map(str::to_owned),
+        ..Default::default()
+    }
+}
+
+/// Products A-1 and B-1 at 1.00 with stock: A-1 10 at MAIN and 5 at EAST, B-1 4 at MAIN.
+fn stocked(db: &TestDb) -> Store {
+    let store = store_with(db, &["A-1", "B-1"]);
+    let inv = store.inventory();
+    inv.receive(&admin(), "A-1", Some("MAIN"), 10, None).expect("A MAIN");
+    inv.receive(&admin(), "A-1", Some("EAST"), 5, None).expect("A EAST");
+    inv.receive(&admin(), "B-1", Some("MAIN"), 4, None).expect("B MAIN");
+    store
+}
+
+fn events(db: &TestDb) -> i64 {
+    db.number("SELECT COUNT(*) FROM events")
+}
+
+/// (on hand, reserved) of a level.
+fn stock(store: &Store, sku: &str, warehouse: &str) -> (i64, i64) {
+    let l = level(store, sku, warehouse);
+    (l.on_hand, l.reserved)
+}
+
+/// Takes an order through steps: `pay`, `cancel`, `request` (a return request of every
+/// line), `returned` (every line back), `refund`, or a status.
+fn walk(store: &Store, id: &str, steps: &[&str]) {
+    let orders = store.orders();
+    for step in steps {
+        let all: Vec<ReturnLine> = orders
+            .order(&admin(), id)
+            .expect("order")
+            .lines
+            .iter()
+            .map(|l| ReturnLine { sku: l.sku.clone(), quantity: l.quantity, scrap: false })
+            .collect();
+        match *step {
+            "pay" => orders.pay(&admin(), id, None, Some("card")),
+            "cancel" => orders.cancel(&admin(), id, None),
+            "request" => orders.return_goods(&admin(), id, &all, true),
+            "returned" => orders.return_goods(&admin(), id, &all, false),
+            "refund" => orders.refund(&admin(), id, None),
+            status => orders.set_status(&admin(), id, status, None),
+        }
+        .unwrap_or_else(|e| panic!("{step}: {e}"));
+    }
+}
+
+/// The steps from a fresh (confirmed) order to each state.
+fn path_to(status: OrderStatus) -> &'static [&'static str] {
+    match status {
+        OrderStatus::Pending | OrderStatus::Confirmed => &[],
+        OrderStatus::Paid => &["pay"],
+        OrderStatus::Picking => &["pay", "picking"],
+        OrderStatus::Packed => &["pay", "picking", "packed"],
+        OrderStatus::Shipped => &["pay", "picking", "packed", "shipped"],
+        OrderStatus::Delivered => &["pay", "picking", "packed", "shipped", "delivered"],
+        OrderStatus::Cancelled => &["pay", "cancel"],
+        OrderStatus::ReturnRequested => &["pay", "picking", "packed", "shipped", "request"],
+        OrderStatus::Returned => &["pay", "picking", "packed", "shipped", "returned"],
+        OrderStatus::Refunded => &["pay", "picking", "packed", "shipped", "returned", "refund"],
+    }
+}
+
+backend_tests! {
+    fn the_whole_life_of_an_order(db) {
+        let store = stocked(db);
+        let orders = store.orders();
+        let order = orders.create(&admin(), new_order(&[("A-1", 3), ("B-1", 2)], None)).expect("create");
+        assert_eq!(order.status, OrderStatus::Confirmed);
+        assert_eq!((order.total.amount(), order.paid.amount()), ("5.00".into(), "0.00".into()));
+        assert_eq!(order.history.iter().map(|h| h.to).collect::<Vec<_>>(), [OrderStatus::Pending, OrderStatus::Confirmed]);
+        assert_eq!((stock(&store, "A-1", "MAIN"), stock(&store, "B-1", "MAIN")), ((10, 3), (4, 2)));
+        let id = order.id.to_string();
+
+        let paid = orders.pay(&admin(), &id, Some("2.00"), Some("deposit")).expect("part");
+        assert_eq!((paid.status, paid.paid.amount()), (OrderStatus::Confirmed, "2.00".into()));
+        assert!(matches!(orders.pay(&admin(), &id, Some("3.01"), None), Err(Error::Conflict { .. })), "overpaying");
+        let paid = orders.pay(&admin(), &id, None, Some("rest")).expect("rest");
+        assert_eq!((paid.status, paid.paid.amount(), paid.payments.len()), (OrderStatus::Paid, "5.00".into(), 2));
+        assert!(matches!(orders.pay(&admin(), &id, Some("1.00"), None), Err(Error::InvalidTransition { .. })), "paid twice");
+
+        walk(&store, &id, &["picking", "packed"]);
+        assert_eq!(stock(&store, "A-1", "MAIN"), (10, 3), "nothing leaves before shipment");
+        let shipped = orders.set_status(&admin(), &id, "shipped", Some("TRACK-42")).expect("ship");
+        assert_eq!(shipped.tracking_number.as_deref(), Some("TRACK-42"));
+        assert_eq!((stock(&store, "A-1", "MAIN"), stock(&store, "B-1", "MAIN")), ((7, 0), (2, 0)));
+        assert!(matches!(orders.cancel(&admin(), &id, None), Err(Error::InvalidTransition { .. })), "too late to cancel");
+        let fulfilled = events(db);
+        walk(&store, &id, &["delivered"]);
+        assert_eq!(events(db), fulfilled + 2, "OrderStatusChanged and OrderFulfilled");
+
+        let back = [ReturnLine { sku: "A-1".into(), quantity: 2, scrap: false }, ReturnLine { sku: "B-1".into(), quantity: 1, scrap: true }];
+        let returned = orders.return_goods(&admin(), &id, &back, false).expect("return");
+        assert_eq!(returned.status, OrderStatus::Returned);
+        assert_eq!((stock(&store, "A-1", "MAIN"), stock(&store, "B-1", "MAIN")), ((9, 0), (2, 0)), "restocked, and written off");
+        let refunded = orders.refund(&admin(), &id, Some("3.00")).expect("refund");
+        assert_eq!((refunded.status, refunded.refunded.amount()), (OrderStatus::Refunded, "3.00".into()));
+        assert_eq!(refunded.version, 9, "one version per step that happened");
+        assert!(store.inventory().verify(&admin()).expect("verify").ok, "projection == replay");
+        assert!(store.audit().verify(&admin()).expect("audit").ok);
+    }
+
+    fn every_pair_of_states(db) {
+        let store = store_with(db, &["A-1"]);
+        store.inventory().receive(&admin(), "A-1", None, 10_000, None).expect("stock");
+        let orders = store.orders();
+        for from in OrderStatus::ALL.into_iter().filter(|s| *s != OrderStatus::Pending) {
+            for to in OrderStatus::ALL {
+                let id = orders.create(&admin(), new_order(&[("A-1", 1)], None)).expect("create").id.to_string();
+                walk(&store, &id, path_to(from));
+                let before = (events(db), orders.order(&admin(), &id).expect("order"));
+                let line = [ReturnLine { sku: "A-1".into(), quantity: 1, scrap: false }];
+                let outcome = match to {
+                    OrderStatus::Paid => orders.pay(&admin(), &id, None, None),
+                    OrderStatus::Cancelled => orders.cancel(&admin(), &id, None),
+                    OrderStatus::ReturnRequested => orders.return_goods(&admin(), &id, &line, true),
+                    OrderStatus::Returned => orders.return_goods(&admin(), &id, &line, false),
+                    OrderStatus::Refunded => orders.refund(&admin(), &id, None),
+                    other => orders.set_status(&admin(), &id, other.as_str(), None),
+                };
+                match outcome {
+                    Ok(order) => {
+                        assert!(from.can_become(to), "{from} -> {to} succeeded");
+                        assert_eq!(order.status, to);
+                    }
+                    Err(Error::InvalidTransition { .. } | Error::Invalid { .. }) => {
+                        assert!(!from.can_become(to), "{from} -> {to} refused");
+                        assert_eq!((events(db), orders.order(&admin(), &id).expect("order")), before, "{from} -> {to}");
+                    }
+                    Err(e) => panic!("{from} -> {to}: {e}"),
+                }
+            }
+        }
+        assert!(store.inventory().verify(&admin()).expect("verify").ok);
+    }
+
+    fn orders_race_for_scarce_stock(db) {
+        let store = store_with(db, &["R-1"]);
+        store.warehouses().create(&admin(), stockyard_core::NewWarehouse { code: "WEST".into(), name: "West".into() }).expect("WEST");
+        for (warehouse, n) in [("MAIN", 20), ("EAST", 20), ("WEST", 10)] {
+            store.inventory().receive(&admin(), "R-1", Some(warehouse), n, None).expect("stock");
+        }
+        let attempts = AtomicUsize::new(0);
+        let outcomes: Vec<_> = thread::scope(|s| {
+            let workers: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut mine = Vec::new();
+                        while attempts.fetch_add(1, Ordering::Relaxed) < 200 {
+                            mine.push(store.orders().create(&admin(), new_order(&[("R-1", 1)], None)));
+                        }
+                        mine
+                    })
+                })
+                .collect();
+            workers.into_iter().flat_map(|w| w.join().expect("worker")).collect()
+        });
+        assert_eq!(outcomes.len(), 200);
+        let placed: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+        assert_eq!(placed.len(), 50, "exactly the orders that fit");
+        for refused in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+            assert!(matches!(refused, Error::InsufficientStock { .. }), "{refused:?}");
+        }
+        let numbers: BTreeSet<i64> = placed.iter().map(|o| o.number).collect();
+        assert_eq!(numbers.len(), 50, "no two orders share a number");
+        for warehouse in ["MAIN", "EAST", "WEST"] {
+            let (on_hand, reserved) = stock(&store, "R-1", warehouse);
+            assert_eq!(on_hand, reserved, "{warehouse}: everything held, nothing more");
+        }
+        assert_eq!(db.number("SELECT COUNT(*) FROM reservations WHERE status = 'active'"), 50, "no reservation leaked");
+        assert!(store.inventory().verify(&admin()).expect("verify").ok);
+    }
+
+    fn unpaid_orders_are_cancelled_by_the_sweep(db) {
+        let store = stocked(db);
+        let orders = store.orders();
+        let unpaid = orders.create(&admin(), new_order(&[("A-1", 2)], Some("MAIN"))).expect("unpaid");
+        let paid = orders.create(&admin(), new_order(&[("A-1", 1)], Some("MAIN"))).expect("paid");
+        orders.pay(&admin(), &paid.id.to_string(), None, None).expect("pay");
+        let sweeper = Actor::system("sweeper");
+        assert_eq!(orders.expire_unpaid(&sweeper, Timestamp::now()).expect("sweep"), 0, "not due yet");
+        let later = Timestamp::now() + SignedDuration::from_mins(31);
+        assert_eq!(orders.expire_unpaid(&sweeper, later).expect("sweep"), 1);
+        let cancelled = orders.order(&admin(), &unpaid.id.to_string()).expect("order");
+        assert_eq!((cancelled.status, cancelled.refund_due), (OrderStatus::Cancelled, false));
+        assert!(cancelled.history.last().and_then(|h| h.note.as_deref()).is_some_and(|n| n.contains("unpaid")));
+        assert_eq!(stock(&store, "A-1", "MAIN"), (10, 1), "its stock released; the paid order's kept");
+        assert_eq!(orders.expire_unpaid(&sweeper, later).expect("again"), 0);
+    }
+
+    fn a_paid_order_cancelled_is_owed_a_refund(db) {
+        let store = stocked(db);
+        let orders = store.orders();
+        let id = orders.create(&admin(), new_order(&[("B-1", 4)], None)).expect("create").id.to_string();
+        walk(&store, &id, &["pay", "picking"]);
+        let cancelled = orders.cancel(&admin(), &id, Some("customer asked")).expect("cancel");
+        assert!(cancelled.refund_due);
+        assert_eq!(stock(&store, "B-1", "MAIN"), (4, 0));
+        let refunded = orders.refund(&admin(), &id, None).expect("refund");
+        assert_eq!((refunded.refund_due, refunded.refunded.amount()), (false, "4.00".into()));
+    }
+
+    fn short_stock_rejects_the_whole_order(db) {
+        let store = stocked(db);
+        let before = (events(db), db.number("SELECT COUNT(*) FROM reservations"), db.number("SELECT value FROM counters"));
+        let err = store.orders().create(&admin(), new_order(&[("A-1", 2), ("B-1", 9)], Some("MAIN"))).expect_err("short");
+        let Error::InsufficientStock { lines } = err else { panic!("{err:?}") };
+        assert_eq!(lines.iter().map(|l| l.sku.as_str()).collect::<Vec<_>>(), ["B-1"]);
+        let after = (events(db), db.number("SELECT COUNT(*) FROM reservations"), db.number("SELECT value FROM counters"));
+        assert_eq!(after, before, "nothing reserved, recorded or numbered");
+        assert_eq!(stock(&store, "A-1", "MAIN"), (10, 0));
+    }
+
+    fn a_dry_run_shows_and_keeps_nothing(db) {
+        let store = stocked(db);
+        let before = (events(db), db.number("SELECT COUNT(*) FROM orders"), db.number("SELECT value FROM counters"));
+        let preview = store.orders().preview(&admin(), new_order(&[("A-1", 12)], None)).expect("preview");
+        assert_eq!(preview.allocations.iter().map(|a| (a.warehouse.as_str(), a.quantity)).collect::<Vec<_>>(), [("EAST", 2), ("MAIN", 10)]);
+        assert_eq!(preview.total.amount(), "12.00");
+        let after = (events(db), db.number("SELECT COUNT(*) FROM orders"), db.number("SELECT value FROM counters"));
+        assert_eq!(after, before);
+        assert_eq!(stock(&store, "A-1", "EAST"), (5, 0));
+        let order = store.orders().create(&admin(), new_order(&[("A-1", 12)], None)).expect("create");
+        let explained = store.orders().explain(&admin(), &order.number.to_string()).expect("explain");
+        assert_eq!(explained.len(), 1);
+        assert!(explained[0].reason.contains("10 from MAIN") && explained[0].reason.contains("2 from EAST"), "{}", explained[0].reason);
+    }
+
+    fn a_checkout_reservation_is_adopted_and_no_longer_expires(db) {
+        let store = stocked(db);
+        let request = ReserveRequest { lines: vec![("A-1".into(), 2)], hold: Hold::CheckoutFor(SignedDuration::from_mins(5)), ..Default::default() };
+        let held = store.inventory().reserve(&admin(), request).expect("reserve");
+        let mismatch = NewOrder { reservation: Some(held.id.to_string()), ..new_order(&[("A-1", 3)], None) };
+        assert!(matches!(store.orders().create(&admin(), mismatch), Err(Error::Invalid { .. })));
+        let adopt = NewOrder { reservation: Some(held.id.to_string()), ..new_order(&[("A-1", 2)], None) };
+        let order = store.orders().create(&admin(), adopt).expect("adopt");
+        assert_eq!(order.reservation_id, held.id);
+        assert_eq!(stock(&store, "A-1", "MAIN"), (10, 2), "held once, not twice");
+        let next_week = Timestamp::now() + SignedDuration::from_hours(24 * 7);
+        assert_eq!(store.inventory().expire_due(&Actor::system("sweeper"), next_week).expect("sweep"), 0);
+        assert!(store.inventory().reservation(&admin(), &held.id.to_string()).expect("held").expires_at.is_none());
+    }
+
+    fn products_on_open_orders_stay(db) {
+        let store = stocked(db);
+        let order = store.orders().create(&admin(), new_order(&[("B-1", 1)], None)).expect("create");
+        store.inventory().adjust(&admin(), "B-1", None, stockyard_core::Adjustment::Set(1), "clear out").expect("adjust");
+        let err = store.catalog().delete_product(&admin(), "B-1").expect_err("open order");
+        assert!(err.to_string().contains("open orders"), "{err}");
+        store.orders().cancel(&admin(), &order.id.to_string(), None).expect("cancel");
+        store.inventory().adjust(&admin(), "B-1", None, stockyard_core::Adjustment::Set(0), "clear out").expect("adjust");
+        store.catalog().delete_product(&admin(), "B-1").expect("deletable now");
+    }
+
+    fn a_fault_between_writes_leaves_nothing_half_done(db) {
+        let store = stocked(db);
+        // The order row fails after its stock was already held in the same transaction.
+        let fail_on = |table: &str| match db.backend() {
+            stockyard_core::Backend::Sqlite => format!(
+                "CREATE TRIGGER fault BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'injected fault'); END;"
+            ),
+            stockyard_core::Backend::Postgres => format!(
+                "CREATE FUNCTION fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$;
+                 CREATE TRIGGER fault BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION fault();"
+            ),
+        };
+        let clear = || match db.backend() {
+            stockyard_core::Backend::Sqlite => db.sql("DROP TRIGGER fault;"),
+            stockyard_core::Backend::Postgres => db.sql("DROP TRIGGER fault ON orders; DROP FUNCTION fault();"),
+        };
+        let before = (events(db), db.number("SELECT COUNT(*) FROM reservations"), stock(&store, "A-1", "MAIN"));
+        db.sql(&fail_on("orders"));
+        assert!(store.orders().create(&admin(), new_order(&[("A-1", 4)], Some("MAIN"))).is_err());
+        assert_eq!((events(db), db.number("SELECT COUNT(*) FROM reservations"), stock(&store, "A-1", "MAIN")), before);
+        clear();
+
+        // Shipment fails at its history row, after the reservation was consumed: all of it undone.
+        let id = store.orders().create(&admin(), new_order(&[("A-1", 4)], Some("MAIN"))).expect("create").id.to_string();
+        walk(&store, &id, &["pay", "picking", "packed"]);
+        let before = (events(db), stock(&store, "A-1", "MAIN"));
+        db.sql(&fail_on("order_status_history").replace("ON orders", "ON order_status_history"));
+        assert!(store.orders().set_status(&admin(), &id, "shipped", None).is_err());
+        assert_eq!((events(db), stock(&store, "A-1", "MAIN")), before);
+        assert_eq!(store.orders().order(&admin(), &id).expect("order").status, OrderStatus::Packed);
+        match db.backend() {
+            stockyard_core::Backend::Sqlite => db.sql("DROP TRIGGER fault;"),
+            stockyard_core::Backend::Postgres => db.sql("DROP TRIGGER fault ON order_status_history; DROP FUNCTION fault();"),
+        }
+        walk(&store, &id, &["shipped"]);
+        assert_eq!(stock(&store, "A-1", "MAIN"), (6, 0));
+    }
+
+    fn clients_see_their_own_orders_and_customers_are_found_by_index(db) {
+        let store = stocked(db);
+        for email in ["ann@example.com", "bob@example.com"] {
+            let user = NewUser { email: email.into(), role: "client".into(), password: Some("correct horse battery".into()), ..Default::default() };
+            store.users().create(&admin(), user).expect("client");
+        }
+        let (ann, bob) = (store.users().acting("ann@example.com").expect("ann"), store.users().acting("bob@example.com").expect("bob"));
+        let mine = store.orders().create(&ann, new_order(&[("A-1", 1)], None)).expect("ann orders");
+        assert!(matches!(store.orders().order(&bob, &mine.id.to_string()), Err(Error::NotFound { .. })));
+        assert_eq!(store.orders().list(&bob, &OrderQuery::default()).expect("list").items.len(), 0);
+        assert_eq!(store.orders().list(&ann, &OrderQuery::default()).expect("list").items.len(), 1);
+        let other = NewOrder { customer: Customer { email: "someone@else.org".into(), ..Default::default() }, ..new_order(&[("A-1", 1)], None) };
+        store.orders().create(&admin(), other).expect("another customer");
+        let query = OrderQuery { customer: Some(EMAIL.to_uppercase()), ..Default::default() };
+        let found = store.orders().list(&admin(), &query).expect("by customer");
+        assert_eq!(found.items.iter().map(|o| o.id).collect::<Vec<_>>(), [mine.id]);
+        assert_eq!(found.items[0].customer, customer());
+    }
+}
+
+/// After orders exist, no plaintext email or phone anywhere in the database — events and
+/// the audit log included: SQLite's files byte for byte, PostgreSQL's rows as text.
+#[test]
+fn no_plaintext_personal_data_at_rest() {
+    let dbs: Vec<TestDb> = [Some(TestDb::sqlite()), TestDb::postgres()].into_iter().flatten().collect();
+    for db in &dbs {
+        let store = stocked(db);
+        let id = store.orders().create(&admin(), new_order(&[("A-1", 2)], None)).expect("create").id.to_string();
+        walk(&store, &id, &["pay", "picking", "packed", "shipped", "delivered"]);
+        let needles = [EMAIL, PHONE, "Secret Lane", "Jane Customer"];
+        match db.backend() {
+            stockyard_core::Backend::Sqlite => {
+                let path = db.url().trim_start_matches("sqlite://").to_owned();
+                for file in [path.clone(), format!("{path}-wal")] {
+                    let bytes = std::fs::read(&file).unwrap_or_default();
+                    for needle in needles {
+                        let found = bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+                        assert!(!found, "{needle:?} in plain text in {file}");
+                    }
+                }
+            }
+            stockyard_core::Backend::Postgres => {
+                for table in [
+                    "orders",
+                    "order_lines",
+                    "order_status_history",
+                    "order_payments",
+                    "order_returns",
+                    "events",
+                    "audit_log",
+                    "reservations",
+                    "reservation_lines",
+                    "stock_movements",
+                    "settings",
+                    "counters",
+                ] {
+                    for needle in needles {
+                        let hits =
+                            db.number(&format!("SELECT COUNT(*) FROM {table} t WHERE t::text LIKE '%{needle}%'"));
+                        assert_eq!(hits, 0, "{needle:?} in plain text in {table}");
+                    }
+                }
+            }
+        }
+        // The store itself still reads it back.
+        assert_eq!(store.orders().order(&admin(), &id).expect("order").customer.email, EMAIL);
+    }
+}
