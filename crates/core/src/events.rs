@@ -46,6 +46,10 @@ event_types! {
     OrderCancelled,
     OrderFulfilled,
     OrderReturned,
+    EmailNotificationRequested,
+    SmsNotificationRequested,
+    PushNotificationRequested,
+    NotificationDelivered,
     NotificationFailed,
     UserCreated,
     UserUpdated,
@@ -127,6 +131,16 @@ pub struct EventFilter {
     pub limit: Option<u32>,
 }
 
+/// Up to `limit` events after `since` (of one type, if given), in `seq` order: the
+/// gap-safe read every consumer resumes from.
+pub(crate) fn after(tx: &mut Tx<'_>, since: i64, event_type: Option<EventType>, limit: i64) -> Result<Vec<Event>> {
+    let rows = tx.query(
+        &format!("SELECT {COLUMNS} FROM events WHERE seq > $1 AND ($2 = '' OR event_type = $2) ORDER BY seq LIMIT $3"),
+        params![since, event_type.map_or("", |t| t.as_str()), limit],
+    )?;
+    rows.iter().map(from_row).collect()
+}
+
 /// Read access to the event log.
 #[derive(Debug, Clone, Copy)]
 pub struct Events<'s> {
@@ -139,16 +153,7 @@ impl Events<'_> {
     pub fn list(&self, actor: &Actor, filter: &EventFilter) -> Result<Vec<Event>> {
         actor.authorize(Action::EventsRead)?;
         let limit = i64::from(page::limit(Some(filter.limit.unwrap_or(100)))?);
-        self.store.pool.read(|tx| {
-            let rows = tx.query(
-                &format!(
-                    "SELECT {COLUMNS} FROM events WHERE seq > $1 AND ($2 = '' OR event_type = $2)
-                     ORDER BY seq LIMIT $3"
-                ),
-                params![filter.since.unwrap_or(0), filter.event_type.map_or("", |t| t.as_str()), limit],
-            )?;
-            rows.iter().map(from_row).collect()
-        })
+        self.store.pool.read(|tx| after(tx, filter.since.unwrap_or(0), filter.event_type, limit))
     }
 
     /// The newest `limit` events (of one type, if given), oldest first: where a tail starts.

@@ -61,4 +61,6 @@ id_type! {
     ApiTokenId = "token";
     /// An order's id (its number is the human handle).
     OrderId = "order";
+    /// A notification's id: also its delivery id.
+    NotificationId = "notification";
 }

@@ -31,6 +31,7 @@ mod ids;
 pub mod inventory;
 mod journal;
 pub mod money;
+pub mod notifications;
 pub mod orders;
 mod page;
 mod settings;
@@ -50,7 +51,7 @@ pub use catalog::{Catalog, Category, NewCategory, NewProduct, Product, ProductPa
 pub use db::Backend;
 pub use error::{Error, ErrorKind, Result, Shortage};
 pub use events::{Event, EventFilter, EventType, Events};
-pub use ids::{ApiTokenId, CategoryId, OrderId, ProductId, ReservationId, UserId, WarehouseId};
+pub use ids::{ApiTokenId, CategoryId, NotificationId, OrderId, ProductId, ReservationId, UserId, WarehouseId};
 pub use inventory::{Adjustment, Counted, Inventory, StockLevel, StockQuery, Transfer};
 pub use money::{Currency, Money};
 pub use orders::{Order, OrderStatus, Orders};

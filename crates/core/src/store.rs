@@ -13,6 +13,7 @@ use crate::{
     db::{Backend, DEFAULT_POOL_SIZE, Location, Pool},
     inventory::allocation::Strategy,
     journal::{self, Change},
+    notifications::{Notifications, templates},
     settings, warehouses,
 };
 
@@ -130,6 +131,7 @@ impl Store {
             let initialised = settings::put_if_absent(tx, settings::INITIALISED_AT, &now.to_string())?;
             let mut warehouses_created = Vec::new();
             sessions::ensure_secret(tx, &keyring)?;
+            templates::install_defaults(tx)?;
             if warehouses::find(tx, warehouses::MAIN)?.is_none() {
                 warehouses::insert(tx, actor, warehouses::MAIN, "Main warehouse")?;
                 warehouses_created.push(warehouses::MAIN.to_owned());
@@ -194,6 +196,10 @@ impl Store {
 
     pub fn auth(&self) -> Auth<'_> {
         Auth { store: self }
+    }
+
+    pub fn notifications(&self) -> Notifications<'_> {
+        Notifications { store: self }
     }
 
     pub fn orders(&self) -> Orders<'_> {

@@ -15,6 +15,7 @@ use stockyard_core::{
     Result, Role, StockQuery, Store,
     auth::NewApiToken,
     inventory::{Reservation, ReserveRequest},
+    notifications::dispatch::Dispatcher,
     orders::{Customer, NewOrder, ReturnLine},
 };
 use stockyard_testkit::backend_tests;
@@ -53,6 +54,10 @@ const TABLE: &[(&str, &str)] = &[
     ("order.deliver", "AMW"),
     ("order.return", "AMS"),
     ("order.refund", "AMS"),
+    ("notify.templates", "AM"),
+    ("notify.send", "AM"),
+    ("notify.read", "AM"),
+    ("notify.run", "A"),
     ("events.read", "AMV"),
     ("audit.read", "AMV"),
     ("user.read", "A"),
@@ -271,6 +276,14 @@ fn operation<'a>(
             let id = order(store, &admin(), here, &["pay", "cancel"]);
             Box::new(move || store.orders().refund(actor, &id, None).map(drop))
         }
+        Action::NotifyTemplates => Box::new(move || store.notifications().templates(actor).map(drop)),
+        Action::NotifySend => Box::new(move || {
+            let vars = serde_json::json!({ "number": 7, "from": "paid", "to": "shipped", "tracking_number": null });
+            let vars = vars.as_object().cloned().unwrap_or_default();
+            store.notifications().send(actor, "someone@example.com", "order_status_changed", &vars).map(drop)
+        }),
+        Action::NotifyRead => Box::new(move || store.notifications().list(actor, None, None).map(drop)),
+        Action::NotifyRun => Box::new(move || Dispatcher::new(store, actor, None)?.run_once().map(drop)),
         Action::EventsRead => Box::new(move || store.events().list(actor, &EventFilter::default()).map(drop)),
         Action::AuditRead => Box::new(move || store.audit().list(actor, None).map(drop)),
         Action::UserRead => Box::new(move || store.users().list(actor).map(drop)),

@@ -6,6 +6,8 @@
 //! half is skipped with a message on stderr — unless `STOCKYARD_REQUIRE_POSTGRES=1`, which
 //! makes it a failure.
 
+pub mod smtp;
+
 use std::{io::Write, sync::Once, time::Duration};
 
 use stockyard_core::{

@@ -92,6 +92,10 @@ named! {
         OrderDeliver = "order.deliver",
         OrderReturn = "order.return",
         OrderRefund = "order.refund",
+        NotifyTemplates = "notify.templates",
+        NotifySend = "notify.send",
+        NotifyRead = "notify.read",
+        NotifyRun = "notify.run",
         EventsRead = "events.read",
         AuditRead = "audit.read",
         UserRead = "user.read",
@@ -135,6 +139,8 @@ impl Action {
             Action::OrderPick | Action::OrderPack | Action::OrderShip | Action::OrderDeliver => {
                 &[Admin, Manager, Warehouse]
             }
+            Action::NotifyTemplates | Action::NotifySend | Action::NotifyRead => &[Admin, Manager],
+            Action::NotifyRun => &[Admin],
             Action::EventsRead | Action::AuditRead => &[Admin, Manager, Viewer],
             // Everyone reads and sets their own preferences; other users' need `user.manage`.
             Action::UserPrefs => &[Admin, Manager, Warehouse, Sales, Client, Viewer],

@@ -70,7 +70,8 @@ id_values!(
     crate::ReservationId,
     crate::UserId,
     crate::ApiTokenId,
-    crate::OrderId
+    crate::OrderId,
+    crate::NotificationId
 );
 
 /// Builds a `&[Value]` parameter list from expressions of any `Into<Value>` type.

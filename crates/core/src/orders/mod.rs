@@ -5,7 +5,7 @@
 
 mod lifecycle;
 mod placement;
-mod records;
+pub(crate) mod records;
 mod states;
 
 pub use lifecycle::ReturnLine;

@@ -1,0 +1,49 @@
+-- Notifications: templates, one row per (event, recipient, channel) with its delivery state,
+-- and the dispatcher's cursor over the event log. Mirrors postgres/V7__notifications.sql.
+
+CREATE TABLE notification_templates (
+    name       TEXT NOT NULL,
+    channel    TEXT NOT NULL CHECK (channel IN ('email', 'in_app', 'webhook', 'sms')),
+    subject    TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    html       TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (name, channel)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE notifications (
+    -- Also the delivery id every attempt carries (the email Message-ID).
+    id              TEXT PRIMARY KEY,
+    -- The event it was made for; none for an ad-hoc send.
+    event_seq       INTEGER,
+    -- A user id, or for customers and ad-hoc sends the blind index of the address.
+    recipient_id    TEXT NOT NULL,
+    -- The user it is for (in-app inboxes, preferences), if any.
+    user_id         TEXT REFERENCES users (id),
+    channel         TEXT NOT NULL CHECK (channel IN ('email', 'in_app', 'webhook', 'sms')),
+    template        TEXT NOT NULL,
+    -- Sealed: the address, and the rendered subject and bodies.
+    address         TEXT,
+    subject         TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    html            TEXT,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'delivered', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    next_attempt_at TEXT NOT NULL,
+    read_at         TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+) STRICT;
+-- Exactly one row per event, recipient and channel, however often the event is read.
+CREATE UNIQUE INDEX notifications_once_key ON notifications (event_seq, recipient_id, channel) WHERE event_seq IS NOT NULL;
+-- What the dispatcher delivers next.
+CREATE INDEX notifications_due_idx ON notifications (status, next_attempt_at);
+CREATE INDEX notifications_user_idx ON notifications (user_id, channel, created_at);
+
+-- How far each event-log consumer has read.
+CREATE TABLE consumer_cursors (
+    name       TEXT PRIMARY KEY,
+    seq        INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+) STRICT;

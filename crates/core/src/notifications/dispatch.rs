@@ -1,0 +1,298 @@
+//! The dispatcher. It reads the event log after its persisted cursor and, in the same
+//! transaction that moves the cursor, makes each event's notifications (exactly once: a
+//! row per event, recipient and channel). Then it delivers what is due: it claims rows
+//! (`sent`, attempts + 1) and commits, sends with no transaction open, and records the
+//! outcome — `delivered`, or back to `pending` with exponential backoff and jitter, or
+//! `failed` after the last attempt. A crash after the claim leaves the row `sent`; once its
+//! lease runs out it is sent again, with the same delivery id.
+
+use jiff::SignedDuration;
+use serde::Serialize;
+use serde_json::json;
+
+use super::{
+    Notification, NotificationStatus, routing,
+    transport::{Email, Transport},
+};
+use crate::{
+    Action, Actor, Channel, Error, NotificationId, Result, Store, clock,
+    db::{Tx, params},
+    events::{self, EventType},
+    journal::{self, Change},
+};
+
+/// The cursor's name in `consumer_cursors`.
+const CURSOR: &str = "notifications";
+/// Events read per transaction.
+const EVENT_BATCH: i64 = 200;
+/// Notifications claimed per round.
+const CLAIM_BATCH: i64 = 50;
+
+/// How deliveries are retried.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// The wait after the first failure; it doubles after each further one.
+    pub first_delay: SignedDuration,
+    pub max_delay: SignedDuration,
+    /// Attempts before a notification is `failed`.
+    pub max_attempts: i64,
+    /// How long a claimed (`sent`) notification may go without an outcome before it is
+    /// taken for lost in a crash and sent again.
+    pub lease: SignedDuration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            first_delay: SignedDuration::from_secs(10),
+            max_delay: SignedDuration::from_hours(1),
+            max_attempts: 8,
+            lease: SignedDuration::from_mins(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait after `attempts` failed attempts: doubling, capped, then jittered to
+    /// between half and all of it so that retries of many rows spread out.
+    pub fn delay(&self, attempts: i64) -> SignedDuration {
+        let doublings = u32::try_from((attempts - 1).clamp(0, 30)).unwrap_or(30);
+        let full =
+            self.first_delay.checked_mul(1i32 << doublings.min(30)).unwrap_or(self.max_delay).min(self.max_delay);
+        let jitter: f64 = 0.5 + rand::random::<f64>() / 2.0;
+        SignedDuration::from_secs_f64(full.as_secs_f64() * jitter)
+    }
+}
+
+/// Where a run stops as a crash would, for crash tests: the state left is what a killed
+/// process leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopPoint {
+    /// After the rows were made, before anything was sent.
+    AfterCreating,
+    /// After sending, before the outcome was recorded.
+    AfterSending,
+}
+
+/// What one run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DispatchReport {
+    pub events_read: u64,
+    pub created: u64,
+    pub delivered: u64,
+    pub retrying: u64,
+    pub failed: u64,
+    /// Why a channel is off (e.g. no SMTP configured): its notifications wait.
+    pub waiting: Vec<String>,
+}
+
+/// The notification dispatcher of a store.
+pub struct Dispatcher<'s> {
+    store: &'s Store,
+    actor: Actor,
+    email: Option<Box<dyn Transport>>,
+    policy: RetryPolicy,
+    stop: Option<StopPoint>,
+}
+
+impl std::fmt::Debug for Dispatcher<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher").field("email", &self.email.is_some()).field("policy", &self.policy).finish()
+    }
+}
+
+impl<'s> Dispatcher<'s> {
+    /// A dispatcher started by `actor` (who needs `notify.run`), acting as
+    /// `system:notifications`; without an email transport the email channel is off and its
+    /// notifications wait.
+    pub fn new(store: &'s Store, actor: &Actor, email: Option<Box<dyn Transport>>) -> Result<Self> {
+        actor.authorize(Action::NotifyRun)?;
+        Ok(Self { store, actor: Actor::system("notifications"), email, policy: RetryPolicy::default(), stop: None })
+    }
+
+    pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Stops the next run at `point` as a crash would (crash tests).
+    pub fn stop_at(mut self, point: StopPoint) -> Self {
+        self.stop = Some(point);
+        self
+    }
+
+    /// Makes the notifications of every event not yet read, then delivers everything due.
+    pub fn run_once(&self) -> Result<DispatchReport> {
+        let mut report = DispatchReport::default();
+        if self.email.is_none() {
+            report
+                .waiting
+                .push("email is off: set STOCKYARD_SMTP_URL and STOCKYARD_MAIL_FROM; emails wait until then".into());
+        }
+        self.fan_out(&mut report)?;
+        if self.stop == Some(StopPoint::AfterCreating) {
+            return Ok(report);
+        }
+        loop {
+            let claimed = self.claim()?;
+            if claimed.is_empty() {
+                return Ok(report);
+            }
+            for notification in claimed {
+                let outcome = match notification.channel {
+                    // Delivered means stored in the inbox: the row is the inbox.
+                    Channel::InApp => Ok(()),
+                    _ => match &self.email {
+                        Some(transport) => transport.send_email(&Email {
+                            delivery_id: notification.id.to_string(),
+                            to: notification.to.clone(),
+                            subject: notification.subject.clone(),
+                            body: notification.body.clone(),
+                            html: notification.html.clone(),
+                        }),
+                        None => Err("email is off".into()),
+                    },
+                };
+                if self.stop == Some(StopPoint::AfterSending) {
+                    return Ok(report);
+                }
+                match self.record(&notification, outcome)? {
+                    NotificationStatus::Delivered => report.delivered += 1,
+                    NotificationStatus::Failed => report.failed += 1,
+                    _ => report.retrying += 1,
+                }
+            }
+        }
+    }
+
+    /// Reads events after the cursor and makes their notifications, one transaction per
+    /// batch that also moves the cursor: each event is fanned out exactly once.
+    fn fan_out(&self, report: &mut DispatchReport) -> Result<()> {
+        let keyring = self.store.keyring()?;
+        loop {
+            let read = self.store.pool.write(|tx| {
+                let after = cursor(tx)?;
+                let batch = events::after(tx, after, None, EVENT_BATCH)?;
+                let mut created = 0;
+                for event in &batch {
+                    let drafts = routing::drafts(tx, &keyring, event)?;
+                    let mut made = Vec::new();
+                    for draft in &drafts {
+                        if let Some(id) = super::insert(tx, &keyring, draft)? {
+                            made.push((id, draft));
+                        }
+                    }
+                    if !made.is_empty() {
+                        super::record_created(tx, &self.actor, &made, ("event", &event.seq.to_string()))?;
+                        created += made.len() as u64;
+                    }
+                }
+                if let Some(last) = batch.last() {
+                    tx.execute(
+                        "INSERT INTO consumer_cursors (name, seq, updated_at) VALUES ($1, $2, $3)
+                         ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at",
+                        params![CURSOR, last.seq, clock::now()],
+                    )?;
+                }
+                Ok((batch.len() as i64, created))
+            })?;
+            report.events_read += read.0 as u64;
+            report.created += read.1;
+            if read.0 < EVENT_BATCH {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Claims due notifications on the channels that are on: `sent`, one more attempt,
+    /// committed before anything is sent. Rows another dispatcher holds are skipped.
+    fn claim(&self) -> Result<Vec<Notification>> {
+        let keyring = self.store.keyring()?;
+        let channels = if self.email.is_some() { "'email', 'in_app'" } else { "'in_app'" };
+        self.store.pool.write(|tx| {
+            let now = clock::now();
+            let lapsed = now.checked_sub(self.policy.lease).map_err(|e| Error::Storage(e.to_string()))?;
+            let rows = tx.query(
+                &format!(
+                    "SELECT id FROM notifications
+                     WHERE channel IN ({channels})
+                       AND ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sent' AND updated_at <= $2))
+                     ORDER BY next_attempt_at LIMIT $3{}",
+                    skip_locked(tx)
+                ),
+                params![now, lapsed, CLAIM_BATCH],
+            )?;
+            let mut claimed = Vec::new();
+            for row in rows {
+                let id: NotificationId = row.get(0)?;
+                tx.execute(
+                    "UPDATE notifications SET status = 'sent', attempts = attempts + 1, updated_at = $1 WHERE id = $2",
+                    params![now, id],
+                )?;
+                claimed.push(super::load(tx, &keyring, id)?);
+            }
+            Ok(claimed)
+        })
+    }
+
+    /// Records an attempt's outcome, with `NotificationDelivered` or, after the last
+    /// attempt, `NotificationFailed`.
+    fn record(&self, n: &Notification, outcome: std::result::Result<(), String>) -> Result<NotificationStatus> {
+        self.store.pool.write(|tx| {
+            let now = clock::now();
+            let (status, event, next) = match &outcome {
+                Ok(()) => (NotificationStatus::Delivered, Some(EventType::NotificationDelivered), now),
+                Err(_) if n.attempts >= self.policy.max_attempts => {
+                    (NotificationStatus::Failed, Some(EventType::NotificationFailed), now)
+                }
+                Err(_) => {
+                    let next =
+                        now.checked_add(self.policy.delay(n.attempts)).map_err(|e| Error::Storage(e.to_string()))?;
+                    (NotificationStatus::Pending, None, next)
+                }
+            };
+            let error = outcome.as_ref().err().map(|e| e.chars().take(500).collect::<String>());
+            // Only the claim this run holds: a row re-claimed after a lapsed lease is not ours.
+            let changed = tx.execute(
+                "UPDATE notifications SET status = $1, last_error = COALESCE($2, last_error), next_attempt_at = $3,
+                        updated_at = $4
+                 WHERE id = $5 AND status = 'sent' AND attempts = $6",
+                params![status.as_str(), error.clone(), next, now, n.id, n.attempts],
+            )?;
+            if changed == 1
+                && let Some(event) = event
+            {
+                let payload = json!({
+                    "notification_id": n.id, "channel": n.channel, "template": n.template,
+                    "attempts": n.attempts, "last_error": error.or(n.last_error.clone()),
+                });
+                let id = n.id.to_string();
+                let change = Change {
+                    action: "notify.deliver",
+                    entity: ("notification", &id),
+                    before: None,
+                    after: Some(json!({ "status": status, "attempts": n.attempts })),
+                    events: vec![(event, payload)],
+                };
+                journal::record(tx, &self.actor, change, now)?;
+            }
+            Ok(status)
+        })
+    }
+}
+
+fn cursor(tx: &mut Tx<'_>) -> Result<i64> {
+    Ok(match tx.query_opt("SELECT seq FROM consumer_cursors WHERE name = $1", params![CURSOR])? {
+        Some(row) => row.get(0)?,
+        None => 0,
+    })
+}
+
+/// ` FOR UPDATE SKIP LOCKED` where several dispatchers may claim at once (PostgreSQL);
+/// SQLite's single writer needs none.
+fn skip_locked(tx: &Tx<'_>) -> &'static str {
+    match tx.backend() {
+        crate::Backend::Sqlite => "",
+        crate::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+    }
+}

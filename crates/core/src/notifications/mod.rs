@@ -1,0 +1,304 @@
+//! Notifications: templates, one row per (event, recipient, channel) made exactly once from
+//! the event log, and at-least-once delivery with backoff — by email over SMTP or into a
+//! user's in-app inbox. Addresses and rendered text are sealed at rest; every attempt
+//! carries the notification's id so a receiver can drop a repeat.
+
+pub mod dispatch;
+mod routing;
+pub mod templates;
+pub mod transport;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::{
+    Action, Actor, Channel, Error, NotificationId, Result, Store, UserId, clock,
+    crypto::{Keyring, rotation::context},
+    db::{Row, Tx, params},
+    events::EventType,
+    journal::{self, Change},
+    users,
+};
+
+/// Where a notification stands (SPEC): `pending` (waiting, or waiting to retry) → `sent`
+/// (an attempt in flight) → `delivered` or `failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationStatus {
+    Pending,
+    Sent,
+    Delivered,
+    Failed,
+}
+
+impl NotificationStatus {
+    pub const ALL: [NotificationStatus; 4] = [Self::Pending, Self::Sent, Self::Delivered, Self::Failed];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl std::str::FromStr for NotificationStatus {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|x| x.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| Error::invalid("status", format!("{s:?} is not one of pending, sent, delivered, failed")))
+    }
+}
+
+/// One notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Notification {
+    /// Also the delivery id every attempt carries.
+    pub id: NotificationId,
+    pub event_seq: Option<i64>,
+    pub channel: Channel,
+    pub template: String,
+    /// The address (email) or, in-app, the user's email.
+    pub to: String,
+    pub user_id: Option<UserId>,
+    pub subject: String,
+    pub body: String,
+    pub html: Option<String>,
+    pub status: NotificationStatus,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Timestamp,
+    pub read_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A notification to create: for one recipient on one channel.
+#[derive(Debug, Clone)]
+pub(crate) struct Draft {
+    pub event_seq: Option<i64>,
+    /// A user id, or the blind index of the address.
+    pub recipient_id: String,
+    pub user_id: Option<UserId>,
+    pub channel: Channel,
+    pub template: String,
+    pub to: String,
+    pub rendered: templates::Rendered,
+}
+
+/// Notification operations on a store.
+#[derive(Debug, Clone, Copy)]
+pub struct Notifications<'s> {
+    pub(crate) store: &'s Store,
+}
+
+impl Notifications<'_> {
+    /// Sends a template to an address now (ad hoc): rendered with `variables`, queued for
+    /// the dispatcher.
+    pub fn send(
+        &self,
+        actor: &Actor,
+        to: &str,
+        template: &str,
+        variables: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Notification> {
+        actor.authorize(Action::NotifySend)?;
+        let to = users::parse_email(to)?;
+        let keyring = self.store.keyring()?;
+        self.store.pool.write(|tx| {
+            let found = templates::find(tx, template.trim(), Channel::Email)?;
+            let template = found.ok_or_else(|| Error::not_found("template", format!("{} (email)", template.trim())))?;
+            let rendered = template.render(&serde_json::Value::Object(variables.clone()))?;
+            let draft = Draft {
+                event_seq: None,
+                recipient_id: keyring.blind_index(ADDRESS_INDEX, &to),
+                user_id: None,
+                channel: Channel::Email,
+                template: template.name,
+                to,
+                rendered,
+            };
+            let id = insert(tx, &keyring, &draft)?
+                .ok_or_else(|| Error::Storage("an ad-hoc notification was deduplicated".into()))?;
+            record_created(tx, actor, &[(id, &draft)], ("notification", &id.to_string()))?;
+            load(tx, &keyring, id)
+        })
+    }
+
+    /// Notifications, newest first, optionally by status.
+    pub fn list(&self, actor: &Actor, status: Option<&str>, limit: Option<u32>) -> Result<Vec<Notification>> {
+        actor.authorize(Action::NotifyRead)?;
+        let status = status.map(str::parse::<NotificationStatus>).transpose()?;
+        let limit = crate::page::limit(limit)?;
+        let keyring = self.store.keyring()?;
+        self.store.pool.read(|tx| {
+            let rows = tx.query(
+                &format!(
+                    "SELECT {COLUMNS} FROM notifications WHERE ($1 = '' OR status = $1) ORDER BY created_at DESC, id DESC LIMIT $2"
+                ),
+                params![status.map(|s| s.as_str()).unwrap_or_default(), i64::from(limit)],
+            )?;
+            rows.iter().map(|row| from_row(&keyring, row)).collect()
+        })
+    }
+
+    /// One notification: the actor's own, or anyone's with `notify.read`.
+    pub fn status(&self, actor: &Actor, id: &str) -> Result<Notification> {
+        let id: NotificationId = id.trim().parse()?;
+        let keyring = self.store.keyring()?;
+        let found = self.store.pool.read(|tx| load(tx, &keyring, id))?;
+        if found.user_id.is_none() || found.user_id != actor.user_id() {
+            actor.authorize(Action::NotifyRead)?;
+        }
+        Ok(found)
+    }
+
+    /// The actor's in-app notifications, newest first.
+    pub fn inbox(&self, actor: &Actor, unread_only: bool) -> Result<Vec<Notification>> {
+        let user = actor
+            .user_id()
+            .ok_or_else(|| Error::invalid("user", "the inbox belongs to a user: act as one with --as"))?;
+        let keyring = self.store.keyring()?;
+        self.store.pool.read(|tx| {
+            let rows = tx.query(
+                &format!(
+                    "SELECT {COLUMNS} FROM notifications
+                     WHERE user_id = $1 AND channel = 'in_app' AND status = 'delivered' AND ($2 = FALSE OR read_at IS NULL)
+                     ORDER BY created_at DESC, id DESC LIMIT 1000"
+                ),
+                params![user, unread_only],
+            )?;
+            rows.iter().map(|row| from_row(&keyring, row)).collect()
+        })
+    }
+
+    /// Marks one of the actor's in-app notifications read.
+    pub fn mark_read(&self, actor: &Actor, id: &str) -> Result<Notification> {
+        let user = actor
+            .user_id()
+            .ok_or_else(|| Error::invalid("user", "the inbox belongs to a user: act as one with --as"))?;
+        let id: NotificationId = id.trim().parse()?;
+        let keyring = self.store.keyring()?;
+        self.store.pool.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE notifications SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND user_id = $3 AND channel = 'in_app'",
+                params![clock::now(), id, user],
+            )?;
+            if changed == 0 {
+                return Err(Error::not_found("notification", id.to_string()));
+            }
+            load(tx, &keyring, id)
+        })
+    }
+}
+
+/// Blind-index context of notification addresses.
+pub(crate) const ADDRESS_INDEX: &str = "notifications.address";
+
+const COLUMNS: &str = "id, event_seq, channel, template, address, user_id, subject, body, html, status, attempts,
+                       last_error, next_attempt_at, read_at, created_at, updated_at";
+
+fn sealed(keyring: &Keyring, id: NotificationId, field: &str, value: Option<&str>) -> Result<Option<String>> {
+    value.map(|v| keyring.seal(&context("notifications", field, &id.to_string()), v.as_bytes())).transpose()
+}
+
+fn opened(keyring: &Keyring, id: NotificationId, field: &str, value: Option<String>) -> Result<Option<String>> {
+    value
+        .map(|v| {
+            let bytes = keyring.open(&context("notifications", field, &id.to_string()), &v)?;
+            String::from_utf8(bytes).map_err(|_| Error::Storage(format!("notification {id}: {field} is not text")))
+        })
+        .transpose()
+}
+
+/// Inserts a draft unless its (event, recipient, channel) already has a row; the new id,
+/// or `None` when it had.
+pub(crate) fn insert(tx: &mut Tx<'_>, keyring: &Keyring, draft: &Draft) -> Result<Option<NotificationId>> {
+    let id = NotificationId::new();
+    let now = clock::now();
+    let r = &draft.rendered;
+    let inserted = tx.execute(
+        "INSERT INTO notifications (id, event_seq, recipient_id, user_id, channel, template, address, subject, body, html,
+                                    status, next_attempt_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11, $11)
+         ON CONFLICT (event_seq, recipient_id, channel) WHERE event_seq IS NOT NULL DO NOTHING",
+        params![
+            id,
+            draft.event_seq,
+            &draft.recipient_id,
+            draft.user_id,
+            draft.channel.as_str(),
+            &draft.template,
+            sealed(keyring, id, "address", Some(&draft.to))?,
+            sealed(keyring, id, "subject", Some(&r.subject))?,
+            sealed(keyring, id, "body", Some(&r.body))?,
+            sealed(keyring, id, "html", r.html.as_deref())?,
+            now
+        ],
+    )?;
+    Ok((inserted == 1).then_some(id))
+}
+
+/// The `…NotificationRequested` events of newly made notifications, journalled against
+/// `entity`.
+pub(crate) fn record_created(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    created: &[(NotificationId, &Draft)],
+    entity: (&str, &str),
+) -> Result<()> {
+    let events = created
+        .iter()
+        .map(|(id, draft)| {
+            let event = match draft.channel {
+                Channel::Email | Channel::Webhook => EventType::EmailNotificationRequested,
+                Channel::InApp => EventType::PushNotificationRequested,
+                Channel::Sms => EventType::SmsNotificationRequested,
+            };
+            let payload = json!({
+                "notification_id": id, "event_seq": draft.event_seq, "channel": draft.channel,
+                "template": draft.template, "recipient_id": draft.recipient_id,
+            });
+            (event, payload)
+        })
+        .collect::<Vec<_>>();
+    let after = json!({ "notifications": created.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>() });
+    let change = Change { action: "notify.create", entity, before: None, after: Some(after), events };
+    journal::record(tx, actor, change, clock::now())?;
+    Ok(())
+}
+
+pub(crate) fn load(tx: &mut Tx<'_>, keyring: &Keyring, id: NotificationId) -> Result<Notification> {
+    let row = tx
+        .query_opt(&format!("SELECT {COLUMNS} FROM notifications WHERE id = $1"), params![id])?
+        .ok_or_else(|| Error::not_found("notification", id.to_string()))?;
+    from_row(keyring, &row)
+}
+
+fn from_row(keyring: &Keyring, row: &Row) -> Result<Notification> {
+    let id: NotificationId = row.get(0)?;
+    let (channel, status): (String, String) = (row.get(2)?, row.get(9)?);
+    Ok(Notification {
+        id,
+        event_seq: row.get(1)?,
+        channel: channel.parse()?,
+        template: row.get(3)?,
+        to: opened(keyring, id, "address", row.get(4)?)?.unwrap_or_default(),
+        user_id: row.get(5)?,
+        subject: opened(keyring, id, "subject", row.get(6)?)?.unwrap_or_default(),
+        body: opened(keyring, id, "body", row.get(7)?)?.unwrap_or_default(),
+        html: opened(keyring, id, "html", row.get(8)?)?,
+        status: status.parse()?,
+        attempts: row.get(10)?,
+        last_error: row.get(11)?,
+        next_attempt_at: row.get(12)?,
+        read_at: row.get(13)?,
+        created_at: row.get(14)?,
+        updated_at: row.get(15)?,
+    })
+}

@@ -1,0 +1,134 @@
+//! Who hears of an event, and how: order status changes reach the customer by email; every
+//! notifying event reaches the staff whose preferences ask for it (by role default or
+//! their own setting), on each channel they chose — low stock only those whose warehouse
+//! scope covers it.
+
+use serde_json::{Value, json};
+
+use super::{ADDRESS_INDEX, Draft, templates};
+use crate::{
+    Channel, Event, EventType, Result, Role, UserId,
+    crypto::Keyring,
+    db::{Tx, params},
+    orders,
+    users::preferences::{NOTIFYING, default_enabled},
+};
+
+/// The channels the dispatcher delivers today.
+const CHANNELS: [Channel; 2] = [Channel::Email, Channel::InApp];
+
+/// The notifications one event makes, rendered.
+pub(crate) fn drafts(tx: &mut Tx<'_>, keyring: &Keyring, event: &Event) -> Result<Vec<Draft>> {
+    if !NOTIFYING.contains(&event.event_type) || is_about_a_failed_failure(event) {
+        return Ok(Vec::new());
+    }
+    let name = templates::name_of(event.event_type);
+    let mut data = event.payload.clone();
+    let mut drafts = Vec::new();
+    if let Some(order) = order_of(tx, keyring, event)? {
+        data["tracking_number"] = json!(order.tracking_number);
+        data["total"] = json!(order.total.amount());
+        data["currency"] = json!(order.currency);
+        data["customer"] = json!({ "name": order.customer.name });
+        if event.event_type == EventType::OrderStatusChanged {
+            let email = order.customer.email.clone();
+            let recipient = keyring.blind_index(ADDRESS_INDEX, &email);
+            drafts.extend(draft(tx, event, &name, Channel::Email, recipient, None, email, &data)?);
+        }
+    }
+    let warehouse = event.payload.get("warehouse").and_then(Value::as_str).map(str::to_owned);
+    for staff in staff(tx)? {
+        let in_scope = staff.scope.is_empty() || warehouse.as_ref().is_none_or(|w| staff.scope.contains(w));
+        if !in_scope {
+            continue;
+        }
+        for channel in CHANNELS {
+            let wanted =
+                staff.overrides.iter().find(|(e, c, _)| e == event.event_type.as_str() && *c == channel.as_str());
+            let wanted =
+                wanted.map_or_else(|| default_enabled(staff.role, event.event_type, channel), |(_, _, on)| *on);
+            if wanted {
+                let (id, email) = (staff.id.to_string(), staff.email.clone());
+                drafts.extend(draft(tx, event, &name, channel, id, Some(staff.id), email, &data)?);
+            }
+        }
+    }
+    Ok(drafts)
+}
+
+/// A failure to deliver a failure notice notifies no one: no loop of notices.
+fn is_about_a_failed_failure(event: &Event) -> bool {
+    event.event_type == EventType::NotificationFailed
+        && event.payload.get("template").and_then(Value::as_str) == Some("notification_failed")
+}
+
+/// The order an order event is about.
+fn order_of(tx: &mut Tx<'_>, keyring: &Keyring, event: &Event) -> Result<Option<orders::Order>> {
+    if event.aggregate_type != "order" {
+        return Ok(None);
+    }
+    let system = crate::Actor::system("notifications");
+    match orders::records::find(tx, keyring, &system, &event.aggregate_id, false) {
+        Ok(order) => Ok(Some(order)),
+        Err(crate::Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[allow(clippy::too_many_arguments, reason = "one draft's every part")]
+fn draft(
+    tx: &mut Tx<'_>,
+    event: &Event,
+    name: &str,
+    channel: Channel,
+    recipient_id: String,
+    user_id: Option<UserId>,
+    to: String,
+    data: &Value,
+) -> Result<Option<Draft>> {
+    // No template for this channel: the channel is not used for this event.
+    let Some(template) = templates::find(tx, name, channel)? else { return Ok(None) };
+    Ok(Some(Draft {
+        event_seq: Some(event.seq),
+        recipient_id,
+        user_id,
+        channel,
+        template: template.name.clone(),
+        to,
+        rendered: template.render(data)?,
+    }))
+}
+
+/// An active user with what routing needs.
+struct Staff {
+    id: UserId,
+    email: String,
+    role: Role,
+    scope: Vec<String>,
+    /// (event type, channel, on) the user set.
+    overrides: Vec<(String, String, bool)>,
+}
+
+fn staff(tx: &mut Tx<'_>) -> Result<Vec<Staff>> {
+    let rows = tx.query("SELECT id, email, role FROM users WHERE active = $1 ORDER BY email", params![true])?;
+    let mut staff = Vec::new();
+    for row in rows {
+        let id: UserId = row.get(0)?;
+        let role: String = row.get(2)?;
+        let scope = tx
+            .query(
+                "SELECT w.code FROM user_warehouses u JOIN warehouses w ON w.id = u.warehouse_id WHERE u.user_id = $1",
+                params![id],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect::<Result<_>>()?;
+        let overrides = tx
+            .query("SELECT event_type, channel, enabled FROM notification_preferences WHERE user_id = $1", params![id])?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .collect::<Result<_>>()?;
+        staff.push(Staff { id, email: row.get(1)?, role: role.parse()?, scope, overrides });
+    }
+    Ok(staff)
+}
