@@ -2,6 +2,7 @@
 
 mod access;
 mod integrity;
+mod orders;
 
 use std::path::PathBuf;
 
@@ -13,6 +14,7 @@ use stockyard_core::EventType;
 pub use self::{
     access::{PrefsArgs, TokenCommand, UserCommand},
     integrity::{AuditCommand, KeyCommand, KeyRotate},
+    orders::{OrderCommand, OrderCreate, OrderList, OrderReturn},
 };
 use crate::{duration, output::Format};
 
@@ -81,7 +83,10 @@ pub enum Command {
         #[arg(value_name = "RESERVATION_ID")]
         id: String,
     },
-    /// Run due background work once: reservation expiry
+    /// Orders: placing them, payment, fulfilment, cancellation, returns and refunds
+    #[command(subcommand)]
+    Order(OrderCommand),
+    /// Run due background work once: reservation expiry, the unpaid-order timeout
     Sweep,
     /// User accounts: roles, warehouse scope, notification preferences
     #[command(subcommand)]

@@ -19,8 +19,8 @@ pub struct Config {
     pub acting_user: Option<String>,
     pub format: Format,
     pub quiet: bool,
-    /// What the store's operations follow: reservation TTL, allocation strategy, the
-    /// token signing secret.
+    /// What the store's operations follow: reservation TTL, unpaid order timeout, allocation
+    /// strategy, the token signing secret.
     pub store: StoreOptions,
 }
 
@@ -31,6 +31,7 @@ struct File {
     database: Option<String>,
     user: Option<String>,
     reservation_ttl: Option<String>,
+    unpaid_timeout: Option<String>,
     allocation: Option<String>,
     jwt_secret: Option<String>,
     data_key_file: Option<PathBuf>,
@@ -47,6 +48,13 @@ impl Config {
         if let Some(ttl) = setting("STOCKYARD_RESERVATION_TTL", file.reservation_ttl) {
             store.reservation_ttl = duration::duration(&ttl)
                 .map_err(|e| Error::invalid("reservation TTL (STOCKYARD_RESERVATION_TTL)", e))?;
+        }
+        if let Some(timeout) = setting("STOCKYARD_UNPAID_TIMEOUT", file.unpaid_timeout) {
+            let invalid = |reason| Error::invalid("unpaid order timeout (STOCKYARD_UNPAID_TIMEOUT)", reason);
+            store.unpaid_timeout = duration::duration(&timeout).map_err(invalid)?;
+            if store.unpaid_timeout.is_zero() {
+                return Err(invalid(format!("{timeout:?} would cancel every order before it could be paid")).into());
+            }
         }
         if let Some(strategy) = setting("STOCKYARD_ALLOCATION", file.allocation) {
             store.allocation = strategy.parse::<Strategy>()?;

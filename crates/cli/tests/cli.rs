@@ -109,6 +109,19 @@ backend_tests! {
         init(db);
         let report = json(db, &["demo", "--products", "30"]);
         assert_eq!((&report["products_created"], &report["warehouses_created"]), (&30.into(), &2.into()));
+        assert_eq!(report["orders_created"], 10);
+        let statuses: std::collections::BTreeSet<String> = json(db, &["order", "list"])["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o["status"].as_str().map(str::to_owned))
+            .collect();
+        let every = ["cancelled", "confirmed", "delivered", "packed", "paid", "picking", "refunded", "return_requested",
+            "returned", "shipped"];
+        assert_eq!(statuses.iter().map(String::as_str).collect::<Vec<_>>(), every);
+        let again = json(db, &["demo", "--products", "30"]);
+        assert_eq!((&again["products_created"], &again["orders_created"]), (&0.into(), &0.into()), "a second run adds nothing");
+        stockyard(db).arg("verify").assert().success();
         let electronics = json(db, &["product", "list", "--category", "Electronics", "--limit", "1000"]);
         assert_eq!(electronics["items"].as_array().map(Vec::len), Some(10));
         let page = json(db, &["product", "list", "--limit", "20"]);

@@ -266,7 +266,11 @@ backend_tests! {
     fn sweep_expires_lapsed_checkouts_only(db) {
         with_products(db, &["S-1"]);
         stockyard(db).args(["stock", "receive", "S-1", "5"]).assert().success();
-        stockyard(db).arg("sweep").assert().success().stdout("Expired 0 reservation(s).\n");
+        stockyard(db)
+            .arg("sweep")
+            .assert()
+            .success()
+            .stdout("Expired 0 reservation(s); cancelled 0 unpaid order(s).\n");
 
         let lapsing = json(db, &["reserve", "S-1:2", "--ttl", "1s"]);
         let lapsing_id = lapsing["reservation_id"].as_str().unwrap_or_default();
@@ -274,9 +278,13 @@ backend_tests! {
         assert_eq!(main_level(db, "S-1"), (5, 3, 2));
         std::thread::sleep(Duration::from_millis(1500));
 
-        assert_eq!(json(db, &["sweep"]), json!({"reservations_expired": 1}));
+        assert_eq!(json(db, &["sweep"]), json!({"reservations_expired": 1, "orders_cancelled": 0}));
         assert_eq!(main_level(db, "S-1"), (5, 1, 4), "the lapsed hold is free again, the other still held");
-        assert_eq!(json(db, &["sweep"]), json!({"reservations_expired": 0}), "nothing is expired twice");
+        assert_eq!(
+            json(db, &["sweep"]),
+            json!({"reservations_expired": 0, "orders_cancelled": 0}),
+            "nothing is expired twice"
+        );
 
         let released = events(db, "InventoryReleased");
         assert_eq!(released.len(), 1, "{released:?}");

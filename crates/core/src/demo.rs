@@ -1,6 +1,7 @@
-//! A realistic demo data set: categories, three warehouses, products with attributes, and
-//! their stock with reorder points (some below them). Deterministic, and idempotent: what
-//! already exists is left alone, and only products this run created get stock.
+//! A realistic demo data set: categories, three warehouses, products with attributes, their
+//! stock with reorder points (some below them), and orders in every state they settle in.
+//! Deterministic, and idempotent: what already exists is left alone, and only products this
+//! run created get stock and orders.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +10,7 @@ use serde::Serialize;
 use crate::{
     Actor, Error, NewCategory, NewProduct, NewWarehouse, Result, Store,
     inventory::{Hold, ReserveRequest},
+    orders::{Customer, NewOrder, ReturnLine},
 };
 
 /// What a demo run created.
@@ -23,6 +25,8 @@ pub struct DemoReport {
     pub low_stock: usize,
     /// Active checkout reservations made for the new products.
     pub reservations_created: usize,
+    /// Orders placed for the new products, one in each state.
+    pub orders_created: usize,
 }
 
 const CATEGORIES: &[(&str, Option<&str>)] = &[
@@ -65,9 +69,11 @@ pub fn seed(store: &Store, actor: &Actor, products: usize) -> Result<DemoReport>
         let input = NewWarehouse { code: (*code).into(), name: (*name).into() };
         report.warehouses_created += created(store.warehouses().create(actor, input))?;
     }
+    let mut new_products = Vec::new();
     for i in 0..products {
         if created(catalog.create_product(actor, product(i)))? == 1 {
             report.products_created += 1;
+            new_products.push(i);
             stock(store, actor, i, &mut report)?;
             if i % 11 == 5 {
                 reserve(store, actor, i)?;
@@ -75,7 +81,94 @@ pub fn seed(store: &Store, actor: &Actor, products: usize) -> Result<DemoReport>
             }
         }
     }
+    if !new_products.is_empty() {
+        for (n, steps) in ORDERS.iter().enumerate() {
+            order(store, actor, &new_products, n, steps)?;
+            report.orders_created += 1;
+        }
+    }
     Ok(report)
+}
+
+/// One step of an order's life after it was placed.
+#[derive(Debug)]
+enum Step {
+    Pay,
+    /// `picking`, `packed`, `shipped` or `delivered`.
+    Status(&'static str),
+    Cancel,
+    RequestReturn,
+    /// The goods back: the first line restocked, any second one written off.
+    Return,
+    Refund,
+}
+
+use Step::{Cancel, Pay, Refund, RequestReturn, Return, Status};
+
+/// The demo's orders, by the steps each takes: confirmed, paid, picking, packed, shipped,
+/// delivered, cancelled, return_requested, returned and refunded.
+const ORDERS: &[&[Step]] = &[
+    &[],
+    &[Pay],
+    &[Pay, Status("picking")],
+    &[Pay, Status("picking"), Status("packed")],
+    &[Pay, Status("picking"), Status("packed"), Status("shipped")],
+    &[Pay, Status("picking"), Status("packed"), Status("shipped"), Status("delivered")],
+    &[Cancel],
+    &[Pay, Status("picking"), Status("packed"), Status("shipped"), Status("delivered"), RequestReturn],
+    &[Pay, Status("picking"), Status("packed"), Status("shipped"), Return],
+    &[Pay, Status("picking"), Status("packed"), Status("shipped"), Status("delivered"), Return, Refund],
+];
+
+/// Made-up customers: name, email, phone, address.
+const CUSTOMERS: &[(&str, &str, &str, &str)] = &[
+    ("Ada Lovelace", "ada.lovelace@example.com", "+44 20 7946 0018", "12 St James's Square, London"),
+    ("Grace Hopper", "grace.hopper@example.com", "+1 212 555 0142", "410 Park Avenue, New York"),
+    ("Alan Turing", "alan.turing@example.net", "+44 161 496 0735", "43 Adlington Road, Wilmslow"),
+    ("Katherine Johnson", "k.johnson@example.org", "+1 757 555 0199", "8 Langley Boulevard, Hampton"),
+    ("Edsger Dijkstra", "edsger@example.nl", "+31 20 555 0123", "Plantage Muidergracht 24, Amsterdam"),
+    ("Margaret Hamilton", "mhamilton@example.com", "+1 617 555 0177", "77 Massachusetts Avenue, Cambridge"),
+    ("Linus Pauling", "linus.p@example.edu", "+1 503 555 0160", "3945 SE Hawthorne Blvd, Portland"),
+];
+
+/// Places the `n`-th demo order — one or two of the new products, one unit each, so even a
+/// single new product has stock for all of them — and takes it through `steps`.
+fn order(store: &Store, actor: &Actor, new_products: &[usize], n: usize, steps: &[Step]) -> Result<()> {
+    let orders = store.orders();
+    let (name, email, phone, address) = CUSTOMERS[n % CUSTOMERS.len()];
+    let mut skus = vec![product(new_products[n % new_products.len()]).sku];
+    if new_products.len() > 1 && !n.is_multiple_of(3) {
+        skus.push(product(new_products[(n + 1) % new_products.len()]).sku);
+    }
+    let input = NewOrder {
+        customer: Customer {
+            email: email.into(),
+            name: Some(name.into()),
+            phone: Some(phone.into()),
+            address: Some(address.into()),
+        },
+        lines: skus.iter().map(|sku| (sku.clone(), 1)).collect(),
+        notes: (n % 4 == 1).then(|| "Gift wrap, please.".into()),
+        ..Default::default()
+    };
+    let key = orders.create(actor, input)?.id.to_string();
+    let returned: Vec<ReturnLine> =
+        skus.iter().enumerate().map(|(i, sku)| ReturnLine { sku: sku.clone(), quantity: 1, scrap: i > 0 }).collect();
+    for step in steps {
+        match step {
+            Pay => orders.pay(actor, &key, None, Some(&format!("demo-payment-{n}"))).map(drop)?,
+            Status(status) => {
+                let tracking = format!("1Z{:08}DEMO", n + 1);
+                let tracking = (*status == "shipped").then_some(tracking.as_str());
+                orders.set_status(actor, &key, status, tracking).map(drop)?
+            }
+            Cancel => orders.cancel(actor, &key, Some("the customer changed their mind")).map(drop)?,
+            RequestReturn => orders.return_goods(actor, &key, &returned, true).map(drop)?,
+            Return => orders.return_goods(actor, &key, &returned, false).map(drop)?,
+            Refund => orders.refund(actor, &key, None).map(drop)?,
+        }
+    }
+    Ok(())
 }
 
 /// A shopper's cart holding two of the `i`-th product and one of the next, for two hours.
@@ -183,5 +276,30 @@ mod tests {
         let first = product(0);
         assert_eq!(first.sku, "AUD-0001");
         assert_eq!(product(0).name, first.name);
+    }
+
+    #[test]
+    fn demo_orders_cover_every_state_an_order_settles_in() {
+        use crate::OrderStatus;
+        let mut reached: Vec<OrderStatus> = ORDERS
+            .iter()
+            .map(|steps| {
+                steps.iter().fold(OrderStatus::Confirmed, |status, step| {
+                    let next = match step {
+                        Pay => OrderStatus::Paid,
+                        Status(s) => s.parse().expect("a status"),
+                        Cancel => OrderStatus::Cancelled,
+                        RequestReturn => OrderStatus::ReturnRequested,
+                        Return => OrderStatus::Returned,
+                        Refund => OrderStatus::Refunded,
+                    };
+                    assert!(status.can_become(next), "{status} -> {next}");
+                    next
+                })
+            })
+            .collect();
+        reached.sort();
+        let every: Vec<OrderStatus> = OrderStatus::ALL.into_iter().filter(|s| *s != OrderStatus::Pending).collect();
+        assert_eq!(reached, every);
     }
 }

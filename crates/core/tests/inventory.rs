@@ -259,7 +259,12 @@ backend_tests! {
         let report = demo::seed(&store, &admin(), 30).expect("demo");
         assert!(report.low_stock >= 3 && report.stock_movements >= 60 && report.reservations_created >= 2, "{report:?}");
         let reserved: i64 = store.inventory().levels(&admin(), &StockQuery { limit: Some(1000), ..Default::default() }).expect("levels").items.iter().map(|l| l.reserved).sum();
-        assert_eq!(reserved, 3 * report.reservations_created as i64, "each demo cart holds three units");
+        let held = db.number(
+            "SELECT CAST(COALESCE(SUM(l.quantity), 0) AS BIGINT) FROM reservation_lines l JOIN reservations r ON r.id = l.reservation_id
+             WHERE r.status = 'active'",
+        );
+        assert_eq!(reserved, held, "reserved stock is exactly what active reservations (carts and open orders) hold");
+        assert!(reserved >= 3 * report.reservations_created as i64, "each demo cart holds three units");
         let low = store.inventory().levels(&admin(), &StockQuery { low: true, limit: Some(100), ..Default::default() }).expect("low");
         assert_eq!(low.items.len(), report.low_stock);
         assert!(!store.inventory().reorder_suggestions(&admin(), Some("MAIN")).expect("suggestions").is_empty());

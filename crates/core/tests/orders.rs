@@ -280,6 +280,8 @@ backend_tests! {
         let next_week = Timestamp::now() + SignedDuration::from_hours(24 * 7);
         assert_eq!(store.inventory().expire_due(&Actor::system("sweeper"), next_week).expect("sweep"), 0);
         assert!(store.inventory().reservation(&admin(), &held.id.to_string()).expect("held").expires_at.is_none());
+        let twice = NewOrder { reservation: Some(held.id.to_string()), ..new_order(&[("A-1", 2)], None) };
+        assert!(matches!(store.orders().create(&admin(), twice), Err(Error::Conflict { .. })), "adopted once only");
     }
 
     fn products_on_open_orders_stay(db) {

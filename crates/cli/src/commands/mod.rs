@@ -3,6 +3,7 @@
 mod category;
 mod events;
 mod integrity;
+mod orders;
 mod preferences;
 mod product;
 mod reservation;
@@ -66,6 +67,7 @@ pub fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Key(cmd) => integrity::key(&mut ctx, cmd),
         Command::Reserve(reserve) => reservation::reserve(&mut ctx, reserve),
         Command::Release { id } => reservation::release(&mut ctx, &id),
+        Command::Order(cmd) => orders::run(&mut ctx, cmd),
         Command::Sweep => reservation::sweep(&mut ctx),
         Command::User(cmd) => users::run(&mut ctx, cmd),
         Command::Token(cmd) => tokens::run(&mut ctx, cmd),

@@ -1,4 +1,4 @@
-//! `reserve`, `release` and `sweep`.
+//! `reserve`, `release` and `sweep` (which also cancels unpaid orders).
 
 use std::io::Write;
 
@@ -36,13 +36,18 @@ pub fn release(ctx: &mut Context<'_>, id: &str) -> Result<(), Failure> {
 }
 
 /// Runs the due background work once, as the `sweeper` system actor — if the acting user
-/// may expire reservations itself.
+/// may itself expire reservations and cancel orders: lapsed checkout reservations are
+/// released, and confirmed orders unpaid past the timeout cancelled.
 pub fn sweep(ctx: &mut Context<'_>) -> Result<(), Failure> {
     let (store, actor) = (ctx.store()?, ctx.actor()?);
     actor.authorize(Action::ReservationExpire)?;
-    let expired = store.inventory().expire_due(&Actor::system("sweeper"), jiff::Timestamp::now())?;
-    let report = serde_json::json!({ "reservations_expired": expired });
-    Ok(ctx.out.done(&format!("Expired {expired} reservation(s)."), &report)?)
+    actor.authorize(Action::OrderCancel)?;
+    let (sweeper, now) = (Actor::system("sweeper"), jiff::Timestamp::now());
+    let expired = store.inventory().expire_due(&sweeper, now)?;
+    let cancelled = store.orders().expire_unpaid(&sweeper, now)?;
+    let report = serde_json::json!({ "reservations_expired": expired, "orders_cancelled": cancelled });
+    let message = format!("Expired {expired} reservation(s); cancelled {cancelled} unpaid order(s).");
+    Ok(ctx.out.done(&message, &report)?)
 }
 
 /// `2 × MUG-01 at MAIN, 1 × KETTLE at EAST`.

@@ -72,13 +72,15 @@ pub fn demo(ctx: &mut Context<'_>, products: usize) -> Result<(), Failure> {
     let report = demo::seed(&store, &actor, products)?;
     let message = format!(
         "Demo data: {} categories, {} warehouses, {} products created (existing ones kept); {} stock movements, \
-         {} levels at or below their reorder point (`stockyard stock show --low`), {} active reservations.",
+         {} levels at or below their reorder point (`stockyard stock show --low`), {} active reservations, \
+         {} orders (`stockyard order list`).",
         report.categories_created,
         report.warehouses_created,
         report.products_created,
         report.stock_movements,
         report.low_stock,
-        report.reservations_created
+        report.reservations_created,
+        report.orders_created
     );
     Ok(ctx.out.done(&message, &report)?)
 }

@@ -6,12 +6,13 @@ use serde_json::Value;
 use stockyard_testkit::TestDb;
 
 /// Settings the binary reads from the environment; cleared so the developer's own can't leak in.
-const SETTINGS: [&str; 8] = [
+const SETTINGS: [&str; 9] = [
     "STOCKYARD_DB",
     "STOCKYARD_USER",
     "STOCKYARD_CONFIG",
     "STOCKYARD_ALLOCATION",
     "STOCKYARD_RESERVATION_TTL",
+    "STOCKYARD_UNPAID_TIMEOUT",
     "STOCKYARD_JWT_SECRET",
     "STOCKYARD_DATA_KEY",
     "STOCKYARD_DATA_KEY_FILE",

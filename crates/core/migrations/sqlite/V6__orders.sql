@@ -34,6 +34,8 @@ CREATE TABLE orders (
     created_at              TEXT NOT NULL,
     updated_at              TEXT NOT NULL,
     CONSTRAINT orders_number_key UNIQUE (number),
+    -- One order per reservation: a checkout reservation is adopted once.
+    CONSTRAINT orders_reservation_key UNIQUE (reservation_id),
     CONSTRAINT orders_paid_check CHECK (paid_minor <= total_minor)
 ) STRICT;
 CREATE INDEX orders_status_idx ON orders (status, created_at);

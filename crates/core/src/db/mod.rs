@@ -282,6 +282,7 @@ pub(crate) fn constraint_message(constraint: &str) -> String {
         (&["warehouses_code_key", "warehouses.code"], "a warehouse with this code already exists"),
         (&["users_email_key", "users.email"], "a user with this email already exists"),
         (&["api_tokens_name_key"], "an API token with this name already exists"),
+        (&["orders_reservation_key", "orders.reservation_id"], "this reservation already belongs to an order"),
     ];
     MESSAGES
         .iter()

@@ -286,6 +286,10 @@ pub(crate) fn adopt(tx: &mut Tx<'_>, actor: &Actor, id: ReservationId) -> Result
             to: "held by an order".into(),
         });
     }
+    if let Some(row) = tx.query_opt("SELECT number FROM orders WHERE reservation_id = $1", params![id])? {
+        let number: i64 = row.get(0)?;
+        return Err(Error::conflict(format!("reservation {id} already belongs to order {number}")));
+    }
     let now = clock::now();
     tx.execute("UPDATE reservations SET expires_at = NULL, updated_at = $1 WHERE id = $2", params![now, id])?;
     (reservation.expires_at, reservation.updated_at) = (None, now);

@@ -1,0 +1,147 @@
+//! The grammar of `order …`: placing orders and moving them through their states.
+
+use clap::{Args, Subcommand};
+use stockyard_core::orders::ReturnLine;
+
+use super::sku_quantity;
+
+#[derive(Debug, Subcommand)]
+pub enum OrderCommand {
+    /// Place an order: every line's stock is reserved, or nothing is
+    Create(OrderCreate),
+    /// List orders, newest first
+    List(OrderList),
+    /// Show one order (by id or number)
+    Show {
+        /// Order id or number
+        id: String,
+        /// Also say why each line is served from where it is
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Record a payment (default: the whole balance); fully paid, the order becomes paid
+    Pay {
+        /// Order id or number
+        id: String,
+        /// How much, as a decimal in the order's currency
+        #[arg(long, allow_negative_numbers = true)]
+        amount: Option<String>,
+        /// The payment's reference, e.g. a transaction id
+        #[arg(long = "ref", value_name = "R")]
+        reference: Option<String>,
+    },
+    /// Move an order along: picking, packed, shipped (consumes its stock), delivered
+    Status {
+        /// Order id or number
+        id: String,
+        /// The new status
+        status: String,
+        /// The carrier's tracking number (when shipping)
+        #[arg(long, value_name = "T")]
+        tracking: Option<String>,
+    },
+    /// Cancel an order before shipment: its stock is released
+    Cancel {
+        /// Order id or number
+        id: String,
+        #[arg(long, value_name = "R")]
+        reason: Option<String>,
+    },
+    /// Goods back after shipment, restocked or scrapped per line (--request: only record it)
+    ///
+    /// With --request the order becomes return_requested; a later `order return ID` receives
+    /// the goods (its --line may be left out to take the requested lines) and the order
+    /// becomes returned.
+    Return(OrderReturn),
+    /// Pay money back (default: all paid and not yet refunded)
+    Refund {
+        /// Order id or number
+        id: String,
+        #[arg(long, allow_negative_numbers = true)]
+        amount: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct OrderCreate {
+    /// The customer's email
+    #[arg(long, value_name = "EMAIL")]
+    pub customer: String,
+    /// The customer's name
+    #[arg(long, value_name = "N")]
+    pub name: Option<String>,
+    /// The customer's phone number
+    #[arg(long, value_name = "P")]
+    pub phone: Option<String>,
+    /// The shipping address
+    #[arg(long, value_name = "A")]
+    pub address: Option<String>,
+    /// What to order, SKU:QTY (one or more)
+    #[arg(long = "line", value_name = "SKU:QTY", required = true, num_args = 1.., value_parser = sku_quantity)]
+    pub lines: Vec<(String, i64)>,
+    /// Serve every line from this warehouse (default: the allocation strategy chooses)
+    #[arg(long, value_name = "W")]
+    pub warehouse: Option<String>,
+    /// Take over this checkout reservation instead of reserving anew
+    #[arg(long, value_name = "ID", conflicts_with = "warehouse")]
+    pub reservation: Option<String>,
+    /// Show what the order would get, placing nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OrderList {
+    /// Only orders in this status
+    #[arg(long, value_name = "S")]
+    pub status: Option<String>,
+    /// Only this customer's orders
+    #[arg(long, value_name = "EMAIL")]
+    pub customer: Option<String>,
+    /// Page size (1–1000)
+    #[arg(long)]
+    pub limit: Option<u32>,
+    /// Continue after a previous page's next_cursor
+    #[arg(long)]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct OrderReturn {
+    /// Order id or number
+    pub id: String,
+    /// A returned line, SKU:QTY, or SKU:QTY:scrap to write it off (one or more; receiving a
+    /// requested return may leave them out)
+    #[arg(long = "line", value_name = "SKU:QTY[:scrap]", num_args = 1.., value_parser = return_line)]
+    pub lines: Vec<ReturnLine>,
+    /// Only record the request (return_requested); the goods are not back yet
+    #[arg(long, requires = "lines")]
+    pub request: bool,
+}
+
+/// `SKU:QTY` (restocked) or `SKU:QTY:scrap` (written off).
+fn return_line(arg: &str) -> Result<ReturnLine, String> {
+    let (line, scrap) = match arg.rsplit_once(':') {
+        Some((line, tag)) if tag.trim().eq_ignore_ascii_case("scrap") => (line, true),
+        _ => (arg, false),
+    };
+    let (sku, quantity) = sku_quantity(line).map_err(|_| format!("{arg:?} is not SKU:QTY or SKU:QTY:scrap"))?;
+    Ok(ReturnLine { sku, quantity, scrap })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_lines_restock_unless_scrapped() {
+        let line = |sku: &str, quantity, scrap| Ok(ReturnLine { sku: sku.into(), quantity, scrap });
+        assert_eq!(return_line("MUG-1:2"), line("MUG-1", 2, false));
+        assert_eq!(return_line("MUG-1:1:scrap"), line("MUG-1", 1, true));
+        assert_eq!(return_line("MUG-1:1:SCRAP"), line("MUG-1", 1, true));
+        for bad in ["MUG-1", "MUG-1:x", "MUG-1:1:junk", "MUG-1:scrap"] {
+            let message = return_line(bad).expect_err(bad);
+            assert!(message.contains(&format!("{bad:?}")) && message.contains("SKU:QTY:scrap"), "{message}");
+        }
+    }
+}
