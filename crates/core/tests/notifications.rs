@@ -112,8 +112,10 @@ backend_tests! {
         assert_eq!(db.number("SELECT COUNT(*) FROM events WHERE event_type = 'NotificationDelivered'"), 3);
         assert_eq!(db.number("SELECT COUNT(*) FROM events WHERE event_type = 'EmailNotificationRequested'"), 1);
         assert_eq!(db.number("SELECT COUNT(*) FROM events WHERE event_type = 'PushNotificationRequested'"), 2);
-        // Addresses and text are sealed.
+        // Addresses and text are sealed, and a key rotation re-seals them.
         assert_eq!(db.number("SELECT COUNT(*) FROM notifications WHERE address LIKE '%@%' OR body LIKE '%MUG%'"), 0);
+        assert_eq!(store.keys().rotate(&admin(), None).expect("rotate").resealed, 1 + 3 * 3);
+        assert_eq!(store.notifications().inbox(&floor, false).expect("inbox")[0].subject, "Low stock: MUG-1 at MAIN");
     }
 
     fn the_customer_hears_of_their_order(db) {

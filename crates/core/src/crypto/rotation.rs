@@ -17,7 +17,17 @@ const BATCH: i64 = 500;
 
 /// Every column that holds sealed values: (table, key column, value column). Each later
 /// item that seals a column adds it here.
-const SEALED: &[(&str, &str, &str)] = &[("settings", "key", "value")];
+const SEALED: &[(&str, &str, &str)] = &[
+    ("settings", "key", "value"),
+    ("orders", "id", "customer_email"),
+    ("orders", "id", "customer_name"),
+    ("orders", "id", "customer_phone"),
+    ("orders", "id", "customer_address"),
+    ("notifications", "id", "address"),
+    ("notifications", "id", "subject"),
+    ("notifications", "id", "body"),
+    ("notifications", "id", "html"),
+];
 
 /// The context a sealed value is bound to: where it is stored.
 pub(crate) fn context(table: &str, column: &str, key: &str) -> String {
