@@ -2,6 +2,7 @@
 
 mod access;
 mod integrity;
+mod notify;
 mod orders;
 
 use std::path::PathBuf;
@@ -14,6 +15,7 @@ use stockyard_core::EventType;
 pub use self::{
     access::{PrefsArgs, TokenCommand, UserCommand},
     integrity::{AuditCommand, KeyCommand, KeyRotate},
+    notify::{Inbox, InboxCommand, NotifyCommand, NotifySend, TemplateCommand, TemplateSet},
     orders::{OrderCommand, OrderCreate, OrderList, OrderReturn},
 };
 use crate::{duration, output::Format};
@@ -94,6 +96,11 @@ pub enum Command {
     /// API tokens for client apps and scripts
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Notifications: templates, sending, their status, and the dispatcher that delivers them
+    #[command(subcommand)]
+    Notify(NotifyCommand),
+    /// Your in-app notifications (act as a user with --as); `inbox read ID` marks one read
+    Inbox(Inbox),
     /// The audit log and its hash chain
     #[command(subcommand)]
     Audit(AuditCommand),

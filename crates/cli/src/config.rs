@@ -22,6 +22,22 @@ pub struct Config {
     /// What the store's operations follow: reservation TTL, unpaid order timeout, allocation
     /// strategy, the token signing secret.
     pub store: StoreOptions,
+    /// Where the notification dispatcher sends email from and through.
+    pub mail: Mail,
+}
+
+/// The email settings (`STOCKYARD_SMTP_URL`, `STOCKYARD_MAIL_FROM`); email is off unless
+/// both are set. `Debug` hides the URL, which may carry a password.
+pub struct Mail {
+    pub smtp_url: Option<String>,
+    pub from: Option<String>,
+}
+
+impl std::fmt::Debug for Mail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = self.smtp_url.as_ref().map(|_| "<redacted>");
+        f.debug_struct("Mail").field("smtp_url", &url).field("from", &self.from).finish()
+    }
 }
 
 /// The keys `stockyard.toml` may set.
@@ -35,6 +51,8 @@ struct File {
     allocation: Option<String>,
     jwt_secret: Option<String>,
     data_key_file: Option<PathBuf>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
 }
 
 impl Config {
@@ -67,12 +85,17 @@ impl Config {
             (None, Some(key)) => Some(KeySource::Key(key)),
             (None, None) => None,
         };
+        let mail = Mail {
+            smtp_url: setting("STOCKYARD_SMTP_URL", file.smtp_url),
+            from: setting("STOCKYARD_MAIL_FROM", file.mail_from),
+        };
         Ok(Self {
             database: global.db.clone().or(file.database).unwrap_or_else(|| DEFAULT_DATABASE.into()),
             acting_user: global.acting_user.clone().or(file.user),
             format: global.format,
             quiet: global.quiet,
             store,
+            mail,
         })
     }
 }

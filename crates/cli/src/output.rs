@@ -142,6 +142,18 @@ impl<W: Write> Output<W> {
         }
     }
 
+    /// A line as it happens (`notify run`'s rounds), flushed at once: the message for
+    /// people, a compact JSON line of `value` for scripts; `--quiet` nothing.
+    pub fn progress<T: Serialize>(&mut self, message: &str, value: &T) -> std::io::Result<()> {
+        match (self.quiet, self.format) {
+            (true, _) => return Ok(()),
+            (false, Format::Json) => serde_json::to_writer(&mut self.out, value)?,
+            (false, _) => write!(self.out, "{message}")?,
+        }
+        writeln!(self.out)?;
+        self.out.flush()
+    }
+
     /// A line for people after a table, e.g. that a secret is shown only once: printed in
     /// the table format only, never with `--quiet`.
     pub fn note(&mut self, text: &str) -> std::io::Result<()> {

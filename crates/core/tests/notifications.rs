@@ -182,6 +182,19 @@ backend_tests! {
         assert_eq!(smtp.received().len(), 1);
     }
 
+    fn a_template_that_does_not_render_fails_its_rows_and_stalls_nothing(db) {
+        let store = low_stock(db);
+        // Broken behind the store's back (set_template would refuse it).
+        db.sql("UPDATE notification_templates SET subject = '{{ oops }}' WHERE name = 'inventory_threshold_reached' AND channel = 'email'");
+        let smtp = SmtpSink::start();
+        let report = dispatcher(&store, Some(&smtp)).run_once().expect("run");
+        assert_eq!(report.delivered, 2, "the in-app ones still go");
+        let failed = store.notifications().list(&admin(), Some("failed"), None).expect("failed");
+        assert_eq!(failed.len(), 1);
+        assert!(failed[0].last_error.as_deref().is_some_and(|e| e.contains("oops")), "{:?}", failed[0].last_error);
+        assert!(smtp.received().is_empty());
+    }
+
     fn without_smtp_emails_wait(db) {
         let store = low_stock(db);
         let report = dispatcher(&store, None).run_once().expect("run");
@@ -202,6 +215,9 @@ backend_tests! {
         assert_eq!(field, "body");
         assert!(reason.starts_with("line 1"), "{reason}");
         notifications.set_template(&admin(), "welcome", Channel::Email, "Welcome, {{ name }}", "Hello {{ name }}!", None).expect("save");
+        // An event's template must render what the event carries.
+        let unknown = notifications.set_template(&admin(), "inventory_threshold_reached", Channel::Email, "{{ oops }}", "-", None);
+        assert!(matches!(unknown, Err(Error::Invalid { .. })), "{unknown:?}");
         let preview = notifications.preview(&admin(), "order_status_changed", Channel::Email).expect("preview");
         assert_eq!(preview.subject, "Your order 1042 is shipped");
         let empty = serde_json::Map::new();

@@ -1,8 +1,10 @@
 //! One handler per command area; each opens the store, calls the core, prints the result.
 
 mod category;
+mod dispatch;
 mod events;
 mod integrity;
+mod notify;
 mod orders;
 mod preferences;
 mod product;
@@ -71,6 +73,8 @@ pub fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Sweep => reservation::sweep(&mut ctx),
         Command::User(cmd) => users::run(&mut ctx, cmd),
         Command::Token(cmd) => tokens::run(&mut ctx, cmd),
+        Command::Notify(cmd) => notify::run(&mut ctx, cmd),
+        Command::Inbox(inbox) => notify::inbox(&mut ctx, inbox),
         Command::Completions { shell } => {
             let mut cli = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cli, "stockyard", ctx.out.raw());

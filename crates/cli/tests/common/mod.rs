@@ -6,7 +6,7 @@ use serde_json::Value;
 use stockyard_testkit::TestDb;
 
 /// Settings the binary reads from the environment; cleared so the developer's own can't leak in.
-const SETTINGS: [&str; 9] = [
+const SETTINGS: [&str; 11] = [
     "STOCKYARD_DB",
     "STOCKYARD_USER",
     "STOCKYARD_CONFIG",
@@ -16,6 +16,8 @@ const SETTINGS: [&str; 9] = [
     "STOCKYARD_JWT_SECRET",
     "STOCKYARD_DATA_KEY",
     "STOCKYARD_DATA_KEY_FILE",
+    "STOCKYARD_SMTP_URL",
+    "STOCKYARD_MAIL_FROM",
 ];
 
 /// The binary, pointed at the test database, with no settings leaking in from outside.

@@ -88,7 +88,9 @@ pub(crate) struct Draft {
     pub channel: Channel,
     pub template: String,
     pub to: String,
-    pub rendered: templates::Rendered,
+    /// The rendered text, or why the template would not render: the notification is then
+    /// made `failed` at once, where an operator sees it, and holds up nothing else.
+    pub rendered: std::result::Result<templates::Rendered, String>,
 }
 
 /// Notification operations on a store.
@@ -111,9 +113,9 @@ impl Notifications<'_> {
         let to = users::parse_email(to)?;
         let keyring = self.store.keyring()?;
         self.store.pool.write(|tx| {
-            let found = templates::find(tx, template.trim(), Channel::Email)?;
+            let found = templates::find(tx, &template.trim().to_ascii_lowercase(), Channel::Email)?;
             let template = found.ok_or_else(|| Error::not_found("template", format!("{} (email)", template.trim())))?;
-            let rendered = template.render(&serde_json::Value::Object(variables.clone()))?;
+            let rendered = Ok(template.render(&serde_json::Value::Object(variables.clone()))?);
             let draft = Draft {
                 event_seq: None,
                 recipient_id: keyring.blind_index(ADDRESS_INDEX, &to),
@@ -221,11 +223,15 @@ fn opened(keyring: &Keyring, id: NotificationId, field: &str, value: Option<Stri
 pub(crate) fn insert(tx: &mut Tx<'_>, keyring: &Keyring, draft: &Draft) -> Result<Option<NotificationId>> {
     let id = NotificationId::new();
     let now = clock::now();
-    let r = &draft.rendered;
+    let unrendered = templates::Rendered { subject: draft.template.clone(), body: String::new(), html: None };
+    let (r, status, error) = match &draft.rendered {
+        Ok(r) => (r, "pending", None),
+        Err(why) => (&unrendered, "failed", Some(format!("the template does not render: {why}"))),
+    };
     let inserted = tx.execute(
         "INSERT INTO notifications (id, event_seq, recipient_id, user_id, channel, template, address, subject, body, html,
-                                    status, next_attempt_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11, $11)
+                                    status, last_error, next_attempt_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $13)
          ON CONFLICT (event_seq, recipient_id, channel) WHERE event_seq IS NOT NULL DO NOTHING",
         params![
             id,
@@ -238,6 +244,8 @@ pub(crate) fn insert(tx: &mut Tx<'_>, keyring: &Keyring, draft: &Draft) -> Resul
             sealed(keyring, id, "subject", Some(&r.subject))?,
             sealed(keyring, id, "body", Some(&r.body))?,
             sealed(keyring, id, "html", r.html.as_deref())?,
+            status,
+            error,
             now
         ],
     )?;

@@ -95,7 +95,7 @@ fn draft(
         channel,
         template: template.name.clone(),
         to,
-        rendered: template.render(data)?,
+        rendered: template.render(data).map_err(|e| e.to_string()),
     }))
 }
 

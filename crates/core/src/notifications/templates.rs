@@ -104,11 +104,13 @@ const DEFAULTS: &[(EventType, Channel, &str, &str)] = &[
     ),
 ];
 
-/// Sample data per template name, for `template preview`.
+/// Sample data per template name, for `template preview` and for checking an event's
+/// template when it is saved: each holds every field that event's notifications carry.
 pub(crate) fn sample(name: &str) -> Value {
     match name {
         "inventory_threshold_reached" => json!({
-            "sku": "MUG-01", "warehouse": "MAIN", "on_hand": 4, "reserved": 1, "available": 3,
+            "product_id": "0192f0c4-0000-7000-8000-000000000001", "sku": "MUG-01", "warehouse": "MAIN",
+            "warehouse_id": "0192f0c4-0000-7000-8000-000000000002", "on_hand": 4, "reserved": 1, "available": 3,
             "reorder_point": 5, "reorder_qty": 20, "suggested_qty": 22,
         }),
         "notification_failed" => json!({
@@ -118,7 +120,8 @@ pub(crate) fn sample(name: &str) -> Value {
         _ => json!({
             "order_id": "0192f0c4-0000-7000-8000-000000000000", "number": 1042, "from": "paid", "to": "shipped",
             "tracking_number": "1Z999", "total": "42.50", "paid": "42.50", "amount": "42.50", "currency": "USD",
-            "reason": "customer asked", "customer": { "email": "jane@example.com", "name": "Jane" },
+            "reason": "customer asked", "note": null, "refund_due": false, "reference": "card",
+            "customer": { "name": "Jane" },
         }),
     }
 }
@@ -228,6 +231,10 @@ impl Notifications<'_> {
             html: html.map(str::to_owned),
             updated_at: clock::now(),
         };
+        // An event's template must render what that event carries: try it on sample data.
+        if EventType::ALL.iter().any(|e| name_of(*e) == template.name) {
+            template.render(&sample(&template.name))?;
+        }
         self.store.pool.write(|tx| {
             let before = find(tx, &template.name, channel)?;
             tx.execute(
@@ -256,7 +263,7 @@ impl Notifications<'_> {
         let template = self
             .store
             .pool
-            .read(|tx| find(tx, name, channel))?
+            .read(|tx| find(tx, &name.trim().to_ascii_lowercase(), channel))?
             .ok_or_else(|| Error::not_found("template", format!("{name} ({channel})")))?;
         template.render(&sample(&template.name))
     }

@@ -1,0 +1,117 @@
+//! The grammar of `notify …` and `inbox …`: templates, notifications, the dispatcher and
+//! the acting user's in-app inbox.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use stockyard_core::Channel;
+
+use super::key_value;
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// List the notification templates: name, channel, subject
+    Templates,
+    /// Change or preview one template
+    #[command(subcommand)]
+    Template(TemplateCommand),
+    /// Send a template by email to an address; the dispatcher (`notify run`) delivers it
+    Send(NotifySend),
+    /// Notifications, newest first
+    List {
+        /// Only notifications in this status: pending, sent, delivered or failed
+        #[arg(long, value_name = "S")]
+        status: Option<String>,
+        /// How many to show (1–1000)
+        #[arg(long, value_name = "N")]
+        limit: Option<u32>,
+    },
+    /// Show one notification: where it stands, its attempts and last error
+    Status {
+        /// The notification id (also its delivery id)
+        id: String,
+    },
+    /// The dispatcher: make notifications from new events and deliver what is due
+    ///
+    /// Email goes out over STOCKYARD_SMTP_URL as STOCKYARD_MAIL_FROM; without them email
+    /// is off and emails wait (in-app notifications are still delivered). Without --once it
+    /// runs until interrupted, printing a line for every round that did something.
+    Run {
+        /// One round, then print what it did
+        #[arg(long)]
+        once: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// Create or replace a template; every part must parse (an error names its line)
+    Set(TemplateSet),
+    /// Render a template against sample data
+    Preview {
+        /// The template name, e.g. order_status_changed
+        name: String,
+        /// email, in_app, webhook or sms
+        #[arg(long, value_name = "CH", value_parser = channel)]
+        channel: Channel,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TemplateSet {
+    /// The template name: an event type in snake case (e.g. inventory_threshold_reached) or
+    /// your own for `notify send`
+    pub name: String,
+    /// email, in_app, webhook or sms
+    #[arg(long, value_name = "CH", value_parser = channel)]
+    pub channel: Channel,
+    /// The subject line (default: the existing template's; required for a new one)
+    #[arg(long, value_name = "S")]
+    pub subject: Option<String>,
+    /// A file holding the body (plain text)
+    #[arg(long, value_name = "F")]
+    pub body_file: PathBuf,
+    /// A file holding an HTML alternative (default: the existing template's, if any)
+    #[arg(long, value_name = "F")]
+    pub html_file: Option<PathBuf>,
+    /// Remove the existing HTML alternative
+    #[arg(long, conflicts_with = "html_file")]
+    pub no_html: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NotifySend {
+    /// The recipient's email address
+    #[arg(long, value_name = "EMAIL")]
+    pub to: String,
+    /// The email template to render, e.g. one made with `notify template set`
+    #[arg(long, value_name = "NAME")]
+    pub template: String,
+    /// A template variable, KEY=VALUE (repeatable; values are text)
+    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = key_value)]
+    pub variables: Vec<(String, String)>,
+}
+
+/// `inbox [--unread] | read ID`: the acting user's (`--as`) in-app notifications.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Inbox {
+    /// Only notifications not yet read
+    #[arg(long)]
+    pub unread: bool,
+    #[command(subcommand)]
+    pub command: Option<InboxCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InboxCommand {
+    /// Mark one of your notifications read
+    Read {
+        /// The notification id
+        id: String,
+    },
+}
+
+fn channel(arg: &str) -> Result<Channel, String> {
+    arg.parse().map_err(|e: stockyard_core::Error| e.to_string())
+}

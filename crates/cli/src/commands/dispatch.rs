@@ -1,0 +1,76 @@
+//! `notify run [--once]`: the notification dispatcher, for one round or until the process
+//! is stopped (the dispatcher is crash-safe, so stopping it at any point loses nothing).
+
+use std::{io::Write, time::Duration};
+
+use jiff::Timestamp;
+use stockyard_core::{
+    Actor, Error, Store,
+    notifications::{
+        dispatch::{DispatchReport, Dispatcher},
+        transport::{Smtp, Transport},
+    },
+};
+
+use super::Context;
+use crate::{config::Mail, exit::Failure};
+
+/// The pause between two rounds of `notify run`.
+const ROUND_EVERY: Duration = Duration::from_secs(1);
+
+pub fn run(ctx: &mut Context<'_>, store: &Store, actor: &Actor, once: bool) -> Result<(), Failure> {
+    let dispatcher = Dispatcher::new(store, actor, transport(&ctx.config.mail)?)?;
+    if once {
+        let report = dispatcher.run_once()?;
+        notice(&report.waiting);
+        return Ok(ctx.out.done(&summary(&report), &report)?);
+    }
+    let mut noticed = false;
+    loop {
+        match dispatcher.run_once() {
+            Ok(report) => {
+                if !noticed {
+                    notice(&report.waiting);
+                    noticed = true;
+                }
+                if report.created + report.delivered + report.retrying + report.failed > 0 {
+                    ctx.out.progress(&format!("{}  {}", Timestamp::now(), summary(&report)), &report)?;
+                }
+            }
+            // A worker outlives a passing failure (say, the database restarting): say so, go on.
+            Err(e) => {
+                let _ = writeln!(std::io::stderr(), "error: {e}; trying again in {}s", ROUND_EVERY.as_secs());
+            }
+        }
+        std::thread::sleep(ROUND_EVERY);
+    }
+}
+
+/// The email transport the settings name: none when neither is set (email is off); one of
+/// the two without the other is a mistake worth stopping for.
+fn transport(mail: &Mail) -> Result<Option<Box<dyn Transport>>, Failure> {
+    let half = |missing: &str, set: &str| {
+        let reason = format!("not set, while {set} is: set both, or neither to leave email off");
+        Err(Error::invalid(missing, reason).into())
+    };
+    match (&mail.smtp_url, &mail.from) {
+        (Some(url), Some(from)) => Ok(Some(Box::new(Smtp::new(url, from)?))),
+        (None, None) => Ok(None),
+        (Some(_), None) => half("STOCKYARD_MAIL_FROM (mail_from)", "the SMTP URL"),
+        (None, Some(_)) => half("STOCKYARD_SMTP_URL (smtp_url)", "the sender"),
+    }
+}
+
+/// Why a channel is off, on stderr.
+fn notice(waiting: &[String]) {
+    for line in waiting {
+        let _ = writeln!(std::io::stderr(), "notice: {line}");
+    }
+}
+
+fn summary(report: &DispatchReport) -> String {
+    format!(
+        "read {} events, made {} notifications; {} delivered, {} to retry, {} failed",
+        report.events_read, report.created, report.delivered, report.retrying, report.failed
+    )
+}
