@@ -63,4 +63,6 @@ id_type! {
     OrderId = "order";
     /// A notification's id: also its delivery id.
     NotificationId = "notification";
+    /// A webhook subscription's id.
+    WebhookId = "webhook";
 }

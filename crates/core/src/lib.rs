@@ -51,7 +51,9 @@ pub use catalog::{Catalog, Category, NewCategory, NewProduct, Product, ProductPa
 pub use db::Backend;
 pub use error::{Error, ErrorKind, Result, Shortage};
 pub use events::{Event, EventFilter, EventType, Events};
-pub use ids::{ApiTokenId, CategoryId, NotificationId, OrderId, ProductId, ReservationId, UserId, WarehouseId};
+pub use ids::{
+    ApiTokenId, CategoryId, NotificationId, OrderId, ProductId, ReservationId, UserId, WarehouseId, WebhookId,
+};
 pub use inventory::{Adjustment, Counted, Inventory, StockLevel, StockQuery, Transfer};
 pub use money::{Currency, Money};
 pub use orders::{Order, OrderStatus, Orders};

@@ -1,5 +1,6 @@
--- Notifications: templates, one row per (event, recipient, channel) with its delivery state,
--- and the dispatcher's cursor over the event log. Mirrors sqlite/V7__notifications.sql.
+-- Notifications: templates, webhook subscriptions, one row per (event, recipient, channel)
+-- with its delivery state, the circuit breaker of each endpoint, and the dispatcher's cursor
+-- over the event log. Mirrors sqlite/V7__notifications.sql.
 
 CREATE TABLE notification_templates (
     name       TEXT NOT NULL,
@@ -22,7 +23,9 @@ CREATE TABLE notifications (
     user_id         TEXT REFERENCES users (id),
     channel         TEXT NOT NULL CHECK (channel IN ('email', 'in_app', 'webhook', 'sms')),
     template        TEXT NOT NULL,
-    -- Sealed: the address, and the rendered subject and bodies.
+    -- Where it goes, for its circuit breaker: `smtp`, or a webhook's scheme://host:port.
+    endpoint        TEXT NOT NULL,
+    -- Sealed: the address (an email, a webhook URL), and the rendered subject and bodies.
     address         TEXT,
     subject         TEXT NOT NULL,
     body            TEXT NOT NULL,
@@ -40,6 +43,35 @@ CREATE UNIQUE INDEX notifications_once_key ON notifications (event_seq, recipien
 -- What the dispatcher delivers next.
 CREATE INDEX notifications_due_idx ON notifications (status, next_attempt_at);
 CREATE INDEX notifications_user_idx ON notifications (user_id, channel, created_at);
+
+-- Webhook subscriptions: events of these types are POSTed to the URL, signed with the secret.
+CREATE TABLE webhooks (
+    id          TEXT PRIMARY KEY,
+    url         TEXT NOT NULL,
+    -- Comma-separated event types.
+    event_types TEXT NOT NULL,
+    -- Sealed.
+    secret      TEXT NOT NULL,
+    active      BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at  TIMESTAMPTZ NOT NULL
+);
+
+-- One circuit breaker per endpoint: after repeated failures it opens and the endpoint
+-- rests until `open_until`, then one probe decides.
+CREATE TABLE endpoint_breakers (
+    endpoint   TEXT PRIMARY KEY,
+    state      TEXT NOT NULL CHECK (state IN ('closed', 'open', 'half_open')),
+    failures   BIGINT NOT NULL DEFAULT 0,
+    open_until TIMESTAMPTZ,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+
+-- Who runs the dispatcher (SQLite allows one at a time): a lease renewed while it runs.
+CREATE TABLE dispatcher_leases (
+    name       TEXT PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);
 
 -- How far each event-log consumer has read.
 CREATE TABLE consumer_cursors (

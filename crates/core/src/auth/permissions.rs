@@ -96,6 +96,7 @@ named! {
         NotifySend = "notify.send",
         NotifyRead = "notify.read",
         NotifyRun = "notify.run",
+        WebhookManage = "webhook.manage",
         EventsRead = "events.read",
         AuditRead = "audit.read",
         UserRead = "user.read",
@@ -139,7 +140,9 @@ impl Action {
             Action::OrderPick | Action::OrderPack | Action::OrderShip | Action::OrderDeliver => {
                 &[Admin, Manager, Warehouse]
             }
-            Action::NotifyTemplates | Action::NotifySend | Action::NotifyRead => &[Admin, Manager],
+            Action::NotifyTemplates | Action::NotifySend | Action::NotifyRead | Action::WebhookManage => {
+                &[Admin, Manager]
+            }
             Action::NotifyRun => &[Admin],
             Action::EventsRead | Action::AuditRead => &[Admin, Manager, Viewer],
             // Everyone reads and sets their own preferences; other users' need `user.manage`.

@@ -27,6 +27,7 @@ const SEALED: &[(&str, &str, &str)] = &[
     ("notifications", "id", "subject"),
     ("notifications", "id", "body"),
     ("notifications", "id", "html"),
+    ("webhooks", "id", "secret"),
 ];
 
 /// The context a sealed value is bound to: where it is stored.

@@ -71,7 +71,8 @@ id_values!(
     crate::UserId,
     crate::ApiTokenId,
     crate::OrderId,
-    crate::NotificationId
+    crate::NotificationId,
+    crate::WebhookId
 );
 
 /// Builds a `&[Value]` parameter list from expressions of any `Into<Value>` type.

@@ -11,8 +11,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{
-    Notification, NotificationStatus, routing,
+    INBOX_ENDPOINT, Notification, NotificationStatus, breakers, routing,
     transport::{Email, Transport},
+    webhooks::{self, Http, Post},
 };
 use crate::{
     Action, Actor, Channel, Error, NotificationId, Result, Store, clock,
@@ -39,6 +40,8 @@ pub struct RetryPolicy {
     /// How long a claimed (`sent`) notification may go without an outcome before it is
     /// taken for lost in a crash and sent again.
     pub lease: SignedDuration,
+    /// How long an endpoint rests once its circuit breaker opens.
+    pub cool_down: SignedDuration,
 }
 
 impl Default for RetryPolicy {
@@ -48,6 +51,7 @@ impl Default for RetryPolicy {
             max_delay: SignedDuration::from_hours(1),
             max_attempts: 8,
             lease: SignedDuration::from_mins(5),
+            cool_down: SignedDuration::from_mins(1),
         }
     }
 }
@@ -91,8 +95,11 @@ pub struct Dispatcher<'s> {
     store: &'s Store,
     actor: Actor,
     email: Option<Box<dyn Transport>>,
+    http: Http,
     policy: RetryPolicy,
     stop: Option<StopPoint>,
+    /// The lease this dispatcher holds (SQLite runs one at a time).
+    lease: Option<String>,
 }
 
 impl std::fmt::Debug for Dispatcher<'_> {
@@ -107,7 +114,20 @@ impl<'s> Dispatcher<'s> {
     /// notifications wait.
     pub fn new(store: &'s Store, actor: &Actor, email: Option<Box<dyn Transport>>) -> Result<Self> {
         actor.authorize(Action::NotifyRun)?;
-        Ok(Self { store, actor: Actor::system("notifications"), email, policy: RetryPolicy::default(), stop: None })
+        let lease = match store.backend() {
+            crate::Backend::Sqlite => Some(take_lease(store)?),
+            // Several dispatchers share the work: claims skip rows another holds.
+            crate::Backend::Postgres => None,
+        };
+        Ok(Self {
+            store,
+            actor: Actor::system("notifications"),
+            email,
+            http: Http::new()?,
+            policy: RetryPolicy::default(),
+            stop: None,
+            lease,
+        })
     }
 
     pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
@@ -134,15 +154,23 @@ impl<'s> Dispatcher<'s> {
             return Ok(report);
         }
         loop {
+            self.renew_lease()?;
             let claimed = self.claim()?;
             if claimed.is_empty() {
                 return Ok(report);
             }
-            for notification in claimed {
+            for (notification, secret) in claimed {
                 let outcome = match notification.channel {
                     // Delivered means stored in the inbox: the row is the inbox.
                     Channel::InApp => Ok(()),
-                    _ => match &self.email {
+                    Channel::Webhook => self.http.post(&Post {
+                        url: notification.to.clone(),
+                        delivery_id: notification.id.to_string(),
+                        event_type: notification.subject.clone(),
+                        body: notification.body.clone(),
+                        secret: secret.unwrap_or_default(),
+                    }),
+                    Channel::Email | Channel::Sms => match &self.email {
                         Some(transport) => transport.send_email(&Email {
                             delivery_id: notification.id.to_string(),
                             to: notification.to.clone(),
@@ -171,7 +199,7 @@ impl<'s> Dispatcher<'s> {
         let keyring = self.store.keyring()?;
         loop {
             let read = self.store.pool.write(|tx| {
-                let after = cursor(tx)?;
+                let after = lock_cursor(tx)?;
                 let batch = events::after(tx, after, None, EVENT_BATCH)?;
                 let mut created = 0;
                 for event in &batch {
@@ -206,18 +234,19 @@ impl<'s> Dispatcher<'s> {
 
     /// Claims due notifications on the channels that are on: `sent`, one more attempt,
     /// committed before anything is sent. Rows another dispatcher holds are skipped.
-    fn claim(&self) -> Result<Vec<Notification>> {
+    fn claim(&self) -> Result<Vec<(Notification, Option<String>)>> {
         let keyring = self.store.keyring()?;
-        let channels = if self.email.is_some() { "'email', 'in_app'" } else { "'in_app'" };
+        let channels = if self.email.is_some() { "'email', 'in_app', 'webhook'" } else { "'in_app', 'webhook'" };
         self.store.pool.write(|tx| {
             let now = clock::now();
             let lapsed = now.checked_sub(self.policy.lease).map_err(|e| Error::Storage(e.to_string()))?;
             let rows = tx.query(
                 &format!(
                     "SELECT id FROM notifications
-                     WHERE channel IN ({channels})
+                     WHERE channel IN ({channels}) AND {}
                        AND ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sent' AND updated_at <= $2))
                      ORDER BY next_attempt_at LIMIT $3{}",
+                    breakers::not_resting(1),
                     skip_locked(tx)
                 ),
                 params![now, lapsed, CLAIM_BATCH],
@@ -229,7 +258,12 @@ impl<'s> Dispatcher<'s> {
                     "UPDATE notifications SET status = 'sent', attempts = attempts + 1, updated_at = $1 WHERE id = $2",
                     params![now, id],
                 )?;
-                claimed.push(super::load(tx, &keyring, id)?);
+                let notification = super::load(tx, &keyring, id)?;
+                let secret = match notification.channel {
+                    Channel::Webhook => Some(webhooks::secret_of(tx, &keyring, id)?),
+                    _ => None,
+                };
+                claimed.push((notification, secret));
             }
             Ok(claimed)
         })
@@ -252,6 +286,9 @@ impl<'s> Dispatcher<'s> {
                 }
             };
             let error = outcome.as_ref().err().map(|e| e.chars().take(500).collect::<String>());
+            if n.endpoint != INBOX_ENDPOINT {
+                breakers::record(tx, &n.endpoint, outcome.is_ok(), self.policy.cool_down)?;
+            }
             // Only the claim this run holds: a row re-claimed after a lapsed lease is not ours.
             let changed = tx.execute(
                 "UPDATE notifications SET status = $1, last_error = COALESCE($2, last_error), next_attempt_at = $3,
@@ -281,11 +318,66 @@ impl<'s> Dispatcher<'s> {
     }
 }
 
-fn cursor(tx: &mut Tx<'_>) -> Result<i64> {
-    Ok(match tx.query_opt("SELECT seq FROM consumer_cursors WHERE name = $1", params![CURSOR])? {
-        Some(row) => row.get(0)?,
-        None => 0,
+/// The cursor, locked until commit: dispatchers running side by side fan out each batch once.
+fn lock_cursor(tx: &mut Tx<'_>) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO consumer_cursors (name, seq, updated_at) VALUES ($1, 0, $2) ON CONFLICT (name) DO NOTHING",
+        params![CURSOR, clock::now()],
+    )?;
+    let sql = format!("SELECT seq FROM consumer_cursors WHERE name = $1{}", tx.for_update());
+    tx.query_one(&sql, params![CURSOR])?.get(0)
+}
+
+/// How long a dispatcher's lease lasts without renewal: a crashed one frees SQLite for the
+/// next after this.
+const LEASE: SignedDuration = SignedDuration::from_secs(60);
+const LEASE_NAME: &str = "dispatcher";
+
+/// Takes the dispatcher lease, or refuses while another live dispatcher holds it.
+fn take_lease(store: &Store) -> Result<String> {
+    let holder = format!("{}@{}", std::process::id(), NotificationId::new());
+    store.pool.write(|tx| {
+        let now = clock::now();
+        let until = now.checked_add(LEASE).map_err(|e| Error::Storage(e.to_string()))?;
+        let taken = tx.execute(
+            "INSERT INTO dispatcher_leases (name, holder, expires_at) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+             WHERE dispatcher_leases.expires_at <= $4",
+            params![LEASE_NAME, &holder, until, now],
+        )?;
+        if taken == 0 {
+            return Err(Error::conflict(
+                "another notification dispatcher is running on this SQLite database; it allows one at a time \
+                 (PostgreSQL allows several)",
+            ));
+        }
+        Ok(holder.clone())
     })
+}
+
+impl Dispatcher<'_> {
+    fn renew_lease(&self) -> Result<()> {
+        let Some(holder) = &self.lease else { return Ok(()) };
+        self.store.pool.write(|tx| {
+            let until = clock::now().checked_add(LEASE).map_err(|e| Error::Storage(e.to_string()))?;
+            tx.execute(
+                "UPDATE dispatcher_leases SET expires_at = $1 WHERE name = $2 AND holder = $3",
+                params![until, LEASE_NAME, holder],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+impl Drop for Dispatcher<'_> {
+    fn drop(&mut self) {
+        if let Some(holder) = &self.lease {
+            // Best effort: a lease not given back lapses on its own.
+            let _ = self.store.pool.write(|tx| {
+                tx.execute("DELETE FROM dispatcher_leases WHERE name = $1 AND holder = $2", params![LEASE_NAME, holder])
+            });
+        }
+    }
 }
 
 /// ` FOR UPDATE SKIP LOCKED` where several dispatchers may claim at once (PostgreSQL);

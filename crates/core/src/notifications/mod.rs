@@ -3,10 +3,12 @@
 //! user's in-app inbox. Addresses and rendered text are sealed at rest; every attempt
 //! carries the notification's id so a receiver can drop a repeat.
 
+pub mod breakers;
 pub mod dispatch;
 mod routing;
 pub mod templates;
 pub mod transport;
+pub mod webhooks;
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -66,6 +68,8 @@ pub struct Notification {
     /// The address (email) or, in-app, the user's email.
     pub to: String,
     pub user_id: Option<UserId>,
+    /// Its circuit breaker's key: `smtp`, `inbox`, or a webhook's `scheme://host:port`.
+    pub endpoint: String,
     pub subject: String,
     pub body: String,
     pub html: Option<String>,
@@ -88,6 +92,8 @@ pub(crate) struct Draft {
     pub channel: Channel,
     pub template: String,
     pub to: String,
+    /// Its circuit breaker's key.
+    pub endpoint: String,
     /// The rendered text, or why the template would not render: the notification is then
     /// made `failed` at once, where an operator sees it, and holds up nothing else.
     pub rendered: std::result::Result<templates::Rendered, String>,
@@ -123,6 +129,7 @@ impl Notifications<'_> {
                 channel: Channel::Email,
                 template: template.name,
                 to,
+                endpoint: EMAIL_ENDPOINT.into(),
                 rendered,
             };
             let id = insert(tx, &keyring, &draft)?
@@ -199,11 +206,16 @@ impl Notifications<'_> {
     }
 }
 
+/// The endpoint (circuit breaker) of every email: the one SMTP server.
+pub(crate) const EMAIL_ENDPOINT: &str = "smtp";
+/// The endpoint of in-app notifications: the database itself, never resting.
+pub(crate) const INBOX_ENDPOINT: &str = "inbox";
+
 /// Blind-index context of notification addresses.
 pub(crate) const ADDRESS_INDEX: &str = "notifications.address";
 
 const COLUMNS: &str = "id, event_seq, channel, template, address, user_id, subject, body, html, status, attempts,
-                       last_error, next_attempt_at, read_at, created_at, updated_at";
+                       last_error, next_attempt_at, read_at, created_at, updated_at, endpoint";
 
 fn sealed(keyring: &Keyring, id: NotificationId, field: &str, value: Option<&str>) -> Result<Option<String>> {
     value.map(|v| keyring.seal(&context("notifications", field, &id.to_string()), v.as_bytes())).transpose()
@@ -230,8 +242,8 @@ pub(crate) fn insert(tx: &mut Tx<'_>, keyring: &Keyring, draft: &Draft) -> Resul
     };
     let inserted = tx.execute(
         "INSERT INTO notifications (id, event_seq, recipient_id, user_id, channel, template, address, subject, body, html,
-                                    status, last_error, next_attempt_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $13)
+                                    status, last_error, next_attempt_at, created_at, updated_at, endpoint)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $13, $14)
          ON CONFLICT (event_seq, recipient_id, channel) WHERE event_seq IS NOT NULL DO NOTHING",
         params![
             id,
@@ -246,7 +258,8 @@ pub(crate) fn insert(tx: &mut Tx<'_>, keyring: &Keyring, draft: &Draft) -> Resul
             sealed(keyring, id, "html", r.html.as_deref())?,
             status,
             error,
-            now
+            now,
+            &draft.endpoint
         ],
     )?;
     Ok((inserted == 1).then_some(id))
@@ -260,19 +273,21 @@ pub(crate) fn record_created(
     created: &[(NotificationId, &Draft)],
     entity: (&str, &str),
 ) -> Result<()> {
+    // Webhook deliveries have no `…Requested` event of their own (SPEC names none).
     let events = created
         .iter()
-        .map(|(id, draft)| {
+        .filter_map(|(id, draft)| {
             let event = match draft.channel {
-                Channel::Email | Channel::Webhook => EventType::EmailNotificationRequested,
+                Channel::Email => EventType::EmailNotificationRequested,
                 Channel::InApp => EventType::PushNotificationRequested,
                 Channel::Sms => EventType::SmsNotificationRequested,
+                Channel::Webhook => return None,
             };
             let payload = json!({
                 "notification_id": id, "event_seq": draft.event_seq, "channel": draft.channel,
                 "template": draft.template, "recipient_id": draft.recipient_id,
             });
-            (event, payload)
+            Some((event, payload))
         })
         .collect::<Vec<_>>();
     let after = json!({ "notifications": created.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>() });
@@ -308,5 +323,6 @@ fn from_row(keyring: &Keyring, row: &Row) -> Result<Notification> {
         read_at: row.get(13)?,
         created_at: row.get(14)?,
         updated_at: row.get(15)?,
+        endpoint: row.get(16)?,
     })
 }

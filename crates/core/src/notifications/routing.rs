@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::{ADDRESS_INDEX, Draft, templates};
+use super::{ADDRESS_INDEX, Draft, EMAIL_ENDPOINT, INBOX_ENDPOINT, templates, webhooks};
 use crate::{
     Channel, Event, EventType, Result, Role, UserId,
     crypto::Keyring,
@@ -19,12 +19,12 @@ const CHANNELS: [Channel; 2] = [Channel::Email, Channel::InApp];
 
 /// The notifications one event makes, rendered.
 pub(crate) fn drafts(tx: &mut Tx<'_>, keyring: &Keyring, event: &Event) -> Result<Vec<Draft>> {
+    let mut drafts = hooks(tx, event)?;
     if !NOTIFYING.contains(&event.event_type) || is_about_a_failed_failure(event) {
-        return Ok(Vec::new());
+        return Ok(drafts);
     }
     let name = templates::name_of(event.event_type);
     let mut data = event.payload.clone();
-    let mut drafts = Vec::new();
     if let Some(order) = order_of(tx, keyring, event)? {
         data["tracking_number"] = json!(order.tracking_number);
         data["total"] = json!(order.total.amount());
@@ -54,6 +54,24 @@ pub(crate) fn drafts(tx: &mut Tx<'_>, keyring: &Keyring, event: &Event) -> Resul
         }
     }
     Ok(drafts)
+}
+
+/// The event, as JSON, for every webhook subscribed to its type.
+fn hooks(tx: &mut Tx<'_>, event: &Event) -> Result<Vec<Draft>> {
+    let body = serde_json::to_string(event).map_err(|e| crate::Error::Storage(e.to_string()))?;
+    Ok(webhooks::subscribed(tx, event.event_type)?
+        .into_iter()
+        .map(|hook| Draft {
+            event_seq: Some(event.seq),
+            recipient_id: hook.id.to_string(),
+            user_id: None,
+            channel: Channel::Webhook,
+            template: templates::name_of(event.event_type),
+            endpoint: webhooks::endpoint(&hook.url),
+            to: hook.url,
+            rendered: Ok(templates::Rendered { subject: event.event_type.to_string(), body: body.clone(), html: None }),
+        })
+        .collect())
 }
 
 /// A failure to deliver a failure notice notifies no one: no loop of notices.
@@ -95,6 +113,7 @@ fn draft(
         channel,
         template: template.name.clone(),
         to,
+        endpoint: if channel == Channel::InApp { INBOX_ENDPOINT } else { EMAIL_ENDPOINT }.into(),
         rendered: template.render(data).map_err(|e| e.to_string()),
     }))
 }
