@@ -194,14 +194,28 @@ impl Notifications<'_> {
         let id: NotificationId = id.trim().parse()?;
         let keyring = self.store.keyring()?;
         self.store.pool.write(|tx| {
+            let now = clock::now();
             let changed = tx.execute(
-                "UPDATE notifications SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND user_id = $3 AND channel = 'in_app'",
-                params![clock::now(), id, user],
+                "UPDATE notifications SET read_at = $1
+                 WHERE id = $2 AND user_id = $3 AND channel = 'in_app' AND status = 'delivered' AND read_at IS NULL",
+                params![now, id, user],
             )?;
-            if changed == 0 {
+            let notification = load(tx, &keyring, id)?;
+            if notification.user_id != Some(user) || notification.channel != Channel::InApp {
                 return Err(Error::not_found("notification", id.to_string()));
             }
-            load(tx, &keyring, id)
+            if changed == 1 {
+                let key = id.to_string();
+                let change = Change {
+                    action: "inbox.read",
+                    entity: ("notification", &key),
+                    before: Some(json!({ "read_at": null })),
+                    after: Some(json!({ "read_at": now })),
+                    events: Vec::new(),
+                };
+                journal::record(tx, actor, change, now)?;
+            }
+            Ok(notification)
         })
     }
 }
