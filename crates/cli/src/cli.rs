@@ -15,7 +15,9 @@ use stockyard_core::EventType;
 pub use self::{
     access::{PrefsArgs, TokenCommand, UserCommand},
     integrity::{AuditCommand, KeyCommand, KeyRotate},
-    notify::{Inbox, InboxCommand, NotifyCommand, NotifySend, TemplateCommand, TemplateSet},
+    notify::{
+        Inbox, InboxCommand, NotifyCommand, NotifySend, TemplateCommand, TemplateSet, WebhookAdd, WebhookCommand,
+    },
     orders::{OrderCommand, OrderCreate, OrderList, OrderReturn},
 };
 use crate::{duration, output::Format};
@@ -99,6 +101,9 @@ pub enum Command {
     /// Notifications: templates, sending, their status, and the dispatcher that delivers them
     #[command(subcommand)]
     Notify(NotifyCommand),
+    /// Webhooks: signed HTTP POSTs of chosen event types to a URL
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// Your in-app notifications (act as a user with --as); `inbox read ID` marks one read
     Inbox(Inbox),
     /// The audit log and its hash chain

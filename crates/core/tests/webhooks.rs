@@ -119,6 +119,17 @@ backend_tests! {
         assert_eq!(db.number("SELECT COUNT(*) FROM events WHERE event_type = 'NotificationFailed'"), report.failed as i64);
     }
 
+    fn a_new_subscription_hears_only_what_happens_after_it(db) {
+        let store = store_with(db, &["MUG-1"]);
+        store.inventory().receive(&admin(), "MUG-1", None, 5, None).expect("before");
+        let receiver = Receiver::start();
+        store.notifications().add_webhook(&admin(), &receiver.url(), &["InventoryChanged".into()], Some(SECRET)).expect("webhook");
+        store.inventory().receive(&admin(), "MUG-1", None, 1, None).expect("after");
+        run(&store, 3);
+        let bodies: Vec<serde_json::Value> = receiver.requests().iter().map(|r| serde_json::from_str(&r.body).expect("json")).collect();
+        assert_eq!(bodies.iter().map(|b| b["payload"]["on_hand_delta"].as_i64()).collect::<Vec<_>>(), [Some(1)]);
+    }
+
     fn one_dispatcher_at_a_time_on_sqlite_several_on_postgresql(db) {
         let store = store_with(db, &[]);
         let first = Dispatcher::new(&store, &admin(), None).expect("first");

@@ -1,5 +1,5 @@
-//! The grammar of `notify …` and `inbox …`: templates, notifications, the dispatcher and
-//! the acting user's in-app inbox.
+//! The grammar of `notify …`, `webhook …` and `inbox …`: templates, notifications, endpoint
+//! breakers, the dispatcher, webhook subscriptions and the acting user's in-app inbox.
 
 use std::path::PathBuf;
 
@@ -31,11 +31,16 @@ pub enum NotifyCommand {
         /// The notification id (also its delivery id)
         id: String,
     },
+    /// The circuit breaker of each endpoint (the SMTP server, each webhook host): closed
+    /// (sending), open (resting after repeated failures, until OPEN_UNTIL) or half_open
+    /// (the next attempt probes)
+    Endpoints,
     /// The dispatcher: make notifications from new events and deliver what is due
     ///
     /// Email goes out over STOCKYARD_SMTP_URL as STOCKYARD_MAIL_FROM; without them email
     /// is off and emails wait (in-app notifications are still delivered). Without --once it
-    /// runs until interrupted, printing a line for every round that did something.
+    /// runs until interrupted, printing a line for every round that did something. SQLite
+    /// allows one dispatcher at a time: a second is refused (exit 4).
     Run {
         /// One round, then print what it did
         #[arg(long)]
@@ -90,6 +95,37 @@ pub struct NotifySend {
     /// A template variable, KEY=VALUE (repeatable; values are text)
     #[arg(long = "var", value_name = "KEY=VALUE", value_parser = key_value)]
     pub variables: Vec<(String, String)>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Subscribe a URL to event types; every delivery is a signed JSON POST
+    ///
+    /// Each POST carries `X-Stockyard-Signature: t=UNIX_SECONDS,v1=HEX(HMAC-SHA256(secret,
+    /// "UNIX_SECONDS." + body))` and `X-Stockyard-Delivery` (the same id on every attempt).
+    /// The secret is printed once (with --quiet, only the webhook id is).
+    Add(WebhookAdd),
+    /// The webhook subscriptions, removed ones included (ACTIVE no)
+    List,
+    /// End a subscription: nothing more is sent to it, and what was queued is dropped
+    Remove {
+        /// The webhook id
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct WebhookAdd {
+    /// Where to POST: an http:// or https:// URL
+    pub url: String,
+    /// The event types to send, e.g. InventoryChanged,OrderCreated (comma-separated,
+    /// repeatable)
+    #[arg(long, value_name = "TYPE,...", required = true, value_delimiter = ',')]
+    pub events: Vec<String>,
+    /// Read the signing secret (16 characters or more) from the first line of standard
+    /// input (else one is generated)
+    #[arg(long)]
+    pub secret_stdin: bool,
 }
 
 /// `inbox [--unread] | read ID`: the acting user's (`--as`) in-app notifications.

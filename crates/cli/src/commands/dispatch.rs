@@ -1,11 +1,12 @@
 //! `notify run [--once]`: the notification dispatcher, for one round or until the process
 //! is stopped (the dispatcher is crash-safe, so stopping it at any point loses nothing).
+//! A second dispatcher on SQLite is refused (exit 4) whether it would run once or loop.
 
 use std::{io::Write, time::Duration};
 
 use jiff::Timestamp;
 use stockyard_core::{
-    Actor, Error, Store,
+    Actor, Error, ErrorKind, Store,
     notifications::{
         dispatch::{DispatchReport, Dispatcher},
         transport::{Smtp, Transport},
@@ -38,9 +39,11 @@ pub fn run(ctx: &mut Context<'_>, store: &Store, actor: &Actor, once: bool) -> R
                 }
             }
             // A worker outlives a passing failure (say, the database restarting): say so, go on.
-            Err(e) => {
+            Err(e) if e.kind() == ErrorKind::Storage => {
                 let _ = writeln!(std::io::stderr(), "error: {e}; trying again in {}s", ROUND_EVERY.as_secs());
             }
+            // Anything else (another dispatcher holding SQLite, a refusal) will not pass: stop.
+            Err(e) => return Err(e.into()),
         }
         std::thread::sleep(ROUND_EVERY);
     }

@@ -15,6 +15,7 @@ mod stock;
 mod tokens;
 mod users;
 mod warehouse;
+mod webhooks;
 
 use std::{
     cell::OnceCell,
@@ -74,6 +75,7 @@ pub fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::User(cmd) => users::run(&mut ctx, cmd),
         Command::Token(cmd) => tokens::run(&mut ctx, cmd),
         Command::Notify(cmd) => notify::run(&mut ctx, cmd),
+        Command::Webhook(cmd) => webhooks::run(&mut ctx, cmd),
         Command::Inbox(inbox) => notify::inbox(&mut ctx, inbox),
         Command::Completions { shell } => {
             let mut cli = <crate::cli::Cli as clap::CommandFactory>::command();

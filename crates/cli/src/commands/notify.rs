@@ -1,12 +1,13 @@
-//! `notify templates|template|send|list|status` and `inbox [read]`: templates, notifications
-//! and the acting user's in-app inbox. `notify run` is in [`super::dispatch`].
+//! `notify templates|template|send|list|status|endpoints` and `inbox [read]`: templates,
+//! notifications, endpoint breakers and the acting user's in-app inbox. `notify run` is in
+//! [`super::dispatch`].
 
 use std::path::Path;
 
 use jiff::Timestamp;
 use stockyard_core::{
     Actor, Error, Page,
-    notifications::{Notification, Notifications, templates::Template},
+    notifications::{Notification, Notifications, breakers::Endpoint, templates::Template},
 };
 
 use super::{Context, dispatch};
@@ -46,6 +47,10 @@ pub fn run(ctx: &mut Context<'_>, command: NotifyCommand) -> Result<(), Failure>
             ctx.out.list(&Page { items, next_cursor: None }, &notification_columns())?;
         }
         NotifyCommand::Status { id } => ctx.out.one(&notifications.status(&actor, &id)?, &notification_columns())?,
+        NotifyCommand::Endpoints => {
+            let items = notifications.endpoints(&actor)?;
+            ctx.out.list(&Page { items, next_cursor: None }, &endpoint_columns())?;
+        }
         NotifyCommand::Template(TemplateCommand::Set(set)) => set_template(ctx, &notifications, &actor, set)?,
         NotifyCommand::Run { once } => dispatch::run(ctx, &store, &actor, once)?,
     }
@@ -132,6 +137,17 @@ fn template_columns() -> Vec<Column<'static, Template>> {
         Column::wide("UPDATED_AT", |t: &Template| t.updated_at.to_string()),
         Column::wide("BODY", |t: &Template| t.body.clone()),
         Column::wide("HTML", |t: &Template| t.html.clone().unwrap_or_default()),
+    ]
+}
+
+/// The columns of an endpoint's breaker: the endpoint first (what `--quiet` lists).
+fn endpoint_columns() -> Vec<Column<'static, Endpoint>> {
+    vec![
+        Column::new("ENDPOINT", |e: &Endpoint| e.endpoint.clone()),
+        Column::new("STATE", |e: &Endpoint| e.state.to_owned()),
+        Column::new("FAILURES", |e: &Endpoint| e.failures.to_string()),
+        Column::new("OPEN_UNTIL", |e: &Endpoint| e.open_until.map(|t| t.to_string()).unwrap_or_default()),
+        Column::wide("UPDATED_AT", |e: &Endpoint| e.updated_at.to_string()),
     ]
 }
 

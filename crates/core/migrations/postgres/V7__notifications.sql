@@ -52,6 +52,8 @@ CREATE TABLE webhooks (
     event_types TEXT NOT NULL,
     -- Sealed.
     secret      TEXT NOT NULL,
+    -- Events after this seq are sent: a new subscription does not get the past.
+    from_seq    BIGINT NOT NULL,
     active      BOOLEAN NOT NULL DEFAULT TRUE,
     created_at  TIMESTAMPTZ NOT NULL
 );

@@ -52,6 +52,8 @@ CREATE TABLE webhooks (
     event_types TEXT NOT NULL,
     -- Sealed.
     secret      TEXT NOT NULL,
+    -- Events after this seq are sent: a new subscription does not get the past.
+    from_seq    INTEGER NOT NULL,
     active      INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
     created_at  TEXT NOT NULL
 ) STRICT;

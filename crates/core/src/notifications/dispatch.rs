@@ -143,6 +143,7 @@ impl<'s> Dispatcher<'s> {
 
     /// Makes the notifications of every event not yet read, then delivers everything due.
     pub fn run_once(&self) -> Result<DispatchReport> {
+        self.renew_lease()?;
         let mut report = DispatchReport::default();
         if self.email.is_none() {
             report
@@ -154,12 +155,13 @@ impl<'s> Dispatcher<'s> {
             return Ok(report);
         }
         loop {
-            self.renew_lease()?;
             let claimed = self.claim()?;
             if claimed.is_empty() {
                 return Ok(report);
             }
             for (notification, secret) in claimed {
+                // Renewed before every send, which may take long: the lease stays ours.
+                self.renew_lease()?;
                 let outcome = match notification.channel {
                     // Delivered means stored in the inbox: the row is the inbox.
                     Channel::InApp => Ok(()),
@@ -360,10 +362,15 @@ impl Dispatcher<'_> {
         let Some(holder) = &self.lease else { return Ok(()) };
         self.store.pool.write(|tx| {
             let until = clock::now().checked_add(LEASE).map_err(|e| Error::Storage(e.to_string()))?;
-            tx.execute(
+            let renewed = tx.execute(
                 "UPDATE dispatcher_leases SET expires_at = $1 WHERE name = $2 AND holder = $3",
                 params![until, LEASE_NAME, holder],
             )?;
+            if renewed == 0 {
+                return Err(Error::conflict(
+                    "this dispatcher's lease lapsed and another dispatcher took over: stopping (SQLite runs one at a time)",
+                ));
+            }
             Ok(())
         })
     }

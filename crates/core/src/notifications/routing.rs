@@ -59,7 +59,7 @@ pub(crate) fn drafts(tx: &mut Tx<'_>, keyring: &Keyring, event: &Event) -> Resul
 /// The event, as JSON, for every webhook subscribed to its type.
 fn hooks(tx: &mut Tx<'_>, event: &Event) -> Result<Vec<Draft>> {
     let body = serde_json::to_string(event).map_err(|e| crate::Error::Storage(e.to_string()))?;
-    Ok(webhooks::subscribed(tx, event.event_type)?
+    Ok(webhooks::subscribed(tx, event)?
         .into_iter()
         .map(|hook| Draft {
             event_seq: Some(event.seq),

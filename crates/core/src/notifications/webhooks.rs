@@ -171,9 +171,11 @@ impl Notifications<'_> {
         self.store.pool.write(|tx| {
             let names: Vec<&str> = webhook.events.iter().map(EventType::as_str).collect();
             let sealed = keyring.seal(&context("webhooks", "secret", &webhook.id.to_string()), secret.as_bytes())?;
+            let from_seq = tx.last_event_seq()?;
             tx.execute(
-                "INSERT INTO webhooks (id, url, event_types, secret, active, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                params![webhook.id, &webhook.url, names.join(","), sealed, true, webhook.created_at],
+                "INSERT INTO webhooks (id, url, event_types, secret, from_seq, active, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                params![webhook.id, &webhook.url, names.join(","), sealed, from_seq, true, webhook.created_at],
             )?;
             record(tx, actor, "webhook.add", &webhook, None)
         })?;
@@ -200,7 +202,7 @@ impl Notifications<'_> {
             tx.execute("UPDATE webhooks SET active = $1 WHERE id = $2", params![false, id])?;
             tx.execute(
                 "UPDATE notifications SET status = 'failed', last_error = 'the webhook was removed', updated_at = $1
-                 WHERE recipient_id = $2 AND channel = 'webhook' AND status IN ('pending', 'sent')",
+                 WHERE recipient_id = $2 AND channel = 'webhook' AND status = 'pending'",
                 params![clock::now(), id.to_string()],
             )?;
             let after = Webhook { active: false, ..before.clone() };
@@ -223,14 +225,17 @@ fn from_row(row: &Row) -> Result<Webhook> {
     })
 }
 
-/// Active subscriptions to an event type.
-pub(crate) fn subscribed(tx: &mut Tx<'_>, event: EventType) -> Result<Vec<Webhook>> {
-    if !deliverable(event) {
+/// Active subscriptions to an event's type that were made before it happened.
+pub(crate) fn subscribed(tx: &mut Tx<'_>, event: &crate::Event) -> Result<Vec<Webhook>> {
+    if !deliverable(event.event_type) {
         return Ok(Vec::new());
     }
-    let rows = tx.query(&format!("SELECT {COLUMNS} FROM webhooks WHERE active = $1"), params![true])?;
+    let rows = tx.query(
+        &format!("SELECT {COLUMNS} FROM webhooks WHERE active = $1 AND from_seq < $2"),
+        params![true, event.seq],
+    )?;
     let hooks = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-    Ok(hooks.into_iter().filter(|h| h.events.contains(&event)).collect())
+    Ok(hooks.into_iter().filter(|h| h.events.contains(&event.event_type)).collect())
 }
 
 /// The secret of the webhook a notification goes to, unsealed for signing.
