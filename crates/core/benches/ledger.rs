@@ -12,7 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use stockyard_core::{Actor, Adjustment, NewProduct, Store, inventory::ReserveRequest};
+use stockyard_core::{Actor, Adjustment, Store, inventory::ReserveRequest};
 use stockyard_testkit::TestDb;
 
 const PRODUCTS: usize = 1_000;
@@ -34,15 +34,7 @@ fn main() {
 
 /// A store with [`PRODUCTS`] products and a pool for 8 writers.
 fn store(db: &TestDb) -> Store {
-    let store = Store::create(db.url(), &stockyard_core::StoreOptions { pool_size: 10, ..db.options() }).expect("open");
-    let me = Actor::local_admin();
-    store.init(&me).expect("init");
-    for i in 0..PRODUCTS {
-        let product =
-            NewProduct { sku: sku(i), name: format!("Bench item {i}"), price: "1.00".into(), ..Default::default() };
-        store.catalog().create_product(&me, product).expect("product");
-    }
-    store
+    stockyard_testkit::bench::stocked_store(db, PRODUCTS, 0)
 }
 
 fn throughput(backend: &str, db: &TestDb) {
@@ -149,29 +141,12 @@ fn replay(backend: &str, db: &TestDb, events: usize) {
 }
 
 fn sku(i: usize) -> String {
-    format!("BENCH-{i:05}")
+    stockyard_testkit::bench::sku(i)
 }
 
-/// Operations per second over [`TIMED`]: `threads` threads, each running the operation
-/// `worker(index)` makes for it, called with a counter.
+/// Operations per second over [`TIMED`].
 fn timed_rate<W: FnMut(usize)>(threads: usize, worker: impl Fn(usize) -> W + Sync) -> f64 {
-    let done = AtomicUsize::new(0);
-    let started = Instant::now();
-    thread::scope(|s| {
-        for index in 0..threads {
-            let (worker, done) = (&worker, &done);
-            s.spawn(move || {
-                let mut op = worker(index);
-                let mut n = 0;
-                while started.elapsed() < TIMED {
-                    op(n);
-                    n += 1;
-                }
-                done.fetch_add(n, Ordering::Relaxed);
-            });
-        }
-    });
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+    stockyard_testkit::bench::timed_rate(threads, TIMED, worker)
 }
 
 /// The bare limit: on the same database and settings as the store, one transaction of a
@@ -227,15 +202,7 @@ mod bare {
         let bodies = ["r".repeat(290), "e".repeat(410), "a".repeat(500)];
         let url = db.url().to_owned();
         let backend = db.backend();
-        let mut sqlite = (backend == Backend::Sqlite).then(|| {
-            let conn = rusqlite::Connection::open(url.trim_start_matches("sqlite://")).expect("open");
-            conn.busy_timeout(std::time::Duration::from_secs(10)).expect("busy timeout");
-            conn.execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000;",
-            )
-            .expect("pragmas");
-            conn
-        });
+        let mut sqlite = (backend == Backend::Sqlite).then(|| stockyard_testkit::bench::raw_sqlite(db));
         let mut postgres = (backend == Backend::Postgres).then(|| {
             let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
             let update = client.prepare(UPDATE).expect("prepare");

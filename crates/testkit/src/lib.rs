@@ -6,6 +6,7 @@
 //! half is skipped with a message on stderr — unless `STOCKYARD_REQUIRE_POSTGRES=1`, which
 //! makes it a failure.
 
+pub mod bench;
 pub mod http;
 pub mod smtp;
 
