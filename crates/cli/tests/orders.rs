@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use assert_cmd::Command;
-use common::{items, json, json_of, keys, numbers, stockyard, with_products};
+use common::{items, json, json_of, keys, numbers, placements, stockyard, with_products};
 use serde_json::{Value, json};
 use stockyard_testkit::{TestDb, backend_tests};
 
@@ -48,17 +48,7 @@ fn main_level(db: &TestDb, sku: &str) -> (i64, i64, i64) {
 
 /// An order's allocations as (sku, warehouse, quantity), sorted.
 fn allocations(order: &Value) -> Vec<(String, String, i64)> {
-    let mut lines: Vec<(String, String, i64)> = order["allocations"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no allocations: {order}"))
-        .iter()
-        .map(|a| {
-            let text = |key: &str| a[key].as_str().unwrap_or_default().to_owned();
-            (text("sku"), text("warehouse"), a["quantity"].as_i64().unwrap_or(0))
-        })
-        .collect();
-    lines.sort();
-    lines
+    placements(&order["allocations"])
 }
 
 fn at(sku: &str, warehouse: &str, quantity: i64) -> (String, String, i64) {

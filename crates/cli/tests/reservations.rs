@@ -10,7 +10,7 @@ use std::{
 };
 
 use assert_cmd::Command;
-use common::{command, items, json, json_of, keys, numbers, stockyard, with_products};
+use common::{command, items, json, json_of, keys, numbers, placements, stockyard, with_products};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use stockyard_testkit::{TestDb, backend_tests};
@@ -39,18 +39,10 @@ fn main_level(db: &TestDb, sku: &str) -> (i64, i64, i64) {
 
 /// A reservation's items as (sku, warehouse, quantity), sorted.
 fn lines(reservation: &Value) -> Vec<(String, String, i64)> {
-    let mut lines: Vec<(String, String, i64)> = reservation["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no items: {reservation}"))
-        .iter()
-        .map(|line| {
-            assert_eq!(keys(line), LINE_KEYS, "{line}");
-            let text = |key: &str| line[key].as_str().unwrap_or_default().to_owned();
-            (text("sku"), text("warehouse"), line["quantity"].as_i64().unwrap_or(0))
-        })
-        .collect();
-    lines.sort();
-    lines
+    for item in reservation["items"].as_array().unwrap_or_else(|| panic!("no items: {reservation}")) {
+        assert_eq!(keys(item), LINE_KEYS, "{item}");
+    }
+    placements(&reservation["items"])
 }
 
 fn line(sku: &str, warehouse: &str, quantity: i64) -> (String, String, i64) {

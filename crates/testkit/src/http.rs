@@ -5,9 +5,8 @@
 use std::{
     collections::VecDeque,
     io::{BufRead, BufReader, Read, Write},
-    net::{TcpListener, TcpStream},
+    net::TcpStream,
     sync::{Arc, Mutex},
-    thread,
 };
 
 /// One request received.
@@ -45,18 +44,7 @@ pub struct Receiver {
 
 impl Receiver {
     pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind an HTTP port");
-        let port = listener.local_addr().expect("address").port();
-        let state = Arc::new(Mutex::new(State::default()));
-        let shared = Arc::clone(&state);
-        thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let state = Arc::clone(&shared);
-                thread::spawn(move || {
-                    let _ = serve(stream, &state);
-                });
-            }
-        });
+        let (port, state) = crate::server::start(serve);
         Self { port, state }
     }
 
@@ -80,7 +68,7 @@ impl Receiver {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::server::lock(&self.state)
     }
 }
 
@@ -110,7 +98,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
         let mut body = vec![0; length];
         reader.read_exact(&mut body)?;
         let status = {
-            let mut state = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut state = crate::server::lock(state);
             let status = if state.dead { 503 } else { state.script.pop_front().unwrap_or(200) };
             let body = String::from_utf8_lossy(&body).into_owned();
             state.requests.push(Request { method, path, headers, body, status });

@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod http;
+mod server;
 pub mod smtp;
 
 use std::{io::Write, sync::Once, time::Duration};

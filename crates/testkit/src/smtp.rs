@@ -4,9 +4,8 @@
 
 use std::{
     io::{BufRead, BufReader, Write},
-    net::{TcpListener, TcpStream},
+    net::TcpStream,
     sync::{Arc, Mutex},
-    thread,
 };
 
 /// One message the server accepted.
@@ -47,18 +46,7 @@ pub struct SmtpSink {
 impl SmtpSink {
     /// Starts a sink on a free port.
     pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind an SMTP port");
-        let port = listener.local_addr().expect("address").port();
-        let state = Arc::new(Mutex::new(State::default()));
-        let shared = Arc::clone(&state);
-        thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let state = Arc::clone(&shared);
-                thread::spawn(move || {
-                    let _ = serve(stream, &state);
-                });
-            }
-        });
+        let (port, state) = crate::server::start(serve);
         Self { port, state }
     }
 
@@ -78,7 +66,7 @@ impl SmtpSink {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::server::lock(&self.state)
     }
 }
 
@@ -104,7 +92,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
                 reply("250 OK")?;
             }
             "MAIL" => {
-                let mut state = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut state = crate::server::lock(state);
                 if state.refuse > 0 {
                     state.refuse -= 1;
                     reply("451 try again later")?;
@@ -132,7 +120,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
                     data.push_str(&text.replace("\r\n", "\n"));
                 }
                 let message = Received { from: std::mem::take(&mut from), to: std::mem::take(&mut to), data };
-                state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).received.push(message);
+                crate::server::lock(state).received.push(message);
                 reply("250 accepted")?;
             }
             "QUIT" => {

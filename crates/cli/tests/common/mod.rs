@@ -79,3 +79,19 @@ pub fn numbers(level: &Value) -> (i64, i64, i64) {
 pub fn items(list: &Value) -> Vec<Value> {
     list["items"].as_array().cloned().unwrap_or_default()
 }
+
+/// A list of `{sku, warehouse, quantity}` objects (a reservation's `items`, an order's
+/// `allocations`) as sorted tuples.
+pub fn placements(list: &Value) -> Vec<(String, String, i64)> {
+    let mut placed: Vec<(String, String, i64)> = list
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|p| {
+            let text = |key: &str| p[key].as_str().unwrap_or_default().to_owned();
+            (text("sku"), text("warehouse"), p["quantity"].as_i64().unwrap_or(0))
+        })
+        .collect();
+    placed.sort();
+    placed
+}
