@@ -154,6 +154,11 @@ backend_tests! {
         assert_eq!((&email["enabled"], &email["source"]), (&false.into(), &"set".into()));
         assert_eq!(find(&set, "InventoryThresholdReached", "sms")["enabled"], true);
         assert_eq!(json(db, &["user", "prefs", "ann@example.com"]), set, "kept");
+        // Several channels after one --channel, as SPEC writes it.
+        let both = json(db, &[
+            "user", "prefs", "ann@example.com", "--event", "OrderCreated", "--channel", "email=on", "in_app=off",
+        ]);
+        assert_eq!((find(&both, "OrderCreated", "email")["enabled"].clone(), find(&both, "OrderCreated", "in_app")["enabled"].clone()), (true.into(), false.into()));
         let table = stockyard(db).args(["user", "prefs", "ann@example.com"]).assert().success();
         let text = String::from_utf8_lossy(&table.get_output().stdout).into_owned();
         for expected in ["EVENT", "EMAIL", "IN_APP", "WEBHOOK", "SMS", "InventoryThresholdReached", "off*", "on*"] {

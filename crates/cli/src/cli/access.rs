@@ -72,8 +72,8 @@ pub struct PrefsArgs {
     /// The event type to set channels for, e.g. InventoryThresholdReached
     #[arg(long, value_name = "TYPE", requires = "channels")]
     pub event: Option<String>,
-    /// A channel turned on or off: email, in_app, webhook or sms (repeatable)
-    #[arg(long = "channel", value_name = "CH=on|off", value_parser = channel_switch, requires = "event")]
+    /// Channels turned on or off: email, in_app, webhook or sms (one or more, repeatable)
+    #[arg(long = "channel", value_name = "CH=on|off", value_parser = channel_switch, requires = "event", num_args = 1..)]
     pub channels: Vec<(Channel, bool)>,
 }
 
