@@ -119,6 +119,28 @@ backend_tests! {
         assert_eq!(db.number("SELECT COUNT(*) FROM events WHERE event_type = 'NotificationFailed'"), report.failed as i64);
     }
 
+    fn a_breaker_stops_a_batch_then_one_probe_reopens_the_flow(db) {
+        let receiver = Receiver::start();
+        receiver.answer(&[503; 5]);
+        let store = subscribed(db, &receiver);
+        for _ in 0..8 {
+            store.inventory().receive(&admin(), "MUG-1", None, 1, None).expect("receive");
+        }
+        let first = run(&store, 10);
+        // The fifth failure opens the breaker: the rest of the batch goes back unsent.
+        assert_eq!(receiver.requests().len(), 5, "{first:?}");
+        assert_eq!(db.number("SELECT COUNT(*) FROM notifications WHERE attempts = 0 AND status = 'pending'"), 3);
+        // The cool-down passes: one probe goes, succeeds, and everything else follows.
+        db.sql("UPDATE endpoint_breakers SET open_until = updated_at");
+        let probe_and_rest = run(&store, 10);
+        let requests = receiver.requests();
+        assert_eq!((requests.len(), probe_and_rest.delivered), (5 + 8, 8));
+        assert_eq!(requests[5].status, 200, "the probe");
+        let delivered: BTreeSet<_> = requests.iter().filter(|r| r.status == 200).filter_map(|r| r.header("x-stockyard-delivery")).collect();
+        assert_eq!(delivered.len(), 8, "each delivered once");
+        assert_eq!(store.notifications().endpoints(&admin()).expect("endpoints")[0].state, "closed");
+    }
+
     fn a_new_subscription_hears_only_what_happens_after_it(db) {
         let store = store_with(db, &["MUG-1"]);
         store.inventory().receive(&admin(), "MUG-1", None, 5, None).expect("before");

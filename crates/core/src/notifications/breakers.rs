@@ -1,6 +1,6 @@
 //! A circuit breaker per endpoint (the SMTP server, each webhook host): after repeated
 //! failures in a row it opens and the endpoint rests — its notifications wait, everyone
-//! else's keep flowing — until a cool-down has passed; then the next attempt is the probe
+//! else's keep flowing — until a cool-down has passed; then a single attempt is the probe
 //! that closes it again or re-opens it.
 
 use jiff::{SignedDuration, Timestamp};
@@ -60,9 +60,18 @@ pub(crate) fn not_resting(now_param: usize) -> String {
     )
 }
 
+/// Endpoints that have rested long enough to be probed: each may take one attempt, and no
+/// more while it is in flight.
+pub(crate) fn half_open(tx: &mut Tx<'_>, now: Timestamp) -> Result<Vec<String>> {
+    let rows =
+        tx.query("SELECT endpoint FROM endpoint_breakers WHERE state = 'open' AND open_until <= $1", params![now])?;
+    rows.iter().map(|r| r.get(0)).collect()
+}
+
 /// Counts an attempt's outcome against its endpoint: a success closes the breaker, the
-/// [`THRESHOLD`]th failure in a row (or a failed probe) opens it for `cool_down`.
-pub(crate) fn record(tx: &mut Tx<'_>, endpoint: &str, ok: bool, cool_down: SignedDuration) -> Result<()> {
+/// [`THRESHOLD`]th failure in a row (or a failed probe) opens it for `cool_down`. Returns
+/// whether the endpoint now rests.
+pub(crate) fn record(tx: &mut Tx<'_>, endpoint: &str, ok: bool, cool_down: SignedDuration) -> Result<bool> {
     let now = clock::now();
     if ok {
         tx.execute(
@@ -70,7 +79,7 @@ pub(crate) fn record(tx: &mut Tx<'_>, endpoint: &str, ok: bool, cool_down: Signe
              ON CONFLICT (endpoint) DO UPDATE SET state = 'closed', failures = 0, open_until = NULL, updated_at = $2",
             params![endpoint, now],
         )?;
-        return Ok(());
+        return Ok(false);
     }
     let failures: i64 = tx
         .query_one(
@@ -87,5 +96,5 @@ pub(crate) fn record(tx: &mut Tx<'_>, endpoint: &str, ok: bool, cool_down: Signe
             params![until, endpoint],
         )?;
     }
-    Ok(())
+    Ok(failures >= THRESHOLD)
 }

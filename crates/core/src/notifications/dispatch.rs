@@ -154,12 +154,19 @@ impl<'s> Dispatcher<'s> {
         if self.stop == Some(StopPoint::AfterCreating) {
             return Ok(report);
         }
+        // Endpoints whose breaker opened during this run: what is left of a batch for them
+        // goes back unsent.
+        let mut resting = std::collections::BTreeSet::new();
         loop {
             let claimed = self.claim()?;
             if claimed.is_empty() {
                 return Ok(report);
             }
             for (notification, secret) in claimed {
+                if resting.contains(&notification.endpoint) {
+                    self.release(&notification)?;
+                    continue;
+                }
                 // Renewed before every send, which may take long: the lease stays ours.
                 self.renew_lease()?;
                 let outcome = match notification.channel {
@@ -186,7 +193,11 @@ impl<'s> Dispatcher<'s> {
                 if self.stop == Some(StopPoint::AfterSending) {
                     return Ok(report);
                 }
-                match self.record(&notification, outcome)? {
+                let (status, rests) = self.record(&notification, outcome)?;
+                if rests {
+                    resting.insert(notification.endpoint.clone());
+                }
+                match status {
                     NotificationStatus::Delivered => report.delivered += 1,
                     NotificationStatus::Failed => report.failed += 1,
                     _ => report.retrying += 1,
@@ -242,9 +253,20 @@ impl<'s> Dispatcher<'s> {
         self.store.pool.write(|tx| {
             let now = clock::now();
             let lapsed = now.checked_sub(self.policy.lease).map_err(|e| Error::Storage(e.to_string()))?;
+            let probes = breakers::half_open(tx, now)?;
+            // A probe already in flight: its endpoint takes no other until it is back.
+            let mut probing: Vec<String> = if probes.is_empty() {
+                Vec::new()
+            } else {
+                let rows = tx.query(
+                    "SELECT DISTINCT endpoint FROM notifications WHERE status = 'sent' AND updated_at > $1",
+                    params![lapsed],
+                )?;
+                rows.iter().map(|r| r.get(0)).collect::<Result<_>>()?
+            };
             let rows = tx.query(
                 &format!(
-                    "SELECT id FROM notifications
+                    "SELECT id, endpoint FROM notifications
                      WHERE channel IN ({channels}) AND {}
                        AND ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sent' AND updated_at <= $2))
                      ORDER BY next_attempt_at LIMIT $3{}",
@@ -255,7 +277,13 @@ impl<'s> Dispatcher<'s> {
             )?;
             let mut claimed = Vec::new();
             for row in rows {
-                let id: NotificationId = row.get(0)?;
+                let (id, endpoint): (NotificationId, String) = (row.get(0)?, row.get(1)?);
+                if probes.contains(&endpoint) {
+                    if probing.contains(&endpoint) {
+                        continue;
+                    }
+                    probing.push(endpoint);
+                }
                 tx.execute(
                     "UPDATE notifications SET status = 'sent', attempts = attempts + 1, updated_at = $1 WHERE id = $2",
                     params![now, id],
@@ -271,9 +299,22 @@ impl<'s> Dispatcher<'s> {
         })
     }
 
+    /// Gives back a claimed notification unsent (its endpoint began to rest): the claim's
+    /// attempt is not counted.
+    fn release(&self, n: &Notification) -> Result<()> {
+        self.store.pool.write(|tx| {
+            tx.execute(
+                "UPDATE notifications SET status = 'pending', attempts = attempts - 1, updated_at = $1
+                 WHERE id = $2 AND status = 'sent' AND attempts = $3",
+                params![clock::now(), n.id, n.attempts],
+            )?;
+            Ok(())
+        })
+    }
+
     /// Records an attempt's outcome, with `NotificationDelivered` or, after the last
-    /// attempt, `NotificationFailed`.
-    fn record(&self, n: &Notification, outcome: std::result::Result<(), String>) -> Result<NotificationStatus> {
+    /// attempt, `NotificationFailed`; also says whether its endpoint now rests.
+    fn record(&self, n: &Notification, outcome: std::result::Result<(), String>) -> Result<(NotificationStatus, bool)> {
         self.store.pool.write(|tx| {
             let now = clock::now();
             let (status, event, next) = match &outcome {
@@ -288,9 +329,8 @@ impl<'s> Dispatcher<'s> {
                 }
             };
             let error = outcome.as_ref().err().map(|e| e.chars().take(500).collect::<String>());
-            if n.endpoint != INBOX_ENDPOINT {
-                breakers::record(tx, &n.endpoint, outcome.is_ok(), self.policy.cool_down)?;
-            }
+            let rests = n.endpoint != INBOX_ENDPOINT
+                && breakers::record(tx, &n.endpoint, outcome.is_ok(), self.policy.cool_down)?;
             // Only the claim this run holds: a row re-claimed after a lapsed lease is not ours.
             let changed = tx.execute(
                 "UPDATE notifications SET status = $1, last_error = COALESCE($2, last_error), next_attempt_at = $3,
@@ -315,7 +355,7 @@ impl<'s> Dispatcher<'s> {
                 };
                 journal::record(tx, &self.actor, change, now)?;
             }
-            Ok(status)
+            Ok((status, rests))
         })
     }
 }
