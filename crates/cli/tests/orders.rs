@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use assert_cmd::Command;
-use common::{items, json, json_of, keys, numbers, placements, stockyard, with_products};
+use common::{events, items, json, json_of, keys, numbers, placements, stockyard, with_products};
 use serde_json::{Value, json};
 use stockyard_testkit::{TestDb, backend_tests};
 
@@ -81,11 +81,6 @@ fn acting(db: &TestDb, email: &str) -> Command {
 /// The statuses an order went through, oldest first.
 fn history(order: &Value) -> Vec<&str> {
     order["history"].as_array().into_iter().flatten().filter_map(|h| h["to"].as_str()).collect()
-}
-
-/// The newest events of one type (up to 100).
-fn events(db: &TestDb, kind: &str) -> Vec<Value> {
-    items(&json(db, &["events", "tail", "--type", kind, "--limit", "100"]))
 }
 
 backend_tests! {

@@ -10,7 +10,7 @@ use std::{
 };
 
 use assert_cmd::Command;
-use common::{command, items, json, json_of, keys, numbers, placements, stockyard, with_products};
+use common::{command, events, items, json, json_of, keys, numbers, placements, stockyard, with_products};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use stockyard_testkit::{TestDb, backend_tests};
@@ -93,11 +93,6 @@ fn assert_mentions(message: &str, fragments: &[&str]) {
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// The newest events of one type (up to 100).
-fn events(db: &TestDb, kind: &str) -> Vec<Value> {
-    items(&json(db, &["events", "tail", "--type", kind, "--limit", "100"]))
 }
 
 backend_tests! {

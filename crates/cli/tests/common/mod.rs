@@ -95,3 +95,8 @@ pub fn placements(list: &Value) -> Vec<(String, String, i64)> {
     placed.sort();
     placed
 }
+
+/// The newest events of one type (up to 100).
+pub fn events(db: &TestDb, kind: &str) -> Vec<Value> {
+    items(&json(db, &["events", "tail", "--type", kind, "--limit", "100"]))
+}
