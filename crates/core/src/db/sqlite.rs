@@ -5,11 +5,14 @@
 //! `synchronous=NORMAL`: in WAL mode a commit is durable against a crash of the process,
 //! and only a power loss or OS crash can lose the last transactions before a checkpoint —
 //! never corrupt the database. Writers start with `BEGIN IMMEDIATE` so two of them never
-//! deadlock upgrading a read lock. The WAL is checkpointed every 10,000 pages (~40 MB)
-//! rather than SQLite's 1,000: a write touches several tables, and checkpointing ten times
-//! less often made writes ~20% faster (BENCHMARKS.md).
+//! deadlock upgrading a read lock; in one process they queue for one connection, which
+//! commits them in groups (`writer.rs`), and a thread of its own checkpoints the WAL. Should
+//! it fall behind, connections checkpoint themselves at 10,000 pages (~40 MB) rather than
+//! SQLite's 1,000: a write touches several tables, and checkpointing ten times less often
+//! made writes ~20% faster (BENCHMARKS.md). Temporary files (the savepoint
+//! journals of grouped writes) stay in memory.
 
-use std::{path::Path, time::Duration};
+use std::{path::Path, sync::Arc, time::Duration};
 
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{
@@ -17,11 +20,17 @@ use rusqlite::{
     types::{ToSqlOutput, ValueRef},
 };
 
-use super::{Row, Value, constraint_message};
+use super::{Row, Value, constraint_message, writer::Writer};
 use crate::{Error, Result};
 
-pub(crate) type Pool = r2d2::Pool<SqliteConnectionManager>;
 pub(crate) type Conn = r2d2::PooledConnection<SqliteConnectionManager>;
+
+/// Connections for reading, and the process's one writer.
+#[derive(Clone)]
+pub(crate) struct Pool {
+    pub readers: r2d2::Pool<SqliteConnectionManager>,
+    pub writer: Arc<Writer>,
+}
 
 mod embedded {
     refinery::embed_migrations!("migrations/sqlite");
@@ -32,7 +41,7 @@ pub(crate) fn migrations() -> refinery::Runner {
 }
 
 const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                       PRAGMA wal_autocheckpoint = 10000;";
+                       PRAGMA wal_autocheckpoint = 10000; PRAGMA temp_store = MEMORY;";
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -41,17 +50,25 @@ pub(crate) fn open_pool(path: &Path, create: bool, max_size: u32) -> Result<Pool
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
-    let manager = SqliteConnectionManager::file(path).with_flags(flags).with_init(|c| {
-        c.busy_timeout(BUSY_TIMEOUT)?;
-        c.set_prepared_statement_cache_capacity(128);
-        c.execute_batch(PRAGMAS)
-    });
-    r2d2::Pool::builder()
+    let cannot =
+        |e: &dyn std::fmt::Display| Error::Storage(format!("cannot open SQLite database {}: {e}", path.display()));
+    let manager = SqliteConnectionManager::file(path).with_flags(flags).with_init(|c| set_up(c));
+    let readers = r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(30))
         .build(manager)
-        .map_err(|e| Error::Storage(format!("cannot open SQLite database {}: {e}", path.display())))
+        .map_err(|e| cannot(&e))?;
+    let connect = || {
+        rusqlite::Connection::open_with_flags(path, flags).and_then(|c| set_up(&c).map(|()| c)).map_err(|e| cannot(&e))
+    };
+    Ok(Pool { readers, writer: Arc::new(Writer::new(connect()?, connect()?)) })
+}
+
+fn set_up(c: &rusqlite::Connection) -> rusqlite::Result<()> {
+    c.busy_timeout(BUSY_TIMEOUT)?;
+    c.set_prepared_statement_cache_capacity(128);
+    c.execute_batch(PRAGMAS)
 }
 
 pub(crate) fn migrate(conn: &mut Conn) -> Result<()> {
@@ -60,23 +77,20 @@ pub(crate) fn migrate(conn: &mut Conn) -> Result<()> {
 }
 
 /// Rewrites PostgreSQL-style `$1` placeholders into SQLite's `?1`, leaving quoted text alone.
+/// Byte by byte: every character it looks at is ASCII, so the text stays UTF-8.
 fn placeholders(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut quote: Option<char> = None;
-    for c in sql.chars() {
+    let mut out = sql.as_bytes().to_vec();
+    let mut quote = None;
+    for b in &mut out {
         match quote {
-            Some(q) if c == q => quote = None,
+            Some(q) if *b == q => quote = None,
             Some(_) => {}
-            None if c == '\'' || c == '"' => quote = Some(c),
-            None if c == '$' => {
-                out.push('?');
-                continue;
-            }
+            None if *b == b'\'' || *b == b'"' => quote = Some(*b),
+            None if *b == b'$' => *b = b'?',
             None => {}
         }
-        out.push(c);
     }
-    out
+    String::from_utf8(out).expect("only ASCII bytes were replaced, by ASCII")
 }
 
 impl rusqlite::ToSql for Value {
@@ -103,13 +117,13 @@ fn value(v: ValueRef<'_>) -> Result<Value> {
     })
 }
 
-pub(crate) fn execute(tx: &rusqlite::Transaction<'_>, sql: &str, params: &[Value]) -> Result<u64> {
+pub(crate) fn execute(tx: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result<u64> {
     let mut stmt = tx.prepare_cached(&placeholders(sql)).map_err(map_err)?;
     let n = stmt.execute(rusqlite::params_from_iter(params)).map_err(map_err)?;
     Ok(n as u64)
 }
 
-pub(crate) fn query(tx: &rusqlite::Transaction<'_>, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+pub(crate) fn query(tx: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
     let mut stmt = tx.prepare_cached(&placeholders(sql)).map_err(map_err)?;
     let columns = stmt.column_count();
     let mut rows = stmt.query(rusqlite::params_from_iter(params)).map_err(map_err)?;
