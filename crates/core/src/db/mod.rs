@@ -5,10 +5,10 @@
 //! [`Backend`]. Every write runs in one transaction: the change, its event and its audit
 //! record commit together or not at all.
 
+mod checkpointer;
 mod postgres;
 mod sqlite;
 mod value;
-mod writer;
 
 use std::path::PathBuf;
 
@@ -110,7 +110,7 @@ impl Pool {
 
     fn migrate(&self) -> Result<()> {
         match self {
-            Pool::Sqlite(pool) => sqlite::migrate(&mut get(&pool.readers)?),
+            Pool::Sqlite(pool) => sqlite::migrate(&mut get(&pool.conns)?),
             Pool::Postgres(pool) => postgres::migrate(&mut get(pool)?.client),
         }
     }
@@ -118,7 +118,7 @@ impl Pool {
     /// Refreshes planner statistics.
     pub fn maintain(&self) -> Result<()> {
         match self {
-            Pool::Sqlite(pool) => get(&pool.readers)?
+            Pool::Sqlite(pool) => get(&pool.conns)?
                 .execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
                 .map_err(sqlite::map_err),
             Pool::Postgres(pool) => get(pool)?.client.batch_execute("ANALYZE").map_err(postgres::map_err),
@@ -126,7 +126,7 @@ impl Pool {
     }
 
     /// Runs `f` in a write transaction and commits it. SQLite takes the write lock up front
-    /// (`BEGIN IMMEDIATE`), and may commit `f` together with other threads' writes; on PostgreSQL (READ COMMITTED) writers lock the rows they
+    /// (`BEGIN IMMEDIATE`); on PostgreSQL (READ COMMITTED) writers lock the rows they
     /// change, always in one global order, so they cannot deadlock.
     pub fn write<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
         self.transact(true, f)
@@ -140,13 +140,25 @@ impl Pool {
 
     fn transact<R>(&self, commit: bool, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
         match self {
-            Pool::Sqlite(pool) => pool.writer.run(commit, f),
+            Pool::Sqlite(pool) => {
+                let mut conn = get(&pool.conns)?;
+                let tx = conn
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .map_err(sqlite::map_err)?;
+                let mut tx = Tx::Sqlite(tx);
+                let out = f(&mut tx)?;
+                if commit {
+                    tx.commit()?;
+                    pool.checkpointer.committed();
+                }
+                Ok(out)
+            }
             Pool::Postgres(pool) => {
                 let mut conn = get(pool)?;
                 let mut tx = Tx::Postgres(conn.begin()?);
                 let out = f(&mut tx)?;
-                if let (true, Tx::Postgres(tx)) = (commit, tx) {
-                    tx.tx.commit().map_err(postgres::map_err)?;
+                if commit {
+                    tx.commit()?;
                 }
                 Ok(out)
             }
@@ -157,9 +169,9 @@ impl Pool {
     pub fn read<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
         match self {
             Pool::Sqlite(pool) => {
-                let mut conn = get(&pool.readers)?;
-                let tx = conn.transaction().map_err(sqlite::map_err)?;
-                f(&mut Tx::Sqlite(&tx))
+                let mut conn = get(&pool.conns)?;
+                let mut tx = Tx::Sqlite(conn.transaction().map_err(sqlite::map_err)?);
+                f(&mut tx)
             }
             Pool::Postgres(pool) => {
                 let mut conn = get(pool)?;
@@ -176,7 +188,7 @@ fn get<M: r2d2::ManageConnection>(pool: &r2d2::Pool<M>) -> Result<r2d2::PooledCo
 
 /// An open transaction on either backend.
 pub(crate) enum Tx<'c> {
-    Sqlite(&'c rusqlite::Connection),
+    Sqlite(rusqlite::Transaction<'c>),
     Postgres(postgres::Transaction<'c>),
 }
 
@@ -210,6 +222,13 @@ impl Tx<'_> {
     /// A query that must return a row (an aggregate, or a `RETURNING`).
     pub fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row> {
         self.query_opt(sql, params)?.ok_or_else(|| Error::Storage(format!("no row returned by: {sql}")))
+    }
+
+    fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().map_err(sqlite::map_err),
+            Tx::Postgres(tx) => tx.tx.commit().map_err(postgres::map_err),
+        }
     }
 
     /// Claims `count` event seqs after the last one and returns the first, such that events

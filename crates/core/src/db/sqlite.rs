@@ -5,12 +5,10 @@
 //! `synchronous=NORMAL`: in WAL mode a commit is durable against a crash of the process,
 //! and only a power loss or OS crash can lose the last transactions before a checkpoint —
 //! never corrupt the database. Writers start with `BEGIN IMMEDIATE` so two of them never
-//! deadlock upgrading a read lock; in one process they queue for one connection, which
-//! commits them in groups (`writer.rs`), and a thread of its own checkpoints the WAL. Should
-//! it fall behind, connections checkpoint themselves at 10,000 pages (~40 MB) rather than
-//! SQLite's 1,000: a write touches several tables, and checkpointing ten times less often
-//! made writes ~20% faster (BENCHMARKS.md). Temporary files (the savepoint
-//! journals of grouped writes) stay in memory.
+//! deadlock upgrading a read lock. A thread of the pool's own checkpoints the WAL
+//! (`checkpointer.rs`); should it fall behind, connections checkpoint themselves at 10,000
+//! pages (~40 MB) rather than SQLite's 1,000: a write touches several tables, and
+//! checkpointing ten times less often made writes ~20% faster (BENCHMARKS.md).
 
 use std::{path::Path, sync::Arc, time::Duration};
 
@@ -20,16 +18,16 @@ use rusqlite::{
     types::{ToSqlOutput, ValueRef},
 };
 
-use super::{Row, Value, constraint_message, writer::Writer};
+use super::{Row, Value, checkpointer::Checkpointer, constraint_message};
 use crate::{Error, Result};
 
 pub(crate) type Conn = r2d2::PooledConnection<SqliteConnectionManager>;
 
-/// Connections for reading, and the process's one writer.
+/// The connections, and the checkpointer their commits wake.
 #[derive(Clone)]
 pub(crate) struct Pool {
-    pub readers: r2d2::Pool<SqliteConnectionManager>,
-    pub writer: Arc<Writer>,
+    pub conns: r2d2::Pool<SqliteConnectionManager>,
+    pub checkpointer: Arc<Checkpointer>,
 }
 
 mod embedded {
@@ -41,7 +39,7 @@ pub(crate) fn migrations() -> refinery::Runner {
 }
 
 const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                       PRAGMA wal_autocheckpoint = 10000; PRAGMA temp_store = MEMORY;";
+                       PRAGMA wal_autocheckpoint = 10000;";
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -53,16 +51,14 @@ pub(crate) fn open_pool(path: &Path, create: bool, max_size: u32) -> Result<Pool
     let cannot =
         |e: &dyn std::fmt::Display| Error::Storage(format!("cannot open SQLite database {}: {e}", path.display()));
     let manager = SqliteConnectionManager::file(path).with_flags(flags).with_init(|c| set_up(c));
-    let readers = r2d2::Pool::builder()
+    let conns = r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(30))
         .build(manager)
         .map_err(|e| cannot(&e))?;
-    let connect = || {
-        rusqlite::Connection::open_with_flags(path, flags).and_then(|c| set_up(&c).map(|()| c)).map_err(|e| cannot(&e))
-    };
-    Ok(Pool { readers, writer: Arc::new(Writer::new(connect()?, connect()?)) })
+    let checkpoints = rusqlite::Connection::open_with_flags(path, flags).and_then(|c| set_up(&c).map(|()| c));
+    Ok(Pool { conns, checkpointer: Arc::new(Checkpointer::start(checkpoints.map_err(|e| cannot(&e))?)) })
 }
 
 fn set_up(c: &rusqlite::Connection) -> rusqlite::Result<()> {
@@ -117,13 +113,13 @@ fn value(v: ValueRef<'_>) -> Result<Value> {
     })
 }
 
-pub(crate) fn execute(tx: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result<u64> {
+pub(crate) fn execute(tx: &rusqlite::Transaction<'_>, sql: &str, params: &[Value]) -> Result<u64> {
     let mut stmt = tx.prepare_cached(&placeholders(sql)).map_err(map_err)?;
     let n = stmt.execute(rusqlite::params_from_iter(params)).map_err(map_err)?;
     Ok(n as u64)
 }
 
-pub(crate) fn query(tx: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+pub(crate) fn query(tx: &rusqlite::Transaction<'_>, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
     let mut stmt = tx.prepare_cached(&placeholders(sql)).map_err(map_err)?;
     let columns = stmt.column_count();
     let mut rows = stmt.query(rusqlite::params_from_iter(params)).map_err(map_err)?;
