@@ -1,7 +1,8 @@
 //! Order placement on both backends: 3-line orders per second (reserve, order, lines,
 //! history, events and audit record in one transaction) at 1 and 8 threads, at a named
-//! warehouse and allocated, beside the bare figure of the same database: three guarded
-//! stock updates and one order-sized insert per transaction.
+//! warehouse and allocated, beside two bare figures of the same database: three guarded
+//! stock updates and one order-sized insert per transaction, and the floor of an order —
+//! the rows no design can leave out of its transaction.
 //!
 //! `cargo bench -p stockyard-core --bench orders` — prints a Markdown table.
 
@@ -61,11 +62,14 @@ fn placement(backend: &str, db: &TestDb) {
     drop(store);
 
     bare::create(db);
-    for threads in [1, 8] {
-        let rate = timed_rate(threads, |worker| bare::worker(db, worker));
-        println!(
-            "| {backend} | bare: {LINES} guarded UPDATEs + 1 order-sized INSERT, {threads} thread(s) | {rate:.0}/s |"
-        );
+    for (name, shape) in [
+        (format!("bare: {LINES} guarded UPDATEs + 1 order-sized INSERT"), bare::Shape::Bare),
+        (format!("bare floor of an order: {LINES} guarded UPDATEs + 4 INSERTs"), bare::Shape::Floor),
+    ] {
+        for threads in [1, 8] {
+            let rate = timed_rate(threads, |worker| bare::worker(db, worker, shape));
+            println!("| {backend} | {name}, {threads} thread(s) | {rate:.0}/s |");
+        }
     }
 }
 
@@ -78,39 +82,68 @@ fn timed_rate<W: FnMut(usize)>(threads: usize, worker: impl Fn(usize) -> W + Syn
     stockyard_testkit::bench::timed_rate(threads, TIMED, worker)
 }
 
-/// The bare figure: on the same database and settings as the store, one transaction of
-/// [`LINES`] guarded decrements of a bare stock table plus one insert of an order-sized row
-/// — no keys, no indexes, nothing else.
+/// The bare figures: on the same database and settings as the store, one transaction of
+/// [`LINES`] guarded decrements of a bare stock table plus inserts of rows of the sizes the
+/// store writes — no keys, no indexes, nothing else.
 mod bare {
     use super::*;
 
     const UPDATE: &str = "UPDATE bare_stock SET available = available - 1 WHERE id = $1 AND available >= 1";
-    const INSERT: &str = "INSERT INTO bare_orders (id, body) VALUES ($1, $2)";
-    /// About what the store keeps in an `orders` row of this bench (sealed customer fields,
-    /// blind indexes, ids, timestamps): 672 bytes of payload on SQLite.
-    const ORDER_BYTES: usize = 660;
+
+    #[derive(Clone, Copy)]
+    pub enum Shape {
+        /// One order-sized row.
+        Bare,
+        /// What an order cannot do without: its row (lines and allocation in it), the
+        /// `InventoryReserved` and `OrderCreated` events, and one audit record — the floor
+        /// under any design that writes them in the transaction of the change.
+        Floor,
+    }
+
+    impl Shape {
+        /// Each insert and the size of the body it stores: what the store writes for a
+        /// 3-line order of this bench (the order row's payload is 672 bytes on SQLite;
+        /// `stockyard demo` averages 308 bytes per one-line `InventoryReserved`, 453 per
+        /// `OrderCreated` and 658 per `order.create` audit record, mostly 1–2 lines).
+        fn inserts(self) -> &'static [(&'static str, usize)] {
+            const ORDER: (&str, usize) = ("INSERT INTO bare_orders (id, body) VALUES ($1, $2)", 660);
+            match self {
+                Shape::Bare => &[ORDER],
+                Shape::Floor => &[
+                    ORDER,
+                    ("INSERT INTO bare_events (id, body) VALUES ($1, $2)", 450),
+                    ("INSERT INTO bare_events (id, body) VALUES ($1, $2)", 600),
+                    ("INSERT INTO bare_audit (id, body) VALUES ($1, $2)", 800),
+                ],
+            }
+        }
+    }
 
     pub fn create(db: &TestDb) {
         let values: Vec<String> = (0..PRODUCTS).map(|i| format!("({i}, 1000000000)")).collect();
         db.sql(&format!(
             "CREATE TABLE bare_stock (id BIGINT PRIMARY KEY, available BIGINT NOT NULL);
              CREATE TABLE bare_orders (id BIGINT NOT NULL, body TEXT NOT NULL);
+             CREATE TABLE bare_events (id BIGINT NOT NULL, body TEXT NOT NULL);
+             CREATE TABLE bare_audit (id BIGINT NOT NULL, body TEXT NOT NULL);
              INSERT INTO bare_stock VALUES {};",
             values.join(", ")
         ));
     }
 
-    pub fn worker(db: &TestDb, index: usize) -> impl FnMut(usize) {
-        let body = "o".repeat(ORDER_BYTES);
-        let (update_sql, insert_sql) = (UPDATE.replace('$', "?"), INSERT.replace('$', "?"));
+    pub fn worker(db: &TestDb, index: usize, shape: Shape) -> impl FnMut(usize) {
+        let inserts: Vec<(String, String)> =
+            shape.inserts().iter().map(|(sql, size)| (sql.replace('$', "?"), "o".repeat(*size))).collect();
         let url = db.url().to_owned();
         let mut sqlite = (db.backend() == Backend::Sqlite).then(|| stockyard_testkit::bench::raw_sqlite(db));
         let mut postgres = (db.backend() == Backend::Postgres).then(|| {
             let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
             let update = client.prepare(UPDATE).expect("prepare");
-            let insert = client.prepare(INSERT).expect("prepare");
-            (client, update, insert)
+            let inserts: Vec<_> =
+                shape.inserts().iter().map(|(sql, _)| client.prepare(sql).expect("prepare")).collect();
+            (client, update, inserts)
         });
+        let update_sql = UPDATE.replace('$', "?");
         move |n| {
             let first = first_line(index, n) as i64;
             if let Some(conn) = &mut sqlite {
@@ -119,17 +152,19 @@ mod bare {
                     let changed = tx.prepare_cached(&update_sql).and_then(|mut s| s.execute([id])).expect("update");
                     assert_eq!(changed, 1);
                 }
-                tx.prepare_cached(&insert_sql)
-                    .and_then(|mut s| s.execute(rusqlite::params![first, body]))
-                    .expect("insert");
+                for (sql, body) in &inserts {
+                    tx.prepare_cached(sql).and_then(|mut s| s.execute(rusqlite::params![first, body])).expect("insert");
+                }
                 tx.commit().expect("commit");
             }
-            if let Some((client, update, insert)) = &mut postgres {
+            if let Some((client, update, statements)) = &mut postgres {
                 let mut tx = client.transaction().expect("begin");
                 for id in first..first + LINES as i64 {
                     assert_eq!(tx.execute(&*update, &[&id]).expect("update"), 1);
                 }
-                tx.execute(&*insert, &[&first, &body]).expect("insert");
+                for (statement, (_, body)) in statements.iter().zip(&inserts) {
+                    tx.execute(statement, &[&first, body]).expect("insert");
+                }
                 tx.commit().expect("commit");
             }
         }

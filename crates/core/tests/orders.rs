@@ -295,6 +295,31 @@ backend_tests! {
         store.catalog().delete_product(&admin(), "B-1").expect("deletable now");
     }
 
+    fn goods_of_a_product_deleted_since_come_back_only_as_a_write_off(db) {
+        let store = stocked(db);
+        let orders = store.orders();
+        let order = orders.create(&admin(), new_order(&[("B-1", 2)], None)).expect("create");
+        let id = order.id.to_string();
+        walk(&store, &id, &["pay", "picking", "packed", "shipped", "delivered"]);
+        store.inventory().adjust(&admin(), "B-1", None, stockyard_core::Adjustment::Set(0), "clear out").expect("adjust");
+        store.catalog().delete_product(&admin(), "B-1").expect("no open order holds it");
+        // The SKU now names another product, which the return must not touch.
+        let reused = stockyard_core::NewProduct { sku: "B-1".into(), name: "B again".into(), price: "2.00".into(), ..Default::default() };
+        store.catalog().create_product(&admin(), reused).expect("SKU reused");
+        let before = events(db);
+
+        let restock = [ReturnLine { sku: "B-1".into(), quantity: 2, scrap: false }];
+        let err = orders.return_goods(&admin(), &id, &restock, false).expect_err("deleted product");
+        assert!(matches!(err, Error::Conflict { .. }) && err.to_string().contains("B-1:2:scrap"), "{err}");
+        assert_eq!(events(db), before, "a refused return changes nothing");
+        assert_eq!(orders.order(&admin(), &id).expect("order").status, OrderStatus::Delivered);
+        assert_eq!(stock(&store, "B-1", "MAIN"), (0, 0), "the new B-1 got nothing");
+
+        let scrap = [ReturnLine { sku: "B-1".into(), quantity: 2, scrap: true }];
+        assert_eq!(orders.return_goods(&admin(), &id, &scrap, false).expect("write-off").status, OrderStatus::Returned);
+        assert_eq!(stock(&store, "B-1", "MAIN"), (0, 0));
+    }
+
     fn a_fault_between_writes_leaves_nothing_half_done(db) {
         let store = stocked(db);
         // The order row fails after its stock was already held in the same transaction.

@@ -307,7 +307,7 @@ impl Inventory<'_> {
 }
 
 /// Returned goods back on the shelf where they shipped from: one `return` movement per
-/// (SKU, warehouse, quantity), audited against the order.
+/// (product id or SKU, warehouse, quantity), audited against the order.
 pub(crate) fn restock(tx: &mut Tx<'_>, actor: &Actor, order: &str, lines: &[(String, String, i64)]) -> Result<()> {
     let lines = lines
         .iter()

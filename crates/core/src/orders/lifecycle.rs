@@ -137,11 +137,10 @@ impl Orders<'_> {
             let returns: Vec<Returned> =
                 returns.into_iter().map(|r| Returned { received: !request_only, ..r }).collect();
             if !request_only {
-                let restocked: Vec<(String, String, i64)> = returns
-                    .iter()
-                    .filter(|r| r.disposition == "restock")
-                    .map(|r| (r.sku.clone(), r.warehouse.clone(), r.quantity))
-                    .collect();
+                let mut restocked = Vec::new();
+                for line in returns.iter().filter(|r| r.disposition == "restock") {
+                    restocked.push((product_to_restock(tx, order, line)?, line.warehouse.clone(), line.quantity));
+                }
                 if !restocked.is_empty() {
                     inventory::restock(tx, actor, &order.id.to_string(), &restocked)?;
                 }
@@ -313,6 +312,24 @@ fn cancel_in(
 
 /// Where each returned line shipped from: its quantity spread over the line's allocations,
 /// never more than shipped and not yet returned.
+/// The id of the product a returned line goes back to: the one ordered, since its SKU may
+/// now name another. A product deleted since cannot take stock back (nothing could sell
+/// it): such a line is refused, pointing to a write-off.
+fn product_to_restock(tx: &mut Tx<'_>, order: &Order, line: &Returned) -> Result<String> {
+    let ordered = order.lines.iter().find(|l| l.sku == line.sku).map(|l| l.product_id.to_string());
+    let id = ordered.ok_or_else(|| Error::Storage(format!("order {} has no line {}", order.number, line.sku)))?;
+    if tx.query_opt("SELECT 1 FROM products WHERE id = $1 AND deleted_at IS NULL", params![&id])?.is_none() {
+        return Err(Error::conflict(format!(
+            "product {sku} was deleted after order {number} shipped, so it cannot be restocked: take it back \
+             as a write-off ({sku}:{quantity}:scrap)",
+            sku = line.sku,
+            number = order.number,
+            quantity = line.quantity
+        )));
+    }
+    Ok(id)
+}
+
 fn where_from(order: &Order, lines: &[ReturnLine]) -> Result<Vec<Returned>> {
     let mut returns: Vec<Returned> = Vec::new();
     for line in lines {
