@@ -18,7 +18,7 @@ pub use self::{
     notify::{
         Inbox, InboxCommand, NotifyCommand, NotifySend, TemplateCommand, TemplateSet, WebhookAdd, WebhookCommand,
     },
-    orders::{OrderCommand, OrderCreate, OrderList, OrderReturn},
+    orders::{OrderCommand, OrderCreate, OrderList, OrderReturn, OrderUpdate},
 };
 use crate::{duration, output::Format};
 

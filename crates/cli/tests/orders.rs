@@ -252,6 +252,29 @@ backend_tests! {
         stockyard(db).arg("verify").assert().success();
     }
 
+    fn customer_details_change_until_shipment(db) {
+        with_products(db, &["A-1"]);
+        stockyard(db).args(["stock", "receive", "A-1", "10"]).assert().success();
+        let order = json(db, &["order", "create", "--customer", "ada@example.com", "--phone", "+1 555 0100", "--line", "A-1:1"]);
+        let version = order["version"].as_i64().expect("version");
+        let stale = (version + 1).to_string();
+        assert_mentions(&refused(stockyard(db), &["order", "update", "1", "--notes", "x", "--if-version", &stale], 4), &["order 1", "version"]);
+        assert_mentions(&refused(stockyard(db), &["order", "update", "1"], 6), &["email", "notes"]);
+        assert_mentions(&refused(stockyard(db), &["order", "update", "1", "--email", "nope"], 6), &["nope"]);
+
+        let text = stdout(stockyard(db).args(["order", "update", "1", "--email", "ada@new.example", "--phone", "", "--if-version", &version.to_string()]));
+        assert_eq!(text, format!("Updated order 1 (version {}).\n", version + 1));
+        let shown = json(db, &["order", "show", "1"]);
+        assert_eq!((&shown["customer"]["email"], &shown["customer"]["phone"]), (&json!("ada@new.example"), &Value::Null));
+        assert_eq!(items(&json(db, &["order", "list", "--customer", "ada@new.example"])).len(), 1);
+
+        stockyard(db).args(["order", "pay", "1"]).assert().success();
+        for step in ["picking", "packed", "shipped"] {
+            stockyard(db).args(["order", "status", "1", step]).assert().success();
+        }
+        assert_mentions(&refused(stockyard(db), &["order", "update", "1", "--notes", "late"], 4), &["order 1", "shipped"]);
+    }
+
     fn a_client_sees_only_its_own_orders(db) {
         with_products(db, &["A-1"]);
         stockyard(db).args(["stock", "receive", "A-1", "10"]).assert().success();

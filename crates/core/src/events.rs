@@ -46,6 +46,7 @@ event_types! {
     OrderCancelled,
     OrderFulfilled,
     OrderReturned,
+    OrderUpdated,
     EmailNotificationRequested,
     SmsNotificationRequested,
     PushNotificationRequested,

@@ -17,7 +17,7 @@ use jiff::{SignedDuration, Timestamp};
 use stockyard_core::{
     Actor, Error, NewUser, OrderStatus, Store,
     inventory::{Hold, ReserveRequest},
-    orders::{Customer, NewOrder, OrderQuery, ReturnLine},
+    orders::{Customer, NewOrder, OrderPatch, OrderQuery, ReturnLine},
 };
 use stockyard_testkit::{TestDb, backend_tests};
 
@@ -356,6 +356,55 @@ backend_tests! {
         }
         walk(&store, &id, &["shipped"]);
         assert_eq!(stock(&store, "A-1", "MAIN"), (6, 0));
+    }
+
+    fn customer_details_change_until_shipment_at_the_version_asked(db) {
+        let store = stocked(db);
+        let orders = store.orders();
+        let order = orders.create(&admin(), new_order(&[("A-1", 1)], None)).expect("create");
+        let id = order.id.to_string();
+        let by = |email: &str| {
+            let query = OrderQuery { customer: Some(email.into()), ..Default::default() };
+            orders.list(&admin(), &query).expect("list").items.len()
+        };
+
+        let patch = |email: Option<&str>, phone: Option<&str>, version: Option<i64>| OrderPatch {
+            email: email.map(str::to_owned),
+            phone: phone.map(str::to_owned),
+            notes: Some("leave at the door".into()),
+            expected_version: version,
+            ..Default::default()
+        };
+        let before = events(db);
+        let stale = orders.update(&admin(), &id, patch(Some("new@example.org"), None, Some(order.version + 1)));
+        let stale = stale.expect_err("a stale version");
+        assert!(matches!(stale, Error::Conflict { .. }) && stale.to_string().contains("version"), "{stale}");
+        let bad = orders.update(&admin(), &id, patch(Some("not an email"), None, None));
+        assert!(matches!(bad, Err(Error::Invalid { .. })), "{bad:?}");
+        let empty = orders.update(&admin(), &id, OrderPatch::default());
+        assert!(matches!(empty, Err(Error::Invalid { .. })), "{empty:?}");
+        assert_eq!(events(db), before, "refused updates change nothing");
+
+        let updated = orders.update(&admin(), &id, patch(Some(" New@Example.org "), Some(""), Some(order.version))).expect("update");
+        assert_eq!((updated.customer.email.as_str(), updated.customer.phone.as_deref()), ("new@example.org", None));
+        assert_eq!((updated.notes.as_deref(), updated.customer.name.as_deref()), (Some("leave at the door"), Some("Jane Customer")));
+        assert_eq!(updated.version, order.version + 1);
+        assert_eq!((by("new@example.org"), by(EMAIL)), (1, 0), "the blind index follows the new email");
+        let event = db.number("SELECT COUNT(*) FROM events WHERE event_type = 'OrderUpdated' AND payload LIKE '%\"email\",\"phone\",\"notes\"%'");
+        assert_eq!(event, 1, "OrderUpdated names the fields changed");
+        assert_eq!(db.number("SELECT COUNT(*) FROM events WHERE payload LIKE '%new@example.org%'"), 0, "never their values");
+        let audited = "SELECT COUNT(*) FROM audit_log WHERE COALESCE(before, '') LIKE '%new@example.org%' OR COALESCE(after, '') LIKE '%new@example.org%'";
+        assert_eq!(db.number(audited), 0, "nor does the audit log");
+
+        let user = NewUser { email: "shop@example.com".into(), role: "client".into(), password: Some("correct horse battery".into()), ..Default::default() };
+        store.users().create(&admin(), user).expect("client");
+        let client = store.users().acting("shop@example.com").expect("acting");
+        let theirs = orders.update(&client, &id, patch(None, None, None));
+        assert!(matches!(theirs, Err(Error::NotFound { .. })), "a client changes only its own orders: {theirs:?}");
+
+        walk(&store, &id, &["pay", "picking", "packed", "shipped"]);
+        let late = orders.update(&admin(), &id, patch(None, None, None)).expect_err("after shipment");
+        assert!(matches!(late, Error::Conflict { .. }) && late.to_string().contains("shipped"), "{late}");
     }
 
     fn clients_see_their_own_orders_and_customers_are_found_by_index(db) {

@@ -16,7 +16,7 @@ use stockyard_core::{
     auth::NewApiToken,
     inventory::{Reservation, ReserveRequest},
     notifications::dispatch::Dispatcher,
-    orders::{Customer, NewOrder, ReturnLine},
+    orders::{Customer, NewOrder, OrderPatch, ReturnLine},
 };
 use stockyard_testkit::backend_tests;
 
@@ -46,6 +46,7 @@ const TABLE: &[(&str, &str)] = &[
     ("reservation.expire", "AM"),
     ("order.read", "AMWSCV"),
     ("order.create", "AMSC"),
+    ("order.update", "AMSC"),
     ("order.pay", "AMS"),
     ("order.cancel", "AMS"),
     ("order.pick", "AMW"),
@@ -244,6 +245,11 @@ fn operation<'a>(
             Box::new(move || store.orders().order(actor, &id).map(drop))
         }
         Action::OrderCreate => Box::new(move || store.orders().create(actor, new_order(here)).map(drop)),
+        Action::OrderUpdate => {
+            let id = order(store, actor, there, &[]);
+            let patch = OrderPatch { notes: Some("ring twice".into()), ..Default::default() };
+            Box::new(move || store.orders().update(actor, &id, patch).map(drop))
+        }
         Action::OrderPay => {
             let id = order(store, &admin(), here, &[]);
             Box::new(move || store.orders().pay(actor, &id, None, Some("card")).map(drop))

@@ -19,6 +19,8 @@ pub enum OrderCommand {
         #[arg(long)]
         explain: bool,
     },
+    /// Change the customer details or notes of an order not yet shipped ("" clears a field)
+    Update(OrderUpdate),
     /// Record a payment (default: the whole balance); fully paid, the order becomes paid
     Pay {
         /// Order id or number
@@ -144,4 +146,25 @@ mod tests {
             assert!(message.contains(&format!("{bad:?}")) && message.contains("SKU:QTY:scrap"), "{message}");
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct OrderUpdate {
+    /// Order id or number
+    pub id: String,
+    /// The customer's email
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// The delivery address
+    #[arg(long)]
+    pub address: Option<String>,
+    #[arg(long)]
+    pub notes: Option<String>,
+    /// Refuse the change unless the order is still at this version
+    #[arg(long, value_name = "VERSION")]
+    pub if_version: Option<i64>,
 }

@@ -1,16 +1,16 @@
-//! `order create|list|show|pay|status|cancel|return|refund`.
+//! `order create|list|show|update|pay|status|cancel|return|refund`.
 
 use std::io::Write;
 
 use serde::Serialize;
 use stockyard_core::{
     Money, Order,
-    orders::{Customer, LineExplanation, NewOrder, OrderLine, OrderQuery},
+    orders::{Customer, LineExplanation, NewOrder, OrderLine, OrderPatch, OrderQuery},
 };
 
 use super::Context;
 use crate::{
-    cli::{OrderCommand, OrderCreate, OrderList, OrderReturn},
+    cli::{OrderCommand, OrderCreate, OrderList, OrderReturn, OrderUpdate},
     exit::Failure,
     output::Column,
 };
@@ -80,6 +80,11 @@ pub fn run(ctx: &mut Context<'_>, command: OrderCommand) -> Result<(), Failure> 
                 }));
             }
             ctx.out.one(&Shown { order, explanation }, &columns)?;
+        }
+        OrderCommand::Update(OrderUpdate { id, email, name, phone, address, notes, if_version }) => {
+            let patch = OrderPatch { email, name, phone, address, notes, expected_version: if_version };
+            let order = orders.update(&actor, &id, patch)?;
+            ctx.out.done(&format!("Updated order {} (version {}).", order.number, order.version), &order)?;
         }
         OrderCommand::Pay { id, amount, reference } => {
             let order = orders.pay(&actor, &id, amount.as_deref(), reference.as_deref())?;

@@ -84,6 +84,7 @@ named! {
         ReservationExpire = "reservation.expire",
         OrderRead = "order.read",
         OrderCreate = "order.create",
+        OrderUpdate = "order.update",
         OrderPay = "order.pay",
         OrderCancel = "order.cancel",
         OrderPick = "order.pick",
@@ -133,7 +134,7 @@ impl Action {
             Action::ReservationCreate | Action::ReservationRelease => &[Admin, Manager, Sales, Client],
             Action::ReservationCommit => &[Admin, Manager, Warehouse],
             Action::OrderRead => &[Admin, Manager, Warehouse, Sales, Client, Viewer],
-            Action::OrderCreate => &[Admin, Manager, Sales, Client],
+            Action::OrderCreate | Action::OrderUpdate => &[Admin, Manager, Sales, Client],
             Action::OrderPay | Action::OrderCancel | Action::OrderReturn | Action::OrderRefund => {
                 &[Admin, Manager, Sales]
             }
@@ -180,7 +181,7 @@ impl Action {
     /// Whether a `client` may do this only to what it owns (its reservations, later its
     /// orders).
     pub fn own_only_for_clients(self) -> bool {
-        matches!(self, Action::ReservationRead | Action::ReservationRelease | Action::OrderRead)
+        matches!(self, Action::ReservationRead | Action::ReservationRelease | Action::OrderRead | Action::OrderUpdate)
     }
 }
 

@@ -7,7 +7,7 @@
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::{Order, OrderStatus, Orders, Payment, Returned, StatusChange, records};
+use super::{Customer, Order, OrderStatus, Orders, Payment, Returned, StatusChange, placement, records};
 use crate::{
     Action, Actor, Error, Money, Result, clock,
     db::{Tx, params},
@@ -19,6 +19,19 @@ use crate::{
 
 /// Orders cancelled per read of the unpaid sweep.
 const SWEEP_BATCH: i64 = 100;
+
+/// Changes to an order's customer details and notes: `None` leaves a field as it is; an
+/// empty value clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct OrderPatch {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub notes: Option<String>,
+    /// Refuse unless the order is still at this version (HTTP `If-Match`).
+    pub expected_version: Option<i64>,
+}
 
 /// One line of goods coming back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +46,62 @@ pub struct ReturnLine {
 type Events = Vec<(EventType, Value)>;
 
 impl Orders<'_> {
+    /// Changes the customer details and notes of an order not yet shipped, appending
+    /// `OrderUpdated` (which names the fields changed, never their values).
+    pub fn update(&self, actor: &Actor, key: &str, patch: OrderPatch) -> Result<Order> {
+        let fields = [
+            ("email", &patch.email),
+            ("name", &patch.name),
+            ("phone", &patch.phone),
+            ("address", &patch.address),
+            ("notes", &patch.notes),
+        ];
+        if fields.iter().all(|(_, value)| value.is_none()) {
+            return Err(Error::invalid("order", "name something to change: email, name, phone, address or notes"));
+        }
+        let keyring = self.store.keyring()?;
+        self.step(actor, key, Action::OrderUpdate, |tx, order, events| {
+            if let Some(expected) = patch.expected_version.filter(|v| *v != order.version) {
+                return Err(Error::conflict(format!(
+                    "order {} is at version {}, not {expected}: reload it and retry",
+                    order.number, order.version
+                )));
+            }
+            if !order.status.before_shipment() {
+                return Err(Error::conflict(format!(
+                    "order {} is {}: its customer details and notes can no longer change",
+                    order.number, order.status
+                )));
+            }
+            let or = |new: &Option<String>, old: &Option<String>| new.clone().or_else(|| old.clone());
+            let was = (order.customer.clone(), order.notes.clone());
+            order.customer = placement::customer(&Customer {
+                email: patch.email.clone().unwrap_or_else(|| was.0.email.clone()),
+                name: or(&patch.name, &was.0.name),
+                phone: or(&patch.phone, &was.0.phone),
+                address: or(&patch.address, &was.0.address),
+            })?;
+            order.notes = placement::notes(or(&patch.notes, &was.1).as_deref())?;
+            let c = &order.customer;
+            let changed: Vec<&str> = [
+                ("email", c.email != was.0.email),
+                ("name", c.name != was.0.name),
+                ("phone", c.phone != was.0.phone),
+                ("address", c.address != was.0.address),
+                ("notes", order.notes != was.1),
+            ]
+            .into_iter()
+            .filter_map(|(field, differs)| differs.then_some(field))
+            .collect();
+            records::save_details(tx, &keyring, order)?;
+            events.push((
+                EventType::OrderUpdated,
+                json!({ "order_id": order.id, "number": order.number, "changed": changed }),
+            ));
+            Ok(())
+        })
+    }
+
     /// Records a payment (the whole balance when no amount is given); the order becomes
     /// `paid` once the payments reach its total. Overpaying is refused.
     pub fn pay(&self, actor: &Actor, key: &str, amount: Option<&str>, reference: Option<&str>) -> Result<Order> {

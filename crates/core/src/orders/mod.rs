@@ -8,7 +8,7 @@ mod placement;
 pub(crate) mod records;
 mod states;
 
-pub use lifecycle::ReturnLine;
+pub use lifecycle::{OrderPatch, ReturnLine};
 pub use placement::NewOrder;
 pub(crate) use records::open_orders_of;
 pub use states::OrderStatus;

@@ -145,7 +145,7 @@ fn place(
         refund_due: false,
         reservation_id: reservation.id,
         tracking_number: None,
-        notes: notes.map(|n| validate::bounded("notes", n.trim(), 2000)).transpose()?.filter(|n| !n.is_empty()),
+        notes: self::notes(notes)?,
         version: 1,
         owner: actor.to_string(),
         history: vec![created(None, OrderStatus::Pending), created(Some(OrderStatus::Pending), OrderStatus::Confirmed)],
@@ -174,8 +174,14 @@ fn place(
     Ok(order)
 }
 
-/// The customer as stored: a valid email (lower-cased), the rest trimmed and bounded.
-fn customer(input: &Customer) -> Result<Customer> {
+/// Notes as stored: trimmed and bounded; empty is none.
+pub(super) fn notes(notes: Option<&str>) -> Result<Option<String>> {
+    Ok(notes.map(|n| validate::bounded("notes", n.trim(), 2000)).transpose()?.filter(|n| !n.is_empty()))
+}
+
+/// The customer as stored: a valid email (lower-cased), the rest trimmed and bounded; an
+/// empty optional field is none.
+pub(super) fn customer(input: &Customer) -> Result<Customer> {
     let optional = |field: &str, value: &Option<String>, max| -> Result<Option<String>> {
         match value.as_deref().map(str::trim) {
             None | Some("") => Ok(None),

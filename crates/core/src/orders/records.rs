@@ -9,7 +9,7 @@ use super::{
 use crate::{
     Actor, Currency, Error, Money, OrderId, Page, ReservationId, Result, Role,
     crypto::{Keyring, rotation::context},
-    db::{Row, Tx, params},
+    db::{Row, Tx, Value, params},
     page,
 };
 
@@ -36,34 +36,39 @@ fn open(keyring: &Keyring, order: OrderId, field: &str, sealed: Option<String>) 
         .transpose()
 }
 
+/// The customer columns as stored, in the order `customer_email`, `customer_email_index`,
+/// `customer_name`, `customer_phone`, `customer_phone_index`, `customer_address`.
+fn customer_values(keyring: &Keyring, order: &Order) -> Result<Vec<Value>> {
+    let c = &order.customer;
+    Ok(params![
+        seal(keyring, order.id, "customer_email", Some(&c.email))?,
+        keyring.blind_index(EMAIL_INDEX, &c.email),
+        seal(keyring, order.id, "customer_name", c.name.as_deref())?,
+        seal(keyring, order.id, "customer_phone", c.phone.as_deref())?,
+        c.phone.as_deref().map(|p| keyring.blind_index(PHONE_INDEX, p)),
+        seal(keyring, order.id, "customer_address", c.address.as_deref())?
+    ]
+    .to_vec())
+}
+
 /// Inserts a new order with its lines and first history.
 pub(crate) fn insert(tx: &mut Tx<'_>, keyring: &Keyring, order: &Order) -> Result<()> {
-    let c = &order.customer;
-    let email_index = keyring.blind_index(EMAIL_INDEX, &c.email);
-    let phone_index = c.phone.as_deref().map(|p| keyring.blind_index(PHONE_INDEX, p));
+    let mut values = params![order.id, order.number, order.status.as_str(), &order.owner].to_vec();
+    values.extend(customer_values(keyring, order)?);
+    values.extend_from_slice(params![
+        order.currency.code(),
+        order.total.minor(),
+        order.reservation_id,
+        order.notes.clone(),
+        order.version,
+        order.created_at
+    ]);
     tx.execute(
         "INSERT INTO orders (id, number, status, owner, customer_email, customer_email_index, customer_name,
                              customer_phone, customer_phone_index, customer_address, currency, total_minor,
                              reservation_id, notes, version, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
-        params![
-            order.id,
-            order.number,
-            order.status.as_str(),
-            &order.owner,
-            seal(keyring, order.id, "customer_email", Some(&c.email))?,
-            email_index,
-            seal(keyring, order.id, "customer_name", c.name.as_deref())?,
-            seal(keyring, order.id, "customer_phone", c.phone.as_deref())?,
-            phone_index,
-            seal(keyring, order.id, "customer_address", c.address.as_deref())?,
-            order.currency.code(),
-            order.total.minor(),
-            order.reservation_id,
-            order.notes.clone(),
-            order.version,
-            order.created_at
-        ],
+        &values,
     )?;
     for (n, line) in order.lines.iter().enumerate() {
         tx.execute(
@@ -75,6 +80,19 @@ pub(crate) fn insert(tx: &mut Tx<'_>, keyring: &Keyring, order: &Order) -> Resul
     for (n, change) in order.history.iter().enumerate() {
         add_history(tx, order.id, n, change)?;
     }
+    Ok(())
+}
+
+/// Writes the order's customer details (sealed, re-indexed) and notes.
+pub(crate) fn save_details(tx: &mut Tx<'_>, keyring: &Keyring, order: &Order) -> Result<()> {
+    let mut values = customer_values(keyring, order)?;
+    values.extend_from_slice(params![order.notes.clone(), order.id]);
+    tx.execute(
+        "UPDATE orders SET customer_email = $1, customer_email_index = $2, customer_name = $3, customer_phone = $4,
+                           customer_phone_index = $5, customer_address = $6, notes = $7
+         WHERE id = $8",
+        &values,
+    )?;
     Ok(())
 }
 

@@ -82,6 +82,11 @@ impl OrderStatus {
         Err(Error::InvalidTransition { entity: format!("order {order}"), from: self.to_string(), to: to.to_string() })
     }
 
+    /// Not yet shipped (nor cancelled): its customer details and notes may still change.
+    pub fn before_shipment(self) -> bool {
+        matches!(self, Pending | Confirmed | Paid | Picking | Packed)
+    }
+
     /// Still in progress: its product cannot be deleted.
     pub fn is_open(self) -> bool {
         matches!(self, Pending | Confirmed | Paid | Picking | Packed | Shipped | ReturnRequested)
