@@ -114,6 +114,12 @@ backend_tests! {
         assert_eq!((text(&pending[0]["channel"]), text(&pending[0]["to"])), ("email", FLOOR));
         assert_eq!(text(&pending[0]["subject"]), LOW_STOCK_SUBJECT);
         stockyard(db).args(["notify", "list", "--status", "lost"]).assert().code(6).stderr(contains("lost"));
+        // One at a time, by cursor: the email and the in-app one, then the end.
+        let first = json(db, &["notify", "list", "--limit", "1"]);
+        let cursor = text(&first["next_cursor"]).to_owned();
+        let second = json(db, &["notify", "list", "--limit", "1", "--cursor", &cursor]);
+        assert_ne!(first["items"][0]["id"], second["items"][0]["id"]);
+        assert!(second["next_cursor"].is_null(), "{second}");
 
         // Half the settings is a mistake, not a quiet "email off".
         let mut half = stockyard(db);

@@ -169,7 +169,7 @@ backend_tests! {
         let dead = Box::new(Smtp::new("smtp://127.0.0.1:1", FROM).expect("smtp"));
         let report = Dispatcher::new(&store, &admin(), Some(dead)).expect("dispatcher").with_policy(eager()).run_once().expect("run");
         assert_eq!((report.delivered, report.failed), (2, 1), "in-app delivered, the email failed");
-        let failed = store.notifications().list(&admin(), Some("failed"), None).expect("list");
+        let failed = store.notifications().list(&admin(), Some("failed"), None, None).expect("list").items;
         assert_eq!((failed.len(), failed[0].attempts), (1, 3));
         assert!(failed[0].last_error.is_some());
         assert_eq!(db.number("SELECT COUNT(*) FROM events WHERE event_type = 'NotificationFailed'"), 1);
@@ -191,7 +191,7 @@ backend_tests! {
         let smtp = SmtpSink::start();
         let report = dispatcher(&store, Some(&smtp)).run_once().expect("run");
         assert_eq!(report.delivered, 2, "the in-app ones still go");
-        let failed = store.notifications().list(&admin(), Some("failed"), None).expect("failed");
+        let failed = store.notifications().list(&admin(), Some("failed"), None, None).expect("failed").items;
         assert_eq!(failed.len(), 1);
         assert!(failed[0].last_error.as_deref().is_some_and(|e| e.contains("oops")), "{:?}", failed[0].last_error);
         assert!(smtp.received().is_empty());
@@ -234,5 +234,25 @@ backend_tests! {
         assert_eq!((mails.len(), mails[0].header("Subject")), (1, Some("Welcome, Bob".into())));
         assert_eq!(notifications.status(&admin(), &queued.id.to_string()).expect("status").status, NotificationStatus::Delivered);
         assert_eq!(db.number("SELECT COUNT(*) FROM events WHERE event_type = 'EmailNotificationRequested'"), 1);
+
+        // The list pages newest first, each notification once, whatever the page size.
+        let mut sent = vec![queued.id];
+        for n in 0..6 {
+            sent.push(notifications.send(&admin(), &format!("c{n}@example.com"), "welcome", &vars).expect("send").id);
+        }
+        sent.reverse();
+        let (mut seen, mut cursor) = (Vec::new(), None);
+        loop {
+            let page = notifications.list(&admin(), None, Some(3), cursor.as_deref()).expect("page");
+            assert!(page.items.len() <= 3);
+            seen.extend(page.items.iter().map(|n| n.id));
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen, sent);
+        let bad = notifications.list(&admin(), None, None, Some("not a cursor!"));
+        assert!(matches!(bad, Err(Error::Invalid { .. })), "{bad:?}");
     }
 }

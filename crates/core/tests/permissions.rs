@@ -289,7 +289,7 @@ fn operation<'a>(
             let vars = vars.as_object().cloned().unwrap_or_default();
             store.notifications().send(actor, "someone@example.com", "order_status_changed", &vars).map(drop)
         }),
-        Action::NotifyRead => Box::new(move || store.notifications().list(actor, None, None).map(drop)),
+        Action::NotifyRead => Box::new(move || store.notifications().list(actor, None, None, None).map(drop)),
         Action::NotifyRun => Box::new(move || Dispatcher::new(store, actor, None)?.run_once().map(drop)),
         Action::WebhookManage => Box::new(move || store.notifications().webhooks(actor).map(drop)),
         Action::EventsRead => Box::new(move || store.events().list(actor, &EventFilter::default()).map(drop)),

@@ -25,6 +25,9 @@ pub enum NotifyCommand {
         /// How many to show (1–1000)
         #[arg(long, value_name = "N")]
         limit: Option<u32>,
+        /// Continue after the page that returned this next_cursor
+        #[arg(long)]
+        cursor: Option<String>,
     },
     /// Show one notification: where it stands, its attempts and last error
     Status {

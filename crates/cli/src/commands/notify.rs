@@ -42,9 +42,9 @@ pub fn run(ctx: &mut Context<'_>, command: NotifyCommand) -> Result<(), Failure>
             ];
             ctx.out.one(&sent, &columns)?;
         }
-        NotifyCommand::List { status, limit } => {
-            let items = notifications.list(&actor, status.as_deref(), limit)?;
-            ctx.out.list(&Page { items, next_cursor: None }, &notification_columns())?;
+        NotifyCommand::List { status, limit, cursor } => {
+            let page = notifications.list(&actor, status.as_deref(), limit, cursor.as_deref())?;
+            ctx.out.list(&page, &notification_columns())?;
         }
         NotifyCommand::Status { id } => ctx.out.one(&notifications.status(&actor, &id)?, &notification_columns())?,
         NotifyCommand::Endpoints => {

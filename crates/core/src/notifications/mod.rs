@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::{
-    Action, Actor, Channel, Error, NotificationId, Result, Store, UserId, clock,
+    Action, Actor, Channel, Error, NotificationId, Page, Result, Store, UserId, clock,
     crypto::{Keyring, rotation::context},
     db::{Row, Tx, params},
     events::EventType,
@@ -139,21 +139,31 @@ impl Notifications<'_> {
         })
     }
 
-    /// Notifications, newest first, optionally by status.
-    pub fn list(&self, actor: &Actor, status: Option<&str>, limit: Option<u32>) -> Result<Vec<Notification>> {
+    /// Notifications, newest first, optionally by status, one page at a time.
+    pub fn list(
+        &self,
+        actor: &Actor,
+        status: Option<&str>,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<Page<Notification>> {
         actor.authorize(Action::NotifyRead)?;
         let status = status.map(str::parse::<NotificationStatus>).transpose()?;
         let limit = crate::page::limit(limit)?;
+        // Ids are UUIDv7, so their text order is creation order: the last one shown is the cursor.
+        let before = cursor.map(crate::page::decode_cursor).transpose()?.unwrap_or_default();
         let keyring = self.store.keyring()?;
-        self.store.pool.read(|tx| {
+        let items = self.store.pool.read(|tx| {
             let rows = tx.query(
                 &format!(
-                    "SELECT {COLUMNS} FROM notifications WHERE ($1 = '' OR status = $1) ORDER BY created_at DESC, id DESC LIMIT $2"
+                    "SELECT {COLUMNS} FROM notifications WHERE ($1 = '' OR status = $1) AND ($2 = '' OR id < $2)
+                     ORDER BY id DESC LIMIT $3"
                 ),
-                params![status.map(|s| s.as_str()).unwrap_or_default(), i64::from(limit)],
+                params![status.map(|s| s.as_str()).unwrap_or_default(), before, i64::from(limit) + 1],
             )?;
-            rows.iter().map(|row| from_row(&keyring, row)).collect()
-        })
+            rows.iter().map(|row| from_row(&keyring, row)).collect::<Result<Vec<_>>>()
+        })?;
+        Ok(crate::page::from_rows(items, limit, |n| n.id.to_string()))
     }
 
     /// One notification: the actor's own, or anyone's with `notify.read`.
