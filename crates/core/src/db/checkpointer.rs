@@ -6,9 +6,9 @@
 //! connections' automatic checkpoint remains, far above, should this one fall behind.
 
 use std::{
-    sync::mpsc::{self, SyncSender},
+    sync::mpsc::{self, RecvTimeoutError, SyncSender},
     thread::{self, JoinHandle},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use rusqlite::Connection;
@@ -26,11 +26,23 @@ impl Checkpointer {
     pub fn start(conn: Connection) -> Self {
         let (due, commits) = mpsc::sync_channel::<()>(1);
         let thread = thread::spawn(move || {
-            while commits.recv().is_ok() {
+            let mut due = commits.recv().is_ok();
+            while due {
                 // A failed checkpoint leaves its frames in the WAL for the next one (or for
                 // the automatic checkpoint): nothing is lost.
                 let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-                thread::sleep(PAUSE);
+                // Rest, noting commits meanwhile; a dropped pool ends the thread at once, so
+                // a short-lived process never waits out the rest.
+                due = false;
+                let rested = Instant::now() + PAUSE;
+                loop {
+                    match commits.recv_timeout(rested.saturating_duration_since(Instant::now())) {
+                        Ok(()) => due = true,
+                        Err(RecvTimeoutError::Timeout) => break,
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+                due = due || commits.recv().is_ok();
             }
         });
         Checkpointer { due: Some(due), thread: Some(thread) }
@@ -55,7 +67,7 @@ impl Drop for Checkpointer {
 
 #[cfg(test)]
 mod tests {
-    use std::{fs, time::Instant};
+    use std::fs;
 
     use super::*;
 
