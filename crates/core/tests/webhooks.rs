@@ -34,11 +34,17 @@ fn policy(max_attempts: i64) -> RetryPolicy {
 }
 
 /// A store whose webhook at `receiver` hears of stock changes.
+/// A store whose webhook, with credentials and a token in its URL, hears `InventoryChanged`.
 fn subscribed(db: &TestDb, receiver: &Receiver) -> Store {
     let store = store_with(db, &["MUG-1"]);
     store
         .notifications()
-        .add_webhook(&admin(), &receiver.url(), &["InventoryChanged".into()], Some(SECRET))
+        .add_webhook(
+            &admin(),
+            &format!("{}?token=s3cret", receiver.url().replacen("://", "://hooks:pw@", 1)),
+            &["InventoryChanged".into()],
+            Some(SECRET),
+        )
         .expect("webhook");
     store
 }
@@ -70,7 +76,13 @@ backend_tests! {
         let event: serde_json::Value = serde_json::from_str(&request.body).expect("the event as JSON");
         assert_eq!((&event["type"], &event["payload"]["sku"]), (&"InventoryChanged".into(), &"MUG-1".into()));
         let delivery = request.header("x-stockyard-delivery").expect("delivery id");
-        assert_eq!(store.notifications().status(&admin(), delivery).expect("by id").status, NotificationStatus::Delivered);
+        let shown = store.notifications().status(&admin(), delivery).expect("by id");
+        assert_eq!(shown.status, NotificationStatus::Delivered);
+        // Readers of notifications see where it went, not the token in its URL.
+        assert_eq!(request.path, "/hook?token=s3cret", "the receiver gets the whole URL");
+        assert_eq!(shown.to, receiver.url());
+        let listed = store.notifications().list(&admin(), None, None, None).expect("list");
+        assert_eq!(listed.items.iter().map(|n| n.to.as_str()).collect::<Vec<_>>(), [receiver.url()]);
         // The secret is sealed at rest.
         assert_eq!(db.number(&format!("SELECT COUNT(*) FROM webhooks WHERE secret LIKE '%{SECRET}%'")), 0);
     }

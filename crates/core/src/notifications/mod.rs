@@ -161,7 +161,7 @@ impl Notifications<'_> {
                 ),
                 params![status.map(|s| s.as_str()).unwrap_or_default(), before, i64::from(limit) + 1],
             )?;
-            rows.iter().map(|row| from_row(&keyring, row)).collect::<Result<Vec<_>>>()
+            rows.iter().map(|row| from_row(&keyring, row).map(shown)).collect::<Result<Vec<_>>>()
         })?;
         Ok(crate::page::from_rows(items, limit, |n| n.id.to_string()))
     }
@@ -174,7 +174,7 @@ impl Notifications<'_> {
         if found.user_id.is_none() || found.user_id != actor.user_id() {
             actor.authorize(Action::NotifyRead)?;
         }
-        Ok(found)
+        Ok(shown(found))
     }
 
     /// The actor's in-app notifications, newest first.
@@ -318,6 +318,20 @@ pub(crate) fn record_created(
     let change = Change { action: "notify.create", entity, before: None, after: Some(after), events };
     journal::record(tx, actor, change, clock::now())?;
     Ok(())
+}
+
+/// A notification as its readers see it: a webhook's URL without its credentials, query or
+/// fragment, where receivers often keep a token (only `webhook.manage` sees it whole).
+fn shown(mut notification: Notification) -> Notification {
+    if notification.channel == Channel::Webhook
+        && let Some((scheme, rest)) = notification.to.split_once("://")
+    {
+        let rest = rest.split(['?', '#']).next().unwrap_or_default();
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+        notification.to = format!("{scheme}://{host}{path}");
+    }
+    notification
 }
 
 pub(crate) fn load(tx: &mut Tx<'_>, keyring: &Keyring, id: NotificationId) -> Result<Notification> {
