@@ -120,14 +120,12 @@ mod bare {
     }
 
     pub fn create(db: &TestDb) {
-        let values: Vec<String> = (0..PRODUCTS).map(|i| format!("({i}, 1000000000)")).collect();
         db.sql(&format!(
-            "CREATE TABLE bare_stock (id BIGINT PRIMARY KEY, available BIGINT NOT NULL);
+            "{}
              CREATE TABLE bare_orders (id BIGINT NOT NULL, body TEXT NOT NULL);
              CREATE TABLE bare_events (id BIGINT NOT NULL, body TEXT NOT NULL);
-             CREATE TABLE bare_audit (id BIGINT NOT NULL, body TEXT NOT NULL);
-             INSERT INTO bare_stock VALUES {};",
-            values.join(", ")
+             CREATE TABLE bare_audit (id BIGINT NOT NULL, body TEXT NOT NULL);",
+            stockyard_testkit::bench::bare_stock(PRODUCTS)
         ));
     }
 

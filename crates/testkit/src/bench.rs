@@ -46,6 +46,17 @@ pub fn stocked_store(db: &crate::TestDb, products: usize, stock: i64) -> stockya
     store
 }
 
+/// SQL creating the bare-figure stock table: `rows` rows `(id, available)` with ids from 0
+/// and a billion available each, so decrements never run out.
+pub fn bare_stock(rows: usize) -> String {
+    let values: Vec<String> = (0..rows).map(|i| format!("({i}, 1000000000)")).collect();
+    format!(
+        "CREATE TABLE bare_stock (id BIGINT PRIMARY KEY, available BIGINT NOT NULL);
+         INSERT INTO bare_stock VALUES {};",
+        values.join(", ")
+    )
+}
+
 /// The SKU of bench product `i`.
 pub fn sku(i: usize) -> String {
     format!("BENCH-{i:05}")
