@@ -378,6 +378,7 @@ pub struct Reserve {
 /// `SKU:QTY`, e.g. `MUG-01:2`.
 fn sku_quantity(arg: &str) -> Result<(String, i64), String> {
     let (sku, quantity) = arg.rsplit_once(':').ok_or_else(|| format!("{arg:?} is not SKU:QTY"))?;
+    stockyard_core::Sku::parse(sku).map_err(|e| format!("{arg:?} is not SKU:QTY: {e}"))?;
     let quantity = quantity.trim().parse().map_err(|_| format!("{arg:?}: {quantity:?} is not a whole number"))?;
     Ok((sku.trim().to_owned(), quantity))
 }

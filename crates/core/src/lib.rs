@@ -34,6 +34,7 @@ pub mod money;
 pub mod notifications;
 pub mod orders;
 mod page;
+mod process;
 mod settings;
 mod sku;
 mod store;

@@ -185,6 +185,15 @@ pub(crate) fn find(tx: &mut Tx<'_>, key: &str, lock: bool) -> Result<Product> {
     Err(Error::not_found("product", key))
 }
 
+/// A live product that may be reserved and ordered: an inactive one is refused.
+pub(crate) fn find_for_sale(tx: &mut Tx<'_>, key: &str) -> Result<Product> {
+    let product = find(tx, key, false)?;
+    if !product.active {
+        return Err(Error::conflict(format!("product {} is not for sale (inactive)", product.sku)));
+    }
+    Ok(product)
+}
+
 /// Refuses a SKU or barcode that another live product holds, naming the value.
 fn ensure_unique(tx: &mut Tx<'_>, sku: &Sku, barcode: Option<&str>, except: Option<ProductId>) -> Result<()> {
     let except = except.map(|id| id.to_string()).unwrap_or_default();

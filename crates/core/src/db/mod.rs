@@ -95,7 +95,7 @@ impl Pool {
                 }
                 Pool::Sqlite(sqlite::open_pool(path, create, max_size)?)
             }
-            Location::Postgres(url) => Pool::Postgres(postgres::open_pool(url, max_size)?),
+            Location::Postgres(url) => Pool::Postgres(postgres::open_pool(url, &location.display(), max_size)?),
         };
         pool.migrate()?;
         Ok(pool)
@@ -110,7 +110,7 @@ impl Pool {
 
     fn migrate(&self) -> Result<()> {
         match self {
-            Pool::Sqlite(pool) => sqlite::migrate(&mut get(&pool.conns)?),
+            Pool::Sqlite(pool) => sqlite::migrate(&mut get(&pool.conns)?, pool.read_only),
             Pool::Postgres(pool) => postgres::migrate(&mut get(pool)?.client),
         }
     }
@@ -261,6 +261,14 @@ impl Tx<'_> {
             tx.tx.batch_execute(&format!("LOCK TABLE {table} IN EXCLUSIVE MODE")).map_err(postgres::map_err)?;
         }
         Ok(())
+    }
+
+    /// An SQL expression for the text of field `key` of a JSON text column (event payloads).
+    pub fn json_field(&self, column: &str, key: &str) -> String {
+        match self.backend() {
+            Backend::Sqlite => format!("json_extract({column}, '$.{key}')"),
+            Backend::Postgres => format!("({column}::jsonb ->> '{key}')"),
+        }
     }
 
     /// ` FOR UPDATE` where the backend locks rows; SQLite's `BEGIN IMMEDIATE` already holds

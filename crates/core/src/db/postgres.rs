@@ -98,12 +98,24 @@ pub(crate) fn migrations() -> refinery::Runner {
 /// Serialises concurrent migrations from several server instances starting at once.
 const MIGRATION_LOCK: i64 = 0x5374_6f63_6b79_6172; // "Stockyar"
 
-pub(crate) fn open_pool(url: &str, max_size: u32) -> Result<Pool> {
+/// Opens the pool. One connection is made first, so that a server that refuses, a
+/// database that does not exist or a wrong password fails at once naming why, instead of
+/// the pool retrying until its timeout.
+pub(crate) fn open_pool(url: &str, shown: &str, max_size: u32) -> Result<Pool> {
     let mut config = postgres::Config::from_str(url)
         .map_err(|e| Error::invalid("database", format!("not a PostgreSQL URL: {e}")))?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
     }
+    let first = config.connect(NoTls).map_err(|e| {
+        let why = match (e.as_db_error(), e.source()) {
+            (Some(db), _) => db.message().to_owned(),
+            (None, Some(cause)) => format!("{e}: {cause}"),
+            (None, None) => e.to_string(),
+        };
+        Error::Storage(format!("cannot connect to PostgreSQL at {shown}: {why}"))
+    })?;
+    drop(first);
     let manager = Manager { config };
     r2d2::Pool::builder()
         .max_size(max_size)
@@ -114,7 +126,7 @@ pub(crate) fn open_pool(url: &str, max_size: u32) -> Result<Pool> {
         .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(30))
         .build(manager)
-        .map_err(|e| Error::Storage(format!("cannot connect to PostgreSQL: {e}")))
+        .map_err(|e| Error::Storage(format!("cannot connect to PostgreSQL at {shown}: {e}")))
 }
 
 pub(crate) fn migrate(conn: &mut Client) -> Result<()> {

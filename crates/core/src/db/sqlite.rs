@@ -28,6 +28,8 @@ pub(crate) type Conn = r2d2::PooledConnection<SqliteConnectionManager>;
 pub(crate) struct Pool {
     pub conns: r2d2::Pool<SqliteConnectionManager>,
     pub checkpointer: Arc<Checkpointer>,
+    /// Opened read-only (see [`open_pool`]): migrations are checked, not applied.
+    pub read_only: bool,
 }
 
 mod embedded {
@@ -43,31 +45,107 @@ const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; P
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Opens the pool. One connection is opened first, so that a path that is not a usable
+/// database fails at once naming why (a directory, not SQLite, truncated, unreadable)
+/// instead of the pool retrying until its timeout. A file or folder nobody may write is
+/// opened read-only: reads work, and writes fail saying so.
 pub(crate) fn open_pool(path: &Path, create: bool, max_size: u32) -> Result<Pool> {
-    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let read_only = !create && read_only(path);
+    let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    flags |= if read_only { OpenFlags::SQLITE_OPEN_READ_ONLY } else { OpenFlags::SQLITE_OPEN_READ_WRITE };
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
-    let cannot =
-        |e: &dyn std::fmt::Display| Error::Storage(format!("cannot open SQLite database {}: {e}", path.display()));
-    let manager = SqliteConnectionManager::file(path).with_flags(flags).with_init(|c| set_up(c));
+    let cannot = |why: String| Error::Storage(format!("cannot open SQLite database {}: {why}", path.display()));
+    if path.is_dir() {
+        return Err(cannot("it is a directory".into()));
+    }
+    check_length(path).map_err(cannot)?;
+    let first = rusqlite::Connection::open_with_flags(path, flags)
+        .and_then(|c| set_up(&c, read_only).map(|()| c))
+        // Reading the schema proves the file is a SQLite database.
+        .and_then(|c| c.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())).map(|()| c))
+        .map_err(|e| cannot(describe(&e)))?;
+    let manager = SqliteConnectionManager::file(path).with_flags(flags).with_init(move |c| set_up(c, read_only));
     let conns = r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(30))
         .build(manager)
-        .map_err(|e| cannot(&e))?;
-    let checkpoints = rusqlite::Connection::open_with_flags(path, flags).and_then(|c| set_up(&c).map(|()| c));
-    Ok(Pool { conns, checkpointer: Arc::new(Checkpointer::start(checkpoints.map_err(|e| cannot(&e))?)) })
+        .map_err(|e| cannot(e.to_string()))?;
+    // The first connection goes on as the checkpointer's.
+    Ok(Pool { conns, checkpointer: Arc::new(Checkpointer::start(first)), read_only })
 }
 
-fn set_up(c: &rusqlite::Connection) -> rusqlite::Result<()> {
+/// Whether the file, or the folder it sits in, grants nobody write permission.
+fn read_only(path: &Path) -> bool {
+    let unwritable = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.permissions().readonly());
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    unwritable(path) || unwritable(folder)
+}
+
+/// Refuses a file shorter than its header says: a truncated copy. Only when no WAL holds
+/// frames for it (a checkpoint may be extending the file).
+fn check_length(path: &Path) -> std::result::Result<(), String> {
+    let Ok(mut file) = std::fs::File::open(path) else { return Ok(()) };
+    let mut header = [0u8; 100];
+    if std::io::Read::read_exact(&mut file, &mut header).is_err() || !header.starts_with(b"SQLite format 3\0") {
+        return Ok(()); // Empty (a new database) or not SQLite: opening it says which.
+    }
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Ok(());
+    }
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65_536,
+        n => u64::from(n),
+    };
+    let pages = u64::from(u32::from_be_bytes([header[28], header[29], header[30], header[31]]));
+    // The header's page count is valid only while its change counter matches (offset 92).
+    let valid = header[24..28] == header[92..96];
+    let length = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+    if valid && pages.saturating_mul(page_size) > length {
+        return Err(format!(
+            "it is truncated: its header says {pages} pages of {page_size} bytes, but the file holds {length} bytes"
+        ));
+    }
+    Ok(())
+}
+
+/// SQLite's reason, in words for the common cases.
+fn describe(e: &rusqlite::Error) -> String {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => "it is not a SQLite database".into(),
+        Some(ErrorCode::DatabaseCorrupt) => format!("it is corrupt ({e})"),
+        Some(ErrorCode::CannotOpen) => format!("{e} (check that the file and its folder exist and may be read)"),
+        Some(ErrorCode::PermissionDenied) => format!("permission denied ({e})"),
+        _ => e.to_string(),
+    }
+}
+
+fn set_up(c: &rusqlite::Connection, read_only: bool) -> rusqlite::Result<()> {
     c.busy_timeout(BUSY_TIMEOUT)?;
     c.set_prepared_statement_cache_capacity(128);
-    c.execute_batch(PRAGMAS)
+    // Choosing the journal mode writes to the file: a read-only store keeps what it has.
+    c.execute_batch(if read_only { "PRAGMA foreign_keys = ON; PRAGMA query_only = ON;" } else { PRAGMAS })
 }
 
-pub(crate) fn migrate(conn: &mut Conn) -> Result<()> {
+pub(crate) fn migrate(conn: &mut Conn, read_only: bool) -> Result<()> {
+    if read_only {
+        // Nothing may be written: the schema must already be this version's.
+        let latest = migrations().get_migrations().iter().map(|m| i64::from(m.version())).max().unwrap_or(0);
+        let applied: i64 = conn
+            .query_row("SELECT COALESCE(MAX(version), 0) FROM refinery_schema_history", [], |r| r.get(0))
+            .unwrap_or(0);
+        if applied < latest {
+            return Err(Error::Storage(format!(
+                "the database is read-only and its schema (version {applied}) needs upgrading to version {latest}: \
+                 open it once where it may be written"
+            )));
+        }
+        return Ok(());
+    }
     migrations().run(&mut **conn).map_err(|e| Error::Storage(format!("migration failed: {e}")))?;
     Ok(())
 }
@@ -140,6 +218,11 @@ pub(crate) fn map_err(e: rusqlite::Error) -> Error {
             let detail = msg.split_once(": ").map_or(msg.as_str(), |(_, d)| d);
             let detail = detail.trim_start_matches("index ").trim_matches('\'');
             return Error::conflict(constraint_message(detail));
+        }
+        if code.code == ErrorCode::ReadOnly {
+            return Error::Storage(
+                "the database is read-only (its file or folder may not be written): only reading commands work".into(),
+            );
         }
         if matches!(code.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) {
             return Error::Storage(format!("the database stayed busy for over {}s: {msg}", BUSY_TIMEOUT.as_secs()));

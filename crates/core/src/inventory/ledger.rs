@@ -6,7 +6,10 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{MovementKind, StockLevel, rules::Counts};
+use super::{
+    MovementKind, StockLevel,
+    rules::{Counts, MAX_QUANTITY},
+};
 use crate::{
     Actor, Error, ProductId, Result, Shortage, WarehouseId,
     db::{Tx, params},
@@ -162,8 +165,9 @@ fn change(tx: &mut Tx<'_>, line: &Line, at: Timestamp) -> Result<Result<Applied,
         tx.query_opt(
             "UPDATE stock_levels SET on_hand = on_hand + $1, reserved = reserved + $2, updated_at = $3
              WHERE product_id = $4 AND warehouse_id = $5 AND reserved + $2 >= 0 AND on_hand + $1 >= reserved + $2
+               AND on_hand + $1 <= $6
              RETURNING on_hand, reserved, reorder_point, reorder_qty",
-            params![on_hand_delta, line.reserved_delta, at, item.product_id, item.warehouse_id],
+            params![on_hand_delta, line.reserved_delta, at, item.product_id, item.warehouse_id, MAX_QUANTITY],
         )
     };
     let mut row = update(tx)?;
@@ -176,6 +180,13 @@ fn change(tx: &mut Tx<'_>, line: &Line, at: Timestamp) -> Result<Result<Applied,
     }
     let Some(row) = row else {
         let current = read(tx, item, false)?.unwrap_or_default();
+        let target = current.on_hand.checked_add(on_hand_delta);
+        if target.is_none_or(|n| n > MAX_QUANTITY) {
+            return Err(Error::conflict(format!(
+                "{} at {} holds {} on hand: adding {on_hand_delta} would pass the most a level may hold ({MAX_QUANTITY})",
+                item.sku, item.warehouse, current.on_hand
+            )));
+        }
         return Ok(Err(Shortage {
             sku: item.sku.clone(),
             warehouse: item.warehouse.clone(),

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{Inventory, MovementKind, StockLevel, rules::Counts};
 use crate::{
     Action, Actor, Error, Page, Result, catalog,
-    db::{Row, params},
+    db::{Row, Tx, params},
     page, warehouses,
 };
 
@@ -20,7 +20,7 @@ pub struct StockQuery {
     pub warehouse: Option<String>,
     /// Only levels at or below their reorder point.
     pub low: bool,
-    /// Stock as of this time, from the ledger (thresholds are today's).
+    /// Stock as of this time, from the ledger, with the thresholds set by then.
     pub at: Option<Timestamp>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
@@ -80,19 +80,25 @@ impl Inventory<'_> {
         self.store.pool.read(|tx| {
             let product = query.sku.as_deref().map(|sku| catalog::find_product(tx, sku, false)).transpose()?;
             let warehouse = query.warehouse.as_deref().map(|code| warehouses::require(tx, code)).transpose()?;
-            // As of a past time, on-hand and reserved come from the last movement before it.
-            let (on_hand, reserved) = match query.at {
-                None => ("l.on_hand".to_owned(), "l.reserved".to_owned()),
-                Some(_) => (as_of("on_hand_after"), as_of("reserved_after")),
+            // As of a past time, on-hand and reserved come from the last movement before it,
+            // the thresholds from the last `InventoryThresholdSet` before it.
+            let (on_hand, reserved, reorder_point, reorder_qty) = match query.at {
+                None => ("l.on_hand".into(), "l.reserved".into(), "l.reorder_point".into(), "l.reorder_qty".into()),
+                Some(_) => (
+                    as_of("on_hand_after"),
+                    as_of("reserved_after"),
+                    threshold_as_of(tx, "reorder_point"),
+                    threshold_as_of(tx, "reorder_qty"),
+                ),
             };
             let sql = format!(
-                "SELECT l.product_id, p.sku, w.code, {on_hand}, {reserved}, l.reorder_point, l.reorder_qty
+                "SELECT l.product_id, p.sku, w.code, {on_hand}, {reserved}, {reorder_point}, {reorder_qty}
                  FROM stock_levels l
                  JOIN products p ON p.id = l.product_id
                  JOIN warehouses w ON w.id = l.warehouse_id
                  WHERE p.deleted_at IS NULL AND ($1 = '' OR l.product_id = $1) AND ($2 = '' OR l.warehouse_id = $2)
                    AND (p.sku > $3 OR (p.sku = $3 AND w.code > $4))
-                   AND ($5 = FALSE OR (l.reorder_point > 0 AND {on_hand} - {reserved} <= l.reorder_point)){scope}
+                   AND ($5 = FALSE OR ({reorder_point} > 0 AND {on_hand} - {reserved} <= {reorder_point})){scope}
                  ORDER BY p.sku, w.code LIMIT $6",
                 scope = scope_filter(actor, if query.at.is_some() { 8 } else { 7 }),
             );
@@ -211,6 +217,22 @@ fn as_of(column: &str) -> String {
         "COALESCE((SELECT m.{column} FROM stock_movements m
                    WHERE m.product_id = l.product_id AND m.warehouse_id = l.warehouse_id AND m.occurred_at <= $7
                    ORDER BY m.event_seq DESC LIMIT 1), 0)"
+    )
+}
+
+/// A threshold of the level as the last `InventoryThresholdSet` at or before `$7` set it,
+/// or 0 before the first. Threshold events are few, and found by the event type index.
+fn threshold_as_of(tx: &Tx<'_>, field: &str) -> String {
+    let json = |key| tx.json_field("e.payload", key);
+    format!(
+        "COALESCE((SELECT CAST({value} AS BIGINT) FROM events e
+                   WHERE e.event_type = '{event}' AND {product} = l.product_id AND {warehouse} = l.warehouse_id
+                     AND e.occurred_at <= $7
+                   ORDER BY e.seq DESC LIMIT 1), 0)",
+        value = json(field),
+        event = crate::events::EventType::InventoryThresholdSet.as_str(),
+        product = json("product_id"),
+        warehouse = json("warehouse_id"),
     )
 }
 

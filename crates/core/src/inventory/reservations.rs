@@ -352,6 +352,8 @@ fn wanted(lines: &[(String, i64)]) -> Result<Vec<(String, i64)>> {
     let mut wanted: Vec<(String, i64)> = Vec::new();
     for (sku, quantity) in lines {
         let sku = sku.trim();
+        // A product id passes too: its UUID text is a well-formed SKU.
+        crate::Sku::parse(sku)?;
         let quantity = rules::positive("quantity", *quantity)
             .map_err(|_| Error::invalid("quantity", format!("{sku}: {quantity} is not a positive whole number")))?;
         match wanted.iter_mut().find(|(s, _)| s == sku) {
@@ -371,8 +373,7 @@ fn place(
     wanted: &[(String, i64)],
     warehouse: Option<&str>,
 ) -> Result<(Vec<ReservationLine>, String)> {
-    let products =
-        wanted.iter().map(|(sku, _)| crate::catalog::find_product(tx, sku, false)).collect::<Result<Vec<_>>>()?;
+    let products = wanted.iter().map(|(sku, _)| crate::catalog::find_for_sale(tx, sku)).collect::<Result<Vec<_>>>()?;
     if let Some(code) = warehouse {
         let warehouse = active_warehouse(tx, code)?;
         let mut lines: Vec<ReservationLine> = products
@@ -389,8 +390,17 @@ fn place(
         lines.sort_by(|a, b| a.sku.cmp(&b.sku));
         return Ok((lines, format!("{} was asked for", warehouse.code)));
     }
+    let all = warehouses::all(tx)?;
+    if let allocation::Strategy::Priority(codes) = strategy
+        && let Some(unknown) = codes.iter().find(|code| !all.iter().any(|w| w.code == **code))
+    {
+        return Err(Error::invalid(
+            "allocation",
+            format!("the priority order names warehouse {unknown}, which does not exist (STOCKYARD_ALLOCATION)"),
+        ));
+    }
     // Only where the actor may act: a user scoped to warehouses reserves only there.
-    let warehouses: Vec<_> = warehouses::all(tx)?.into_iter().filter(|w| w.active && actor.in_scope(&w.code)).collect();
+    let warehouses: Vec<_> = all.into_iter().filter(|w| w.active && actor.in_scope(&w.code)).collect();
     let mut stock: Vec<WarehouseStock> =
         warehouses.iter().map(|w| WarehouseStock { code: w.code.clone(), available: vec![0; wanted.len()] }).collect();
     // (on hand, reserved) of each line over all active warehouses, for a refusal.

@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result, db::Row};
 
-/// The largest quantity one operation may move or set: far beyond any real stock, and far
-/// from overflowing a 64-bit sum.
+/// The largest quantity one operation may move or set, and the most a level may hold: far
+/// beyond any real stock, and far from overflowing a 64-bit sum. Bounding levels too (not
+/// only operations) keeps every level countable and settable.
 pub(crate) const MAX_QUANTITY: i64 = 1_000_000_000_000;
 
 /// The numbers of one stock level (product × warehouse).
@@ -40,14 +41,14 @@ impl Counts {
     }
 
     /// The level after adding the deltas, or `None` when it would break
-    /// `0 ≤ reserved ≤ on_hand` (never clamped).
+    /// `0 ≤ reserved ≤ on_hand ≤ MAX_QUANTITY` (never clamped).
     pub fn apply(&self, on_hand_delta: i64, reserved_delta: i64) -> Option<Counts> {
         let next = Counts {
             on_hand: self.on_hand.checked_add(on_hand_delta)?,
             reserved: self.reserved.checked_add(reserved_delta)?,
             ..*self
         };
-        (next.reserved >= 0 && next.reserved <= next.on_hand).then_some(next)
+        (next.reserved >= 0 && next.reserved <= next.on_hand && next.on_hand <= MAX_QUANTITY).then_some(next)
     }
 
     /// How much to order for a low level: at least the reorder quantity, and enough to
@@ -88,7 +89,10 @@ pub(crate) fn non_negative(field: &str, quantity: i64) -> Result<i64> {
 pub(crate) fn non_zero(field: &str, delta: i64) -> Result<i64> {
     match delta {
         0 => Err(Error::invalid(field, "must not be zero")),
-        d if d.abs() > MAX_QUANTITY => Err(Error::invalid(field, format!("{d} is beyond ±{MAX_QUANTITY}"))),
+        // `unsigned_abs`: `i64::MIN.abs()` would overflow (and wrap in release builds).
+        d if d.unsigned_abs() > MAX_QUANTITY.unsigned_abs() => {
+            Err(Error::invalid(field, format!("{d} is beyond ±{MAX_QUANTITY}")))
+        }
         d => Ok(d),
     }
 }
@@ -111,6 +115,8 @@ mod tests {
         assert_eq!(l.apply(0, -5), None, "releasing more than reserved");
         assert_eq!(l.apply(-4, -4), Some(level(6, 0, 0, 0)), "shipping reserved stock");
         assert_eq!(l.apply(i64::MAX, 0), None, "overflow is refused, not wrapped");
+        assert_eq!(level(MAX_QUANTITY, 0, 0, 0).apply(1, 0), None, "a level never exceeds the bound");
+        assert!(level(MAX_QUANTITY - 1, 0, 0, 0).apply(1, 0).is_some());
     }
 
     #[test]
@@ -146,6 +152,8 @@ mod tests {
         assert!(non_negative("count", -1).is_err());
         assert!(non_zero("by", -3).is_ok());
         assert!(non_zero("by", 0).is_err());
+        assert!(non_zero("by", i64::MIN).is_err(), "i64::MIN does not wrap past the bound");
+        assert!(non_zero("by", -MAX_QUANTITY).is_ok());
         assert!(positive("quantity", MAX_QUANTITY + 1).is_err());
     }
 }

@@ -370,29 +370,35 @@ fn lock_cursor(tx: &mut Tx<'_>) -> Result<i64> {
     tx.query_one(&sql, params![CURSOR])?.get(0)
 }
 
-/// How long a dispatcher's lease lasts without renewal: a crashed one frees SQLite for the
-/// next after this.
+/// How long a dispatcher's lease lasts without renewal: a crashed one on another machine
+/// (or where `/proc` cannot tell) frees SQLite for the next after this.
 const LEASE: SignedDuration = SignedDuration::from_secs(60);
 const LEASE_NAME: &str = "dispatcher";
 
-/// Takes the dispatcher lease, or refuses while another live dispatcher holds it.
+/// Takes the dispatcher lease, or refuses while another live dispatcher holds it. A holder
+/// killed outright on this machine is seen to be gone at once, not after its lease.
 fn take_lease(store: &Store) -> Result<String> {
-    let holder = format!("{}@{}", std::process::id(), NotificationId::new());
+    let holder = crate::process::holder_name();
     store.pool.write(|tx| {
         let now = clock::now();
         let until = now.checked_add(LEASE).map_err(|e| Error::Storage(e.to_string()))?;
-        let taken = tx.execute(
-            "INSERT INTO dispatcher_leases (name, holder, expires_at) VALUES ($1, $2, $3)
-             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-             WHERE dispatcher_leases.expires_at <= $4",
-            params![LEASE_NAME, &holder, until, now],
+        let current = tx.query_opt(
+            "SELECT holder FROM dispatcher_leases WHERE name = $1 AND expires_at > $2",
+            params![LEASE_NAME, now],
         )?;
-        if taken == 0 {
+        if let Some(row) = current
+            && crate::process::holder_alive(&row.get::<String>(0)?)
+        {
             return Err(Error::conflict(
                 "another notification dispatcher is running on this SQLite database; it allows one at a time \
                  (PostgreSQL allows several)",
             ));
         }
+        tx.execute(
+            "INSERT INTO dispatcher_leases (name, holder, expires_at) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at",
+            params![LEASE_NAME, &holder, until],
+        )?;
         Ok(holder.clone())
     })
 }

@@ -88,12 +88,13 @@ fn place(
     // Price every line first: an unknown SKU or mixed currencies refuse before any stock moves.
     let mut lines = Vec::new();
     for (sku, quantity) in &holding.wanted {
-        let product = catalog::find_product(tx, sku, false)?;
-        if !product.active {
-            return Err(Error::conflict(format!("product {} is not for sale", product.sku)));
-        }
-        let total =
-            product.price.minor().checked_mul(*quantity).ok_or_else(|| Error::invalid("quantity", "too large"))?;
+        let product = catalog::find_for_sale(tx, sku)?;
+        let total = product.price.minor().checked_mul(*quantity).ok_or_else(|| {
+            Error::invalid(
+                "lines",
+                format!("{}: {quantity} × {} is more than an order can total", product.sku, product.price),
+            )
+        })?;
         lines.push(OrderLine {
             sku: product.sku.to_string(),
             product_id: product.id,
@@ -114,8 +115,15 @@ fn place(
             ),
         ));
     }
-    let total = lines.iter().try_fold(0i64, |sum, l| sum.checked_add(l.line_total.minor()));
-    let total = total.ok_or_else(|| Error::invalid("lines", "the total is too large"))?;
+    let mut total = 0i64;
+    for line in &lines {
+        total = total.checked_add(line.line_total.minor()).ok_or_else(|| {
+            Error::invalid(
+                "lines",
+                format!("{}: adding {} passes the most an order can total", line.sku, line.line_total),
+            )
+        })?;
+    }
 
     let reservation = match adopt {
         Some(id) => {
