@@ -10,6 +10,8 @@ use crate::{cli::Global, duration, exit::Failure, output::Format};
 
 const DEFAULT_DATABASE: &str = "sqlite://stockyard.db";
 const DEFAULT_CONFIG_FILE: &str = "stockyard.toml";
+/// The most a config file may hold: a few dozen settings need far less.
+const CONFIG_LIMIT: u64 = 64 * 1024;
 
 /// The settings a command runs with.
 #[derive(Debug)]
@@ -106,7 +108,15 @@ fn setting(variable: &str, from_file: Option<String>) -> Option<String> {
 }
 
 fn read(path: &Path) -> Result<File, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::Other(format!("cannot read config file {}: {e}", path.display())))?;
-    toml::from_str(&text).map_err(|e| Failure::Other(format!("config file {}: {e}", path.display())))
+    let text = crate::input::file(path, "config file", CONFIG_LIMIT)?;
+    toml::from_str(&text).map_err(|e| {
+        // toml's own message draws the line it points at; one line says where instead.
+        let at = e.span().map_or_else(String::new, |span| {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
+            format!(" line {line}, column {column}:")
+        });
+        Failure::Other(format!("config file {}:{at} {}", path.display(), e.message().trim()))
+    })
 }

@@ -45,8 +45,13 @@ pub fn failure(failure: &Failure) -> ExitCode {
         Failure::Unverified(message) => (OTHER, message.clone()),
         Failure::Other(message) => (OTHER, message.clone()),
     };
-    let _ = writeln!(std::io::stderr(), "error: {message}");
+    let _ = writeln!(std::io::stderr(), "error: {}", one_line(&message));
     ExitCode::from(code)
+}
+
+/// Errors are one line on stderr, whatever a library's message looks like.
+fn one_line(message: &str) -> String {
+    message.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 fn core_code(kind: ErrorKind) -> u8 {
@@ -61,13 +66,18 @@ fn core_code(kind: ErrorKind) -> u8 {
 
 /// Help and version exit 0; a value that does not parse is invalid input (6); anything
 /// else wrong with the command line is a usage error (2).
+/// A mistake is told in one line (clap's first), pointing at `--help` for the rest.
 pub fn usage(e: &clap::Error) -> ExitCode {
-    let _ = e.print();
-    match e.kind() {
+    let code = match e.kind() {
         ClapKind::DisplayHelp | ClapKind::DisplayVersion | ClapKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            ExitCode::SUCCESS
+            let _ = e.print();
+            return ExitCode::SUCCESS;
         }
-        ClapKind::InvalidValue | ClapKind::ValueValidation | ClapKind::InvalidUtf8 => ExitCode::from(INVALID),
-        _ => ExitCode::from(USAGE),
-    }
+        ClapKind::InvalidValue | ClapKind::ValueValidation | ClapKind::InvalidUtf8 => INVALID,
+        _ => USAGE,
+    };
+    let rendered = e.render().to_string();
+    let first = rendered.lines().next().unwrap_or_default().trim_start_matches("error: ");
+    let _ = writeln!(std::io::stderr(), "error: {first} (see --help)");
+    ExitCode::from(code)
 }

@@ -7,6 +7,7 @@ mod commands;
 mod config;
 mod duration;
 mod exit;
+mod input;
 mod output;
 
 use std::process::ExitCode;

@@ -121,7 +121,7 @@ impl<W: Write> Output<W> {
                 if !self.streaming {
                     writer.write_record(columns.iter().map(|c| c.header.to_lowercase()))?;
                 }
-                writer.write_record(columns.iter().map(|c| (c.value)(item)))?;
+                writer.write_record(columns.iter().map(|c| spreadsheet_safe((c.value)(item))))?;
                 writer.flush()?;
             }
             (false, Format::Table) => {
@@ -187,7 +187,7 @@ impl<W: Write> Output<W> {
         let mut writer = csv::Writer::from_writer(&mut self.out);
         writer.write_record(columns.iter().map(|c| c.header.to_lowercase()))?;
         for item in items {
-            writer.write_record(columns.iter().map(|c| (c.value)(item)))?;
+            writer.write_record(columns.iter().map(|c| spreadsheet_safe((c.value)(item))))?;
         }
         writer.flush()
     }
@@ -200,6 +200,18 @@ impl<W: Write> Output<W> {
     }
 }
 
+/// A CSV cell a spreadsheet will not run as a formula (OWASP "CSV injection"): text that
+/// starts with `= + - @`, a tab or a carriage return gets a leading `'`. Numbers (`-3`,
+/// `-1.50`) stay as they are.
+fn spreadsheet_safe(cell: String) -> String {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let unsigned = cell.trim_start_matches(['+', '-']);
+    let number = unsigned.chars().any(|c| c.is_ascii_digit())
+        && unsigned.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && unsigned.matches('.').count() <= 1;
+    if risky && !number { format!("'{cell}") } else { cell }
+}
+
 /// Columns separated by space, one rule under the header: compact, and easy on `grep`.
 const STYLE: TableStyle = TableStyle::new().header_separator(LineStyle::none().fill('─'));
 
@@ -207,4 +219,23 @@ fn table() -> Table {
     let mut table = Table::new();
     table.load_style(STYLE).set_content_arrangement(ContentArrangement::Dynamic);
     table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn formulas_are_defused_and_numbers_kept() {
+        let safe = |s: &str| spreadsheet_safe(s.to_owned());
+        assert_eq!(safe("=HYPERLINK(\"http://x\",\"y\")"), "'=HYPERLINK(\"http://x\",\"y\")");
+        assert_eq!(safe("+1+cmd"), "'+1+cmd");
+        assert_eq!(safe("-2+3"), "'-2+3");
+        assert_eq!(safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(safe("\tx"), "'\tx");
+        assert_eq!(safe("-3"), "-3");
+        assert_eq!(safe("-1.50"), "-1.50");
+        assert_eq!(safe("Jane"), "Jane");
+        assert_eq!(safe("-"), "'-");
+    }
 }

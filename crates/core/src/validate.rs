@@ -3,22 +3,33 @@
 use crate::{Error, Result};
 
 /// A required single-line text: trimmed, non-empty, at most `max` characters, no control
-/// characters.
+/// characters (a line break included).
 pub(crate) fn required(field: &str, value: &str, max: usize) -> Result<String> {
     let value = value.trim();
     if value.is_empty() {
         return Err(Error::invalid(field, "must not be empty"));
     }
-    bounded(field, value, max)
+    line(field, value, max)
 }
 
-/// Free text that may be empty or span lines, at most `max` characters.
+/// Single-line text that may be empty (a reason, a reference, a name), at most `max`
+/// characters, with no control characters: a line break would forge lines in tables and logs.
+pub(crate) fn line(field: &str, value: &str, max: usize) -> Result<String> {
+    checked(field, value, max, |c| c.is_control())
+}
+
+/// Free text that may be empty or span lines (a description, notes, an address), at most
+/// `max` characters.
 pub(crate) fn bounded(field: &str, value: &str, max: usize) -> Result<String> {
+    checked(field, value, max, |c| c.is_control() && c != '\n' && c != '\t')
+}
+
+fn checked(field: &str, value: &str, max: usize, refused: impl Fn(char) -> bool) -> Result<String> {
     if value.chars().count() > max {
         return Err(Error::invalid(field, format!("is longer than {max} characters")));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(Error::invalid(field, "contains control characters"));
+    if value.chars().any(refused) {
+        return Err(Error::invalid(field, "contains control characters (a line break included)"));
     }
     Ok(value.to_owned())
 }
@@ -51,6 +62,9 @@ mod tests {
         );
         assert!(required("name", "abcdefghijk", 10).is_err());
         assert!(bounded("description", "a\u{7}", 10).is_err());
+        assert!(bounded("description", "two\nlines", 10).is_ok());
+        assert!(required("name", "two\nlines", 10).is_err());
+        assert!(line("reason", "a\tb", 10).is_err());
         assert_eq!(code("sku", " AB-1 ", 8, "-").ok(), Some("AB-1".into()));
         let err = code("sku", "-AB", 8, "-").map_err(|e| e.to_string());
         assert!(err.is_err_and(|e| e.starts_with("invalid sku: \"-AB\"")));

@@ -64,8 +64,8 @@ pub fn key(ctx: &mut Context<'_>, command: KeyCommand) -> Result<(), Failure> {
     } else {
         let new_key = new_key_file
             .map(|path| {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| Failure::Other(format!("cannot read the new key file {}: {e}", path.display())))?;
+                // A key is 44 characters of base64; room for a line ending and spaces.
+                let text = crate::input::file(&path, "new key file", 1024)?;
                 crypto::decode_key(&text).map_err(|why| {
                     Failure::from(Error::invalid("new key file", format!("{}: the key {why}", path.display())))
                 })

@@ -9,7 +9,6 @@ mod orders;
 mod preferences;
 mod product;
 mod reservation;
-mod secret;
 mod setup;
 mod stock;
 mod tokens;

@@ -124,9 +124,11 @@ fn set_template(
     Ok(ctx.out.done(&message, &saved)?)
 }
 
+/// The most a template file may hold.
+const TEMPLATE_LIMIT: u64 = 1 << 20;
+
 fn read(path: &Path, part: &str) -> Result<String, Failure> {
-    std::fs::read_to_string(path)
-        .map_err(|e| Failure::Other(format!("cannot read the {part} file {}: {e}", path.display())))
+    crate::input::file(path, &format!("{part} file"), TEMPLATE_LIMIT)
 }
 
 fn template_columns() -> Vec<Column<'static, Template>> {

@@ -5,8 +5,8 @@ use std::io::Write;
 use serde::Serialize;
 use stockyard_core::{Actor, CreatedUser, InitReport, Store, demo};
 
-use super::{Context, secret};
-use crate::{cli::Init, exit::Failure};
+use super::Context;
+use crate::{cli::Init, exit::Failure, input};
 
 /// What `init` did, and with `--admin` the admin user: its password included when it was
 /// generated (shown this once).
@@ -24,7 +24,7 @@ struct InitOutput {
 /// Always runs as the built-in `local-admin`: no user can exist before it.
 pub fn init(ctx: &mut Context<'_>, init: Init) -> Result<(), Failure> {
     let actor = Actor::local_admin();
-    let password = if init.password_stdin { Some(secret::from_stdin("password")?) } else { None };
+    let password = if init.password_stdin { Some(input::secret_from_stdin("password")?) } else { None };
     let store = Store::create(&ctx.config.database, &ctx.config.store)?;
     // The admin first: refused input (a weak password) then leaves the store untouched.
     let admin =

@@ -5,8 +5,8 @@ use std::io::Write;
 use serde::Serialize;
 use stockyard_core::{Action, CreatedUser, Explanation, NewUser, Page, User};
 
-use super::{Context, preferences, secret};
-use crate::{cli::UserCommand, exit::Failure, output::Column};
+use super::{Context, preferences};
+use crate::{cli::UserCommand, exit::Failure, input, output::Column};
 
 /// `user explain`'s answer: the question with the core's explanation.
 #[derive(Debug, Serialize)]
@@ -24,7 +24,7 @@ pub fn run(ctx: &mut Context<'_>, command: UserCommand) -> Result<(), Failure> {
     let user_columns = || columns(|u: &User| u);
     match command {
         UserCommand::Add(add) => {
-            let password = if add.password_stdin { Some(secret::from_stdin("password")?) } else { None };
+            let password = if add.password_stdin { Some(input::secret_from_stdin("password")?) } else { None };
             let new =
                 NewUser { email: add.email, name: add.name, role: add.role, warehouses: add.warehouses, password };
             created(ctx, &users.create(&actor, new)?)?;
@@ -49,7 +49,7 @@ pub fn run(ctx: &mut Context<'_>, command: UserCommand) -> Result<(), Failure> {
             ctx.out.one(&users.set_scope(&actor, &email, &scope)?, &user_columns())?;
         }
         UserCommand::Password { email, .. } => {
-            let password = secret::from_stdin("password")?;
+            let password = input::secret_from_stdin("password")?;
             let user = users.set_password(&actor, &email, &password)?;
             ctx.out.done(&format!("Changed the password of {}; its sessions ended.", user.email), &user)?;
         }

@@ -6,10 +6,11 @@ use stockyard_core::{
     notifications::webhooks::{CreatedWebhook, Webhook},
 };
 
-use super::{Context, secret};
+use super::Context;
 use crate::{
     cli::{WebhookAdd, WebhookCommand},
     exit::Failure,
+    input,
     output::Column,
 };
 
@@ -18,7 +19,7 @@ pub fn run(ctx: &mut Context<'_>, command: WebhookCommand) -> Result<(), Failure
     let notifications = store.notifications();
     match command {
         WebhookCommand::Add(WebhookAdd { url, events, secret_stdin }) => {
-            let secret = if secret_stdin { Some(secret::from_stdin("webhook secret")?) } else { None };
+            let secret = if secret_stdin { Some(input::secret_from_stdin("webhook secret")?) } else { None };
             let created = notifications.add_webhook(&actor, &url, &events, secret.as_deref())?;
             let mut columns = columns(|c: &CreatedWebhook| &c.webhook);
             columns.push(Column::new("SECRET", |c: &CreatedWebhook| c.secret.clone()));

@@ -140,7 +140,7 @@ pub(crate) fn attributes(attrs: &BTreeMap<String, String>) -> Result<BTreeMap<St
         .iter()
         .map(|(k, v)| {
             let key = validate::code("attribute key", k, 64, "-_.")?;
-            let value = validate::bounded(&format!("attribute {key}"), v.trim(), 500)?;
+            let value = validate::line(&format!("attribute {key}"), v.trim(), 500)?;
             Ok((key, value))
         })
         .collect()

@@ -356,7 +356,7 @@ fn one(applied: Vec<ledger::Applied>) -> Result<ledger::Applied> {
 fn optional_reason(reason: Option<&str>) -> Result<Option<String>> {
     match reason.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(r) => validate::bounded("reason", r, 200).map(Some),
+        Some(r) => validate::line("reason", r, 200).map(Some),
     }
 }
 

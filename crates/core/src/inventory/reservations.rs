@@ -212,7 +212,7 @@ impl Holding {
     ) -> Result<Self> {
         let reference = match reference.map(str::trim) {
             None | Some("") => None,
-            Some(r) => Some(validate::bounded("reference", r, 200)?),
+            Some(r) => Some(validate::line("reference", r, 200)?),
         };
         if let Some(ttl) = ttl.filter(|t| t.is_zero() || t.is_negative() || *t > MAX_TTL) {
             return Err(Error::invalid("ttl", format!("{ttl:#} is not between 1 second and 30 days")));

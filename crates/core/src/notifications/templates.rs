@@ -218,6 +218,8 @@ impl Notifications<'_> {
     ) -> Result<Template> {
         actor.authorize(Action::NotifyTemplates)?;
         let name = crate::validate::code("name", name, 64, "_")?.to_ascii_lowercase();
+        // A subject is one line (an email header).
+        crate::validate::line("subject", subject, 500)?;
         check("subject", subject)?;
         check("body", body)?;
         if let Some(html) = html {

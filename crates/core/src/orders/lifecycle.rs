@@ -105,7 +105,7 @@ impl Orders<'_> {
     /// Records a payment (the whole balance when no amount is given); the order becomes
     /// `paid` once the payments reach its total. Overpaying is refused.
     pub fn pay(&self, actor: &Actor, key: &str, amount: Option<&str>, reference: Option<&str>) -> Result<Order> {
-        let reference = reference.map(|r| validate::bounded("reference", r.trim(), 200)).transpose()?;
+        let reference = reference.map(|r| validate::line("reference", r.trim(), 200)).transpose()?;
         self.step(actor, key, Action::OrderPay, |tx, order, events| {
             if order.status != OrderStatus::Confirmed {
                 return Err(refused(order, "paid"));
@@ -186,7 +186,7 @@ impl Orders<'_> {
     /// Cancels an order before shipment: its reserved stock is released, and a paid order
     /// is marked for refund.
     pub fn cancel(&self, actor: &Actor, key: &str, reason: Option<&str>) -> Result<Order> {
-        let reason = reason.map(|r| validate::bounded("reason", r.trim(), 200)).transpose()?.filter(|r| !r.is_empty());
+        let reason = reason.map(|r| validate::line("reason", r.trim(), 200)).transpose()?.filter(|r| !r.is_empty());
         self.step(actor, key, Action::OrderCancel, |tx, order, events| cancel_in(tx, actor, order, reason, events))
     }
 

@@ -190,13 +190,14 @@ pub(super) fn notes(notes: Option<&str>) -> Result<Option<String>> {
 /// The customer as stored: a valid email (lower-cased), the rest trimmed and bounded; an
 /// empty optional field is none.
 pub(super) fn customer(input: &Customer) -> Result<Customer> {
-    let optional = |field: &str, value: &Option<String>, max| -> Result<Option<String>> {
+    type Rule = fn(&str, &str, usize) -> Result<String>;
+    let optional = |field: &str, value: &Option<String>, max, rule: Rule| -> Result<Option<String>> {
         match value.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
-            Some(v) => validate::bounded(field, v, max).map(Some),
+            Some(v) => rule(field, v, max).map(Some),
         }
     };
-    let phone = optional("phone", &input.phone, 40)?;
+    let phone = optional("phone", &input.phone, 40, validate::line)?;
     if let Some(p) = &phone
         && !p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))
     {
@@ -204,9 +205,9 @@ pub(super) fn customer(input: &Customer) -> Result<Customer> {
     }
     Ok(Customer {
         email: users::parse_email(&input.email)?,
-        name: optional("name", &input.name, 200)?,
+        name: optional("name", &input.name, 200, validate::line)?,
         phone,
-        address: optional("address", &input.address, 1000)?,
+        address: optional("address", &input.address, 1000, validate::bounded)?,
     })
 }
 
