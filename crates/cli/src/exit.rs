@@ -66,7 +66,7 @@ fn core_code(kind: ErrorKind) -> u8 {
 
 /// Help and version exit 0; a value that does not parse is invalid input (6); anything
 /// else wrong with the command line is a usage error (2).
-/// A mistake is told in one line (clap's first), pointing at `--help` for the rest.
+/// A mistake is told in one line, pointing at `--help` for the rest.
 pub fn usage(e: &clap::Error) -> ExitCode {
     let code = match e.kind() {
         ClapKind::DisplayHelp | ClapKind::DisplayVersion | ClapKind::DisplayHelpOnMissingArgumentOrSubcommand => {
@@ -76,8 +76,11 @@ pub fn usage(e: &clap::Error) -> ExitCode {
         ClapKind::InvalidValue | ClapKind::ValueValidation | ClapKind::InvalidUtf8 => INVALID,
         _ => USAGE,
     };
+    // What clap says before its usage section, in one line.
     let rendered = e.render().to_string();
-    let first = rendered.lines().next().unwrap_or_default().trim_start_matches("error: ");
-    let _ = writeln!(std::io::stderr(), "error: {first} (see --help)");
+    let said: Vec<&str> =
+        rendered.lines().take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more")).collect();
+    let said = one_line(&said.join("\n"));
+    let _ = writeln!(std::io::stderr(), "error: {} (see --help)", said.trim_start_matches("error: "));
     ExitCode::from(code)
 }
