@@ -79,4 +79,16 @@ backend_tests! {
         assert!(text.contains("'@SUM(A1)") && text.contains("'-2+3"), "{text}");
         assert!(text.contains(",-3,"), "numbers stay numbers: {text}");
     }
+
+    fn json_times_have_six_fractional_digits(db) {
+        with_products(db, &["M1"]);
+        stockyard(db).args(["stock", "receive", "M1", "2"]).assert().success();
+        let product = json(db, &["product", "show", "M1"]);
+        let history = json(db, &["stock", "history", "M1"]);
+        for time in [&product["created_at"], &product["updated_at"], &history["items"][0]["occurred_at"]] {
+            let text = time.as_str().unwrap_or_default();
+            let fraction = text.rsplit_once('.').map(|(_, f)| f).unwrap_or_default();
+            assert_eq!((fraction.len(), fraction.ends_with('Z')), (7, true), "{text}");
+        }
+    }
 }

@@ -85,6 +85,7 @@ pub struct Event {
     pub aggregate_id: String,
     pub payload: serde_json::Value,
     pub actor: String,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub occurred_at: Timestamp,
 }
 

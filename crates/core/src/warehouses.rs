@@ -21,7 +21,9 @@ pub struct Warehouse {
     pub code: String,
     pub name: String,
     pub active: bool,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub created_at: Timestamp,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub updated_at: Timestamp,
 }
 

@@ -16,6 +16,7 @@ use crate::{
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditRecord {
     pub seq: i64,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub occurred_at: Timestamp,
     pub actor: String,
     pub action: String,

@@ -22,9 +22,12 @@ pub struct ApiToken {
     pub id: ApiTokenId,
     pub name: String,
     pub role: Role,
+    #[serde(serialize_with = "crate::clock::wire_opt")]
     pub expires_at: Option<Timestamp>,
+    #[serde(serialize_with = "crate::clock::wire_opt")]
     pub revoked_at: Option<Timestamp>,
     pub created_by: String,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub created_at: Timestamp,
 }
 

@@ -18,6 +18,7 @@ pub struct Category {
     pub id: CategoryId,
     pub name: String,
     pub parent_id: Option<CategoryId>,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub created_at: Timestamp,
 }
 

@@ -44,8 +44,8 @@ impl Serialize for Product {
         p.serialize_field("barcode", &self.barcode)?;
         p.serialize_field("active", &self.active)?;
         p.serialize_field("version", &self.version)?;
-        p.serialize_field("created_at", &self.created_at)?;
-        p.serialize_field("updated_at", &self.updated_at)?;
+        p.serialize_field("created_at", &crate::clock::wire_text(&self.created_at))?;
+        p.serialize_field("updated_at", &crate::clock::wire_text(&self.updated_at))?;
         p.end()
     }
 }

@@ -43,6 +43,7 @@ pub struct Movement {
     pub reason: Option<String>,
     pub reference: Option<String>,
     pub actor: String,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub occurred_at: Timestamp,
 }
 

@@ -108,12 +108,15 @@ pub struct Reservation {
     pub owner: String,
     pub reference: Option<String>,
     /// When a checkout reservation lapses; `None` for one held by an order.
+    #[serde(serialize_with = "crate::clock::wire_opt")]
     pub expires_at: Option<Timestamp>,
     #[serde(rename = "items")]
     pub lines: Vec<ReservationLine>,
     /// Why the lines sit at these warehouses.
     pub allocation: String,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub created_at: Timestamp,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub updated_at: Timestamp,
 }
 

@@ -22,7 +22,9 @@ pub struct Endpoint {
     /// `closed` (sending), `open` (resting) or `half_open` (rested: the next attempt probes).
     pub state: &'static str,
     pub failures: i64,
+    #[serde(serialize_with = "crate::clock::wire_opt")]
     pub open_until: Option<Timestamp>,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub updated_at: Timestamp,
 }
 

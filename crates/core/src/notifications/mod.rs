@@ -76,9 +76,13 @@ pub struct Notification {
     pub status: NotificationStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub next_attempt_at: Timestamp,
+    #[serde(serialize_with = "crate::clock::wire_opt")]
     pub read_at: Option<Timestamp>,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub created_at: Timestamp,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub updated_at: Timestamp,
 }
 

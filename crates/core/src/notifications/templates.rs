@@ -22,6 +22,7 @@ pub struct Template {
     pub subject: String,
     pub body: String,
     pub html: Option<String>,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub updated_at: Timestamp,
 }
 

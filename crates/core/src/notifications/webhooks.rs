@@ -30,6 +30,7 @@ pub struct Webhook {
     pub url: String,
     pub events: Vec<EventType>,
     pub active: bool,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub created_at: Timestamp,
 }
 

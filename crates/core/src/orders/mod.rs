@@ -54,6 +54,7 @@ pub struct StatusChange {
     pub to: OrderStatus,
     pub actor: String,
     pub note: Option<String>,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub at: Timestamp,
 }
 
@@ -64,6 +65,7 @@ pub struct Payment {
     pub amount: Money,
     pub reference: Option<String>,
     pub actor: String,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub at: Timestamp,
 }
 
@@ -106,7 +108,9 @@ pub struct Order {
     pub history: Vec<StatusChange>,
     pub payments: Vec<Payment>,
     pub returns: Vec<Returned>,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub created_at: Timestamp,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub updated_at: Timestamp,
 }
 

@@ -29,7 +29,9 @@ pub struct User {
     /// Warehouse codes the user is limited to; empty: every warehouse.
     pub warehouses: Vec<String>,
     pub active: bool,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub created_at: Timestamp,
+    #[serde(serialize_with = "crate::clock::wire")]
     pub updated_at: Timestamp,
 }
 
