@@ -279,13 +279,17 @@ fn from_row(tx: &mut Tx<'_>, keyring: &Keyring, row: &Row) -> Result<Order> {
         )?
         .iter()
         .map(|r| {
-            let (quantity, price): (i64, i64) = (r.get(2)?, r.get(3)?);
+            let (sku, quantity, price): (String, i64, i64) = (r.get(0)?, r.get(2)?, r.get(3)?);
+            // Checked when the order was placed; a row edited since must not wrap.
+            let total = price
+                .checked_mul(quantity)
+                .ok_or_else(|| Error::Storage(format!("order line {sku} totals more than can be stored")))?;
             Ok(OrderLine {
-                sku: r.get(0)?,
+                sku,
                 product_id: r.get(1)?,
                 quantity,
                 unit_price: money(price),
-                line_total: money(price * quantity),
+                line_total: money(total),
             })
         })
         .collect::<Result<Vec<_>>>()?;
