@@ -94,7 +94,9 @@ fn walk(store: &Store, id: &str, steps: &[&str]) {
 fn refunds(store: &Store) -> Vec<(String, String)> {
     common::events_of(store, EventType::OrderRefunded)
         .iter()
-        .map(|e| (e["amount"].as_str().unwrap_or_default().to_owned(), e["refunded"].as_str().unwrap_or_default().to_owned()))
+        .map(|e| {
+            (e["amount"].as_str().unwrap_or_default().to_owned(), e["refunded"].as_str().unwrap_or_default().to_owned())
+        })
         .collect()
 }
 
