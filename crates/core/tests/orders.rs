@@ -593,6 +593,8 @@ backend_tests! {
         assert_eq!(rest.history.last().and_then(|h| h.note.as_deref()), Some("refunded 5.00 USD"));
         assert!(matches!(orders.refund(&admin(), &id, Some("0.01")), Err(Error::InvalidTransition { .. })), "nothing left");
         assert_eq!(refunds(&store), [("1.50".into(), "1.50".into()), ("3.50".into(), "5.00".into())], "each refund in the log");
+        let tampered = std::panic::catch_unwind(|| db.sql(&format!("UPDATE orders SET refunded_minor = 501 WHERE id = '{id}'")));
+        assert!(tampered.is_err(), "the schema refuses refunds above what was paid");
     }
 
     fn refunds_of_a_returned_order_and_of_unpaid_ones(db) {
