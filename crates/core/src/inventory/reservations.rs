@@ -266,7 +266,7 @@ pub(crate) fn hold(
     let reservation = Reservation {
         id: ReservationId::new(),
         status: ReservationStatus::Active,
-        owner: actor.to_string(),
+        owner: owner_of(actor),
         reference: holding.reference.clone(),
         expires_at,
         lines,
@@ -285,6 +285,11 @@ pub(crate) fn hold(
     ledger::apply(tx, actor, command, ledger_lines(&reservation, MovementKind::Reserve), now)
         .inspect_err(|e| raced.set(matches!(e, Error::InsufficientStock { .. })))?;
     Ok(reservation)
+}
+
+/// The owner recorded for what the actor reserves.
+fn owner_of(actor: &Actor) -> String {
+    actor.to_string()
 }
 
 /// Takes over the actor's own active checkout reservation for an order: it no longer
@@ -306,7 +311,7 @@ pub(crate) fn adopt(tx: &mut Tx<'_>, actor: &Actor, id: ReservationId) -> Result
     if let Some(expires_at) = reservation.expires_at.filter(|t| *t <= now) {
         return Err(Error::conflict(format!("reservation {id} expired at {expires_at}: reserve the stock again")));
     }
-    if reservation.owner != actor.to_string() {
+    if reservation.owner != owner_of(actor) {
         return Err(Error::conflict(format!(
             "reservation {id} was made by {}: only its owner can place an order with it",
             reservation.owner
