@@ -542,7 +542,7 @@ backend_tests! {
         // Lets the reservation go directly: `release` in even rounds, a sweep that finds it
         // lapsed in odd ones. True when it did; false when an order held it first.
         let let_go = |round: usize, id: &str| -> bool {
-            if round % 2 == 0 {
+            if round.is_multiple_of(2) {
                 match store.inventory().release(&admin(), id) {
                     Ok(_) => true,
                     Err(e @ Error::Conflict { .. }) if e.to_string().contains("held by order") => false,
