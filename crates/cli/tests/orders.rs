@@ -395,4 +395,31 @@ backend_tests! {
         assert_eq!(main_level(db, "A-1"), (3, 1, 2));
         stockyard(db).arg("verify").assert().success();
     }
+
+    fn refunds_add_up_until_all_that_was_paid_is_back(db) {
+        with_products(db, &["A-1"]);
+        stockyard(db).args(["stock", "receive", "A-1", "10"]).assert().success();
+        stockyard(db).args(["order", "create", "--customer", "ada@example.com", "--line", "A-1:3"]).assert().success();
+        stockyard(db).args(["order", "pay", "1", "--amount", "10"]).assert().success();
+        stockyard(db).args(["order", "pay", "1"]).assert().success();
+        stockyard(db).args(["order", "cancel", "1"]).assert().success();
+
+        let text = stdout(stockyard(db).args(["order", "refund", "1", "--amount", "10"]));
+        assert_eq!(text, "Order 1 stays cancelled: 10.00 of the 15.00 USD paid is refunded, 5.00 USD left to refund.\n");
+        let part = json(db, &["order", "show", "1"]);
+        assert_eq!((&part["status"], &part["refunded"], &part["refund_due"]), (&"cancelled".into(), &"10.00".into(), &true.into()));
+        assert_mentions(&refused(stockyard(db), &["order", "refund", "1", "--amount", "5.01"], 4), &["order 1", "5.00 USD left to refund"]);
+        assert_mentions(&refused(stockyard(db), &["order", "refund", "1", "--amount", "0"], 6), &["amount"]);
+        assert_eq!(json(db, &["order", "show", "1"]), part, "refusals change nothing");
+
+        let text = stdout(stockyard(db).args(["order", "refund", "1"]));
+        assert_eq!(text, "Order 1 is refunded: 15.00 USD of the 15.00 paid.\n");
+        let refunded = json(db, &["order", "show", "1"]);
+        assert_eq!((&refunded["status"], &refunded["refunded"], &refunded["refund_due"]), (&"refunded".into(), &"15.00".into(), &false.into()));
+        assert_mentions(&refused(stockyard(db), &["order", "refund", "1"], 4), &["order 1", "refunded"]);
+        let logged: Vec<(Value, Value)> =
+            events(db, "OrderRefunded").iter().map(|e| (e["payload"]["amount"].clone(), e["payload"]["refunded"].clone())).collect();
+        assert_eq!(logged, [(json!("10.00"), json!("10.00")), (json!("5.00"), json!("15.00"))]);
+        stockyard(db).arg("verify").assert().success();
+    }
 }

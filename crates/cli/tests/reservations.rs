@@ -351,6 +351,29 @@ backend_tests! {
         assert_mentions(&stderr, &["STOCKYARD_RESERVATION_TTL", "\"soon\""]);
         assert_eq!(main_level(db, "T-1"), (10, 3, 7));
     }
+
+    fn an_orders_reservation_is_released_only_by_the_order(db) {
+        with_products(db, &["A-1"]);
+        stockyard(db).args(["stock", "receive", "A-1", "10"]).assert().success();
+        let order = json(db, &["order", "create", "--customer", "ada@example.com", "--line", "A-1:2"]);
+        let held = order["reservation_id"].as_str().unwrap_or_default();
+        let stderr = refused(stockyard(db), &["release", held], 4);
+        assert_mentions(&stderr, &[held, "held by order 1"]);
+        assert_eq!(json(db, &["sweep"]), json!({"reservations_expired": 0, "orders_cancelled": 0}));
+        assert_eq!(main_level(db, "A-1"), (10, 2, 8), "still held for the order");
+        assert_eq!(json(db, &["order", "show", "1"]), order, "the order is untouched");
+
+        // A checkout that lapsed before the sweep saw it is not adopted either.
+        let lapsed = json(db, &["reserve", "A-1:1", "--ttl", "1s"]);
+        let lapsed_id = lapsed["reservation_id"].as_str().unwrap_or_default();
+        std::thread::sleep(Duration::from_millis(1100));
+        let adopt = ["order", "create", "--customer", "bob@example.com", "--line", "A-1:1", "--reservation", lapsed_id];
+        assert_mentions(&refused(stockyard(db), &adopt, 4), &[lapsed_id, "expired at"]);
+
+        stockyard(db).args(["order", "cancel", "1"]).assert().success();
+        assert_eq!(main_level(db, "A-1"), (10, 1, 9), "the order's own cancellation let its stock go");
+        stockyard(db).arg("verify").assert().success();
+    }
 }
 
 /// Many processes at once reach for the last units: exactly as many succeed as there are

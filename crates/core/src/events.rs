@@ -46,6 +46,7 @@ event_types! {
     OrderCancelled,
     OrderFulfilled,
     OrderReturned,
+    OrderRefunded,
     OrderUpdated,
     EmailNotificationRequested,
     SmsNotificationRequested,

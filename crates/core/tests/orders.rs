@@ -1,13 +1,17 @@
 //! Orders on both backends: the lifecycle with stock after every step, every (from, to)
 //! pair of the state table, the race for scarce stock, the unpaid sweep, payments and
-//! refusals, adopted reservations, faults injected between a step's writes, and customer
-//! data that never reaches the database in the clear.
+//! refusals, adopted reservations, an order's reservation that nothing else may close,
+//! refunds that add up to what was paid (and their races), faults injected between a step's
+//! writes, and customer data that never reaches the database in the clear.
 
 mod common;
 
 use std::{
     collections::BTreeSet,
-    sync::atomic::{AtomicUsize, Ordering},
+    sync::{
+        Barrier,
+        atomic::{AtomicUsize, Ordering},
+    },
     thread,
 };
 
@@ -15,7 +19,7 @@ use common::{admin, level, store_with};
 
 use jiff::{SignedDuration, Timestamp};
 use stockyard_core::{
-    Actor, Error, NewUser, OrderStatus, Store,
+    Actor, Error, EventType, NewUser, OrderStatus, Store,
     inventory::{Hold, ReserveRequest},
     orders::{Customer, NewOrder, OrderPatch, OrderQuery, ReturnLine},
 };
@@ -86,6 +90,16 @@ fn walk(store: &Store, id: &str, steps: &[&str]) {
     }
 }
 
+/// Every `OrderRefunded` as (amount, running total refunded), oldest first.
+fn refunds(store: &Store) -> Vec<(String, String)> {
+    common::events_of(store, EventType::OrderRefunded)
+        .iter()
+        .map(|e| {
+            (e["amount"].as_str().unwrap_or_default().to_owned(), e["refunded"].as_str().unwrap_or_default().to_owned())
+        })
+        .collect()
+}
+
 /// The steps from a fresh (confirmed) order to each state.
 fn path_to(status: OrderStatus) -> &'static [&'static str] {
     match status {
@@ -134,9 +148,11 @@ backend_tests! {
         let returned = orders.return_goods(&admin(), &id, &back, false).expect("return");
         assert_eq!(returned.status, OrderStatus::Returned);
         assert_eq!((stock(&store, "A-1", "MAIN"), stock(&store, "B-1", "MAIN")), ((9, 0), (2, 0)), "restocked, and written off");
-        let refunded = orders.refund(&admin(), &id, Some("3.00")).expect("refund");
-        assert_eq!((refunded.status, refunded.refunded.amount()), (OrderStatus::Refunded, "3.00".into()));
-        assert_eq!(refunded.version, 9, "one version per step that happened");
+        let part = orders.refund(&admin(), &id, Some("3.00")).expect("part");
+        assert_eq!((part.status, part.refunded.amount()), (OrderStatus::Returned, "3.00".into()), "2.00 still to come back");
+        let refunded = orders.refund(&admin(), &id, None).expect("refund");
+        assert_eq!((refunded.status, refunded.refunded.amount()), (OrderStatus::Refunded, "5.00".into()));
+        assert_eq!(refunded.version, 10, "one version per step that happened");
         assert!(store.inventory().verify(&admin()).expect("verify").ok, "projection == replay");
         assert!(store.audit().verify(&admin()).expect("audit").ok);
     }
@@ -424,6 +440,237 @@ backend_tests! {
         let found = store.orders().list(&admin(), &query).expect("by customer");
         assert_eq!(found.items.iter().map(|o| o.id).collect::<Vec<_>>(), [mine.id]);
         assert_eq!(found.items[0].customer, customer());
+    }
+
+    fn an_orders_reservation_is_let_go_only_by_the_orders_own_steps(db) {
+        let store = stocked(db);
+        let (orders, inv) = (store.orders(), store.inventory());
+        let order = orders.create(&admin(), new_order(&[("A-1", 3)], Some("MAIN"))).expect("create");
+        let held = order.reservation_id.to_string();
+        let before = events(db);
+        for refusal in [inv.release(&admin(), &held), inv.commit(&admin(), &held)] {
+            let err = refusal.expect_err("held by the order");
+            assert!(matches!(err, Error::Conflict { .. }), "{err:?}");
+            assert!(err.to_string().contains(&format!("held by order {}", order.number)), "{err}");
+        }
+        // Not even an expiry written into it by hand lets the sweep take it.
+        db.sql(&format!("UPDATE reservations SET expires_at = '2000-01-01T00:00:00.000000Z' WHERE id = '{held}'"));
+        let next_year = Timestamp::now() + SignedDuration::from_hours(24 * 365);
+        assert_eq!(inv.expire_due(&Actor::system("sweeper"), next_year).expect("sweep"), 0);
+        db.sql(&format!("UPDATE reservations SET expires_at = NULL WHERE id = '{held}'"));
+        assert_eq!(events(db), before, "refusals record nothing");
+        assert_eq!(stock(&store, "A-1", "MAIN"), (10, 3), "still held");
+        assert_eq!(orders.order(&admin(), &order.number.to_string()).expect("order"), order, "the order is untouched");
+
+        // The order's own steps still close it: shipment consumes it, cancellation releases it.
+        walk(&store, &order.id.to_string(), &["pay", "picking", "packed", "shipped"]);
+        assert_eq!(stock(&store, "A-1", "MAIN"), (7, 0));
+        let other = orders.create(&admin(), new_order(&[("A-1", 2)], Some("MAIN"))).expect("another");
+        orders.cancel(&admin(), &other.id.to_string(), None).expect("cancel");
+        assert_eq!(stock(&store, "A-1", "MAIN"), (7, 0));
+        assert!(inv.verify(&admin()).expect("verify").ok);
+    }
+
+    fn only_the_actors_own_live_checkout_reservation_is_adopted(db) {
+        let store = stocked(db);
+        let (orders, inv) = (store.orders(), store.inventory());
+        let checkout = |actor: &Actor, ttl: i64| {
+            let request = ReserveRequest { lines: vec![("A-1".into(), 1)], warehouse: Some("MAIN".into()), hold: Hold::CheckoutFor(SignedDuration::from_secs(ttl)), ..Default::default() };
+            inv.reserve(actor, request).expect("reserve").id.to_string()
+        };
+        let adopting = |actor: &Actor, id: &str| orders.create(actor, NewOrder { reservation: Some(id.to_owned()), ..new_order(&[("A-1", 1)], None) });
+
+        let released = checkout(&admin(), 600);
+        inv.release(&admin(), &released).expect("release");
+        let expired = checkout(&admin(), 600);
+        inv.expire_due(&Actor::system("sweeper"), Timestamp::now() + SignedDuration::from_mins(11)).expect("sweep");
+        let lapsed = checkout(&admin(), 1);
+        let user = NewUser { email: "mia@example.com".into(), role: "manager".into(), password: Some("correct horse battery".into()), ..Default::default() };
+        store.users().create(&admin(), user).expect("manager");
+        let mia = store.users().acting("mia@example.com").expect("mia");
+        let hers = checkout(&mia, 600);
+        let taken = checkout(&admin(), 600);
+        let first = adopting(&admin(), &taken).expect("adopted");
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+
+        let before = (events(db), db.number("SELECT COUNT(*) FROM orders"), stock(&store, "A-1", "MAIN"));
+        let cases: [(&str, &Actor, &str); 5] = [
+            (&released, &admin(), "released"),
+            (&expired, &admin(), "expired"),
+            (&lapsed, &admin(), "expired at"),
+            (&hers, &admin(), "mia@example.com"),
+            (&taken, &admin(), &format!("held by order {}", first.number)),
+        ];
+        for (id, actor, says) in cases {
+            let err = adopting(actor, id).expect_err(says);
+            assert!(matches!(err, Error::Conflict { .. } | Error::InvalidTransition { .. }), "{says}: {err:?}");
+            assert!(err.to_string().contains(says) && err.to_string().contains(id), "{says}: {err}");
+        }
+        assert_eq!((events(db), db.number("SELECT COUNT(*) FROM orders"), stock(&store, "A-1", "MAIN")), before, "nothing changed");
+        assert_eq!(adopting(&mia, &hers).expect("her own").reservation_id.to_string(), hers);
+    }
+
+    fn an_order_whose_reservation_was_let_go_behind_its_back_cannot_ship_but_can_cancel(db) {
+        let store = stocked(db);
+        let (orders, inv) = (store.orders(), store.inventory());
+        let order = orders.create(&admin(), new_order(&[("A-1", 3)], Some("MAIN"))).expect("create");
+        let id = order.id.to_string();
+        walk(&store, &id, &["pay", "picking", "packed"]);
+        // What `release` allowed before it refused an order's reservation: the order pointed
+        // elsewhere for a moment, its own reservation released, then pointed back.
+        let stand_in = inv.reserve(&admin(), ReserveRequest { lines: vec![("B-1".into(), 1)], ..Default::default() }).expect("stand-in");
+        let point = |to: &str| db.sql(&format!("UPDATE orders SET reservation_id = '{to}' WHERE id = '{id}'"));
+        point(&stand_in.id.to_string());
+        inv.release(&admin(), &order.reservation_id.to_string()).expect("released behind the order's back");
+        point(&order.reservation_id.to_string());
+        assert_eq!(stock(&store, "A-1", "MAIN"), (10, 0));
+
+        let before = events(db);
+        let err = orders.set_status(&admin(), &id, "shipped", None).expect_err("nothing held to ship");
+        assert!(matches!(err, Error::Conflict { .. }) && err.to_string().contains("cannot ship"), "{err:?}");
+        assert!(err.to_string().contains(&order.reservation_id.to_string()) && err.to_string().contains("released"), "{err}");
+        assert_eq!((events(db), stock(&store, "A-1", "MAIN")), (before, (10, 0)));
+
+        let cancelled = orders.cancel(&admin(), &id, None).expect("cancel frees the order");
+        assert_eq!((cancelled.status, cancelled.refund_due), (OrderStatus::Cancelled, true));
+        assert_eq!(stock(&store, "A-1", "MAIN"), (10, 0), "nothing released twice");
+        assert!(inv.verify(&admin()).expect("verify").ok);
+    }
+
+    fn release_or_expiry_racing_adoption_exactly_one_wins(db) {
+        let store = stocked(db);
+        // Lets the reservation go directly: `release` in even rounds, a sweep that finds it
+        // lapsed in odd ones. True when it did; false when an order held it first.
+        let let_go = |round: usize, id: &str| -> bool {
+            if round.is_multiple_of(2) {
+                match store.inventory().release(&admin(), id) {
+                    Ok(_) => true,
+                    Err(e @ Error::Conflict { .. }) if e.to_string().contains("held by order") => false,
+                    Err(e) => panic!("round {round}: release: {e:?}"),
+                }
+            } else {
+                let later = Timestamp::now() + SignedDuration::from_hours(1);
+                store.inventory().expire_due(&Actor::system("sweeper"), later).expect("sweep") == 1
+            }
+        };
+        let mut adopted = 0;
+        for round in 0..10 {
+            let request = ReserveRequest { lines: vec![("A-1".into(), 1)], warehouse: Some("MAIN".into()), ..Default::default() };
+            let id = store.inventory().reserve(&admin(), request).expect("reserve").id.to_string();
+            let start = Barrier::new(2);
+            let (gone, placed) = thread::scope(|s| {
+                let letting_go = s.spawn(|| {
+                    start.wait();
+                    let_go(round, &id)
+                });
+                let place = s.spawn(|| {
+                    start.wait();
+                    store.orders().create(&admin(), NewOrder { reservation: Some(id.clone()), ..new_order(&[("A-1", 1)], None) })
+                });
+                (letting_go.join().expect("let go"), place.join().expect("place"))
+            });
+            match (gone, &placed) {
+                (true, Err(Error::InvalidTransition { from, .. })) if from == "released" || from == "expired" => {}
+                (false, Ok(_)) => adopted += 1,
+                other => panic!("round {round}: not exactly one winner: {other:?}"),
+            }
+            assert_eq!(stock(&store, "A-1", "MAIN"), (10, adopted), "round {round}: held only by orders");
+        }
+        assert_eq!(db.number("SELECT COUNT(*) FROM orders"), adopted);
+        assert_eq!(db.number("SELECT COUNT(*) FROM reservations WHERE status = 'active'"), adopted);
+        assert!(store.inventory().verify(&admin()).expect("verify").ok);
+    }
+
+    fn refunds_of_a_cancelled_order_add_up_to_what_was_paid(db) {
+        let store = stocked(db);
+        let orders = store.orders();
+        let order = orders.create(&admin(), new_order(&[("A-1", 5)], None)).expect("create");
+        let id = order.id.to_string();
+        orders.pay(&admin(), &id, Some("2.00"), None).expect("part");
+        orders.pay(&admin(), &id, Some("3.00"), None).expect("rest");
+        let cancelled = orders.cancel(&admin(), &id, None).expect("cancel");
+        assert_eq!((cancelled.paid.amount(), cancelled.refunded.amount(), cancelled.refund_due), ("5.00".into(), "0.00".into(), true));
+
+        let part = orders.refund(&admin(), &id, Some("1.50")).expect("part");
+        assert_eq!((part.status, part.refunded.amount(), part.refund_due), (OrderStatus::Cancelled, "1.50".into(), true), "still owed the rest");
+        let before = (events(db), orders.order(&admin(), &id).expect("order"));
+        let over = orders.refund(&admin(), &id, Some("3.51")).expect_err("over-refund");
+        assert!(matches!(over, Error::Conflict { .. }) && over.to_string().contains("3.50 USD left to refund"), "{over}");
+        for bad in ["0", "-1", "lots"] {
+            assert_eq!(common::invalid_field(orders.refund(&admin(), &id, Some(bad)).expect_err(bad)), "amount");
+        }
+        assert_eq!((events(db), orders.order(&admin(), &id).expect("order")), before, "refusals change nothing");
+
+        let rest = orders.refund(&admin(), &id, None).expect("the rest");
+        assert_eq!((rest.status, rest.refunded.amount(), rest.refund_due), (OrderStatus::Refunded, "5.00".into(), false));
+        assert_eq!(rest.history.last().and_then(|h| h.note.as_deref()), Some("refunded 5.00 USD"));
+        assert!(matches!(orders.refund(&admin(), &id, Some("0.01")), Err(Error::InvalidTransition { .. })), "nothing left");
+        assert_eq!(refunds(&store), [("1.50".into(), "1.50".into()), ("3.50".into(), "5.00".into())], "each refund in the log");
+        let tampered = std::panic::catch_unwind(|| db.sql(&format!("UPDATE orders SET refunded_minor = 501 WHERE id = '{id}'")));
+        assert!(tampered.is_err(), "the schema refuses refunds above what was paid");
+    }
+
+    fn refunds_of_a_returned_order_and_of_unpaid_ones(db) {
+        let store = stocked(db);
+        let orders = store.orders();
+        let id = orders.create(&admin(), new_order(&[("A-1", 2), ("B-1", 1)], None)).expect("create").id.to_string();
+        walk(&store, &id, &["pay", "picking", "packed", "shipped", "delivered", "returned"]);
+        let part = orders.refund(&admin(), &id, Some("1.00")).expect("part");
+        assert_eq!((part.status, part.refunded.amount(), part.paid.amount()), (OrderStatus::Returned, "1.00".into(), "3.00".into()));
+        let over = orders.refund(&admin(), &id, Some("2.01")).expect_err("over");
+        assert!(over.to_string().contains("2.00 USD left"), "{over}");
+        let rest = orders.refund(&admin(), &id, Some("2.00")).expect("rest");
+        assert_eq!((rest.status, rest.refunded.amount()), (OrderStatus::Refunded, "3.00".into()));
+
+        // Unpaid: a confirmed order is refused by the state table, a cancelled one has nothing to give back.
+        let unpaid = orders.create(&admin(), new_order(&[("A-1", 1)], None)).expect("unpaid").id.to_string();
+        assert!(matches!(orders.refund(&admin(), &unpaid, None), Err(Error::InvalidTransition { .. })));
+        orders.cancel(&admin(), &unpaid, None).expect("cancel");
+        let nothing = orders.refund(&admin(), &unpaid, None).expect_err("nothing paid");
+        assert!(matches!(nothing, Error::Conflict { .. }) && nothing.to_string().contains("nothing paid"), "{nothing}");
+
+        // Part paid, then cancelled: only what was paid comes back.
+        let part_paid = orders.create(&admin(), new_order(&[("A-1", 4)], None)).expect("part paid").id.to_string();
+        orders.pay(&admin(), &part_paid, Some("1.25"), None).expect("pay");
+        orders.cancel(&admin(), &part_paid, None).expect("cancel");
+        assert!(orders.refund(&admin(), &part_paid, Some("1.26")).is_err(), "more than was paid");
+        let back = orders.refund(&admin(), &part_paid, None).expect("refund");
+        assert_eq!((back.status, back.refunded.amount(), back.total.amount()), (OrderStatus::Refunded, "1.25".into(), "4.00".into()));
+
+        let total: i64 = refunds(&store).iter().map(|(amount, _)| amount.replace('.', "").parse::<i64>().expect("amount")).sum();
+        assert_eq!(total, 300 + 125, "the log adds up to what was refunded");
+    }
+
+    fn refunds_racing_for_the_last_amount_exactly_one_wins(db) {
+        let store = stocked(db);
+        let orders = store.orders();
+        let id = orders.create(&admin(), new_order(&[("A-1", 5)], None)).expect("create").id.to_string();
+        walk(&store, &id, &["pay", "cancel"]);
+        orders.refund(&admin(), &id, Some("2.00")).expect("first part");
+        let race = |amount: Option<&'static str>| -> Vec<Result<stockyard_core::Order, Error>> {
+            let start = Barrier::new(6);
+            thread::scope(|s| {
+                let racers: Vec<_> = (0..6)
+                    .map(|_| s.spawn(|| {
+                        start.wait();
+                        store.orders().refund(&admin(), &id, amount)
+                    }))
+                    .collect();
+                racers.into_iter().map(|r| r.join().expect("racer")).collect()
+            })
+        };
+        // 3.00 left: only one refund of 2.00 fits.
+        let outcomes = race(Some("2.00"));
+        assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{outcomes:?}");
+        assert!(outcomes.iter().filter_map(|o| o.as_ref().err()).all(|e| matches!(e, Error::Conflict { .. })), "{outcomes:?}");
+        let order = orders.order(&admin(), &id).expect("order");
+        assert_eq!((order.status, order.refunded.amount()), (OrderStatus::Cancelled, "4.00".into()));
+        // The last 1.00, asked for by everyone at once: paid back once.
+        let outcomes = race(None);
+        assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{outcomes:?}");
+        let order = orders.order(&admin(), &id).expect("order");
+        assert_eq!((order.status, order.refunded.amount()), (OrderStatus::Refunded, "5.00".into()));
+        assert_eq!(refunds(&store).len(), 3);
     }
 }
 

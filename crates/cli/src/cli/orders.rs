@@ -56,6 +56,9 @@ pub enum OrderCommand {
     /// becomes returned.
     Return(OrderReturn),
     /// Pay money back (default: all paid and not yet refunded)
+    ///
+    /// Refunds add up to what was paid; more is refused. A returned or cancelled order
+    /// becomes refunded only when all of it is back.
     Refund {
         /// Order id or number
         id: String,

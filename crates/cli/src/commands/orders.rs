@@ -145,8 +145,18 @@ pub fn run(ctx: &mut Context<'_>, command: OrderCommand) -> Result<(), Failure> 
         }
         OrderCommand::Refund { id, amount } => {
             let order = orders.refund(&actor, &id, amount.as_deref())?;
-            let message =
-                format!("Order {} is refunded: {} of the {} paid.", order.number, order.refunded, order.paid.amount());
+            let left = Money::from_minor(order.paid.minor() - order.refunded.minor(), order.currency);
+            let message = if left.minor() == 0 {
+                format!("Order {} is refunded: {} of the {} paid.", order.number, order.refunded, order.paid.amount())
+            } else {
+                format!(
+                    "Order {} stays {}: {} of the {} paid is refunded, {left} left to refund.",
+                    order.number,
+                    order.status,
+                    order.refunded.amount(),
+                    order.paid
+                )
+            };
             ctx.out.done(&message, &order)?;
         }
     }

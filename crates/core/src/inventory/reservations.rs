@@ -1,7 +1,9 @@
 //! Reservations: stock held for a checkout or an order, all lines or none. Each line is a
 //! guarded increment of `reserved` through the ledger, so a reservation can never take more
 //! than is available, whatever runs beside it. A checkout reservation expires; the sweep
-//! releases it (`InventoryReleased`, reason `expired`). Release and commit close it.
+//! releases it (`InventoryReleased`, reason `expired`). Release and commit close it. A
+//! reservation held by an order is closed only by the order's own steps (cancel, ship, the
+//! unpaid timeout): `release`, `commit` and the sweep refuse it, naming the order.
 
 use std::cell::Cell;
 
@@ -167,7 +169,8 @@ impl Inventory<'_> {
         loop {
             let due: Vec<ReservationId> = self.store.pool.read(|tx| {
                 let rows = tx.query(
-                    "SELECT id FROM reservations WHERE status = 'active' AND expires_at IS NOT NULL AND expires_at <= $1
+                    "SELECT id FROM reservations r WHERE status = 'active' AND expires_at IS NOT NULL AND expires_at <= $1
+                       AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.reservation_id = r.id)
                      ORDER BY expires_at LIMIT $2",
                     params![now, SWEEP_BATCH],
                 )?;
@@ -176,7 +179,7 @@ impl Inventory<'_> {
             for id in &due {
                 match self.close(actor, &id.to_string(), ReservationStatus::Expired, Some(now)) {
                     Ok(_) => expired += 1,
-                    // Released or expired by someone else meanwhile.
+                    // Released, expired or taken by an order meanwhile.
                     Err(Error::InvalidTransition { .. }) => {}
                     Err(e) => return Err(e),
                 }
@@ -192,8 +195,16 @@ impl Inventory<'_> {
     fn close(&self, actor: &Actor, id: &str, to: ReservationStatus, due: Option<Timestamp>) -> Result<Reservation> {
         actor.authorize(closing_action(to))?;
         let id: ReservationId = id.trim().parse()?;
-        self.store.pool.write(|tx| close_in(tx, actor, id, to, due))
+        self.store.pool.write(|tx| close_in(tx, actor, id, to, due, Closer::Holder))
     }
+}
+
+/// Who closes a reservation: its holder directly (`release`, `commit`, the expiry sweep), or
+/// the order it is held for, through one of the order's own steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Closer {
+    Holder,
+    Order,
 }
 
 /// What a reservation is to hold, validated: the lines (repeated SKUs summed), where, for
@@ -258,7 +269,7 @@ pub(crate) fn hold(
     let reservation = Reservation {
         id: ReservationId::new(),
         status: ReservationStatus::Active,
-        owner: actor.to_string(),
+        owner: owner_of(actor),
         reference: holding.reference.clone(),
         expires_at,
         lines,
@@ -279,7 +290,14 @@ pub(crate) fn hold(
     Ok(reservation)
 }
 
-/// Takes over an active checkout reservation for an order: it no longer expires.
+/// The owner recorded for what the actor reserves.
+fn owner_of(actor: &Actor) -> String {
+    actor.to_string()
+}
+
+/// Takes over the actor's own active checkout reservation for an order: it no longer
+/// expires. One that lapsed (even before the sweep saw it), was closed, is another's or is
+/// already an order's is refused. The row lock orders this against `release` and the sweep.
 pub(crate) fn adopt(tx: &mut Tx<'_>, actor: &Actor, id: ReservationId) -> Result<Reservation> {
     let mut reservation = load(tx, actor, id, true)?;
     if reservation.status != ReservationStatus::Active {
@@ -289,11 +307,19 @@ pub(crate) fn adopt(tx: &mut Tx<'_>, actor: &Actor, id: ReservationId) -> Result
             to: "held by an order".into(),
         });
     }
-    if let Some(row) = tx.query_opt("SELECT number FROM orders WHERE reservation_id = $1", params![id])? {
-        let number: i64 = row.get(0)?;
-        return Err(Error::conflict(format!("reservation {id} already belongs to order {number}")));
+    if let Some(number) = holding_order(tx, id)? {
+        return Err(Error::conflict(format!("reservation {id} is already held by order {number}")));
     }
     let now = clock::now();
+    if let Some(expires_at) = reservation.expires_at.filter(|t| *t <= now) {
+        return Err(Error::conflict(format!("reservation {id} expired at {expires_at}: reserve the stock again")));
+    }
+    if reservation.owner != owner_of(actor) {
+        return Err(Error::conflict(format!(
+            "reservation {id} was made by {}: only its owner can place an order with it",
+            reservation.owner
+        )));
+    }
     tx.execute("UPDATE reservations SET expires_at = NULL, updated_at = $1 WHERE id = $2", params![now, id])?;
     (reservation.expires_at, reservation.updated_at) = (None, now);
     Ok(reservation)
@@ -307,14 +333,28 @@ fn closing_action(to: ReservationStatus) -> Action {
     }
 }
 
+/// Where a reservation stands, whoever holds it.
+pub(crate) fn status_of(tx: &mut Tx<'_>, id: ReservationId) -> Result<ReservationStatus> {
+    let status: String = tx.query_one("SELECT status FROM reservations WHERE id = $1", params![id])?.get(0)?;
+    ReservationStatus::parse(&status)
+}
+
+/// The number of the order a reservation is held for, if any.
+fn holding_order(tx: &mut Tx<'_>, id: ReservationId) -> Result<Option<i64>> {
+    tx.query_opt("SELECT number FROM orders WHERE reservation_id = $1", params![id])?.map(|row| row.get(0)).transpose()
+}
+
 /// Moves an active reservation to `to` in the caller's transaction, releasing or consuming
-/// its stock; `due` (for expiry) also requires it to have expired by then.
+/// its stock; `due` (for expiry) also requires it to have expired by then. Only the order
+/// a reservation is held for closes it: asked under the row lock, so an order adopting it
+/// at the same time is either seen here or finds it closed.
 pub(crate) fn close_in(
     tx: &mut Tx<'_>,
     actor: &Actor,
     id: ReservationId,
     to: ReservationStatus,
     due: Option<Timestamp>,
+    by: Closer,
 ) -> Result<Reservation> {
     let action = closing_action(to);
     let mut reservation = load(tx, actor, id, true)?;
@@ -332,6 +372,13 @@ pub(crate) fn close_in(
             from: reservation.status.as_str().to_owned(),
             to: to.as_str().to_owned(),
         });
+    }
+    if by == Closer::Holder
+        && let Some(number) = holding_order(tx, id)?
+    {
+        return Err(Error::conflict(format!(
+            "reservation {id} is held by order {number}: only the order's own steps (cancel, ship) let it go"
+        )));
     }
     let now = clock::now();
     tx.execute("UPDATE reservations SET status = $1, updated_at = $2 WHERE id = $3", params![to.as_str(), now, id])?;

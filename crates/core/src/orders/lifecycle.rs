@@ -12,7 +12,10 @@ use crate::{
     Action, Actor, Error, Money, Result, clock,
     db::{Tx, params},
     events::EventType,
-    inventory::{self, ReservationStatus, reservations},
+    inventory::{
+        self, ReservationStatus,
+        reservations::{self, Closer},
+    },
     journal::{self, Change},
     validate,
 };
@@ -172,7 +175,15 @@ impl Orders<'_> {
             order.status.check(to, &order.number.to_string())?;
             if to == OrderStatus::Shipped {
                 // Consumes exactly the reserved warehouse lines: on-hand goes down there.
-                reservations::close_in(tx, actor, order.reservation_id, ReservationStatus::Committed, None)?;
+                if let Some(closed) = close_reservation(tx, actor, order, ReservationStatus::Committed)? {
+                    return Err(Error::conflict(format!(
+                        "order {} cannot ship: its reservation {} is {}, so no stock is held for it; cancel \
+                         the order",
+                        order.number,
+                        order.reservation_id,
+                        closed.as_str()
+                    )));
+                }
                 order.tracking_number = tracking.clone().or(order.tracking_number.take());
             }
             move_to(tx, actor, order, to, None, events)?;
@@ -224,34 +235,49 @@ impl Orders<'_> {
         })
     }
 
-    /// Pays money back — the rest of what was paid when no amount is given — for a returned
-    /// order, or a paid one that was cancelled: `refunded`.
+    /// Pays money back — all that is still refundable when no amount is given — for a
+    /// returned order, or a paid one that was cancelled. Refunds add up to what was paid;
+    /// more is refused. The order becomes `refunded` only when all of it is back: a partial
+    /// refund leaves it where it is. Each refund appends `OrderRefunded` with its amount and
+    /// the running total.
     pub fn refund(&self, actor: &Actor, key: &str, amount: Option<&str>) -> Result<Order> {
         self.step(actor, key, Action::OrderRefund, |tx, order, events| {
             order.status.check(OrderStatus::Refunded, &order.number.to_string())?;
-            let left = order.paid.minor() - order.refunded.minor();
-            if left <= 0 {
+            let left = Money::from_minor(order.paid.minor() - order.refunded.minor(), order.currency);
+            if left.minor() <= 0 {
                 return Err(Error::conflict(format!("order {} has nothing paid left to refund", order.number)));
             }
             let amount = match amount {
                 Some(a) => Money::parse(a, order.currency, "amount")?,
-                None => Money::from_minor(left, order.currency),
+                None => left,
             };
-            if amount.minor() <= 0 || amount.minor() > left {
-                return Err(Error::invalid(
-                    "amount",
-                    format!(
-                        "{} is not between 0 and the {} {} paid and not yet refunded",
-                        amount.amount(),
-                        Money::from_minor(left, order.currency).amount(),
-                        order.currency
-                    ),
-                ));
+            if amount.minor() <= 0 {
+                return Err(Error::invalid("amount", "must be more than zero"));
+            }
+            if amount.minor() > left.minor() {
+                return Err(Error::conflict(format!(
+                    "order {} has {left} left to refund ({} paid, {} refunded): a refund of {} would exceed it",
+                    order.number,
+                    order.paid.amount(),
+                    order.refunded.amount(),
+                    amount.amount()
+                )));
             }
             order.refunded = Money::from_minor(order.refunded.minor() + amount.minor(), order.currency);
-            order.refund_due = false;
-            let note = Some(format!("refunded {} {}", amount.amount(), order.currency));
-            move_to(tx, actor, order, OrderStatus::Refunded, note, events)
+            let settled = order.refunded == order.paid;
+            order.refund_due = order.refund_due && !settled;
+            events.push((
+                EventType::OrderRefunded,
+                json!({
+                    "order_id": order.id, "number": order.number, "amount": amount.amount(),
+                    "refunded": order.refunded.amount(), "paid": order.paid.amount(), "currency": order.currency,
+                }),
+            ));
+            if settled {
+                let note = Some(format!("refunded {}", order.refunded));
+                move_to(tx, actor, order, OrderStatus::Refunded, note, events)?;
+            }
+            Ok(())
         })
     }
 
@@ -370,13 +396,37 @@ fn cancel_in(
     events: &mut Events,
 ) -> Result<()> {
     order.status.check(OrderStatus::Cancelled, &order.number.to_string())?;
-    reservations::close_in(tx, actor, order.reservation_id, ReservationStatus::Released, None)?;
+    // A reservation already released or expired has nothing left to release.
+    if let Some(ReservationStatus::Committed) = close_reservation(tx, actor, order, ReservationStatus::Released)? {
+        return Err(Error::conflict(format!(
+            "order {} cannot be cancelled: its reservation {} was committed, so its stock has left",
+            order.number, order.reservation_id
+        )));
+    }
     order.refund_due = order.paid.minor() > 0;
     events.push((
         EventType::OrderCancelled,
         json!({ "order_id": order.id, "number": order.number, "reason": reason, "refund_due": order.refund_due }),
     ));
     move_to(tx, actor, order, OrderStatus::Cancelled, reason, events)
+}
+
+/// Closes the order's reservation as one of the order's own steps, unless it was closed
+/// behind the order's back (possible before `release` refused that): then it holds
+/// nothing, and its status is returned instead.
+fn close_reservation(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    order: &Order,
+    to: ReservationStatus,
+) -> Result<Option<ReservationStatus>> {
+    match reservations::status_of(tx, order.reservation_id)? {
+        ReservationStatus::Active => {
+            reservations::close_in(tx, actor, order.reservation_id, to, None, Closer::Order)?;
+            Ok(None)
+        }
+        closed => Ok(Some(closed)),
+    }
 }
 
 /// Where each returned line shipped from: its quantity spread over the line's allocations,
