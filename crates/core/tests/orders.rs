@@ -19,7 +19,7 @@ use common::{admin, level, store_with};
 
 use jiff::{SignedDuration, Timestamp};
 use stockyard_core::{
-    Actor, Error, EventType, NewUser, OrderStatus, Store,
+    Actor, Error, EventType, NewUser, OrderId, OrderStatus, Store,
     inventory::{Hold, ReserveRequest},
     orders::{Customer, NewOrder, OrderPatch, OrderQuery, ReturnLine},
 };
@@ -243,6 +243,19 @@ backend_tests! {
         assert!(cancelled.history.last().and_then(|h| h.note.as_deref()).is_some_and(|n| n.contains("unpaid")));
         assert_eq!(stock(&store, "A-1", "MAIN"), (10, 1), "its stock released; the paid order's kept");
         assert_eq!(orders.expire_unpaid(&sweeper, later).expect("again"), 0);
+    }
+
+    fn the_unpaid_sweep_passes_over_an_order_it_cannot_cancel(db) {
+        let store = stocked(db);
+        let orders = store.orders();
+        let stuck = orders.create(&admin(), new_order(&[("A-1", 1)], Some("MAIN"))).expect("stuck");
+        let due = orders.create(&admin(), new_order(&[("A-1", 2)], Some("MAIN"))).expect("due");
+        // A confirmed order whose stock already left (what an old release path allowed).
+        db.sql(&format!("UPDATE reservations SET status = 'committed' WHERE id = '{}'", stuck.reservation_id));
+        let later = Timestamp::now() + SignedDuration::from_mins(31);
+        assert_eq!(orders.expire_unpaid(&Actor::system("sweeper"), later).expect("the sweep goes on"), 1);
+        let status = |id: &OrderId| orders.order(&admin(), &id.to_string()).expect("order").status;
+        assert_eq!((status(&stuck.id), status(&due.id)), (OrderStatus::Confirmed, OrderStatus::Cancelled));
     }
 
     fn a_paid_order_cancelled_is_owed_a_refund(db) {

@@ -289,15 +289,20 @@ impl Orders<'_> {
         let cutoff = now.checked_sub(timeout).map_err(|e| Error::Storage(e.to_string()))?;
         let reason = format!("unpaid after {timeout:#}");
         let mut cancelled = 0;
+        // Past the last order looked at (by creation time, then id): one that cannot be
+        // cancelled is passed over, never met again in the same sweep.
+        let mut after = (Timestamp::UNIX_EPOCH, String::new());
         loop {
-            let due: Vec<String> = self.store.pool.read(|tx| {
+            let due: Vec<(Timestamp, String)> = self.store.pool.read(|tx| {
                 let rows = tx.query(
-                    "SELECT id FROM orders WHERE status = 'confirmed' AND created_at <= $1 ORDER BY created_at LIMIT $2",
-                    params![cutoff, SWEEP_BATCH],
+                    "SELECT created_at, id FROM orders WHERE status = 'confirmed' AND created_at <= $1
+                       AND (created_at > $2 OR (created_at = $2 AND id > $3))
+                     ORDER BY created_at, id LIMIT $4",
+                    params![cutoff, after.0, after.1.as_str(), SWEEP_BATCH],
                 )?;
-                rows.iter().map(|r| r.get(0)).collect()
+                rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect()
             })?;
-            for id in &due {
+            for (_, id) in &due {
                 let outcome = self.step(actor, id, Action::OrderCancel, |tx, order, events| {
                     // Paid, or cancelled, meanwhile: no longer due.
                     if order.status != OrderStatus::Confirmed || order.created_at > cutoff {
@@ -307,12 +312,14 @@ impl Orders<'_> {
                 });
                 match outcome {
                     Ok(_) => cancelled += 1,
-                    Err(Error::InvalidTransition { .. }) => {}
+                    // No longer due, or not cancellable (its stock already left): the next.
+                    Err(Error::InvalidTransition { .. } | Error::Conflict { .. }) => {}
                     Err(e) => return Err(e),
                 }
             }
-            if (due.len() as i64) < SWEEP_BATCH {
-                return Ok(cancelled);
+            match due.last() {
+                Some(last) if due.len() as i64 == SWEEP_BATCH => after = last.clone(),
+                _ => return Ok(cancelled),
             }
         }
     }

@@ -284,13 +284,7 @@ fn from_row(tx: &mut Tx<'_>, keyring: &Keyring, row: &Row) -> Result<Order> {
             let total = price
                 .checked_mul(quantity)
                 .ok_or_else(|| Error::Storage(format!("order line {sku} totals more than can be stored")))?;
-            Ok(OrderLine {
-                sku,
-                product_id: r.get(1)?,
-                quantity,
-                unit_price: money(price),
-                line_total: money(total),
-            })
+            Ok(OrderLine { sku, product_id: r.get(1)?, quantity, unit_price: money(price), line_total: money(total) })
         })
         .collect::<Result<Vec<_>>>()?;
     let reservation_id: ReservationId = row.get(13)?;
