@@ -98,6 +98,9 @@ backend_tests! {
         std::fs::rename(&moved, &path).expect("restore");
         assert_eq!(json(db, &["verify"])["ok"], true);
         assert_eq!(json(db, &["order", "show", &order])["customer"]["email"], "jane@example.com");
+        // A value under a key the keyring lacks (an edit past the store): verify names it.
+        db.sql("UPDATE webhooks SET secret = 'sy1:k0123456789ab:AAAA'");
+        stockyard(db).arg("verify").assert().code(1).stderr(contains("lacks key(s) k0123456789ab"));
     }
 }
 

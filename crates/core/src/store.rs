@@ -133,7 +133,7 @@ impl Store {
         if !self.is_initialised()? {
             return Ok(());
         }
-        if self.pool.read(|tx| fingerprint::read(tx))?.is_none() {
+        if !self.pool.read(fingerprint::recorded)? {
             let keyring = Keyring::load(&source)?;
             self.pool.write(|tx| fingerprint::adopt(tx, &keyring, &source))?;
         }

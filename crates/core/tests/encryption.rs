@@ -170,6 +170,11 @@ backend_tests! {
         let new = ring.add(random_key()).expect("add");
         ring.save(&path).expect("save");
         assert!(store.auth().login("ann@example.com", PASSWORD).is_ok(), "old keys still open");
+        // The rotation that stopped died holding its lease, long lapsed: resume takes it over.
+        db.sql(
+            "INSERT INTO settings (key, value) VALUES ('key_rotation_lease', '2000-01-01T00:00:00Z 1@dead')
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        );
         let report = store.keys().resume(&admin()).expect("resume");
         assert_eq!((report.key_id.as_str(), report.resealed), (new.as_str(), 1));
         assert_eq!(store.keys().resume(&admin()).expect("again").resealed, 0, "nothing left to do");
@@ -247,7 +252,11 @@ backend_tests! {
         std::fs::write(&path, &saved).expect("restore");
         let store = Store::open_with(db.url(), &db.options()).expect("the real keyring opens it");
         assert!(store.auth().login("ann@example.com", PASSWORD).is_ok());
-        assert_eq!(store.keys().check(&admin()).expect("check").in_use, [key_id]);
+        assert_eq!(store.keys().check(&admin()).expect("check").in_use, [key_id.clone()]);
+        // A value under a key nobody recorded (an edit past the store): verify names it.
+        db.sql("UPDATE webhooks SET secret = 'sy1:k0123456789ab:AAAA'");
+        let check = store.keys().check(&admin()).expect("check");
+        assert_eq!((check.ok, check.missing), (false, vec!["k0123456789ab".to_owned()]));
     }
 
     fn a_second_handle_follows_a_rotation_made_through_the_first(db) {

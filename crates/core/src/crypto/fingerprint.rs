@@ -104,14 +104,24 @@ fn stored(tx: &mut Tx<'_>, lock: &str) -> Result<Option<String>> {
 
 /// The recorded fingerprint, locked until commit (PostgreSQL; SQLite's writer holds the
 /// whole database): what a rotation reads before it changes it.
-pub(crate) fn locked(tx: &mut Tx<'_>) -> Result<Option<Fingerprint>> {
+pub(crate) fn locked(tx: &mut Tx<'_>) -> Result<Fingerprint> {
     let lock = tx.for_update();
-    stored(tx, lock)?.as_deref().map(Fingerprint::parse).transpose()
+    Fingerprint::parse(&stored(tx, lock)?.ok_or_else(none_recorded)?)
 }
 
 /// The recorded fingerprint, read in any transaction.
-pub(crate) fn read(tx: &mut Tx<'_>) -> Result<Option<Fingerprint>> {
-    stored(tx, "")?.as_deref().map(Fingerprint::parse).transpose()
+pub(crate) fn read(tx: &mut Tx<'_>) -> Result<Fingerprint> {
+    Fingerprint::parse(&stored(tx, "")?.ok_or_else(none_recorded)?)
+}
+
+/// Whether a fingerprint is recorded (not before `init`, nor on a store initialised before
+/// fingerprints were).
+pub(crate) fn recorded(tx: &mut Tx<'_>) -> Result<bool> {
+    Ok(stored(tx, "")?.is_some())
+}
+
+fn none_recorded() -> Error {
+    Error::Storage("the database records no keyring: run `stockyard init` first".into())
 }
 
 /// Records `fingerprint`, after [`locked`] in the same transaction.
@@ -128,7 +138,7 @@ pub(crate) fn record(tx: &mut Tx<'_>, fingerprint: &Fingerprint) -> Result<()> {
 /// (so a wrong keyring is not adopted). Every key of the keyring counts as in use.
 /// Two at once: the first recorded stands, and the other's keyring is checked against it.
 pub(crate) fn adopt(tx: &mut Tx<'_>, keyring: &Keyring, source: &KeySource) -> Result<()> {
-    if stored(tx, "")?.is_some() {
+    if recorded(tx)? {
         return Ok(());
     }
     if let Some(sealed) = settings::get(tx, settings::JWT_SECRET)? {
@@ -156,8 +166,7 @@ impl Cache {
             (true, crate::Backend::Postgres) => " FOR SHARE",
             _ => "",
         };
-        let text = stored(tx, lock)?
-            .ok_or_else(|| Error::Storage("the database records no keyring: run `stockyard init` first".into()))?;
+        let text = stored(tx, lock)?.ok_or_else(none_recorded)?;
         let mut cached = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((seen, keyring)) = cached.as_ref()
             && *seen == text

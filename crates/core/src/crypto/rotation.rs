@@ -110,8 +110,7 @@ impl Keys<'_> {
         let source = self.store.key_source()?;
         let keyring = Keyring::load(&source)?;
         let (recorded, mut in_use) = self.store.pool.read(|tx| {
-            let recorded = fingerprint::read(tx)?
-                .ok_or_else(|| Error::Storage("the database records no keyring: run `stockyard init` first".into()))?;
+            let recorded = fingerprint::read(tx)?;
             let mut in_use: Vec<String> = recorded.keys.keys().cloned().collect();
             for (table, _, column) in SEALED {
                 in_use.extend(key_ids_in(tx, table, column)?);
@@ -137,7 +136,7 @@ impl Keys<'_> {
         let newest = keyring.newest_id().to_owned();
         self.store.pool.write(|tx| {
             turn.renew(tx)?;
-            let mut recorded = recorded(tx)?;
+            let mut recorded = fingerprint::locked(tx)?;
             if recorded.sealing == newest {
                 return Ok(());
             }
@@ -163,7 +162,7 @@ impl Keys<'_> {
         }
         self.store.pool.write(|tx| {
             turn.renew(tx)?;
-            let mut recorded = recorded(tx)?;
+            let mut recorded = fingerprint::locked(tx)?;
             let retired: Vec<String> = recorded.keys.keys().filter(|id| **id != newest).cloned().collect();
             if retired.is_empty() {
                 return Ok(());
@@ -175,12 +174,6 @@ impl Keys<'_> {
         let ids = keyring.key_ids().into_iter().map(str::to_owned).collect();
         Ok(RotationReport { key_id: newest, keyring: ids, resealed })
     }
-}
-
-/// The recorded fingerprint, locked until commit.
-fn recorded(tx: &mut Tx<'_>) -> Result<Fingerprint> {
-    fingerprint::locked(tx)?
-        .ok_or_else(|| Error::Storage("the database records no keyring: run `stockyard init` first".into()))
 }
 
 fn audit(
@@ -253,7 +246,7 @@ impl<'s> Turn<'s> {
     fn keyring(&self) -> Result<Keyring> {
         let source = KeySource::File(self.path.clone());
         let keyring = Keyring::load(&source)?;
-        self.store.pool.read(|tx| recorded_now(tx))?.check(&keyring, &source)?;
+        self.store.pool.read(fingerprint::read)?.check(&keyring, &source)?;
         Ok(keyring)
     }
 
@@ -271,11 +264,6 @@ impl Drop for Turn<'_> {
     fn drop(&mut self) {
         release(self.store, &self.holder);
     }
-}
-
-fn recorded_now(tx: &mut Tx<'_>) -> Result<Fingerprint> {
-    fingerprint::read(tx)?
-        .ok_or_else(|| Error::Storage("the database records no keyring: run `stockyard init` first".into()))
 }
 
 /// Takes (or with `renew`, extends) the lease for `holder`: free, lapsed or already its own.
