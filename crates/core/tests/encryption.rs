@@ -252,7 +252,7 @@ backend_tests! {
         std::fs::write(&path, &saved).expect("restore");
         let store = Store::open_with(db.url(), &db.options()).expect("the real keyring opens it");
         assert!(store.auth().login("ann@example.com", PASSWORD).is_ok());
-        assert_eq!(store.keys().check(&admin()).expect("check").in_use, [key_id.clone()]);
+        assert_eq!(store.keys().check(&admin()).expect("check").in_use, std::slice::from_ref(&key_id));
         // A value under a key nobody recorded (an edit past the store): verify names it.
         db.sql("UPDATE webhooks SET secret = 'sy1:k0123456789ab:AAAA'");
         let check = store.keys().check(&admin()).expect("check");
