@@ -1,7 +1,11 @@
-//! `audit list|verify`, `verify` and `key rotate` through the real binary: the chain holds,
-//! a tampered record fails both checks by name, and rotation adds a key and re-encrypts.
+//! `audit list|verify`, `verify`, `init` and `key rotate` through the real binary: the chain
+//! holds, a tampered record fails both checks by name, rotation adds a key and re-encrypts,
+//! rotations run at once by several processes leave every value readable, and a keyring
+//! that lacks the keys in use is refused (by `init` too, which never makes one then).
 
 mod common;
+
+use std::process::Stdio;
 
 use common::{command, init, items, json, stockyard, with_products};
 use predicates::{prelude::PredicateBooleanExt, str::contains};
@@ -51,6 +55,77 @@ backend_tests! {
         let rotated = json(db, &["key", "rotate", "--new-key-file", good.to_str().expect("path")]);
         assert_eq!(rotated["keyring"].as_array().map(Vec::len), Some(3));
     }
+}
+
+backend_tests! {
+    fn concurrent_key_rotations_keep_every_value_readable(db) {
+        let order = sealed_values(db);
+        let rotations: Vec<_> = (0..5)
+            .map(|_| command(db).args(["key", "rotate"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn"))
+            .collect();
+        for rotation in rotations {
+            let out = rotation.wait_with_output().expect("wait");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+        assert_eq!(json(db, &["order", "show", &order])["customer"]["email"], "jane@example.com");
+        let verified = json(db, &["verify"]);
+        assert_eq!((&verified["ok"], &verified["keys"]["missing"]), (&true.into(), &serde_json::json!([])));
+        assert_eq!(verified["keys"]["in_use"].as_array().map(Vec::len), Some(1), "{verified}");
+        // One more rotation opens every sealed value: the signing secret, the customer's
+        // details and the webhook's secret.
+        let last = json(db, &["key", "rotate"]);
+        assert_eq!(last["keyring"].as_array().map(Vec::len), Some(7), "every rotation's key is kept");
+        assert!(last["resealed"].as_i64().is_some_and(|n| n >= 5), "{last}");
+    }
+
+    fn a_keyring_without_the_keys_in_use_is_refused_and_init_never_makes_one(db) {
+        let order = sealed_values(db);
+        let path = db.key_file().unwrap_or_else(|| format!("{}.key", db.url().trim_start_matches("sqlite://")).into());
+        let moved = path.with_extension("moved");
+        std::fs::rename(&path, &moved).expect("move the keyring away");
+        for args in [&["init"][..], &["order", "show", &order], &["verify"]] {
+            stockyard(db).args(args).assert().code(1).stderr(contains("cannot read the keyring"));
+        }
+        assert!(!path.exists(), "init made no keyring for an initialised store");
+        // Another key, as a random STOCKYARD_DATA_KEY would be: refused, naming the key in use.
+        let mut other = command(db);
+        other.env_remove("STOCKYARD_DATA_KEY_FILE").env("STOCKYARD_DATA_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+        assert_cmd::Command::from_std(other)
+            .args(["order", "show", &order])
+            .assert()
+            .code(1)
+            .stderr(contains("does not hold key"));
+        std::fs::rename(&moved, &path).expect("restore");
+        assert_eq!(json(db, &["verify"])["ok"], true);
+        assert_eq!(json(db, &["order", "show", &order])["customer"]["email"], "jane@example.com");
+        // A value under a key the keyring lacks (an edit past the store): verify names it.
+        db.sql("UPDATE webhooks SET secret = 'sy1:k0123456789ab:AAAA'");
+        stockyard(db).arg("verify").assert().code(1).stderr(contains("lacks key(s) k0123456789ab"));
+    }
+}
+
+/// An initialised store with an order (sealed customer details) and a webhook (a sealed
+/// secret) beside the sealed signing secret; returns the order's id.
+fn sealed_values(db: &TestDb) -> String {
+    with_products(db, &["MUG-1"]);
+    stockyard(db).args(["stock", "receive", "MUG-1", "5"]).assert().success();
+    let order = json(
+        db,
+        &[
+            "order",
+            "create",
+            "--customer",
+            "jane@example.com",
+            "--name",
+            "Jane",
+            "--phone",
+            "+44 1",
+            "--line",
+            "MUG-1:1",
+        ],
+    );
+    stockyard(db).args(["webhook", "add", "http://127.0.0.1:9/hook", "--events", "OrderCreated"]).assert().success();
+    order["id"].as_str().expect("order id").to_owned()
 }
 
 /// JSON from a command expected to fail with exit 1 (the report is still printed).

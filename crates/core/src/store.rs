@@ -9,8 +9,8 @@ use crate::{
     Actor, Audit, Catalog, Events, Inventory, Orders, Result, Users, Warehouses, audit,
     auth::{Action, Auth, sessions},
     clock,
-    crypto::{self, KeySource, Keyring, rotation::Keys},
-    db::{Backend, DEFAULT_POOL_SIZE, Location, Pool},
+    crypto::{self, KeySource, Keyring, fingerprint, rotation::Keys},
+    db::{Backend, DEFAULT_POOL_SIZE, Location, Pool, Tx},
     inventory::allocation::Strategy,
     journal::{self, Change},
     notifications::{Notifications, templates},
@@ -24,6 +24,8 @@ pub struct Store {
     pub(crate) pool: Pool,
     location: Arc<Location>,
     pub(crate) options: Arc<StoreOptions>,
+    /// The keyring, as last checked against the database's fingerprint of it.
+    keyring: Arc<fingerprint::Cache>,
 }
 
 /// How to open a store, and the settings its operations follow.
@@ -93,7 +95,8 @@ pub struct InitReport {
 
 impl Store {
     /// Opens an initialised store (`sqlite://PATH` or `postgres://…`), applying pending
-    /// migrations. A store `init` never ran on is refused with [`crate::Error::NotInitialised`].
+    /// migrations. A store `init` never ran on is refused with [`crate::Error::NotInitialised`];
+    /// one whose keyring lacks a key its data is sealed with, with a clear storage error.
     pub fn open(url: &str) -> Result<Self> {
         Self::open_with(url, &StoreOptions::default())
     }
@@ -114,19 +117,44 @@ impl Store {
     fn connect(url: &str, create: bool, options: &StoreOptions) -> Result<Self> {
         let location = Location::parse(url)?;
         let pool = Pool::open(&location, create, options.pool_size)?;
-        audit::chain::ensure(&pool)?;
-        Ok(Self { pool, location: Arc::new(location), options: Arc::new(options.clone()) })
+        let store =
+            Self { pool, location: Arc::new(location), options: Arc::new(options.clone()), keyring: Arc::default() };
+        store.admit_keyring()?;
+        audit::chain::ensure(&store.pool)?;
+        Ok(store)
+    }
+
+    /// Refuses, before anything is written, a keyring that lacks a key the data is sealed
+    /// with (or holds another key under its id). A store initialised before the database
+    /// recorded its keyring's fingerprint records it now. A PostgreSQL store opened
+    /// without a key can neither seal nor open, so there is nothing to check.
+    fn admit_keyring(&self) -> Result<()> {
+        let Ok(source) = self.key_source() else { return Ok(()) };
+        if !self.is_initialised()? {
+            return Ok(());
+        }
+        if !self.pool.read(fingerprint::recorded)? {
+            let keyring = Keyring::load(&source)?;
+            self.pool.write(|tx| fingerprint::adopt(tx, &keyring, &source))?;
+        }
+        self.pool.read(|tx| self.keyring(tx)).map(drop)
     }
 
     /// One-time set-up, idempotent: marks the store initialised, creates the `MAIN`
-    /// warehouse and the token signing secret. Run again, it changes nothing that exists.
+    /// warehouse and the token signing secret. Run again, it changes nothing that exists;
+    /// in particular it never creates a keyring for a store already initialised.
     pub fn init(&self, actor: &Actor) -> Result<InitReport> {
         actor.authorize(Action::StoreSetup)?;
-        if let (None, Location::Sqlite(path)) = (&self.options.data_key, &*self.location) {
-            crypto::create_keyring_file(&crypto::default_keyring_path(path))?;
+        let source = self.key_source()?;
+        if let (None, Location::Sqlite(path), false) = (&self.options.data_key, &*self.location, self.is_initialised()?)
+        {
+            // Two `init`s at once: the first file written stands, and both read it back.
+            Keyring::generate().save_new(&crypto::default_keyring_path(path))?;
         }
-        let keyring = self.keyring()?;
+        let keyring = Keyring::load(&source)?;
         self.pool.write(|tx| {
+            fingerprint::adopt(tx, &keyring, &source)?;
+            let keyring = self.sealing_keyring(tx)?;
             let now = clock::now();
             let initialised = settings::put_if_absent(tx, settings::INITIALISED_AT, &now.to_string())?;
             let mut warehouses_created = Vec::new();
@@ -223,8 +251,15 @@ impl Store {
         }
     }
 
-    /// The keyring, read afresh (a rotation elsewhere shows at once).
-    pub(crate) fn keyring(&self) -> Result<Keyring> {
-        Keyring::load(&self.key_source()?)
+    /// The keyring to open values with in this transaction, checked against the database's
+    /// fingerprint: a rotation elsewhere shows at the next transaction.
+    pub(crate) fn keyring(&self, tx: &mut Tx<'_>) -> Result<Arc<Keyring>> {
+        self.keyring.keyring(tx, &self.key_source()?, false)
+    }
+
+    /// The keyring to seal with in this write transaction: [`Store::keyring`], sealing under
+    /// the key the database names, which a rotation cannot retire before this commits.
+    pub(crate) fn sealing_keyring(&self, tx: &mut Tx<'_>) -> Result<Arc<Keyring>> {
+        self.keyring.keyring(tx, &self.key_source()?, true)
     }
 }

@@ -1,17 +1,21 @@
 //! Encryption at rest on both backends: the token signing secret is stored sealed; key
-//! rotation (whole, or interrupted and resumed) leaves every value readable under the new
-//! key alone; a missing keyring, a wrong one and a corrupted value each fail clearly; and
-//! a blind index finds a value without it being stored in the clear.
+//! rotation (whole, or interrupted and resumed, or several at once) leaves every value
+//! readable under the new key alone; a store refuses, before writing anything, a keyring
+//! that lacks a key its data is sealed with; a second handle follows a rotation made
+//! through another; a corrupted value fails clearly; and a blind index finds a value
+//! without it being stored in the clear.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
+use base64::{Engine, engine::general_purpose::STANDARD};
 use common::{admin, store_with};
 
 use stockyard_core::{
-    Error, NewUser, Store,
+    Error, NewUser, Store, StoreOptions,
     crypto::{KeySource, Keyring, random_key},
+    orders::{Customer, NewOrder},
 };
 use stockyard_testkit::{TestDb, backend_tests};
 
@@ -44,6 +48,73 @@ fn storage_error(result: Result<impl std::fmt::Debug, Error>) -> String {
         Err(Error::Storage(message)) => message,
         other => panic!("expected a clear storage error, got {other:?}"),
     }
+}
+
+/// Opening the store again with these options fails with a storage error; its message.
+fn refused(db: &TestDb, options: &StoreOptions) -> String {
+    storage_error(Store::open_with(db.url(), options))
+}
+
+fn with_key_file(db: &TestDb, path: &Path) -> StoreOptions {
+    StoreOptions { data_key: Some(KeySource::File(path.to_owned())), ..db.options() }
+}
+
+/// A store with a user who can log in, an order with customer data and a webhook: every
+/// kind of sealed value.
+fn with_sealed_values(db: &TestDb) -> (Store, String) {
+    let store = with_user(db);
+    store
+        .catalog()
+        .create_product(
+            &admin(),
+            stockyard_core::NewProduct {
+                sku: "MUG-1".into(),
+                name: "Mug".into(),
+                price: "1.00".into(),
+                ..Default::default()
+            },
+        )
+        .expect("product");
+    store.inventory().receive(&admin(), "MUG-1", Some("MAIN"), 10, None).expect("stock");
+    let order = store.orders().create(&admin(), order_for("jane@example.com")).expect("order");
+    store
+        .notifications()
+        .add_webhook(&admin(), "http://127.0.0.1:9/hook", &["OrderCreated".into()], None)
+        .expect("hook");
+    (store, order.id.to_string())
+}
+
+fn order_for(email: &str) -> NewOrder {
+    NewOrder {
+        customer: Customer {
+            email: email.into(),
+            name: Some("Jane".into()),
+            phone: Some("+44 1".into()),
+            address: None,
+        },
+        lines: vec![("MUG-1".into(), 1)],
+        ..Default::default()
+    }
+}
+
+/// Every sealed value opens: the signing secret (a login), the order's customer data, and
+/// — re-sealed by one more rotation, which opens each value — everything else.
+fn every_value_opens(store: &Store, order: &str) {
+    assert!(store.auth().login("ann@example.com", PASSWORD).is_ok(), "the signing secret opens");
+    assert_eq!(store.orders().order(&admin(), order).expect("order").customer.email, "jane@example.com");
+    let check = store.keys().check(&admin()).expect("check");
+    assert!(check.ok && check.missing.is_empty(), "{check:?}");
+    store.keys().rotate(&admin(), None).expect("a rotation opens every value");
+}
+
+/// How many values are sealed under key `id`, in every sealed column there is a row in.
+fn sealed_under(db: &TestDb, id: &str) -> i64 {
+    let like = format!("'sy1:{id}:%'");
+    db.number(&format!(
+        "SELECT (SELECT COUNT(*) FROM settings WHERE value LIKE {like})
+              + (SELECT COUNT(*) FROM orders WHERE customer_email LIKE {like})
+              + (SELECT COUNT(*) FROM webhooks WHERE secret LIKE {like})"
+    ))
 }
 
 fn stored_secret(db: &TestDb) -> i64 {
@@ -82,10 +153,12 @@ backend_tests! {
         file["keys"] = serde_json::json!([file["keys"][1].clone()]);
         std::fs::write(&path, file.to_string()).expect("write");
         assert!(store.auth().authenticate(&token.access_token).is_ok(), "the secret opens under the new key alone");
-        // And a keyring without it fails clearly, naming the key it lacks.
+        let reopened = Store::open_with(db.url(), &db.options()).expect("the old key is no longer needed");
+        assert!(reopened.auth().login("ann@example.com", PASSWORD).is_ok());
+        // And a keyring without it is refused clearly, naming the key it lacks.
         only_new.add(random_key()).expect("add");
         only_new.save(&path).expect("save");
-        let err = storage_error(store.auth().login("ann@example.com", PASSWORD));
+        let err = refused(db, &db.options());
         assert!(err.contains(&report.key_id) && err.contains("does not hold"), "{err}");
     }
 
@@ -97,6 +170,11 @@ backend_tests! {
         let new = ring.add(random_key()).expect("add");
         ring.save(&path).expect("save");
         assert!(store.auth().login("ann@example.com", PASSWORD).is_ok(), "old keys still open");
+        // The rotation that stopped died holding its lease, long lapsed: resume takes it over.
+        db.sql(
+            "INSERT INTO settings (key, value) VALUES ('key_rotation_lease', '2000-01-01T00:00:00Z 1@dead')
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        );
         let report = store.keys().resume(&admin()).expect("resume");
         assert_eq!((report.key_id.as_str(), report.resealed), (new.as_str(), 1));
         assert_eq!(store.keys().resume(&admin()).expect("again").resealed, 0, "nothing left to do");
@@ -108,16 +186,11 @@ backend_tests! {
         let path = keyring_path(db);
         let saved = std::fs::read(&path).expect("read");
         std::fs::remove_file(&path).expect("remove");
-        assert!(storage_error(store.auth().login("ann@example.com", PASSWORD)).contains("cannot read the keyring"));
+        assert!(refused(db, &db.options()).contains("cannot read the keyring"));
         std::fs::write(&path, "not a keyring").expect("write");
-        assert!(storage_error(store.auth().login("ann@example.com", PASSWORD)).contains("is not a keyring file"));
-        // The right key id with other key bytes: a wrong key, not a missing one.
-        let mut file: serde_json::Value = serde_json::from_slice(&saved).expect("json");
-        file["keys"][0]["key"] = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into();
-        std::fs::write(&path, file.to_string()).expect("write");
-        assert!(storage_error(store.auth().login("ann@example.com", PASSWORD)).contains("not the one it was sealed with"));
+        assert!(refused(db, &db.options()).contains("is not a keyring file"));
         std::fs::write(&path, &saved).expect("restore");
-        assert!(store.auth().login("ann@example.com", PASSWORD).is_ok());
+        assert!(Store::open_with(db.url(), &db.options()).expect("reopen").auth().login("ann@example.com", PASSWORD).is_ok());
 
         db.sql("UPDATE settings SET value = substr(value, 1, length(value) - 6) || 'AAAAAA' WHERE key = 'jwt_secret'");
         let err = storage_error(store.auth().login("ann@example.com", PASSWORD));
@@ -137,6 +210,104 @@ backend_tests! {
         assert_eq!(db.number("SELECT COUNT(*) FROM contacts WHERE email LIKE '%example%' OR email_index LIKE '%example%'"), 0);
         let wanted = ring.blind_index("contacts.email", &"Bob@Example.com".to_lowercase());
         assert_eq!(db.number(&format!("SELECT id FROM contacts WHERE email_index = '{wanted}'")), 2);
+    }
+}
+
+backend_tests! {
+    fn a_keyring_that_lacks_a_key_in_use_is_refused_before_anything_is_written(db) {
+        let (store, _) = with_sealed_values(db);
+        let path = keyring_path(db);
+        let saved = std::fs::read(&path).expect("read");
+        let key_id = keyring(&path).key_ids()[0].to_owned();
+        let audit = db.number("SELECT COUNT(*) FROM audit_log");
+        drop(store);
+
+        // Another keyring under the same path (what `init` used to write when the key was
+        // moved away), and a random STOCKYARD_DATA_KEY: both refused, naming the key.
+        Keyring::generate().save(&path).expect("another keyring");
+        for options in [db.options(), StoreOptions { data_key: Some(KeySource::Key(STANDARD.encode(random_key()))), ..db.options() }] {
+            let err = refused(db, &options);
+            assert!(err.contains(&key_id) && err.contains("does not hold"), "{err}");
+            let err = storage_error(Store::create(db.url(), &options).and_then(|s| s.init(&admin())));
+            assert!(err.contains(&key_id), "init refuses too: {err}");
+        }
+        // The right key under its id, but another blind-index key: look-ups would miss.
+        let mut file: serde_json::Value = serde_json::from_slice(&saved).expect("json");
+        file["index_key"] = STANDARD.encode(random_key()).into();
+        std::fs::write(&path, file.to_string()).expect("write");
+        assert!(refused(db, &db.options()).contains("blind-index key"));
+        // The right key id with other key bytes: another key, not the one recorded.
+        let mut file: serde_json::Value = serde_json::from_slice(&saved).expect("json");
+        file["keys"][0]["key"] = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into();
+        std::fs::write(&path, file.to_string()).expect("write");
+        assert!(refused(db, &db.options()).contains("another key under id"));
+        assert_eq!(db.number("SELECT COUNT(*) FROM audit_log"), audit, "nothing was written");
+        assert_eq!(sealed_under(db, &key_id), 3, "nothing was sealed under another key");
+
+        // `init` on an initialised store never creates a keyring.
+        std::fs::remove_file(&path).expect("move the key away");
+        let err = storage_error(Store::create(db.url(), &db.options()).and_then(|s| s.init(&admin())));
+        assert!(err.contains("cannot read the keyring"), "{err}");
+        assert!(!path.exists(), "init wrote no keyring");
+        std::fs::write(&path, &saved).expect("restore");
+        let store = Store::open_with(db.url(), &db.options()).expect("the real keyring opens it");
+        assert!(store.auth().login("ann@example.com", PASSWORD).is_ok());
+        assert_eq!(store.keys().check(&admin()).expect("check").in_use, std::slice::from_ref(&key_id));
+        // A value under a key nobody recorded (an edit past the store): verify names it.
+        db.sql("UPDATE webhooks SET secret = 'sy1:k0123456789ab:AAAA'");
+        let check = store.keys().check(&admin()).expect("check");
+        assert_eq!((check.ok, check.missing), (false, vec!["k0123456789ab".to_owned()]));
+    }
+
+    fn a_second_handle_follows_a_rotation_made_through_the_first(db) {
+        let (first, order) = with_sealed_values(db);
+        let second = Store::open_with(db.url(), &db.options()).expect("second handle");
+        // A third handle whose keyring is a copy made before the rotation.
+        let stale_path = keyring_path(db).with_extension("stale");
+        std::fs::copy(keyring_path(db), &stale_path).expect("copy");
+        let stale = Store::open_with(db.url(), &with_key_file(db, &stale_path)).expect("stale handle");
+        assert_eq!(second.orders().order(&admin(), &order).expect("read before").customer.email, "jane@example.com");
+
+        let rotated = first.keys().rotate(&admin(), None).expect("rotate");
+        let old = keyring(&stale_path).key_ids()[0].to_owned();
+        // The second handle reads what was sealed under the new key, and seals under it.
+        let sealed_later = first.orders().create(&admin(), order_for("later@example.com")).expect("order");
+        let read = second.orders().order(&admin(), &sealed_later.id.to_string()).expect("opens under the new key");
+        assert_eq!(read.customer.email, "later@example.com");
+        second.orders().create(&admin(), order_for("second@example.com")).expect("order through the second");
+        assert_eq!(sealed_under(db, &old), 0, "nothing under the retired key");
+        assert_eq!(sealed_under(db, &rotated.key_id), 5);
+        // The stale handle cannot load the new key: it refuses instead of sealing under the old one.
+        let err = storage_error(stale.orders().create(&admin(), order_for("stale@example.com")));
+        assert!(err.contains(&rotated.key_id) && err.contains("does not hold"), "{err}");
+        assert_eq!(sealed_under(db, &old), 0);
+        every_value_opens(&second, &order);
+    }
+
+    fn concurrent_rotations_keep_every_value_readable(db) {
+        let (store, order) = with_sealed_values(db);
+        let reports: Vec<_> = std::thread::scope(|scope| {
+            let rotations: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let handle = Store::open_with(db.url(), &db.options()).expect("handle");
+                        handle.keys().rotate(&admin(), None)
+                    })
+                })
+                .collect();
+            rotations.into_iter().map(|r| r.join().expect("thread").expect("rotate")).collect()
+        });
+        let ring = keyring(&keyring_path(db));
+        assert_eq!(ring.key_ids().len(), 5, "every rotation's key is in the file");
+        let last = reports.iter().max_by_key(|r| r.keyring.len()).expect("reports");
+        assert_eq!(ring.key_ids().last().copied(), Some(last.key_id.as_str()));
+        for report in &reports {
+            assert!(ring.key_ids().contains(&report.key_id.as_str()), "{report:?}");
+        }
+        assert_eq!(sealed_under(db, &last.key_id), 3, "everything under the last key");
+        every_value_opens(&store, &order);
+        let leftovers = std::fs::read_dir(keyring_path(db).parent().expect("folder")).expect("list");
+        assert!(leftovers.filter_map(|e| e.ok()).all(|e| !e.file_name().to_string_lossy().ends_with(".tmp")));
     }
 }
 

@@ -1,7 +1,11 @@
 //! `audit list|verify`, `key rotate` and `verify`: the records that prove what happened, the
 //! keys that protect what is stored, and the check that both — and the stock — still hold.
 
-use stockyard_core::{AuditRecord, ChainReport, Error, Page, crypto, inventory::Difference};
+use stockyard_core::{
+    AuditRecord, ChainReport, Error, Page,
+    crypto::{self, rotation::KeyCheck},
+    inventory::Difference,
+};
 
 use super::Context;
 use crate::{
@@ -25,16 +29,22 @@ pub fn audit(ctx: &mut Context<'_>, command: AuditCommand) -> Result<(), Failure
     }
 }
 
-/// Checks the stock projection against a replay of the event log, and the audit chain.
-/// Prints both; fails when either does not hold.
+/// Checks the stock projection against a replay of the event log, the audit chain, and
+/// that the keyring holds every key in use. Prints all three; fails when one does not hold.
 pub fn verify(ctx: &mut Context<'_>) -> Result<(), Failure> {
     let (store, actor) = (ctx.store()?, ctx.actor()?);
     let stock = store.inventory().verify(&actor)?;
     let audit = store.audit().verify(&actor)?;
-    // The stock report's shape, with the chain's beside it and `ok` covering both.
+    let keys = store.keys().check(&actor)?;
+    // The stock report's shape, with the chain's and the keys' beside it and `ok` covering all.
     let mut value = serde_json::to_value(&stock).map_err(|e| Failure::Other(e.to_string()))?;
-    value["ok"] = (stock.ok && audit.ok).into();
+    value["ok"] = (stock.ok && audit.ok && keys.ok).into();
     value["audit"] = serde_json::to_value(&audit).map_err(|e| Failure::Other(e.to_string()))?;
+    value["keys"] = serde_json::to_value(&keys).map_err(|e| Failure::Other(e.to_string()))?;
+    if !keys.ok {
+        ctx.out.done(&keys_message(&keys), &value)?;
+        return Err(Failure::Unverified(keys_message(&keys)));
+    }
     if stock.ok {
         let message = format!(
             "OK: the stock projection matches the event log ({} stock events up to seq {}, {} levels).\n{}",
@@ -80,6 +90,15 @@ pub fn key(ctx: &mut Context<'_>, command: KeyCommand) -> Result<(), Failure> {
         report.keyring.join(", ")
     );
     Ok(ctx.out.done(&message, &report)?)
+}
+
+fn keys_message(keys: &KeyCheck) -> String {
+    if keys.missing.is_empty() {
+        "the keyring's blind-index key is not the one the database records: look-ups by email or phone find nothing"
+            .into()
+    } else {
+        format!("the keyring lacks key(s) {} that stored values are sealed with", keys.missing.join(", "))
+    }
 }
 
 fn chain_message(report: &ChainReport) -> String {

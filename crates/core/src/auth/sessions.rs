@@ -124,12 +124,17 @@ impl Auth<'_> {
         if let Some(secret) = &self.store.options.jwt_secret {
             return Ok(secret.as_bytes().to_vec());
         }
-        let keyring = self.store.keyring()?;
-        let sealed = match self.store.pool.read(|tx| settings::get(tx, settings::JWT_SECRET))? {
-            Some(sealed) => sealed,
-            None => self.store.pool.write(|tx| ensure_secret(tx, &keyring))?,
-        };
-        keyring.open(&secret_context(), &sealed)
+        let stored = self.store.pool.read(|tx| {
+            let keyring = self.store.keyring(tx)?;
+            settings::get(tx, settings::JWT_SECRET)?.map(|sealed| keyring.open(&secret_context(), &sealed)).transpose()
+        })?;
+        match stored {
+            Some(secret) => Ok(secret),
+            None => self.store.pool.write(|tx| {
+                let keyring = self.store.sealing_keyring(tx)?;
+                keyring.open(&secret_context(), &ensure_secret(tx, &keyring)?)
+            }),
+        }
     }
 }
 
@@ -141,7 +146,7 @@ pub(crate) fn ensure_secret(tx: &mut Tx<'_>, keyring: &Keyring) -> Result<String
     settings::get(tx, settings::JWT_SECRET)?.ok_or_else(|| Error::Storage("the token signing secret vanished".into()))
 }
 
-fn secret_context() -> String {
+pub(crate) fn secret_context() -> String {
     rotation::context("settings", "value", settings::JWT_SECRET)
 }
 

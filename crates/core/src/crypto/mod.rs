@@ -1,14 +1,33 @@
-//! Encryption of personal data and secrets at rest: AES-256-GCM under a keyring (the newest
-//! key seals, every key opens), each value with its own random nonce and the id of the key
-//! that sealed it, bound to where it is stored; and a keyed blind index (HMAC-SHA256) for
+//! Encryption of personal data and secrets at rest: AES-256-GCM under a keyring (one key
+//! seals, every key opens), each value with its own random nonce and the id of the key that
+//! sealed it, bound to where it is stored; and a keyed blind index (HMAC-SHA256) for
 //! finding a value by equality without storing it in the clear. The index key never
 //! rotates with the data keys, so indexes stay valid across rotations.
+//!
+//! The database records its keyring's fingerprint (see [`fingerprint`]): the id and a keyed
+//! check value of every data key values may be sealed under, which of them seals, and the
+//! index key's check value — never a key. The protocol that keeps every process on the
+//! keys the data needs:
+//! - Opening a store checks the keyring against the fingerprint and refuses, before
+//!   anything is written, a keyring that lacks a key in use or holds another key under its
+//!   id (or another index key).
+//! - Every transaction that seals or opens reads the fingerprint first (one settings row;
+//!   a writer on PostgreSQL holds it `FOR SHARE` until commit) and seals under the key it
+//!   names. When it changed since the process last looked, the keyring is loaded afresh and
+//!   checked again; a keyring that still lacks the key is refused. So no process seals under
+//!   a key a rotation elsewhere retired, nor fails to open a value sealed under a newer one.
+//! - A rotation ([`rotation`]) holds a lease in the database and an exclusive lock on
+//!   `<keyring>.lock`, re-reads the keyring, adds its key and writes the file atomically
+//!   before the fingerprint names the key; then it switches the fingerprint (waiting for
+//!   writers that still seal under the old key to commit), re-seals everything in batches,
+//!   and finally retires the old keys from the fingerprint.
 
+pub(crate) mod fingerprint;
 pub mod rotation;
 
 use std::{
     fs,
-    io::Write,
+    io::{self, Write},
     path::{Path, PathBuf},
 };
 
@@ -37,6 +56,16 @@ pub enum KeySource {
     File(PathBuf),
 }
 
+impl KeySource {
+    /// Names the source in a message, without the key.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            KeySource::Key(_) => "STOCKYARD_DATA_KEY".into(),
+            KeySource::File(path) => format!("the keyring {}", path.display()),
+        }
+    }
+}
+
 impl std::fmt::Debug for KeySource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -53,11 +82,14 @@ struct DataKey {
     key: [u8; 32],
 }
 
-/// The keys a store encrypts with: the last data key seals, any of them opens.
+/// The keys a store encrypts with: one data key seals (the newest, unless the database
+/// names another), any of them opens.
 #[derive(Clone)]
 pub struct Keyring {
     keys: Vec<DataKey>,
     index_key: [u8; 32],
+    /// Which of `keys` seals.
+    sealing: usize,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -84,7 +116,7 @@ impl Keyring {
     pub fn generate() -> Self {
         let mut index_key = [0u8; 32];
         rand::fill(&mut index_key);
-        Self { keys: vec![data_key(random_key())], index_key }
+        Self { keys: vec![data_key(random_key())], index_key, sealing: 0 }
     }
 
     /// Loads the keyring a source names.
@@ -95,7 +127,7 @@ impl Keyring {
                 let mut mac = hmac(&key);
                 mac.update(b"stockyard blind index key v1");
                 let index_key = mac.finalize().into_bytes().into();
-                Ok(Self { keys: vec![data_key(key)], index_key })
+                Ok(Self { keys: vec![data_key(key)], index_key, sealing: 0 })
             }
             KeySource::File(path) => Self::read(path),
         }
@@ -122,24 +154,48 @@ impl Keyring {
             return Err(bad("holds no data key".into()));
         }
         let index_key = decode_key(&file.index_key).map_err(|why| bad(format!("index key: {why}")))?;
-        Ok(Self { keys, index_key })
+        let sealing = keys.len() - 1;
+        Ok(Self { keys, index_key, sealing })
     }
 
-    /// Writes the keyring to `path` with owner-only permissions, replacing it atomically.
+    /// Writes the keyring to `path` with owner-only permissions, replacing it atomically:
+    /// written under a name of its own, synced, renamed over `path`, the folder synced.
     pub fn save(&self, path: &Path) -> Result<()> {
+        self.write_with(path, |temporary| fs::rename(temporary, path).map(|()| true)).map(drop)
+    }
+
+    /// Writes the keyring to `path` as [`Keyring::save`] does unless a file is there already,
+    /// which it never replaces; returns whether it wrote.
+    pub(crate) fn save_new(&self, path: &Path) -> Result<bool> {
+        self.write_with(path, |temporary| match fs::hard_link(temporary, path) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+            linked => linked.map(|()| true),
+        })
+    }
+
+    /// Writes the keyring to a fresh temporary file beside `path`, synced, then lets
+    /// `install` put it in place; the temporary file never outlives the call.
+    fn write_with(&self, path: &Path, install: impl FnOnce(&Path) -> io::Result<bool>) -> Result<bool> {
         let file = File {
             index_key: STANDARD.encode(self.index_key),
             keys: self.keys.iter().map(|k| FileKey { id: k.id.clone(), key: STANDARD.encode(k.key) }).collect(),
         };
         let text = serde_json::to_string_pretty(&file).map_err(|e| Error::Storage(e.to_string()))?;
-        let temporary = path.with_extension("key.tmp");
+        // A name no other writer uses, so concurrent writers never share a half-written file.
+        let mut name = path.as_os_str().to_owned();
+        name.push(format!(".{}.{}.tmp", std::process::id(), &hex(&random_key())[..16]));
+        let temporary = PathBuf::from(name);
         let written = (|| {
             let mut out = private_file(&temporary)?;
             out.write_all(text.as_bytes())?;
             out.sync_all()?;
-            fs::rename(&temporary, path)
+            let installed = install(&temporary)?;
+            sync_folder(path)?;
+            Ok(installed)
         })();
-        written.map_err(|e| Error::Storage(format!("cannot write the keyring {}: {e}", path.display())))
+        // Gone after a rename; after a hard link (or a failure) the temporary name remains.
+        let _ = fs::remove_file(&temporary);
+        written.map_err(|e: io::Error| Error::Storage(format!("cannot write the keyring {}: {e}", path.display())))
     }
 
     /// Adds a data key, which seals from now on; returns its id.
@@ -150,23 +206,47 @@ impl Keyring {
         }
         let id = key.id.clone();
         self.keys.push(key);
+        self.sealing = self.keys.len() - 1;
         Ok(id)
     }
 
-    /// The ids of the data keys, oldest first; the last one seals.
+    /// The ids of the data keys, oldest first.
     pub fn key_ids(&self) -> Vec<&str> {
         self.keys.iter().map(|k| k.id.as_str()).collect()
     }
 
-    fn newest(&self) -> &DataKey {
-        // A keyring is never empty: every constructor makes or checks one key.
-        &self.keys[self.keys.len() - 1]
+    /// The id of the key that seals.
+    pub fn sealing_id(&self) -> &str {
+        &self.keys[self.sealing].id
     }
 
-    /// Encrypts `plaintext` under the newest key, bound to `context` (where the value is
+    /// The id of the newest key: the one a rotation moves everything to.
+    pub(crate) fn newest_id(&self) -> &str {
+        // A keyring is never empty: every constructor makes or checks one key.
+        &self.keys[self.keys.len() - 1].id
+    }
+
+    /// Seals under the key `id` from now on, if the keyring holds it.
+    pub(crate) fn seal_under(mut self, id: &str) -> Option<Self> {
+        self.sealing = self.keys.iter().position(|k| k.id == id)?;
+        Some(self)
+    }
+
+    /// The keyed check value of data key `id`, if the keyring holds it: it tells keys apart
+    /// without revealing anything about them.
+    pub(crate) fn check_value(&self, id: &str) -> Option<String> {
+        self.keys.iter().find(|k| k.id == id).map(|k| check_value(&k.key))
+    }
+
+    /// The check value of the blind-index key.
+    pub(crate) fn index_check_value(&self) -> String {
+        check_value(&self.index_key)
+    }
+
+    /// Encrypts `plaintext` under the sealing key, bound to `context` (where the value is
     /// stored, e.g. `settings.value/jwt_secret`): a value moved elsewhere does not open.
     pub fn seal(&self, context: &str, plaintext: &[u8]) -> Result<String> {
-        let key = self.newest();
+        let key = &self.keys[self.sealing];
         let mut nonce = [0u8; NONCE_LEN];
         rand::fill(&mut nonce);
         let sealed = cipher(key)
@@ -204,12 +284,9 @@ impl Keyring {
         })
     }
 
-    /// Whether a sealed value is under the newest key (rotation skips those).
+    /// Whether a sealed value is under the sealing key (rotation skips those).
     pub fn is_current(&self, sealed: &str) -> bool {
-        sealed
-            .strip_prefix(PREFIX)
-            .and_then(|rest| rest.strip_prefix(':'))
-            .is_some_and(|rest| rest.split(':').next() == Some(self.newest().id.as_str()))
+        sealed_key_id(sealed) == Some(self.sealing_id())
     }
 
     /// The blind index of `value` for lookups in `context` (e.g. `customer.email`): equal
@@ -231,13 +308,20 @@ pub(crate) fn default_keyring_path(database: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Creates a keyring file with a fresh key unless one exists; returns whether it did.
-pub(crate) fn create_keyring_file(path: &Path) -> Result<bool> {
-    if path.exists() {
-        return Ok(false);
-    }
-    Keyring::generate().save(path)?;
-    Ok(true)
+/// The id of the key a sealed value names.
+pub(crate) fn sealed_key_id(sealed: &str) -> Option<&str> {
+    sealed.strip_prefix(PREFIX)?.strip_prefix(':')?.split(':').next()
+}
+
+/// An exclusive lock on `<keyring>.lock`, held until the file is dropped: writers of one
+/// keyring file take turns. The keyring itself is replaced by a rename, so a lock on it
+/// would hold the old file, not the one the next writer reads.
+pub(crate) fn lock_keyring_file(path: &Path) -> Result<fs::File> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = PathBuf::from(name);
+    let locked = lock_file(&lock_path).and_then(|file| file.lock().map(|()| file));
+    locked.map_err(|e| Error::Storage(format!("cannot lock {}: {e}", lock_path.display())))
 }
 
 /// A fresh random 32-byte key.
@@ -267,19 +351,41 @@ fn hmac(key: &[u8; 32]) -> Hmac<Sha256> {
     <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC accepts 32-byte keys"))
 }
 
+fn check_value(key: &[u8; 32]) -> String {
+    let mut mac = hmac(key);
+    mac.update(b"stockyard key check v1");
+    hex(&mac.finalize().into_bytes()[..16])
+}
+
+/// Syncs the folder holding `path`, so a rename or link in it survives a crash.
+fn sync_folder(path: &Path) -> io::Result<()> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(folder) => fs::File::open(folder)?.sync_all(),
+        None => fs::File::open(".")?.sync_all(),
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+fn private_file(path: &Path) -> io::Result<fs::File> {
+    owner_only(fs::OpenOptions::new().write(true).create_new(true)).open(path)
+}
+
+fn lock_file(path: &Path) -> io::Result<fs::File> {
+    owner_only(fs::OpenOptions::new().write(true).create(true).truncate(false)).open(path)
+}
+
 #[cfg(unix)]
-fn private_file(path: &Path) -> std::io::Result<fs::File> {
+fn owner_only(options: &mut fs::OpenOptions) -> &mut fs::OpenOptions {
     use std::os::unix::fs::OpenOptionsExt;
-    fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
+    options.mode(0o600)
 }
 
 #[cfg(not(unix))]
-fn private_file(path: &Path) -> std::io::Result<fs::File> {
-    fs::OpenOptions::new().write(true).create(true).truncate(true).open(path)
+fn owner_only(options: &mut fs::OpenOptions) -> &mut fs::OpenOptions {
+    options
 }
 
 #[cfg(test)]

@@ -209,9 +209,9 @@ impl<'s> Dispatcher<'s> {
     /// Reads events after the cursor and makes their notifications, one transaction per
     /// batch that also moves the cursor: each event is fanned out exactly once.
     fn fan_out(&self, report: &mut DispatchReport) -> Result<()> {
-        let keyring = self.store.keyring()?;
         loop {
             let read = self.store.pool.write(|tx| {
+                let keyring = self.store.sealing_keyring(tx)?;
                 let after = lock_cursor(tx)?;
                 let batch = events::after(tx, after, None, EVENT_BATCH)?;
                 let mut created = 0;
@@ -248,9 +248,9 @@ impl<'s> Dispatcher<'s> {
     /// Claims due notifications on the channels that are on: `sent`, one more attempt,
     /// committed before anything is sent. Rows another dispatcher holds are skipped.
     fn claim(&self) -> Result<Vec<(Notification, Option<String>)>> {
-        let keyring = self.store.keyring()?;
         let channels = if self.email.is_some() { "'email', 'in_app', 'webhook'" } else { "'in_app', 'webhook'" };
         self.store.pool.write(|tx| {
+            let keyring = self.store.keyring(tx)?;
             let now = clock::now();
             let lapsed = now.checked_sub(self.policy.lease).map_err(|e| Error::Storage(e.to_string()))?;
             let probes = breakers::half_open(tx, now)?;

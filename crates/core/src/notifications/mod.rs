@@ -121,8 +121,8 @@ impl Notifications<'_> {
     ) -> Result<Notification> {
         actor.authorize(Action::NotifySend)?;
         let to = users::parse_email(to)?;
-        let keyring = self.store.keyring()?;
         self.store.pool.write(|tx| {
+            let keyring = self.store.sealing_keyring(tx)?;
             let found = templates::find(tx, &template.trim().to_ascii_lowercase(), Channel::Email)?;
             let template = found.ok_or_else(|| Error::not_found("template", format!("{} (email)", template.trim())))?;
             let rendered = Ok(template.render(&serde_json::Value::Object(variables.clone()))?);
@@ -156,8 +156,8 @@ impl Notifications<'_> {
         let limit = crate::page::limit(limit)?;
         // Ids are UUIDv7, so their text order is creation order: the last one shown is the cursor.
         let before = cursor.map(crate::page::decode_cursor).transpose()?.unwrap_or_default();
-        let keyring = self.store.keyring()?;
         let items = self.store.pool.read(|tx| {
+            let keyring = self.store.keyring(tx)?;
             let rows = tx.query(
                 &format!(
                     "SELECT {COLUMNS} FROM notifications WHERE ($1 = '' OR status = $1) AND ($2 = '' OR id < $2)
@@ -173,8 +173,10 @@ impl Notifications<'_> {
     /// One notification: the actor's own, or anyone's with `notify.read`.
     pub fn status(&self, actor: &Actor, id: &str) -> Result<Notification> {
         let id: NotificationId = id.trim().parse()?;
-        let keyring = self.store.keyring()?;
-        let found = self.store.pool.read(|tx| load(tx, &keyring, id))?;
+        let found = self.store.pool.read(|tx| {
+            let keyring = self.store.keyring(tx)?;
+            load(tx, &keyring, id)
+        })?;
         if found.user_id.is_none() || found.user_id != actor.user_id() {
             actor.authorize(Action::NotifyRead)?;
         }
@@ -186,8 +188,8 @@ impl Notifications<'_> {
         let user = actor
             .user_id()
             .ok_or_else(|| Error::invalid("user", "the inbox belongs to a user: act as one with --as"))?;
-        let keyring = self.store.keyring()?;
         self.store.pool.read(|tx| {
+            let keyring = self.store.keyring(tx)?;
             let rows = tx.query(
                 &format!(
                     "SELECT {COLUMNS} FROM notifications
@@ -206,8 +208,8 @@ impl Notifications<'_> {
             .user_id()
             .ok_or_else(|| Error::invalid("user", "the inbox belongs to a user: act as one with --as"))?;
         let id: NotificationId = id.trim().parse()?;
-        let keyring = self.store.keyring()?;
         self.store.pool.write(|tx| {
+            let keyring = self.store.keyring(tx)?;
             let now = clock::now();
             let changed = tx.execute(
                 "UPDATE notifications SET read_at = $1

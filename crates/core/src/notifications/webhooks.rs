@@ -161,7 +161,6 @@ impl Notifications<'_> {
                 format!("whsec_{}", URL_SAFE_NO_PAD.encode(random))
             }
         };
-        let keyring = self.store.keyring()?;
         let webhook = Webhook {
             id: WebhookId::new(),
             url: url.to_owned(),
@@ -170,6 +169,7 @@ impl Notifications<'_> {
             created_at: clock::now(),
         };
         self.store.pool.write(|tx| {
+            let keyring = self.store.sealing_keyring(tx)?;
             let names: Vec<&str> = webhook.events.iter().map(EventType::as_str).collect();
             let sealed = keyring.seal(&context("webhooks", "secret", &webhook.id.to_string()), secret.as_bytes())?;
             let from_seq = tx.last_event_seq()?;

@@ -62,7 +62,6 @@ impl Orders<'_> {
         if fields.iter().all(|(_, value)| value.is_none()) {
             return Err(Error::invalid("order", "name something to change: email, name, phone, address or notes"));
         }
-        let keyring = self.store.keyring()?;
         self.step(actor, key, Action::OrderUpdate, |tx, order, events| {
             if let Some(expected) = patch.expected_version.filter(|v| *v != order.version) {
                 return Err(Error::conflict(format!(
@@ -96,6 +95,7 @@ impl Orders<'_> {
             .into_iter()
             .filter_map(|(field, differs)| differs.then_some(field))
             .collect();
+            let keyring = self.store.sealing_keyring(tx)?;
             records::save_details(tx, &keyring, order)?;
             events.push((
                 EventType::OrderUpdated,
@@ -334,8 +334,9 @@ impl Orders<'_> {
         f: impl FnOnce(&mut Tx<'_>, &mut Order, &mut Events) -> Result<()>,
     ) -> Result<Order> {
         actor.authorize(action)?;
-        let keyring = self.store.keyring()?;
         self.store.pool.write(|tx| {
+            // First, as every writer that seals does: see crate::crypto.
+            let keyring = self.store.sealing_keyring(tx)?;
             let mut order = records::find(tx, &keyring, actor, key, true)?;
             // A step that moves stock happens at the order's warehouses: a user scoped to
             // warehouses takes it only when all of them are theirs.

@@ -148,16 +148,20 @@ impl Orders<'_> {
     /// One order by id or number. A `client` sees only its own: any other is not found.
     pub fn order(&self, actor: &Actor, key: &str) -> Result<Order> {
         actor.authorize(Action::OrderRead)?;
-        let keyring = self.store.keyring()?;
-        self.store.pool.read(|tx| records::find(tx, &keyring, actor, key, false))
+        self.store.pool.read(|tx| {
+            let keyring = self.store.keyring(tx)?;
+            records::find(tx, &keyring, actor, key, false)
+        })
     }
 
     /// Orders, newest first, one page at a time.
     pub fn list(&self, actor: &Actor, query: &OrderQuery) -> Result<crate::Page<Order>> {
         actor.authorize(Action::OrderRead)?;
-        let keyring = self.store.keyring()?;
         let status = query.status.as_deref().map(str::parse::<OrderStatus>).transpose()?;
-        self.store.pool.read(|tx| records::list(tx, &keyring, actor, status, query))
+        self.store.pool.read(|tx| {
+            let keyring = self.store.keyring(tx)?;
+            records::list(tx, &keyring, actor, status, query)
+        })
     }
 
     /// Why each line is served from the warehouses it is.

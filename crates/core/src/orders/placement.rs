@@ -38,10 +38,11 @@ impl Orders<'_> {
     /// Places an order: `confirmed`, with every line's stock held — or refused, changing
     /// nothing.
     pub fn create(&self, actor: &Actor, input: NewOrder) -> Result<Order> {
-        let (keyring, holding, customer, reservation) = self.prepare(actor, &input)?;
+        let (holding, customer, reservation) = self.prepare(actor, &input)?;
         let strategy = &self.store.options.allocation;
         let named = input.warehouse.is_some() || reservation.is_some();
         reservations::allocating(&self.store.pool, named, |tx, raced| {
+            let keyring = self.store.sealing_keyring(tx)?;
             place(tx, actor, &keyring, strategy, &holding, &customer, reservation, input.notes.as_deref(), raced)
         })
     }
@@ -49,15 +50,16 @@ impl Orders<'_> {
     /// What [`Orders::create`] would do — the allocation, prices and total — without
     /// doing it (`--dry-run`).
     pub fn preview(&self, actor: &Actor, input: NewOrder) -> Result<Order> {
-        let (keyring, holding, customer, reservation) = self.prepare(actor, &input)?;
+        let (holding, customer, reservation) = self.prepare(actor, &input)?;
         let strategy = &self.store.options.allocation;
         self.store.pool.rehearse(|tx| {
+            let keyring = self.store.sealing_keyring(tx)?;
             let raced = Cell::new(false);
             place(tx, actor, &keyring, strategy, &holding, &customer, reservation, input.notes.as_deref(), &raced)
         })
     }
 
-    fn prepare(&self, actor: &Actor, input: &NewOrder) -> Result<(Keyring, Holding, Customer, Option<ReservationId>)> {
+    fn prepare(&self, actor: &Actor, input: &NewOrder) -> Result<(Holding, Customer, Option<ReservationId>)> {
         match input.warehouse.as_deref() {
             Some(code) => actor.authorize_at(Action::OrderCreate, code)?,
             None => actor.authorize(Action::OrderCreate)?,
@@ -68,7 +70,7 @@ impl Orders<'_> {
         if reservation.is_some() && input.warehouse.is_some() {
             return Err(Error::invalid("warehouse", "an adopted reservation already says where its stock is"));
         }
-        Ok((self.store.keyring()?, holding, customer, reservation))
+        Ok((holding, customer, reservation))
     }
 }
 
