@@ -35,6 +35,8 @@ backend_tests! {
             .timeout(PROMPTLY).assert().code(1).stderr(contains("larger than"));
         stockyard(db).args(["key", "rotate", "--new-key-file", "/dev/zero"]).timeout(PROMPTLY)
             .assert().code(1).stderr(contains("larger than"));
+        stockyard(db).env("STOCKYARD_DATA_KEY_FILE", "/dev/zero").args(["order", "list"]).timeout(PROMPTLY)
+            .assert().code(1).stderr(contains("larger than"));
         let zeros = std::fs::File::open("/dev/zero").expect("open /dev/zero");
         let mut add = command(db);
         add.args(["user", "add", "ann@example.com", "--role", "viewer", "--password-stdin"]).stdin(Stdio::from(zeros));

@@ -27,7 +27,7 @@ pub mod rotation;
 
 use std::{
     fs,
-    io::{self, Write},
+    io::{self, Read, Write},
     path::{Path, PathBuf},
 };
 
@@ -45,6 +45,8 @@ use crate::{Error, Result};
 /// Marks a sealed value: `sy1:<key id>:<base64 of nonce ‖ ciphertext ‖ tag>`.
 const PREFIX: &str = "sy1";
 const NONCE_LEN: usize = 12;
+/// The most a keyring file may hold.
+const KEYRING_LIMIT: u64 = 1 << 20;
 
 /// Where a store's keyring comes from.
 #[derive(Clone, PartialEq, Eq)]
@@ -134,13 +136,18 @@ impl Keyring {
     }
 
     fn read(path: &Path) -> Result<Self> {
-        let text = fs::read_to_string(path).map_err(|e| {
+        let mut text = String::new();
+        // Bounded: a keyring of thousands of keys is far smaller; `/dev/zero` is refused.
+        fs::File::open(path).and_then(|f| f.take(KEYRING_LIMIT + 1).read_to_string(&mut text)).map_err(|e| {
             Error::Storage(format!(
                 "cannot read the keyring {}: {e} (its data cannot be decrypted without it)",
                 path.display()
             ))
         })?;
         let bad = |why: String| Error::Storage(format!("the keyring {} {why}", path.display()));
+        if text.len() as u64 > KEYRING_LIMIT {
+            return Err(bad(format!("is larger than {KEYRING_LIMIT} bytes: it is not a keyring file")));
+        }
         let file: File = serde_json::from_str(&text).map_err(|e| bad(format!("is not a keyring file: {e}")))?;
         let keys = file
             .keys
