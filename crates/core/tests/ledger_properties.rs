@@ -71,7 +71,8 @@ impl Level {
 struct Held {
     id: String,
     lines: Vec<((usize, usize), i64)>,
-    by_order: bool,
+    /// Held past every sweep of the test (a long TTL).
+    long: bool,
     active: bool,
 }
 
@@ -141,18 +142,18 @@ fn check(db: &TestDb, ops: &[Op]) -> Result<(), TestCaseError> {
                 after(&model, &[((p, w), 0, 0, Some(point))]),
                 inv.set_threshold(&me, SKUS[p], Some(WAREHOUSES[w]), point, Some(qty)).map(drop),
             ),
-            Op::Reserve(w, a, b, by_order) => {
+            Op::Reserve(w, a, b, long) => {
                 let lines: Vec<(Key, i64)> = [((0, w), a), ((1, w), b)].into_iter().filter(|(_, q)| *q > 0).collect();
                 let changes: Vec<_> = lines.iter().map(|&(key, q)| (key, 0, q, None)).collect();
                 let request = ReserveRequest {
                     lines: lines.iter().map(|&((p, _), q)| (SKUS[p].to_owned(), q)).collect(),
                     warehouse: Some(WAREHOUSES[w].to_owned()),
-                    hold: if by_order { Hold::Order } else { Hold::Checkout },
+                    hold: if long { Hold::CheckoutFor(SignedDuration::from_hours(24 * 29)) } else { Hold::Checkout },
                     reference: None,
                 };
                 let outcome = inv
                     .reserve(&me, request)
-                    .map(|r| held.push(Held { id: r.id.to_string(), lines, by_order, active: true }));
+                    .map(|r| held.push(Held { id: r.id.to_string(), lines, long, active: true }));
                 (after(&model, &changes), outcome)
             }
             Op::Release(n) | Op::Commit(n) if !held.is_empty() => {
@@ -170,7 +171,7 @@ fn check(db: &TestDb, ops: &[Op]) -> Result<(), TestCaseError> {
             }
             Op::Release(_) | Op::Commit(_) => continue,
             Op::ExpireAll => {
-                let lapsing: Vec<usize> = (0..held.len()).filter(|&k| held[k].active && !held[k].by_order).collect();
+                let lapsing: Vec<usize> = (0..held.len()).filter(|&k| held[k].active && !held[k].long).collect();
                 let changes: Vec<_> =
                     lapsing.iter().flat_map(|&k| held[k].lines.iter().map(|&(key, q)| (key, 0, -q, None))).collect();
                 let later = Timestamp::now() + SignedDuration::from_hours(1);

@@ -11,6 +11,7 @@ use jiff::{SignedDuration, Timestamp};
 use stockyard_core::{
     Actor, Adjustment, Error, EventFilter, EventType, Store, StoreOptions,
     inventory::{Hold, ReservationStatus, ReserveRequest, allocation::Strategy},
+    orders::{Customer, NewOrder},
 };
 use stockyard_testkit::backend_tests;
 
@@ -115,7 +116,17 @@ backend_tests! {
         let hold = |hold| inv.reserve(&admin(), ReserveRequest { hold, ..request(&[("A-1", 1)], None) }).expect("reserve");
         let short = hold(Hold::CheckoutFor(SignedDuration::from_secs(60)));
         let long = hold(Hold::Checkout);
-        let order = hold(Hold::Order);
+        let order = store
+            .orders()
+            .create(&admin(), NewOrder {
+                customer: Customer { email: "jane@example.org".into(), name: None, phone: None, address: None },
+                lines: vec![("A-1".into(), 1)],
+                warehouse: None,
+                reservation: None,
+                notes: None,
+            })
+            .expect("order");
+        let order = inv.reservation(&admin(), &order.reservation_id.to_string()).expect("the order's reservation");
         assert_eq!(order.expires_at, None);
 
         let now = Timestamp::now();

@@ -65,16 +65,15 @@ impl ReservationStatus {
     }
 }
 
-/// How long a reservation holds its stock.
+/// How long a checkout reservation holds its stock. (One held for an order never expires
+/// on its own; only placing the order makes one.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Hold {
-    /// A checkout: expires after this long (the store's default TTL when `None`).
+    /// The store's default TTL.
     #[default]
     Checkout,
-    /// A checkout with its own time to live.
+    /// Its own time to live.
     CheckoutFor(SignedDuration),
-    /// Held for an order: never expires on its own.
-    Order,
 }
 
 /// What to reserve.
@@ -134,7 +133,6 @@ impl Inventory<'_> {
         let ttl = match request.hold {
             Hold::Checkout => Some(self.store.options.reservation_ttl),
             Hold::CheckoutFor(ttl) => Some(ttl),
-            Hold::Order => None,
         };
         let holding = Holding::new(&request.lines, request.warehouse, ttl, request.reference.as_deref())?;
         let strategy = &self.store.options.allocation;
