@@ -15,7 +15,9 @@ use super::{
     rules,
 };
 use crate::{
-    Action, Actor, Error, ProductId, ReservationId, Result, Shortage, WarehouseId, clock,
+    Action, Actor, Error, ProductId, ReservationId, Result, Shortage, WarehouseId,
+    actor::shown_principal,
+    clock,
     db::{Pool, Row, Tx, params},
     validate, warehouses,
 };
@@ -104,7 +106,7 @@ pub struct Reservation {
     #[serde(rename = "reservation_id")]
     pub id: ReservationId,
     pub status: ReservationStatus,
-    /// The actor that made it.
+    /// The actor that made it, as people read it (ownership is decided by its id).
     pub owner: String,
     pub reference: Option<String>,
     /// When a checkout reservation lapses; `None` for one held by an order.
@@ -263,7 +265,7 @@ pub(crate) fn hold(
         created_at: now,
         updated_at: now,
     };
-    insert(tx, &reservation)?;
+    insert(tx, &reservation, &actor.principal())?;
     let id = reservation.id.to_string();
     let command = Command {
         action: Action::ReservationCreate.as_str(),
@@ -279,6 +281,10 @@ pub(crate) fn hold(
 /// Takes over an active checkout reservation for an order: it no longer expires.
 pub(crate) fn adopt(tx: &mut Tx<'_>, actor: &Actor, id: ReservationId) -> Result<Reservation> {
     let mut reservation = load(tx, actor, id, true)?;
+    // The order is placed where the reservation holds its stock.
+    for line in &reservation.lines {
+        actor.authorize_at(Action::OrderCreate, &line.warehouse)?;
+    }
     if reservation.status != ReservationStatus::Active {
         return Err(Error::InvalidTransition {
             entity: format!("reservation {id}"),
@@ -453,11 +459,12 @@ fn active_warehouse(tx: &mut Tx<'_>, code: &str) -> Result<warehouses::Warehouse
     Ok(warehouse)
 }
 
-fn insert(tx: &mut Tx<'_>, r: &Reservation) -> Result<()> {
+/// Stores a new reservation, owned by the principal `owner`.
+fn insert(tx: &mut Tx<'_>, r: &Reservation, owner: &str) -> Result<()> {
     tx.execute(
         "INSERT INTO reservations (id, owner, reference, status, expires_at, allocation, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-        params![r.id, &r.owner, r.reference.clone(), r.status.as_str(), r.expires_at, &r.allocation, r.created_at],
+        params![r.id, owner, r.reference.clone(), r.status.as_str(), r.expires_at, &r.allocation, r.created_at],
     )?;
     for line in &r.lines {
         tx.execute(
@@ -482,21 +489,22 @@ fn load(tx: &mut Tx<'_>, actor: &Actor, id: ReservationId, lock: bool) -> Result
     if !actor.may_see(&owner) {
         return Err(not_found());
     }
+    let owner = shown_principal(tx, &owner)?;
     let lines = tx.query(
         "SELECT p.sku, l.product_id, w.code, l.warehouse_id, l.quantity FROM reservation_lines l
          JOIN products p ON p.id = l.product_id JOIN warehouses w ON w.id = l.warehouse_id
          WHERE l.reservation_id = $1 ORDER BY p.sku, w.code",
         params![id],
     )?;
-    from_row(&row, lines.iter().map(line_from_row).collect::<Result<_>>()?)
+    from_row(&row, owner, lines.iter().map(line_from_row).collect::<Result<_>>()?)
 }
 
-fn from_row(row: &Row, lines: Vec<ReservationLine>) -> Result<Reservation> {
+fn from_row(row: &Row, owner: String, lines: Vec<ReservationLine>) -> Result<Reservation> {
     let status: String = row.get(1)?;
     Ok(Reservation {
         id: row.get(0)?,
         status: ReservationStatus::parse(&status)?,
-        owner: row.get(2)?,
+        owner,
         reference: row.get(3)?,
         expires_at: row.get(4)?,
         lines,
