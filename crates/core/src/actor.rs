@@ -127,18 +127,19 @@ impl Actor {
         self.scope.is_empty() || (!scope.is_empty() && scope.iter().all(|w| self.in_scope(w)))
     }
 
-    /// Refuses giving `whom` a role or warehouse scope beyond the actor's own: no one widens
-    /// its own rights, or makes an account or token wider than itself.
+    /// Refuses making or managing `whom` (a user, an API token) with a role or warehouse
+    /// scope beyond the actor's own: no one widens its own rights, or makes anything wider
+    /// than itself.
     pub(crate) fn authorize_grant(&self, whom: &str, role: Role, scope: &[String]) -> Result<()> {
         if !self.role.covers(role) {
             return Err(Error::Forbidden {
-                reason: format!("{self}: role {} may not give {whom} role {role}", self.role),
+                reason: format!("{self}: {whom} with role {role} is beyond role {}", self.role),
             });
         }
         if !self.covers_scope(scope) {
             let wanted = if scope.is_empty() { "every warehouse".to_owned() } else { scope.join(", ") };
             return Err(Error::Forbidden {
-                reason: format!("{self}: acts only at {}, so it may not give {whom} {wanted}", self.scope.join(", ")),
+                reason: format!("{self}: {whom} at {wanted} is beyond its warehouses ({})", self.scope.join(", ")),
             });
         }
         Ok(())

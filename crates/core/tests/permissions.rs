@@ -81,6 +81,7 @@ const AT_WAREHOUSE: &[&str] = &[
     "stock.transfer",
     "stock.count",
     "stock.threshold",
+    "reservation.read",
     "reservation.create",
     "reservation.release",
     "reservation.commit",
@@ -246,9 +247,7 @@ fn operation<'a>(
         Action::StockVerify => Box::new(move || inv.verify(actor).map(drop)),
         Action::StockReplay => Box::new(move || inv.replay(actor).map(drop)),
         Action::ReservationRead => {
-            // Reading happens at no warehouse: hold where even a scoped client may reserve,
-            // so that a client reads its own.
-            let id = held(store, actor, there).id.to_string();
+            let id = held(store, actor, here).id.to_string();
             Box::new(move || inv.reservation(actor, &id).map(drop))
         }
         Action::ReservationCreate => Box::new(move || {
@@ -496,6 +495,8 @@ backend_tests! {
         let delivered = order(&store, &admin(), "MAIN", &["pay", "picking", "packed", "shipped", "delivered"]);
         assert!(forbidden(orders.return_goods(&sam, &delivered, &returned(), true)));
         assert_eq!(orders.order(&admin(), &at_main).expect("order").version, 1, "refused, unchanged");
+        let held_at_main = held(&store, &admin(), "MAIN").id.to_string();
+        assert!(forbidden(store.inventory().reservation(&sam, &held_at_main)));
         // Its own warehouse's orders: all of it. Listing shows only those.
         let at_east = order(&store, &sam, "EAST", &[]);
         orders.update(&sam, &at_east, patch()).expect("update");

@@ -378,6 +378,9 @@ backend_tests! {
             let refused = auth.create_token(&east, token("wide", "warehouse", wider));
             assert!(matches!(refused, Err(Error::Forbidden { .. })), "{wider:?}: {refused:?}");
         }
+        let unscoped = auth.create_token(&admin(), token("main-app", "viewer", &[])).expect("token");
+        assert!(matches!(auth.revoke_token(&east, "main-app"), Err(Error::Forbidden { .. })), "wider than it");
+        assert!(auth.authenticate(&unscoped.secret).is_ok());
         let app = auth.authenticate(&made.secret).expect("live");
         assert_eq!(app.scope(), ["EAST"]);
         let refused = store.inventory().receive(&app, "A-1", Some("MAIN"), 1, None);

@@ -111,12 +111,14 @@ impl Auth<'_> {
         })
     }
 
-    /// Revokes the live token of that name: it is refused from now on.
+    /// Revokes the live token of that name: it is refused from now on. A scoped admin
+    /// revokes only tokens within its scope.
     pub fn revoke_token(&self, actor: &Actor, name: &str) -> Result<ApiToken> {
         actor.authorize(Action::TokenManage)?;
         let name = name.trim();
         self.store.pool.write(|tx| {
             let before = find_live(tx, name)?.ok_or_else(|| Error::not_found("API token", name))?;
+            actor.authorize_grant(&format!("API token {name}"), before.role, &before.warehouses)?;
             let now = clock::now();
             tx.execute("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2", params![now, before.id])?;
             let token = ApiToken { revoked_at: Some(now), ..before.clone() };

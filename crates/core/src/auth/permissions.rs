@@ -178,6 +178,7 @@ impl Action {
                 | Action::StockTransfer
                 | Action::StockCount
                 | Action::StockThreshold
+                | Action::ReservationRead
                 | Action::ReservationCreate
                 | Action::ReservationRelease
                 | Action::ReservationCommit

@@ -140,11 +140,16 @@ impl Inventory<'_> {
         })
     }
 
-    /// One reservation by id. A `client` sees only its own: any other is not found.
+    /// One reservation by id. A `client` sees only its own: any other is not found. A
+    /// scoped actor is refused one holding stock outside its warehouses.
     pub fn reservation(&self, actor: &Actor, id: &str) -> Result<Reservation> {
         actor.authorize(Action::ReservationRead)?;
         let id: ReservationId = id.trim().parse()?;
-        self.store.pool.read(|tx| load(tx, actor, id, false))
+        let reservation = self.store.pool.read(|tx| load(tx, actor, id, false))?;
+        for line in &reservation.lines {
+            actor.authorize_at(Action::ReservationRead, &line.warehouse)?;
+        }
+        Ok(reservation)
     }
 
     /// Lets the stock go: the reservation becomes `released`.
