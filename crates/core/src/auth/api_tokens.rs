@@ -71,11 +71,7 @@ impl Auth<'_> {
         rand::fill(&mut random);
         let secret = format!("{API_TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
         let token = self.store.pool.write(|tx| {
-            // A scoped creator's token is scoped like it unless narrower warehouses are named.
-            let warehouses = match users::scope_codes(tx, &input.warehouses)? {
-                named if named.is_empty() => actor.scope().to_vec(),
-                named => named,
-            };
+            let warehouses = users::granted_scope(tx, actor, &input.warehouses)?;
             actor.authorize_grant(&format!("API token {name}"), role, &warehouses)?;
             if find_live(tx, &name)?.is_some() {
                 return Err(Error::conflict(format!("an API token named {name} already exists")));

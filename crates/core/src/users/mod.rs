@@ -94,11 +94,7 @@ impl Users<'_> {
         passwords::check_strength(&password)?;
         let hash = passwords::hash(&password)?;
         let user = self.store.pool.write(|tx| {
-            // A scoped creator's user is scoped like it unless narrower warehouses are named.
-            let warehouses = match scope_codes(tx, &input.warehouses)? {
-                named if named.is_empty() => actor.scope().to_vec(),
-                named => named,
-            };
+            let warehouses = granted_scope(tx, actor, &input.warehouses)?;
             actor.authorize_grant(&email, role, &warehouses)?;
             if load(tx, &email)?.is_some() {
                 return Err(Error::conflict(format!("a user with email {email} already exists")));
@@ -345,7 +341,7 @@ fn active_admins(tx: &mut Tx<'_>) -> Result<usize> {
 }
 
 /// Warehouse codes as stored, each one existing; sorted, without repeats.
-pub(crate) fn scope_codes(tx: &mut Tx<'_>, codes: &[String]) -> Result<Vec<String>> {
+fn scope_codes(tx: &mut Tx<'_>, codes: &[String]) -> Result<Vec<String>> {
     let mut scope = codes
         .iter()
         .map(|c| Ok(warehouses::require(tx, &warehouses::parse_code(c)?)?.code))
@@ -353,6 +349,15 @@ pub(crate) fn scope_codes(tx: &mut Tx<'_>, codes: &[String]) -> Result<Vec<Strin
     scope.sort();
     scope.dedup();
     Ok(scope)
+}
+
+/// The scope a new user or API token gets: the warehouses named, or when none are, its
+/// creator's own (so a scoped creator never makes an unscoped one by leaving them out).
+pub(crate) fn granted_scope(tx: &mut Tx<'_>, creator: &Actor, codes: &[String]) -> Result<Vec<String>> {
+    match scope_codes(tx, codes)? {
+        named if named.is_empty() => Ok(creator.scope().to_vec()),
+        named => Ok(named),
+    }
 }
 
 /// The table of users' warehouse scopes (`api_token_warehouses` holds tokens').
