@@ -182,7 +182,10 @@ backend_tests! {
     fn tokens_round_trip(db) {
         init(db);
         let created = json(db, &["token", "create", "--name", "shop-frontend", "--role", "client", "--expires", "30d"]);
-        assert_eq!(keys(&created), ["created_at", "created_by", "expires_at", "id", "name", "revoked_at", "role", "secret"]);
+        assert_eq!(
+            keys(&created),
+            ["created_at", "created_by", "expires_at", "id", "name", "revoked_at", "role", "secret", "warehouses"]
+        );
         assert_eq!((&created["role"], &created["created_by"]), (&"client".into(), &"local-admin".into()));
         let secret = created["secret"].as_str().unwrap_or_default().to_owned();
         let store = Store::open_with(db.url(), &db.options()).expect("open the store");
@@ -249,6 +252,39 @@ backend_tests! {
         assert_eq!(actors, ["wes@example.com", "wes@example.com"]);
         // Only the local admin runs init, whatever --as says.
         acting(db, "vic@example.com").arg("init").assert().success();
+    }
+
+    fn no_one_widens_its_own_rights_or_reads_others_identities(db) {
+        with_products(db, &["S-1"]);
+        stockyard(db).args(["warehouse", "add", "EAST", "--name", "East"]).assert().success();
+        stockyard(db).args(["stock", "receive", "S-1", "10"]).assert().success();
+        add_user(db, "east@example.com", "admin", &["--warehouse", "EAST"]);
+        add_user(db, "sam@example.com", "sales", &["--warehouse", "EAST"]);
+        add_user(db, "cleo@example.com", "client", &[]);
+
+        // A scoped admin: its own scope stays; what it makes is scoped like it, never wider.
+        let east = |args: &[&str]| acting(db, "east@example.com").args(args).assert();
+        east(&["user", "scope", "east@example.com", "--clear"]).code(5).stderr(contains("every warehouse"));
+        east(&["user", "scope", "east@example.com", "--warehouse", "MAIN"]).code(5).stderr(contains("MAIN"));
+        east(&["token", "create", "--name", "wide", "--role", "viewer", "--warehouse", "MAIN"]).code(5);
+        east(&["user", "add", "wide@example.com", "--role", "viewer", "--warehouse", "MAIN"]).code(5);
+        let token = json_of(acting(db, "east@example.com"), &["token", "create", "--name", "east-app", "--role", "viewer"]);
+        assert_eq!(token["warehouses"], serde_json::json!(["EAST"]));
+        let user = json_of(acting(db, "east@example.com"), &["user", "add", "new@example.com", "--role", "viewer"]);
+        assert_eq!(user["warehouses"], serde_json::json!(["EAST"]));
+        assert_eq!(json(db, &["user", "show", "east@example.com"])["warehouses"], serde_json::json!(["EAST"]));
+
+        // A client reads availability, not the ledger of who moved stock for whom.
+        acting(db, "cleo@example.com").args(["stock", "show", "S-1"]).assert().success();
+        acting(db, "cleo@example.com").args(["stock", "history", "S-1"]).assert().code(5).stderr(contains("stock.history"));
+
+        // A seller scoped to EAST neither reads nor handles an order served from MAIN.
+        stockyard(db).args(["order", "create", "--customer", "ada@example.com", "--line", "S-1:1"]).assert().success();
+        for args in [&["order", "show", "1"][..], &["order", "pay", "1"], &["order", "cancel", "1"], &["order", "update", "1", "--notes", "x"]] {
+            acting(db, "sam@example.com").args(args).assert().code(5).stderr(contains("only at EAST"));
+        }
+        assert!(items(&json_of(acting(db, "sam@example.com"), &["order", "list"])).is_empty());
+        assert_eq!(json(db, &["order", "show", "1"])["status"], "confirmed", "refused, unchanged");
     }
 
     fn bad_user_input_changes_nothing(db) {
@@ -342,7 +378,7 @@ fn every_command_obeys_explain_for_every_role() {
             ("warehouse.create", vec!["warehouse", "add", code, "--name", "W"]),
             ("warehouse.read", vec!["warehouse", "list"]),
             ("stock.read", vec!["stock", "show", sku]),
-            ("stock.read", vec!["stock", "history", sku]),
+            ("stock.history", vec!["stock", "history", sku]),
             ("stock.receive", vec!["stock", "receive", sku, "5"]),
             ("stock.adjust", vec!["stock", "adjust", sku, "--by", "-1", "--reason", "broken"]),
             ("stock.transfer", vec!["stock", "transfer", sku, "1", "--from", "MAIN", "--to", "EAST"]),

@@ -4,8 +4,9 @@
 use std::fmt;
 
 use crate::{
-    Error, Result, UserId,
+    ApiTokenId, Error, Result, UserId,
     auth::{self, Action, Explanation, Role},
+    db::{Tx, params},
 };
 
 /// The acting party of an operation — with its role and warehouse scope — plus the request
@@ -27,8 +28,8 @@ enum ActorKind {
     System(String),
     /// A user account (by `--as`, a login token, …).
     User { id: UserId, email: String },
-    /// An API token, by its name.
-    Token(String),
+    /// An API token: its id decides, its name is shown.
+    Token { id: ApiTokenId, name: String },
 }
 
 impl Actor {
@@ -46,8 +47,8 @@ impl Actor {
         Self { kind: ActorKind::User { id, email }, role, scope, request_id: None }
     }
 
-    pub(crate) fn token(name: String, role: Role) -> Self {
-        Self { kind: ActorKind::Token(name), role, scope: Vec::new(), request_id: None }
+    pub(crate) fn token(id: ApiTokenId, name: String, role: Role, scope: Vec<String>) -> Self {
+        Self { kind: ActorKind::Token { id, name }, role, scope, request_id: None }
     }
 
     /// The same actor, acting on behalf of the given request.
@@ -77,6 +78,22 @@ impl Actor {
         }
     }
 
+    /// Who this actor is where ownership or "self" is decided: `user:<id>`, `token:<id>`,
+    /// `local-admin` or `system:NAME` — never a name that another account or a later token
+    /// could take.
+    pub fn principal(&self) -> String {
+        match &self.kind {
+            ActorKind::User { id, .. } => format!("user:{id}"),
+            ActorKind::Token { id, .. } => format!("token:{id}"),
+            _ => self.to_string(),
+        }
+    }
+
+    /// Whether this actor is the user account `user`.
+    pub(crate) fn is_user(&self, user: UserId) -> bool {
+        self.user_id() == Some(user)
+    }
+
     /// Whether this actor may do `action` (at `warehouse`, when it happens at one), and why.
     pub fn explain(&self, action: Action, warehouse: Option<&str>) -> Explanation {
         auth::explain(self.role, &self.scope, action, warehouse)
@@ -99,9 +116,33 @@ impl Actor {
         self.scope.is_empty() || self.scope.iter().any(|s| s.eq_ignore_ascii_case(warehouse))
     }
 
-    /// Whether the actor may see a record owned by `owner`: a `client` sees only its own.
+    /// Whether the actor may see a record owned by the principal `owner`: a `client` sees
+    /// only its own.
     pub(crate) fn may_see(&self, owner: &str) -> bool {
-        self.role != Role::Client || owner == self.to_string()
+        self.role != Role::Client || owner == self.principal()
+    }
+
+    /// Whether `scope` (empty: every warehouse) lies within this actor's own.
+    pub(crate) fn covers_scope(&self, scope: &[String]) -> bool {
+        self.scope.is_empty() || (!scope.is_empty() && scope.iter().all(|w| self.in_scope(w)))
+    }
+
+    /// Refuses making or managing `whom` (a user, an API token) with a role or warehouse
+    /// scope beyond the actor's own: no one widens its own rights, or makes anything wider
+    /// than itself.
+    pub(crate) fn authorize_grant(&self, whom: &str, role: Role, scope: &[String]) -> Result<()> {
+        if !self.role.covers(role) {
+            return Err(Error::Forbidden {
+                reason: format!("{self}: {whom} with role {role} is beyond role {}", self.role),
+            });
+        }
+        if !self.covers_scope(scope) {
+            let wanted = if scope.is_empty() { "every warehouse".to_owned() } else { scope.join(", ") };
+            return Err(Error::Forbidden {
+                reason: format!("{self}: {whom} at {wanted} is beyond its warehouses ({})", self.scope.join(", ")),
+            });
+        }
+        Ok(())
     }
 
     fn require(&self, explanation: Explanation) -> Result<()> {
@@ -119,7 +160,17 @@ impl fmt::Display for Actor {
             ActorKind::LocalAdmin => f.write_str("local-admin"),
             ActorKind::System(name) => write!(f, "system:{name}"),
             ActorKind::User { email, .. } => f.write_str(email),
-            ActorKind::Token(name) => write!(f, "token:{name}"),
+            ActorKind::Token { name, .. } => write!(f, "token:{name}"),
         }
     }
+}
+
+/// A stored principal as people read it: a user's email, `token:NAME`, or the text itself.
+pub(crate) fn shown_principal(tx: &mut Tx<'_>, principal: &str) -> Result<String> {
+    let found = match principal.split_once(':') {
+        Some(("user", id)) => tx.query_opt("SELECT email FROM users WHERE id = $1", params![id])?,
+        Some(("token", id)) => tx.query_opt("SELECT 'token:' || name FROM api_tokens WHERE id = $1", params![id])?,
+        _ => None,
+    };
+    found.map_or_else(|| Ok(principal.to_owned()), |row| row.get(0))
 }

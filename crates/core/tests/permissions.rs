@@ -16,7 +16,8 @@ use stockyard_core::{
     auth::NewApiToken,
     inventory::{Reservation, ReserveRequest},
     notifications::dispatch::Dispatcher,
-    orders::{Customer, NewOrder, OrderPatch, ReturnLine},
+    orders::{Customer, NewOrder, OrderPatch, OrderQuery, ReturnLine},
+    users::preferences::Channel,
 };
 use stockyard_testkit::backend_tests;
 
@@ -32,6 +33,7 @@ const TABLE: &[(&str, &str)] = &[
     ("warehouse.read", "AMWSCV"),
     ("warehouse.create", "AM"),
     ("stock.read", "AMWSCV"),
+    ("stock.history", "AMWSV"),
     ("stock.receive", "AMW"),
     ("stock.adjust", "AMW"),
     ("stock.transfer", "AMW"),
@@ -73,17 +75,23 @@ const TABLE: &[(&str, &str)] = &[
 /// Actions that happen at a warehouse: a scoped user may do them only there.
 const AT_WAREHOUSE: &[&str] = &[
     "stock.read",
+    "stock.history",
     "stock.receive",
     "stock.adjust",
     "stock.transfer",
     "stock.count",
     "stock.threshold",
+    "reservation.read",
     "reservation.create",
     "reservation.release",
     "reservation.commit",
+    "order.read",
     "order.create",
+    "order.update",
+    "order.pay",
     "order.cancel",
     "order.return",
+    "order.refund",
     "order.pick",
     "order.pack",
     "order.ship",
@@ -92,6 +100,23 @@ const AT_WAREHOUSE: &[&str] = &[
 
 const PASSWORD: &str = "correct horse battery";
 const SCOPE: [&str; 2] = ["EAST", "WEST"];
+
+fn forbidden<T: std::fmt::Debug>(result: Result<T>) -> bool {
+    matches!(result, Err(Error::Forbidden { .. }))
+}
+
+/// A user of `role` limited to `warehouses`, acting.
+fn acting(store: &Store, email: &str, role: &str, warehouses: &[&str]) -> Actor {
+    let user = NewUser {
+        email: email.into(),
+        role: role.into(),
+        warehouses: warehouses.iter().map(|w| (*w).to_owned()).collect(),
+        password: Some(PASSWORD.into()),
+        ..Default::default()
+    };
+    store.users().create(&admin(), user).expect("user");
+    store.users().acting(email).expect("actor")
+}
 
 /// Where an actor acts in one pass of the matrix.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -211,6 +236,7 @@ fn operation<'a>(
         Action::StockRead => Box::new(move || {
             inv.levels(actor, &StockQuery { warehouse: Some(here.into()), ..Default::default() }).map(drop)
         }),
+        Action::StockHistory => Box::new(move || inv.history(actor, "P-1", Some(here), None, None).map(drop)),
         Action::StockReceive => Box::new(move || inv.receive(actor, "P-1", Some(here), 1, None).map(drop)),
         Action::StockAdjust => {
             Box::new(move || inv.adjust(actor, "P-1", Some(here), Adjustment::By(1), "found one").map(drop))
@@ -221,9 +247,7 @@ fn operation<'a>(
         Action::StockVerify => Box::new(move || inv.verify(actor).map(drop)),
         Action::StockReplay => Box::new(move || inv.replay(actor).map(drop)),
         Action::ReservationRead => {
-            // Reading happens at no warehouse: hold where even a scoped client may reserve,
-            // so that a client reads its own.
-            let id = held(store, actor, there).id.to_string();
+            let id = held(store, actor, here).id.to_string();
             Box::new(move || inv.reservation(actor, &id).map(drop))
         }
         Action::ReservationCreate => Box::new(move || {
@@ -240,13 +264,15 @@ fn operation<'a>(
             Box::new(move || inv.commit(actor, &id).map(drop))
         }
         Action::ReservationExpire => Box::new(move || inv.expire_due(actor, Timestamp::now()).map(drop)),
+        // Every step on an order happens at its warehouse: placed where the actor may
+        // when it may (so that a client reads its own), by the admin otherwise.
         Action::OrderRead => {
-            let id = order(store, actor, there, &[]);
+            let id = order(store, actor, here, &[]);
             Box::new(move || store.orders().order(actor, &id).map(drop))
         }
         Action::OrderCreate => Box::new(move || store.orders().create(actor, new_order(here)).map(drop)),
         Action::OrderUpdate => {
-            let id = order(store, actor, there, &[]);
+            let id = order(store, actor, here, &[]);
             let patch = OrderPatch { notes: Some("ring twice".into()), ..Default::default() };
             Box::new(move || store.orders().update(actor, &id, patch).map(drop))
         }
@@ -306,7 +332,8 @@ fn operation<'a>(
         }),
         Action::UserPrefs => Box::new(move || store.users().preferences(actor, email).map(drop)),
         Action::TokenManage => Box::new(move || {
-            let token = NewApiToken { name: unique("token-"), role: "viewer".into(), expires_in: None };
+            let token =
+                NewApiToken { name: unique("token-"), role: "viewer".into(), warehouses: vec![], expires_in: None };
             store.auth().create_token(actor, token).map(drop)
         }),
         Action::KeyRotate => Box::new(move || store.keys().rotate(actor, None).map(drop)),
@@ -372,5 +399,145 @@ backend_tests! {
         }
         let err = store.inventory().receive(&viewer, "NO-SUCH", Some("NOWHERE"), 1, None).expect_err("refused");
         assert!(matches!(err, Error::Forbidden { .. }), "{err:?}");
+    }
+
+    fn a_client_reads_no_one_elses_identity(db) {
+        let store = store_with(db, &["P-2"]);
+        let (inv, orders) = (store.inventory(), store.orders());
+        inv.receive(&admin(), "P-2", Some("MAIN"), 10, None).expect("stock");
+        let sam = acting(&store, "sam@example.com", "sales", &[]);
+        let cleo = acting(&store, "cleo@example.com", "client", &[]);
+        let carl = acting(&store, "carl@example.com", "client", &[]);
+        let carls_hold = held(&store, &carl, "MAIN").id.to_string();
+        let carls_order = orders.create(&carl, new_order("MAIN")).expect("carl's").id.to_string();
+        let mine = orders.create(&cleo, new_order("MAIN")).expect("cleo's");
+        let mine_id = mine.id.to_string();
+        orders.pay(&sam, &mine_id, None, Some("card")).expect("paid by staff");
+        // Stock: availability, now or then; never the ledger (who moved it, for which
+        // reservation).
+        assert!(inv.levels(&cleo, &StockQuery::default()).is_ok());
+        assert!(inv.levels(&cleo, &StockQuery { at: Some(Timestamp::now()), ..Default::default() }).is_ok());
+        assert!(forbidden(inv.history(&cleo, "P-2", None, None, None)));
+        assert!(forbidden(inv.history(&cleo, "P-2", Some("MAIN"), None, None)));
+        assert!(inv.history(&sam, "P-2", None, None, None).is_ok(), "staff read the ledger");
+        // Nor the logs, other users, their preferences or the notifications sent.
+        assert!(forbidden(store.events().list(&cleo, &EventFilter::default())));
+        assert!(forbidden(store.audit().list(&cleo, None)));
+        assert!(forbidden(store.users().list(&cleo)));
+        assert!(forbidden(store.users().preferences(&cleo, "carl@example.com")));
+        assert!(forbidden(store.notifications().list(&cleo, None, None, None)));
+        // Others' reservations and orders are not there for it.
+        assert!(matches!(inv.reservation(&cleo, &carls_hold), Err(Error::NotFound { .. })));
+        assert!(matches!(orders.order(&cleo, &carls_order), Err(Error::NotFound { .. })));
+        let listed = orders.list(&cleo, &OrderQuery::default()).expect("list").items;
+        assert_eq!(listed.iter().map(|o| o.number).collect::<Vec<_>>(), [mine.number]);
+        // Its own order names the client, and the staff who handled it only as staff.
+        for shown in [orders.order(&cleo, &mine_id).expect("own"), listed[0].clone()] {
+            let json = serde_json::to_string(&shown).expect("json");
+            assert!(!json.contains("sam@example.com"), "{json}");
+            assert_eq!((shown.owner.as_str(), shown.payments[0].actor.as_str()), ("cleo@example.com", "staff"));
+            assert_eq!(shown.history.last().map(|c| c.actor.as_str()), Some("staff"));
+            assert_eq!(shown.history[0].actor, "cleo@example.com");
+        }
+        assert_eq!(orders.order(&sam, &mine_id).expect("staff").payments[0].actor, "sam@example.com");
+    }
+
+    fn a_scoped_admin_never_widens_itself_or_anyone(db) {
+        let store = store_with(db, &[]);
+        let users = store.users();
+        let east = acting(&store, "east@example.com", "admin", &["EAST"]);
+        acting(&store, "all@example.com", "manager", &[]);
+        let new = |email: &str, warehouses: &[&str]| NewUser {
+            email: email.into(),
+            role: "viewer".into(),
+            warehouses: warehouses.iter().map(|w| (*w).to_owned()).collect(),
+            password: Some(PASSWORD.into()),
+            ..Default::default()
+        };
+        // Its own scope: neither cleared nor moved.
+        assert!(forbidden(users.set_scope(&east, "east@example.com", &[])));
+        assert!(forbidden(users.set_scope(&east, "east@example.com", &["MAIN".into()])));
+        assert!(forbidden(users.set_scope(&east, "east@example.com", &["EAST".into(), "MAIN".into()])));
+        // No one wider than itself: not made, not managed.
+        assert!(forbidden(users.create(&east, new("wide@example.com", &["MAIN"]))));
+        assert!(forbidden(users.set_scope(&east, "all@example.com", &["EAST".into()])));
+        assert!(forbidden(users.set_role(&east, "all@example.com", "viewer")));
+        assert!(forbidden(users.set_active(&east, "all@example.com", false)));
+        assert!(forbidden(users.set_password(&east, "all@example.com", "another long password")));
+        // What it makes is scoped like it, and stays within its scope.
+        let made = users.create(&east, new("made@example.com", &[])).expect("made");
+        assert_eq!(made.user.warehouses, ["EAST"]);
+        users.set_role(&east, "made@example.com", "sales").expect("within its scope");
+        assert!(forbidden(users.set_scope(&east, "made@example.com", &[])));
+        let scope_of = |email: &str| users.get(&admin(), email).expect("user").warehouses;
+        assert_eq!((scope_of("east@example.com"), scope_of("all@example.com")), (vec!["EAST".to_owned()], vec![]));
+        assert_eq!(scope_of("made@example.com"), ["EAST"]);
+    }
+
+    fn a_scoped_seller_acts_only_on_orders_served_from_its_warehouses(db) {
+        let store = store_with(db, &["P-2"]);
+        for warehouse in ["MAIN", "EAST"] {
+            store.inventory().receive(&admin(), "P-2", Some(warehouse), 100, None).expect("stock");
+        }
+        let orders = store.orders();
+        let sam = acting(&store, "sam@example.com", "sales", &["EAST"]);
+        let at_main = order(&store, &admin(), "MAIN", &[]);
+        let patch = || OrderPatch { address: Some("1 Elsewhere Road".into()), ..Default::default() };
+        let returned = || [ReturnLine { sku: "P-2".into(), quantity: 1, scrap: false }];
+        assert!(forbidden(orders.order(&sam, &at_main)));
+        assert!(forbidden(orders.explain(&sam, &at_main)));
+        assert!(forbidden(orders.pay(&sam, &at_main, None, Some("card"))));
+        assert!(forbidden(orders.update(&sam, &at_main, patch())));
+        assert!(forbidden(orders.cancel(&sam, &at_main, None)));
+        assert!(forbidden(orders.set_status(&sam, &at_main, "cancelled", None)));
+        let cancelled = order(&store, &admin(), "MAIN", &["pay", "cancel"]);
+        assert!(forbidden(orders.refund(&sam, &cancelled, None)));
+        let delivered = order(&store, &admin(), "MAIN", &["pay", "picking", "packed", "shipped", "delivered"]);
+        assert!(forbidden(orders.return_goods(&sam, &delivered, &returned(), true)));
+        assert_eq!(orders.order(&admin(), &at_main).expect("order").version, 1, "refused, unchanged");
+        let held_at_main = held(&store, &admin(), "MAIN").id.to_string();
+        assert!(forbidden(store.inventory().reservation(&sam, &held_at_main)));
+        // Its own warehouse's orders: all of it. Listing shows only those.
+        let at_east = order(&store, &sam, "EAST", &[]);
+        orders.update(&sam, &at_east, patch()).expect("update");
+        orders.pay(&sam, &at_east, None, Some("card")).expect("pay");
+        orders.cancel(&sam, &at_east, None).expect("cancel");
+        orders.refund(&sam, &at_east, None).expect("refund");
+        let listed = orders.list(&sam, &OrderQuery::default()).expect("list").items;
+        assert_eq!(listed.iter().map(|o| o.id.to_string()).collect::<Vec<_>>(), [at_east]);
+    }
+
+    fn scoped_staff_and_clients_hear_only_of_what_they_may_read(db) {
+        let store = store_with(db, &["P-2"]);
+        for warehouse in ["MAIN", "EAST"] {
+            store.inventory().receive(&admin(), "P-2", Some(warehouse), 100, None).expect("stock");
+        }
+        let everyone = acting(&store, "all@example.com", "sales", &[]);
+        let east = acting(&store, "east@example.com", "sales", &["EAST"]);
+        let cleo = acting(&store, "cleo@example.com", "client", &[]);
+        let carl = acting(&store, "carl@example.com", "client", &[]);
+        for client in ["cleo@example.com", "carl@example.com"] {
+            let on = [(Channel::InApp, true)];
+            store.users().set_preferences(&admin(), client, "OrderCreated", &on).expect("prefs");
+        }
+        let at_main = store.orders().create(&admin(), new_order("MAIN")).expect("MAIN").number;
+        let at_east = store.orders().create(&cleo, new_order("EAST")).expect("EAST").number;
+        Dispatcher::new(&store, &admin(), None).expect("dispatcher").run_once().expect("run");
+        let heard = |actor: &Actor| {
+            let mut numbers: Vec<i64> = store
+                .notifications()
+                .inbox(actor, false)
+                .expect("inbox")
+                .iter()
+                .filter_map(|n| n.subject.split([' ', ':']).find_map(|word| word.parse().ok()))
+                .collect();
+            numbers.sort();
+            numbers.dedup();
+            numbers
+        };
+        assert_eq!(heard(&everyone), [at_main, at_east]);
+        assert_eq!(heard(&east), [at_east], "only its warehouse");
+        assert_eq!(heard(&cleo), [at_east], "only its own order");
+        assert!(heard(&carl).is_empty(), "no one else's order");
     }
 }

@@ -11,8 +11,11 @@ use common::{admin, invalid_field, level, store_with};
 use jiff::{SignedDuration, Timestamp};
 use jsonwebtoken::{EncodingKey, Header};
 use stockyard_core::{
-    Actor, Error, EventType, NewUser, Role, StockQuery, Store, StoreOptions, auth::NewApiToken,
-    inventory::ReserveRequest, users::preferences::Channel,
+    Actor, Error, EventType, NewUser, Role, StockQuery, Store, StoreOptions,
+    auth::NewApiToken,
+    inventory::{ReservationStatus, ReserveRequest},
+    orders::{Customer, NewOrder, OrderPatch, OrderQuery},
+    users::preferences::Channel,
 };
 use stockyard_testkit::{TestDb, backend_tests};
 
@@ -35,6 +38,15 @@ fn add(store: &Store, email: &str, role: &str, warehouses: &[&str]) -> Actor {
 fn with_secret(db: &TestDb) -> Store {
     let options = StoreOptions { jwt_secret: Some(SECRET.into()), ..db.options() };
     Store::open_with(db.url(), &options).expect("open")
+}
+
+fn token(name: &str, role: &str, warehouses: &[&str]) -> NewApiToken {
+    NewApiToken {
+        name: name.into(),
+        role: role.into(),
+        warehouses: warehouses.iter().map(|w| (*w).to_owned()).collect(),
+        expires_in: None,
+    }
 }
 
 fn unauthenticated(result: Result<Actor, Error>) -> String {
@@ -229,7 +241,7 @@ backend_tests! {
         let store = store_with(db, &[]);
         let auth = store.auth();
         let created = auth
-            .create_token(&admin(), NewApiToken { name: "shop-app".into(), role: "client".into(), expires_in: None })
+            .create_token(&admin(), NewApiToken { name: "shop-app".into(), role: "client".into(), warehouses: vec![], expires_in: None })
             .expect("token");
         let secret = created.secret.clone();
         assert!(secret.starts_with("sy_") && secret.len() > 40);
@@ -240,14 +252,14 @@ backend_tests! {
         let listed = auth.tokens(&admin()).expect("list");
         assert!(!serde_json::to_value(&listed).expect("json").to_string().contains(&secret));
 
-        let duplicate = auth.create_token(&admin(), NewApiToken { name: "shop-app".into(), role: "viewer".into(), expires_in: None });
+        let duplicate = auth.create_token(&admin(), NewApiToken { name: "shop-app".into(), role: "viewer".into(), warehouses: vec![], expires_in: None });
         assert!(matches!(duplicate, Err(Error::Conflict { .. })));
         auth.revoke_token(&admin(), "shop-app").expect("revoke");
         assert!(unauthenticated(auth.authenticate(&secret)).contains("revoked"));
         assert!(unauthenticated(auth.authenticate("sy_not-a-token")).contains("unknown"));
 
         let brief = auth
-            .create_token(&admin(), NewApiToken { name: "brief".into(), role: "viewer".into(), expires_in: Some(SignedDuration::from_secs(1)) })
+            .create_token(&admin(), NewApiToken { name: "brief".into(), role: "viewer".into(), warehouses: vec![], expires_in: Some(SignedDuration::from_secs(1)) })
             .expect("token");
         assert!(auth.authenticate(&brief.secret).is_ok());
         thread::sleep(Duration::from_millis(1100));
@@ -324,5 +336,71 @@ backend_tests! {
         assert!(users.set_preferences(&admin(), "floor@example.com", "InventoryThresholdReached", &[(Channel::Email, true)]).is_ok());
         let refused = users.set_preferences(&floor, "floor@example.com", "ProductCreated", &[(Channel::Email, true)]);
         assert_eq!(invalid_field(refused.expect_err("does not notify")), "event");
+    }
+
+    fn a_new_token_with_a_revoked_tokens_name_owns_nothing_of_it(db) {
+        let store = store_with(db, &["A-1"]);
+        store.inventory().receive(&admin(), "A-1", Some("MAIN"), 10, None).expect("stock");
+        let auth = store.auth();
+        let old = auth.authenticate(&auth.create_token(&admin(), token("shop", "client", &[])).expect("token").secret).expect("old");
+        let request = ReserveRequest { lines: vec![("A-1".into(), 1)], ..Default::default() };
+        let held = store.inventory().reserve(&old, request).expect("reserve").id.to_string();
+        let order = NewOrder {
+            customer: Customer { email: "buyer@example.com".into(), ..Default::default() },
+            lines: vec![("A-1".into(), 1)],
+            ..Default::default()
+        };
+        let placed = store.orders().create(&old, order).expect("order").id.to_string();
+        auth.revoke_token(&admin(), "shop").expect("revoke");
+        let new = auth.authenticate(&auth.create_token(&admin(), token("shop", "client", &[])).expect("again").secret).expect("new");
+        assert_eq!(new.to_string(), old.to_string(), "the same name reads the same");
+        let not_found = |result: Result<(), Error>| matches!(result, Err(Error::NotFound { .. }));
+        assert!(not_found(store.inventory().reservation(&new, &held).map(drop)));
+        assert!(not_found(store.inventory().release(&new, &held).map(drop)));
+        assert!(not_found(store.orders().order(&new, &placed).map(drop)));
+        let patch = OrderPatch { notes: Some("mine now".into()), ..Default::default() };
+        assert!(not_found(store.orders().update(&new, &placed, patch).map(drop)));
+        assert!(store.orders().list(&new, &OrderQuery::default()).expect("list").items.is_empty());
+        // Still held, and staff read its owner by name.
+        let shown = store.inventory().reservation(&admin(), &held).expect("held");
+        assert_eq!((shown.owner.as_str(), shown.status), ("token:shop", ReservationStatus::Active));
+        assert_eq!(store.orders().order(&admin(), &placed).expect("order").owner, "token:shop");
+    }
+
+    fn a_token_never_exceeds_its_creator(db) {
+        let store = store_with(db, &["A-1"]);
+        let (auth, users) = (store.auth(), store.users());
+        let east = add(&store, "east@example.com", "admin", &["EAST"]);
+        // Made by a scoped admin: scoped like it unless narrower, never wider.
+        let made = auth.create_token(&east, token("east-app", "warehouse", &[])).expect("token");
+        assert_eq!((made.token.warehouses.as_slice(), made.token.created_by.as_str()), (&["EAST".to_owned()][..], "east@example.com"));
+        for wider in [&["MAIN"][..], &["EAST", "MAIN"]] {
+            let refused = auth.create_token(&east, token("wide", "warehouse", wider));
+            assert!(matches!(refused, Err(Error::Forbidden { .. })), "{wider:?}: {refused:?}");
+        }
+        let unscoped = auth.create_token(&admin(), token("main-app", "viewer", &[])).expect("token");
+        assert!(matches!(auth.revoke_token(&east, "main-app"), Err(Error::Forbidden { .. })), "wider than it");
+        assert!(auth.authenticate(&unscoped.secret).is_ok());
+        let app = auth.authenticate(&made.secret).expect("live");
+        assert_eq!(app.scope(), ["EAST"]);
+        let refused = store.inventory().receive(&app, "A-1", Some("MAIN"), 1, None);
+        assert!(matches!(refused, Err(Error::Forbidden { .. })), "{refused:?}");
+        store.inventory().receive(&app, "A-1", Some("EAST"), 1, None).expect("in scope");
+
+        // Checked again at every use: a creator that no longer holds the token's role or
+        // warehouses, or is disabled, takes the token's rights with it.
+        add(&store, "boss@example.com", "admin", &[]);
+        let boss = users.acting("boss@example.com").expect("boss");
+        let secret = auth.create_token(&boss, token("boss-app", "manager", &[])).expect("token").secret;
+        assert_eq!(auth.authenticate(&secret).expect("live").scope(), [] as [String; 0]);
+        users.set_scope(&admin(), "boss@example.com", &["EAST".into()]).expect("narrowed");
+        assert!(unauthenticated(auth.authenticate(&secret)).contains("no longer holds"));
+        users.set_scope(&admin(), "boss@example.com", &[]).expect("widened again");
+        assert!(auth.authenticate(&secret).is_ok());
+        users.set_role(&admin(), "boss@example.com", "sales").expect("demoted");
+        assert!(unauthenticated(auth.authenticate(&secret)).contains("no longer holds"));
+        users.set_role(&admin(), "boss@example.com", "admin").expect("promoted");
+        users.set_active(&admin(), "boss@example.com", false).expect("disabled");
+        assert!(unauthenticated(auth.authenticate(&secret)).contains("no longer holds"));
     }
 }

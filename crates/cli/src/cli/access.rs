@@ -90,6 +90,9 @@ pub enum TokenCommand {
         /// Valid for this long (90s, 15m, 2h, 30d); forever when absent
         #[arg(long, value_name = "DURATION", value_parser = duration::duration)]
         expires: Option<SignedDuration>,
+        /// Limit the token to this warehouse (repeatable; none: the creator's own scope)
+        #[arg(long = "warehouse", value_name = "W")]
+        warehouses: Vec<String>,
     },
     /// List API tokens, revoked ones included, newest first
     List,

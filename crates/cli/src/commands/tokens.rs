@@ -15,8 +15,8 @@ pub fn run(ctx: &mut Context<'_>, command: TokenCommand) -> Result<(), Failure> 
     let (store, actor) = (ctx.store()?, ctx.actor()?);
     let auth = store.auth();
     match command {
-        TokenCommand::Create { name, role, expires } => {
-            let created = auth.create_token(&actor, NewApiToken { name, role, expires_in: expires })?;
+        TokenCommand::Create { name, role, expires, warehouses } => {
+            let created = auth.create_token(&actor, NewApiToken { name, role, warehouses, expires_in: expires })?;
             if ctx.config.quiet {
                 writeln!(ctx.out.raw(), "{}", created.secret)?;
                 return Ok(());
@@ -38,12 +38,18 @@ pub fn run(ctx: &mut Context<'_>, command: TokenCommand) -> Result<(), Failure> 
     Ok(())
 }
 
-/// The columns of the token inside `T`; STATUS is `active`, `expired` or `revoked`.
+/// The columns of the token inside `T`; STATUS is `active`, `expired` or `revoked`. An
+/// empty scope shows as `(all)`.
 fn columns<T: 'static>(token: fn(&T) -> &ApiToken) -> Vec<Column<'static, T>> {
     let time = |t: Option<Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
+    let warehouses = move |t: &T| match token(t).warehouses.as_slice() {
+        [] => "(all)".to_owned(),
+        codes => codes.join(","),
+    };
     vec![
         Column::new("NAME", move |t: &T| token(t).name.clone()),
         Column::new("ROLE", move |t: &T| token(t).role.to_string()),
+        Column::new("WAREHOUSES", warehouses),
         Column::new("STATUS", move |t: &T| status(token(t)).to_owned()),
         Column::new("EXPIRES_AT", move |t: &T| time(token(t).expires_at)),
         Column::new("CREATED_BY", move |t: &T| token(t).created_by.clone()),

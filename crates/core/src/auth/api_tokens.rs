@@ -1,5 +1,6 @@
 //! API tokens for client apps and scripts: a random secret shown once at creation, kept only
-//! as its SHA-256 hash, with a name, a role and an optional expiry.
+//! as its SHA-256 hash, with a name, a role, a warehouse scope and an optional expiry. A
+//! token never exceeds its creator: checked when it is made, and again whenever it is used.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jiff::{SignedDuration, Timestamp};
@@ -9,11 +10,13 @@ use sha2::{Digest, Sha256};
 
 use super::{Action, Auth, Role, sessions::API_TOKEN_PREFIX};
 use crate::{
-    Actor, ApiTokenId, Error, Result, clock,
+    Actor, ApiTokenId, Error, Result, UserId,
+    actor::shown_principal,
+    clock,
     db::{Row, Tx, params},
     events::EventType,
     journal::{self, Change},
-    validate,
+    users, validate,
 };
 
 /// An API token as listed: never its secret.
@@ -22,10 +25,13 @@ pub struct ApiToken {
     pub id: ApiTokenId,
     pub name: String,
     pub role: Role,
+    /// Warehouse codes the token is limited to; empty: every warehouse.
+    pub warehouses: Vec<String>,
     #[serde(serialize_with = "crate::clock::wire_opt")]
     pub expires_at: Option<Timestamp>,
     #[serde(serialize_with = "crate::clock::wire_opt")]
     pub revoked_at: Option<Timestamp>,
+    /// Who made it, as people read it.
     pub created_by: String,
     #[serde(serialize_with = "crate::clock::wire")]
     pub created_at: Timestamp,
@@ -37,6 +43,8 @@ pub struct NewApiToken {
     pub name: String,
     /// A role name.
     pub role: String,
+    /// Warehouse codes to limit it to; none: its creator's scope.
+    pub warehouses: Vec<String>,
     /// How long it is valid; forever when absent.
     pub expires_in: Option<SignedDuration>,
 }
@@ -65,25 +73,30 @@ impl Auth<'_> {
         let mut random = [0u8; 32];
         rand::fill(&mut random);
         let secret = format!("{API_TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
-        let token = ApiToken {
-            id: ApiTokenId::new(),
-            name,
-            role,
-            expires_at,
-            revoked_at: None,
-            created_by: actor.to_string(),
-            created_at: now,
-        };
-        self.store.pool.write(|tx| {
-            if find_live(tx, &token.name)?.is_some() {
-                return Err(Error::conflict(format!("an API token named {} already exists", token.name)));
+        let token = self.store.pool.write(|tx| {
+            let warehouses = users::granted_scope(tx, actor, &input.warehouses)?;
+            actor.authorize_grant(&format!("API token {name}"), role, &warehouses)?;
+            if find_live(tx, &name)?.is_some() {
+                return Err(Error::conflict(format!("an API token named {name} already exists")));
             }
+            let token = ApiToken {
+                id: ApiTokenId::new(),
+                name: name.clone(),
+                role,
+                warehouses,
+                expires_at,
+                revoked_at: None,
+                created_by: actor.to_string(),
+                created_at: now,
+            };
             tx.execute(
                 "INSERT INTO api_tokens (id, name, token_hash, role, expires_at, created_by, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                params![token.id, &token.name, digest(&secret), role.as_str(), expires_at, &token.created_by, now],
+                params![token.id, &token.name, digest(&secret), role.as_str(), expires_at, actor.principal(), now],
             )?;
-            record(tx, actor, &token, "token.create", EventType::ApiTokenCreated, None)
+            users::write_scope(tx, "api_token_warehouses", "token_id", &token.id.to_string(), &token.warehouses)?;
+            record(tx, actor, &token, "token.create", EventType::ApiTokenCreated, None)?;
+            Ok(token)
         })?;
         Ok(CreatedToken { token, secret })
     }
@@ -93,16 +106,18 @@ impl Auth<'_> {
         actor.authorize(Action::TokenManage)?;
         self.store.pool.read(|tx| {
             let rows = tx.query(&format!("SELECT {COLUMNS} FROM api_tokens ORDER BY created_at DESC, id DESC"), &[])?;
-            rows.iter().map(from_row).collect()
+            rows.iter().map(|row| from_row(tx, row)).collect()
         })
     }
 
-    /// Revokes the live token of that name: it is refused from now on.
+    /// Revokes the live token of that name: it is refused from now on. A scoped admin
+    /// revokes only tokens within its scope.
     pub fn revoke_token(&self, actor: &Actor, name: &str) -> Result<ApiToken> {
         actor.authorize(Action::TokenManage)?;
         let name = name.trim();
         self.store.pool.write(|tx| {
             let before = find_live(tx, name)?.ok_or_else(|| Error::not_found("API token", name))?;
+            actor.authorize_grant(&format!("API token {name}"), before.role, &before.warehouses)?;
             let now = clock::now();
             tx.execute("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2", params![now, before.id])?;
             let token = ApiToken { revoked_at: Some(now), ..before.clone() };
@@ -111,16 +126,23 @@ impl Auth<'_> {
         })
     }
 
-    /// The actor of a presented API token, if it is live.
+    /// The actor of a presented API token, if it is live and its creator still holds the
+    /// role and warehouses it gave the token.
     pub(super) fn api_token_actor(&self, secret: &str) -> Result<Actor> {
         let hash = digest(secret);
-        let token = self
+        let (token, creator_covers) = self
             .store
             .pool
             .read(|tx| {
-                tx.query_opt(&format!("SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1"), params![hash])?
-                    .map(|row| from_row(&row))
-                    .transpose()
+                let Some(row) =
+                    tx.query_opt(&format!("SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1"), params![hash])?
+                else {
+                    return Ok(None);
+                };
+                let creator: String = row.get(5)?;
+                let token = from_row(tx, &row)?;
+                let covers = creator_covers(tx, &creator, &token)?;
+                Ok(Some((token, covers)))
             })?
             .ok_or_else(|| Error::unauthenticated("unknown API token"))?;
         if token.revoked_at.is_some() {
@@ -129,8 +151,35 @@ impl Auth<'_> {
         if token.expires_at.is_some_and(|at| at <= clock::now()) {
             return Err(Error::unauthenticated(format!("API token {} has expired", token.name)));
         }
-        Ok(Actor::token(token.name, token.role))
+        if !creator_covers {
+            return Err(Error::unauthenticated(format!(
+                "API token {} has a role or warehouses its creator no longer holds",
+                token.name
+            )));
+        }
+        Ok(Actor::token(token.id, token.name, token.role, token.warehouses))
     }
+}
+
+/// Whether the token's creator (a stored principal) still may give it its role and scope: a
+/// user that is active and holds them, or a live token that does. The local admin and
+/// system workers hold everything.
+fn creator_covers(tx: &mut Tx<'_>, creator: &str, token: &ApiToken) -> Result<bool> {
+    let creator = match creator.split_once(':') {
+        Some(("user", id)) => match users::load_by_id(tx, id.parse::<UserId>()?)? {
+            Some(account) if account.user.active => account.actor(),
+            _ => return Ok(false),
+        },
+        Some(("token", id)) => {
+            let row = tx.query_opt(&format!("SELECT {COLUMNS} FROM api_tokens WHERE id = $1"), params![id])?;
+            match row.map(|row| from_row(tx, &row)).transpose()? {
+                Some(t) if t.revoked_at.is_none() => Actor::token(t.id, t.name, t.role, t.warehouses),
+                _ => return Ok(false),
+            }
+        }
+        _ => return Ok(true),
+    };
+    Ok(creator.authorize_grant("it", token.role, &token.warehouses).is_ok())
 }
 
 /// The stored form of a secret: it is random and long, so a fast hash is enough.
@@ -140,22 +189,25 @@ fn digest(secret: &str) -> String {
 
 const COLUMNS: &str = "id, name, role, expires_at, revoked_at, created_by, created_at";
 
-fn from_row(row: &Row) -> Result<ApiToken> {
+fn from_row(tx: &mut Tx<'_>, row: &Row) -> Result<ApiToken> {
+    let id: ApiTokenId = row.get(0)?;
     let role: String = row.get(2)?;
+    let created_by: String = row.get(5)?;
     Ok(ApiToken {
-        id: row.get(0)?,
+        id,
         name: row.get(1)?,
         role: role.parse().map_err(|_| Error::Storage(format!("unknown role {role:?} stored")))?,
+        warehouses: users::scope_of(tx, "api_token_warehouses", "token_id", &id.to_string())?,
         expires_at: row.get(3)?,
         revoked_at: row.get(4)?,
-        created_by: row.get(5)?,
+        created_by: shown_principal(tx, &created_by)?,
         created_at: row.get(6)?,
     })
 }
 
 fn find_live(tx: &mut Tx<'_>, name: &str) -> Result<Option<ApiToken>> {
     tx.query_opt(&format!("SELECT {COLUMNS} FROM api_tokens WHERE name = $1 AND revoked_at IS NULL"), params![name])?
-        .map(|row| from_row(&row))
+        .map(|row| from_row(tx, &row))
         .transpose()
 }
 

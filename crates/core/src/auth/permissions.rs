@@ -70,6 +70,7 @@ named! {
         WarehouseRead = "warehouse.read",
         WarehouseCreate = "warehouse.create",
         StockRead = "stock.read",
+        StockHistory = "stock.history",
         StockReceive = "stock.receive",
         StockAdjust = "stock.adjust",
         StockTransfer = "stock.transfer",
@@ -111,6 +112,14 @@ named! {
 
 use Role::{Admin, Client, Manager, Sales, Viewer, Warehouse};
 
+impl Role {
+    /// Whether this role may do everything `other` may: what an actor of this role may
+    /// give an account or a token.
+    pub fn covers(self, other: Role) -> bool {
+        Action::ALL.iter().all(|a| !a.roles().contains(&other) || a.roles().contains(&self))
+    }
+}
+
 impl Action {
     /// The table: the roles allowed to do this. Admin does everything.
     pub fn roles(self) -> &'static [Role] {
@@ -127,6 +136,9 @@ impl Action {
             | Action::StockVerify
             | Action::StockReplay
             | Action::ReservationExpire => &[Admin, Manager],
+            // The ledger names who moved stock and for which reservation: staff only. A
+            // client reads the catalog and availability.
+            Action::StockHistory => &[Admin, Manager, Warehouse, Sales, Viewer],
             Action::StockReceive | Action::StockAdjust | Action::StockTransfer | Action::StockCount => {
                 &[Admin, Manager, Warehouse]
             }
@@ -155,22 +167,28 @@ impl Action {
     }
 
     /// Whether the action happens at a warehouse, so a user scoped to warehouses may do
-    /// it only there.
+    /// it only there. Every step on an order happens at the warehouses serving it.
     pub fn at_warehouse(self) -> bool {
         matches!(
             self,
             Action::StockRead
+                | Action::StockHistory
                 | Action::StockReceive
                 | Action::StockAdjust
                 | Action::StockTransfer
                 | Action::StockCount
                 | Action::StockThreshold
+                | Action::ReservationRead
                 | Action::ReservationCreate
                 | Action::ReservationRelease
                 | Action::ReservationCommit
+                | Action::OrderRead
                 | Action::OrderCreate
+                | Action::OrderUpdate
+                | Action::OrderPay
                 | Action::OrderCancel
                 | Action::OrderReturn
+                | Action::OrderRefund
                 | Action::OrderPick
                 | Action::OrderPack
                 | Action::OrderShip
@@ -242,6 +260,13 @@ mod tests {
         assert_eq!("Manager".parse::<Role>().ok(), Some(Manager));
         let err = "boss".parse::<Role>().map_err(|e| e.to_string());
         assert!(err.is_err_and(|e| e.starts_with("invalid role: \"boss\" is not one of admin")));
+    }
+
+    #[test]
+    fn roles_cover_what_they_may_do() {
+        assert!(Role::ALL.iter().all(|r| Admin.covers(*r) && r.covers(*r)));
+        assert!(Manager.covers(Sales) && Manager.covers(Client) && Manager.covers(Viewer));
+        assert!(!Sales.covers(Manager) && !Client.covers(Viewer) && !Viewer.covers(Client));
     }
 
     #[test]

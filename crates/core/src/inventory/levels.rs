@@ -128,7 +128,8 @@ impl Inventory<'_> {
         })
     }
 
-    /// The ledger of one product (optionally at one warehouse), oldest first.
+    /// The ledger of one product (optionally at one warehouse), oldest first. It names who
+    /// moved stock and the reservations held, so a `client` may not read it.
     pub fn history(
         &self,
         actor: &Actor,
@@ -138,8 +139,8 @@ impl Inventory<'_> {
         cursor: Option<&str>,
     ) -> Result<Page<Movement>> {
         match warehouse {
-            Some(code) => actor.authorize_at(Action::StockRead, code)?,
-            None => actor.authorize(Action::StockRead)?,
+            Some(code) => actor.authorize_at(Action::StockHistory, code)?,
+            None => actor.authorize(Action::StockHistory)?,
         }
         let limit = page::limit(limit)?;
         let after: i64 = match cursor {

@@ -17,7 +17,9 @@ use super::{
     rules,
 };
 use crate::{
-    Action, Actor, Error, ProductId, ReservationId, Result, Shortage, WarehouseId, clock,
+    Action, Actor, Error, ProductId, ReservationId, Result, Shortage, WarehouseId,
+    actor::shown_principal,
+    clock,
     db::{Pool, Row, Tx, params},
     validate, warehouses,
 };
@@ -105,7 +107,7 @@ pub struct Reservation {
     #[serde(rename = "reservation_id")]
     pub id: ReservationId,
     pub status: ReservationStatus,
-    /// The actor that made it.
+    /// The actor that made it, as people read it (ownership is decided by its id).
     pub owner: String,
     pub reference: Option<String>,
     /// When a checkout reservation lapses; `None` for one held by an order.
@@ -141,11 +143,16 @@ impl Inventory<'_> {
         })
     }
 
-    /// One reservation by id. A `client` sees only its own: any other is not found.
+    /// One reservation by id. A `client` sees only its own: any other is not found. A
+    /// scoped actor is refused one holding stock outside its warehouses.
     pub fn reservation(&self, actor: &Actor, id: &str) -> Result<Reservation> {
         actor.authorize(Action::ReservationRead)?;
         let id: ReservationId = id.trim().parse()?;
-        self.store.pool.read(|tx| load(tx, actor, id, false))
+        let reservation = self.store.pool.read(|tx| load(tx, actor, id, false))?;
+        for line in &reservation.lines {
+            actor.authorize_at(Action::ReservationRead, &line.warehouse)?;
+        }
+        Ok(reservation)
     }
 
     /// Lets the stock go: the reservation becomes `released`.
@@ -267,7 +274,7 @@ pub(crate) fn hold(
     let reservation = Reservation {
         id: ReservationId::new(),
         status: ReservationStatus::Active,
-        owner: owner_of(actor),
+        owner: actor.to_string(),
         reference: holding.reference.clone(),
         expires_at,
         lines,
@@ -275,7 +282,7 @@ pub(crate) fn hold(
         created_at: now,
         updated_at: now,
     };
-    insert(tx, &reservation)?;
+    insert(tx, &reservation, &actor.principal())?;
     let id = reservation.id.to_string();
     let command = Command {
         action: Action::ReservationCreate.as_str(),
@@ -288,16 +295,15 @@ pub(crate) fn hold(
     Ok(reservation)
 }
 
-/// The owner recorded for what the actor reserves.
-fn owner_of(actor: &Actor) -> String {
-    actor.to_string()
-}
-
 /// Takes over the actor's own active checkout reservation for an order: it no longer
 /// expires. One that lapsed (even before the sweep saw it), was closed, is another's or is
 /// already an order's is refused. The row lock orders this against `release` and the sweep.
 pub(crate) fn adopt(tx: &mut Tx<'_>, actor: &Actor, id: ReservationId) -> Result<Reservation> {
     let mut reservation = load(tx, actor, id, true)?;
+    // The order is placed where the reservation holds its stock.
+    for line in &reservation.lines {
+        actor.authorize_at(Action::OrderCreate, &line.warehouse)?;
+    }
     if reservation.status != ReservationStatus::Active {
         return Err(Error::InvalidTransition {
             entity: format!("reservation {id}"),
@@ -312,7 +318,8 @@ pub(crate) fn adopt(tx: &mut Tx<'_>, actor: &Actor, id: ReservationId) -> Result
     if let Some(expires_at) = reservation.expires_at.filter(|t| *t <= now) {
         return Err(Error::conflict(format!("reservation {id} expired at {expires_at}: reserve the stock again")));
     }
-    if reservation.owner != owner_of(actor) {
+    let owner: String = tx.query_one("SELECT owner FROM reservations WHERE id = $1", params![id])?.get(0)?;
+    if owner != actor.principal() {
         return Err(Error::conflict(format!(
             "reservation {id} was made by {}: only its owner can place an order with it",
             reservation.owner
@@ -511,11 +518,12 @@ fn active_warehouse(tx: &mut Tx<'_>, code: &str) -> Result<warehouses::Warehouse
     Ok(warehouse)
 }
 
-fn insert(tx: &mut Tx<'_>, r: &Reservation) -> Result<()> {
+/// Stores a new reservation, owned by the principal `owner`.
+fn insert(tx: &mut Tx<'_>, r: &Reservation, owner: &str) -> Result<()> {
     tx.execute(
         "INSERT INTO reservations (id, owner, reference, status, expires_at, allocation, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-        params![r.id, &r.owner, r.reference.clone(), r.status.as_str(), r.expires_at, &r.allocation, r.created_at],
+        params![r.id, owner, r.reference.clone(), r.status.as_str(), r.expires_at, &r.allocation, r.created_at],
     )?;
     for line in &r.lines {
         tx.execute(
@@ -540,21 +548,22 @@ fn load(tx: &mut Tx<'_>, actor: &Actor, id: ReservationId, lock: bool) -> Result
     if !actor.may_see(&owner) {
         return Err(not_found());
     }
+    let owner = shown_principal(tx, &owner)?;
     let lines = tx.query(
         "SELECT p.sku, l.product_id, w.code, l.warehouse_id, l.quantity FROM reservation_lines l
          JOIN products p ON p.id = l.product_id JOIN warehouses w ON w.id = l.warehouse_id
          WHERE l.reservation_id = $1 ORDER BY p.sku, w.code",
         params![id],
     )?;
-    from_row(&row, lines.iter().map(line_from_row).collect::<Result<_>>()?)
+    from_row(&row, owner, lines.iter().map(line_from_row).collect::<Result<_>>()?)
 }
 
-fn from_row(row: &Row, lines: Vec<ReservationLine>) -> Result<Reservation> {
+fn from_row(row: &Row, owner: String, lines: Vec<ReservationLine>) -> Result<Reservation> {
     let status: String = row.get(1)?;
     Ok(Reservation {
         id: row.get(0)?,
         status: ReservationStatus::parse(&status)?,
-        owner: row.get(2)?,
+        owner,
         reference: row.get(3)?,
         expires_at: row.get(4)?,
         lines,

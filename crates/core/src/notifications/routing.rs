@@ -1,13 +1,13 @@
 //! Who hears of an event, and how: order status changes reach the customer by email; every
 //! notifying event reaches the staff whose preferences ask for it (by role default or
-//! their own setting), on each channel they chose — low stock only those whose warehouse
-//! scope covers it.
+//! their own setting), on each channel they chose — only those who may read what it is
+//! about: within their warehouse scope, and for a `client` its own orders only.
 
 use serde_json::{Value, json};
 
 use super::{ADDRESS_INDEX, Draft, EMAIL_ENDPOINT, INBOX_ENDPOINT, templates, webhooks};
 use crate::{
-    Channel, Event, EventType, Result, Role, UserId,
+    Actor, Channel, Event, EventType, Result, Role, UserId,
     crypto::Keyring,
     db::{Tx, params},
     orders,
@@ -25,7 +25,14 @@ pub(crate) fn drafts(tx: &mut Tx<'_>, keyring: &Keyring, event: &Event) -> Resul
     }
     let name = templates::name_of(event.event_type);
     let mut data = event.payload.clone();
+    // What the event is about: where (its warehouse, or every one serving its order) and
+    // whose (its order's owner). A user hears only of what it may read.
+    let mut warehouses: Vec<String> =
+        event.payload.get("warehouse").and_then(Value::as_str).map(str::to_owned).into_iter().collect();
+    let mut owner = None;
     if let Some(order) = order_of(tx, keyring, event)? {
+        warehouses.extend(order.allocations.iter().map(|a| a.warehouse.clone()));
+        owner = Some(orders::records::owner_of(tx, order.id)?);
         data["tracking_number"] = json!(order.tracking_number);
         data["total"] = json!(order.total.amount());
         data["currency"] = json!(order.currency);
@@ -36,10 +43,11 @@ pub(crate) fn drafts(tx: &mut Tx<'_>, keyring: &Keyring, event: &Event) -> Resul
             drafts.extend(draft(tx, event, &name, Channel::Email, recipient, None, email, &data)?);
         }
     }
-    let warehouse = event.payload.get("warehouse").and_then(Value::as_str).map(str::to_owned);
     for staff in staff(tx)? {
-        let in_scope = staff.scope.is_empty() || warehouse.as_ref().is_none_or(|w| staff.scope.contains(w));
-        if !in_scope {
+        let reader = Actor::user(staff.id, staff.email.clone(), staff.role, staff.scope.clone());
+        let may_read =
+            warehouses.iter().all(|w| reader.in_scope(w)) && owner.as_deref().is_none_or(|o| reader.may_see(o));
+        if !may_read {
             continue;
         }
         for channel in CHANNELS {
@@ -85,7 +93,7 @@ fn order_of(tx: &mut Tx<'_>, keyring: &Keyring, event: &Event) -> Result<Option<
     if event.aggregate_type != "order" {
         return Ok(None);
     }
-    let system = crate::Actor::system("notifications");
+    let system = Actor::system("notifications");
     match orders::records::find(tx, keyring, &system, &event.aggregate_id, false) {
         Ok(order) => Ok(Some(order)),
         Err(crate::Error::NotFound { .. }) => Ok(None),

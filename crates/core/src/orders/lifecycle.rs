@@ -338,13 +338,9 @@ impl Orders<'_> {
             // First, as every writer that seals does: see crate::crypto.
             let keyring = self.store.sealing_keyring(tx)?;
             let mut order = records::find(tx, &keyring, actor, key, true)?;
-            // A step that moves stock happens at the order's warehouses: a user scoped to
-            // warehouses takes it only when all of them are theirs.
-            if action.at_warehouse() {
-                for allocation in &order.allocations {
-                    actor.authorize_at(action, &allocation.warehouse)?;
-                }
-            }
+            // Every step happens at the order's warehouses: a user scoped to warehouses
+            // takes it only when all of them are theirs.
+            records::authorize_at_order(actor, action, &order)?;
             let before = records::summary(&order);
             let mut events = Vec::new();
             f(tx, &mut order, &mut events)?;

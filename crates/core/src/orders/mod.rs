@@ -145,16 +145,20 @@ pub struct Orders<'s> {
 }
 
 impl Orders<'_> {
-    /// One order by id or number. A `client` sees only its own: any other is not found.
+    /// One order by id or number. A `client` sees only its own: any other is not found. A
+    /// scoped actor is refused one served from outside its warehouses.
     pub fn order(&self, actor: &Actor, key: &str) -> Result<Order> {
         actor.authorize(Action::OrderRead)?;
-        self.store.pool.read(|tx| {
+        let order = self.store.pool.read(|tx| {
             let keyring = self.store.keyring(tx)?;
             records::find(tx, &keyring, actor, key, false)
-        })
+        })?;
+        records::authorize_at_order(actor, Action::OrderRead, &order)?;
+        Ok(order)
     }
 
-    /// Orders, newest first, one page at a time.
+    /// Orders, newest first, one page at a time: a `client`'s own, a scoped actor's those
+    /// served wholly from its warehouses.
     pub fn list(&self, actor: &Actor, query: &OrderQuery) -> Result<crate::Page<Order>> {
         actor.authorize(Action::OrderRead)?;
         let status = query.status.as_deref().map(str::parse::<OrderStatus>).transpose()?;

@@ -164,7 +164,7 @@ fn place(
         created_at: now,
         updated_at: now,
     };
-    records::insert(tx, keyring, &order)?;
+    records::insert(tx, keyring, &order, &actor.principal())?;
     let summary = records::summary(&order);
     let key = id.to_string();
     let change = Change {

@@ -7,7 +7,8 @@ use super::{
     Allocation, Customer, Order, OrderKey, OrderLine, OrderQuery, OrderStatus, Payment, Returned, StatusChange,
 };
 use crate::{
-    Actor, Currency, Error, Money, OrderId, Page, ReservationId, Result, Role,
+    Action, Actor, Currency, Error, Money, OrderId, Page, ReservationId, Result, Role,
+    actor::shown_principal,
     crypto::{Keyring, rotation::context},
     db::{Row, Tx, Value, params},
     page,
@@ -51,9 +52,9 @@ fn customer_values(keyring: &Keyring, order: &Order) -> Result<Vec<Value>> {
     .to_vec())
 }
 
-/// Inserts a new order with its lines and first history.
-pub(crate) fn insert(tx: &mut Tx<'_>, keyring: &Keyring, order: &Order) -> Result<()> {
-    let mut values = params![order.id, order.number, order.status.as_str(), &order.owner].to_vec();
+/// Inserts a new order, owned by the principal `owner`, with its lines and first history.
+pub(crate) fn insert(tx: &mut Tx<'_>, keyring: &Keyring, order: &Order, owner: &str) -> Result<()> {
+    let mut values = params![order.id, order.number, order.status.as_str(), owner].to_vec();
     values.extend(customer_values(keyring, order)?);
     values.extend_from_slice(params![
         order.currency.code(),
@@ -158,7 +159,8 @@ const COLUMNS: &str = "id, number, status, owner, customer_email, customer_name,
                        currency, total_minor, paid_minor, refunded_minor, refund_due, reservation_id, tracking_number,
                        notes, version, created_at, updated_at";
 
-/// One order the actor may see, by id or number; locked until commit when `lock` is set.
+/// One order the actor may see, by id or number, as it may see it; locked until commit
+/// when `lock` is set. A `client` finds only its own.
 pub(crate) fn find(tx: &mut Tx<'_>, keyring: &Keyring, actor: &Actor, key: &str, lock: bool) -> Result<Order> {
     let not_found = || Error::not_found("order", key.trim());
     let lock = if lock { tx.for_update() } else { "" };
@@ -167,12 +169,34 @@ pub(crate) fn find(tx: &mut Tx<'_>, keyring: &Keyring, actor: &Actor, key: &str,
         OrderKey::Number(n) => {
             tx.query_opt(&format!("SELECT {COLUMNS} FROM orders WHERE number = $1{lock}"), params![n])?
         }
-    };
-    let order = from_row(tx, keyring, &row.ok_or_else(not_found)?)?;
-    if !actor.may_see(&order.owner) {
+    }
+    .ok_or_else(not_found)?;
+    let owner: String = row.get(3)?;
+    if !actor.may_see(&owner) {
         return Err(not_found());
     }
-    Ok(order)
+    Ok(shown_to(actor, from_row(tx, keyring, &row)?))
+}
+
+/// Refuses a scoped actor an order served from any warehouse outside its scope.
+pub(crate) fn authorize_at_order(actor: &Actor, action: Action, order: &Order) -> Result<()> {
+    order.allocations.iter().try_for_each(|a| actor.authorize_at(action, &a.warehouse))
+}
+
+/// The order as the actor may read it: a `client` reads its own order without the staff
+/// who handled it (they show as `staff`).
+fn shown_to(actor: &Actor, mut order: Order) -> Order {
+    if actor.role() == Role::Client {
+        let me = actor.to_string();
+        let hide = |who: &mut String| {
+            if *who != me {
+                *who = "staff".into();
+            }
+        };
+        order.history.iter_mut().for_each(|c| hide(&mut c.actor));
+        order.payments.iter_mut().for_each(|p| hide(&mut p.actor));
+    }
+    order
 }
 
 /// Orders newest first (by number), filtered, one page at a time.
@@ -195,25 +219,45 @@ pub(crate) fn list(
         .as_deref()
         .map(|email| crate::users::parse_email(email).map(|e| keyring.blind_index(EMAIL_INDEX, &e)))
         .transpose()?;
-    // A client lists only its own orders.
-    let owner = if actor.role() == Role::Client { actor.to_string() } else { String::new() };
+    // A client lists only its own orders; a scoped actor only those served wholly from its
+    // warehouses.
+    let owner = if actor.role() == Role::Client { actor.principal() } else { String::new() };
+    let scope = if actor.scope().is_empty() {
+        String::new()
+    } else {
+        let placeholders: Vec<String> = (6..6 + actor.scope().len()).map(|n| format!("${n}")).collect();
+        format!(
+            " AND NOT EXISTS (SELECT 1 FROM reservation_lines l JOIN warehouses w ON w.id = l.warehouse_id
+                              WHERE l.reservation_id = orders.reservation_id AND w.code NOT IN ({}))",
+            placeholders.join(", ")
+        )
+    };
+    let mut values = params![
+        before,
+        status.map(|s| s.as_str()).unwrap_or_default(),
+        customer.unwrap_or_default(),
+        owner,
+        i64::from(limit) + 1
+    ]
+    .to_vec();
+    values.extend(actor.scope().iter().map(Into::into));
     let rows = tx.query(
         &format!(
             "SELECT {COLUMNS} FROM orders
              WHERE number < $1 AND ($2 = '' OR status = $2) AND ($3 = '' OR customer_email_index = $3)
-               AND ($4 = '' OR owner = $4)
+               AND ($4 = '' OR owner = $4){scope}
              ORDER BY number DESC LIMIT $5"
         ),
-        params![
-            before,
-            status.map(|s| s.as_str()).unwrap_or_default(),
-            customer.unwrap_or_default(),
-            owner,
-            i64::from(limit) + 1
-        ],
+        &values,
     )?;
-    let orders = rows.iter().map(|row| from_row(tx, keyring, row)).collect::<Result<Vec<_>>>()?;
+    let orders =
+        rows.iter().map(|row| from_row(tx, keyring, row).map(|o| shown_to(actor, o))).collect::<Result<Vec<_>>>()?;
     Ok(page::from_rows(orders, limit, |o| o.number.to_string()))
+}
+
+/// The principal that owns an order.
+pub(crate) fn owner_of(tx: &mut Tx<'_>, order: OrderId) -> Result<String> {
+    tx.query_one("SELECT owner FROM orders WHERE id = $1", params![order])?.get(0)
 }
 
 /// The allocation strategy's reason for the order's reservation.
@@ -262,6 +306,7 @@ pub(crate) fn summary(order: &Order) -> serde_json::Value {
 fn from_row(tx: &mut Tx<'_>, keyring: &Keyring, row: &Row) -> Result<Order> {
     let id: OrderId = row.get(0)?;
     let status: String = row.get(2)?;
+    let owner: String = row.get(3)?;
     let currency: String = row.get(8)?;
     let currency = Currency::parse(&currency)?;
     let money = |minor: i64| Money::from_minor(minor, currency);
@@ -348,7 +393,6 @@ fn from_row(tx: &mut Tx<'_>, keyring: &Keyring, row: &Row) -> Result<Order> {
         id,
         number: row.get(1)?,
         status: status.parse()?,
-        owner: row.get(3)?,
         customer,
         lines,
         allocations,
@@ -361,6 +405,7 @@ fn from_row(tx: &mut Tx<'_>, keyring: &Keyring, row: &Row) -> Result<Order> {
         tracking_number: row.get(14)?,
         notes: row.get(15)?,
         version: row.get(16)?,
+        owner: shown_principal(tx, &owner)?,
         history,
         payments,
         returns,

@@ -96,10 +96,12 @@ impl Users<'_> {
         passwords::check_strength(&password)?;
         let hash = passwords::hash(&password)?;
         let user = self.store.pool.write(|tx| {
+            let warehouses = granted_scope(tx, actor, &input.warehouses)?;
+            actor.authorize_grant(&email, role, &warehouses)?;
             if load(tx, &email)?.is_some() {
                 return Err(Error::conflict(format!("a user with email {email} already exists")));
             }
-            insert(tx, actor, &email, &name, role, &input.warehouses, &hash)
+            insert(tx, actor, &email, &name, role, warehouses, &hash)
         })?;
         Ok(CreatedUser { user, generated_password: generated.then_some(password) })
     }
@@ -167,13 +169,11 @@ impl Users<'_> {
     /// Sets a new password: the user's own, or anyone's for an admin. Existing sessions end.
     pub fn set_password(&self, actor: &Actor, email: &str, password: &str) -> Result<User> {
         let email = parse_email(email)?;
-        if actor.to_string() != email {
-            actor.authorize(Action::UserManage)?;
-        }
+        let id = self.store.pool.read(|tx| own_or_managed(tx, actor, &email))?.user.id;
         passwords::check_strength(password)?;
         let hash = passwords::hash(password)?;
         self.store.pool.write(|tx| {
-            let account = require(tx, &email)?;
+            let account = load_by_id(tx, id)?.ok_or_else(|| Error::not_found("user", &email))?;
             tx.execute(
                 "UPDATE users SET password_hash = $1, token_version = token_version + 1, failed_logins = 0,
                         locked_until = NULL, updated_at = $2 WHERE id = $3",
@@ -226,8 +226,12 @@ impl Users<'_> {
             // the count of admins below stays true until commit.
             let admins = active_admins(tx)?;
             let before = lock(tx, &email)?.user;
+            // No one manages an account wider than itself, or makes one wider: a scoped
+            // admin neither clears its own scope nor widens anyone's past its own.
+            actor.authorize_grant(&email, before.role, &before.warehouses)?;
             let mut user = before.clone();
             edit(tx, &mut user)?;
+            actor.authorize_grant(&email, user.role, &user.warehouses)?;
             if user == before {
                 return Ok(user);
             }
@@ -242,7 +246,7 @@ impl Users<'_> {
                 params![user.role.as_str(), user.active, user.updated_at, user.id],
             )?;
             if user.warehouses != before.warehouses {
-                write_scope(tx, user.id, &user.warehouses)?;
+                write_scope(tx, USER_SCOPE, "user_id", &user.id.to_string(), &user.warehouses)?;
             }
             record(tx, actor, &user, what, Some(summary(&before)), summary(&user))?;
             Ok(user)
@@ -277,12 +281,7 @@ const COLUMNS: &str =
 fn account_from_row(tx: &mut Tx<'_>, row: &Row) -> Result<Account> {
     let id: UserId = row.get(0)?;
     let role: String = row.get(3)?;
-    let rows = tx.query(
-        "SELECT w.code FROM user_warehouses u JOIN warehouses w ON w.id = u.warehouse_id
-         WHERE u.user_id = $1 ORDER BY w.code",
-        params![id],
-    )?;
-    let warehouses = rows.iter().map(|r| r.get(0)).collect::<Result<_>>()?;
+    let warehouses = scope_of(tx, USER_SCOPE, "user_id", &id.to_string())?;
     Ok(Account {
         user: User {
             id,
@@ -314,6 +313,21 @@ pub(crate) fn require(tx: &mut Tx<'_>, email: &str) -> Result<Account> {
     load(tx, email)?.ok_or_else(|| Error::not_found("user", email))
 }
 
+/// The account of `email` for something a user does to itself (its password, its
+/// preferences): the actor's own, decided by id, or one it manages (`user.manage`, and no
+/// wider than the actor). The refusal comes before any not-found, so it tells nothing of
+/// which emails exist.
+pub(crate) fn own_or_managed(tx: &mut Tx<'_>, actor: &Actor, email: &str) -> Result<Account> {
+    let account = load(tx, email)?;
+    if account.as_ref().is_some_and(|a| actor.is_user(a.user.id)) {
+        return account.ok_or_else(|| Error::not_found("user", email));
+    }
+    actor.authorize(Action::UserManage)?;
+    let account = account.ok_or_else(|| Error::not_found("user", email))?;
+    actor.authorize_grant(email, account.user.role, &account.user.warehouses)?;
+    Ok(account)
+}
+
 /// The account, locked until commit.
 fn lock(tx: &mut Tx<'_>, email: &str) -> Result<Account> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE email = $1{}", tx.for_update());
@@ -339,11 +353,36 @@ fn scope_codes(tx: &mut Tx<'_>, codes: &[String]) -> Result<Vec<String>> {
     Ok(scope)
 }
 
-fn write_scope(tx: &mut Tx<'_>, user: UserId, codes: &[String]) -> Result<()> {
-    tx.execute("DELETE FROM user_warehouses WHERE user_id = $1", params![user])?;
+/// The scope a new user or API token gets: the warehouses named, or when none are, its
+/// creator's own (so a scoped creator never makes an unscoped one by leaving them out).
+pub(crate) fn granted_scope(tx: &mut Tx<'_>, creator: &Actor, codes: &[String]) -> Result<Vec<String>> {
+    match scope_codes(tx, codes)? {
+        named if named.is_empty() => Ok(creator.scope().to_vec()),
+        named => Ok(named),
+    }
+}
+
+/// The table of users' warehouse scopes (`api_token_warehouses` holds tokens').
+const USER_SCOPE: &str = "user_warehouses";
+
+/// The warehouse codes in a scope table for one holder (a user, or an API token), sorted.
+pub(crate) fn scope_of(tx: &mut Tx<'_>, table: &str, holder: &str, id: &str) -> Result<Vec<String>> {
+    let rows = tx.query(
+        &format!("SELECT w.code FROM {table} s JOIN warehouses w ON w.id = s.warehouse_id WHERE s.{holder} = $1 ORDER BY w.code"),
+        params![id],
+    )?;
+    rows.iter().map(|r| r.get(0)).collect()
+}
+
+/// Replaces one holder's rows in a scope table with these warehouse codes.
+pub(crate) fn write_scope(tx: &mut Tx<'_>, table: &str, holder: &str, id: &str, codes: &[String]) -> Result<()> {
+    tx.execute(&format!("DELETE FROM {table} WHERE {holder} = $1"), params![id])?;
     for code in codes {
         let warehouse = warehouses::require(tx, code)?;
-        tx.execute("INSERT INTO user_warehouses (user_id, warehouse_id) VALUES ($1, $2)", params![user, warehouse.id])?;
+        tx.execute(
+            &format!("INSERT INTO {table} ({holder}, warehouse_id) VALUES ($1, $2)"),
+            params![id, warehouse.id],
+        )?;
     }
     Ok(())
 }
@@ -354,7 +393,7 @@ fn insert(
     email: &str,
     name: &str,
     role: Role,
-    warehouses: &[String],
+    warehouses: Vec<String>,
     password_hash: &str,
 ) -> Result<User> {
     let now = clock::now();
@@ -363,7 +402,7 @@ fn insert(
         email: email.to_owned(),
         name: name.to_owned(),
         role,
-        warehouses: scope_codes(tx, warehouses)?,
+        warehouses,
         active: true,
         created_at: now,
         updated_at: now,
@@ -373,7 +412,7 @@ fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
         params![user.id, email, name, role.as_str(), true, password_hash, now],
     )?;
-    write_scope(tx, user.id, &user.warehouses)?;
+    write_scope(tx, USER_SCOPE, "user_id", &user.id.to_string(), &user.warehouses)?;
     let after = summary(&user);
     let id = user.id.to_string();
     let change = Change {

@@ -5,7 +5,7 @@ use std::{fmt, str::FromStr};
 
 use serde::Serialize;
 
-use super::{Account, Users, parse_email, require};
+use super::{Account, Users, own_or_managed, parse_email};
 use crate::{
     Actor, Error, EventType, Result,
     auth::{Action, Role},
@@ -101,9 +101,10 @@ pub struct Preference {
 impl Users<'_> {
     /// Every preference of a user — each notifying event type × channel.
     pub fn preferences(&self, actor: &Actor, email: &str) -> Result<Vec<Preference>> {
-        let email = authorize(actor, email)?;
+        actor.authorize(Action::UserPrefs)?;
+        let email = parse_email(email)?;
         self.store.pool.read(|tx| {
-            let account = require(tx, &email)?;
+            let account = own_or_managed(tx, actor, &email)?;
             effective(tx, &account)
         })
     }
@@ -116,7 +117,8 @@ impl Users<'_> {
         event: &str,
         channels: &[(Channel, bool)],
     ) -> Result<Vec<Preference>> {
-        let email = authorize(actor, email)?;
+        actor.authorize(Action::UserPrefs)?;
+        let email = parse_email(email)?;
         let event: EventType = event.trim().parse()?;
         if !NOTIFYING.contains(&event) {
             let names: Vec<_> = NOTIFYING.iter().map(EventType::as_str).collect();
@@ -126,7 +128,7 @@ impl Users<'_> {
             return Err(Error::invalid("channel", "name at least one CHANNEL=on|off"));
         }
         self.store.pool.write(|tx| {
-            let account = require(tx, &email)?;
+            let account = own_or_managed(tx, actor, &email)?;
             let before = effective(tx, &account)?;
             for (channel, enabled) in channels {
                 tx.execute(
@@ -179,14 +181,4 @@ fn effective(tx: &mut Tx<'_>, account: &Account) -> Result<Vec<Preference>> {
         }
     }
     Ok(prefs)
-}
-
-/// Anyone manages their own preferences; other users' need `user.manage`.
-fn authorize(actor: &Actor, email: &str) -> Result<String> {
-    actor.authorize(Action::UserPrefs)?;
-    let email = parse_email(email)?;
-    if actor.to_string() != email {
-        actor.authorize(Action::UserManage)?;
-    }
-    Ok(email)
 }
