@@ -1,5 +1,5 @@
 //! Every projection checked against what the event log says, read in one snapshot: stock
-//! movements (one per stock event, every field), reservations (their lines and status, and
+//! movements (one per stock event, every field), the replay snapshot, reservations (their lines and status, and
 //! each level's `reserved` equal to its active reservation lines), orders (status, total,
 //! paid, refunded), products (every catalog field, deleted or not) and users (role, active,
 //! warehouse scope). Stock levels are checked by [`crate::Inventory::verify`]; the log
@@ -84,6 +84,19 @@ struct StockEvent {
     reserved: Option<i64>,
 }
 
+/// The payload of `InventoryThresholdSet`.
+#[derive(Deserialize)]
+struct ThresholdEvent {
+    product_id: String,
+    warehouse_id: String,
+    reorder_point: i64,
+    reorder_qty: i64,
+}
+
+/// Stock levels replayed from the first event: (product, warehouse) → on hand, reserved,
+/// reorder point, reorder quantity.
+type Levels = BTreeMap<(String, String), [i64; 4]>;
+
 /// A reservation as its stock events say: its lines (product, warehouse → quantity) and
 /// status.
 #[derive(Default)]
@@ -102,6 +115,7 @@ struct Booked {
 #[derive(Default)]
 struct Said {
     events: i64,
+    levels: Levels,
     reservations: BTreeMap<String, Held>,
     orders: BTreeMap<String, Booked>,
     products: BTreeMap<String, (serde_json::Map<String, Json>, bool)>,
@@ -143,6 +157,10 @@ fn read_log(tx: &mut Tx<'_>, mismatches: &mut Vec<Mismatch>, checked: &mut BTree
     let mut said = Said::default();
     let mut last = 0;
     let mut movements = 0;
+    // The replay snapshot (see `inventory::replay`), whose levels verify starts from: checked
+    // here against a replay from the first event, so an edited snapshot cannot hide drift.
+    let snapshot_seq: i64 = tx.query_one("SELECT COALESCE(MAX(seq), 0) FROM stock_snapshots", &[])?.get(0)?;
+    let mut snapshot = None;
     loop {
         let rows = tx.query(
             "SELECT seq, event_type, aggregate_id, payload, actor, occurred_at FROM events
@@ -163,12 +181,23 @@ fn read_log(tx: &mut Tx<'_>, mismatches: &mut Vec<Mismatch>, checked: &mut BTree
             };
             said.events += 1;
             last = seq;
+            if seq > snapshot_seq && snapshot.is_none() {
+                snapshot = Some(level_fields(&said.levels));
+            }
+            let malformed = |e: serde_json::Error| Error::Storage(format!("event {seq} has a malformed payload: {e}"));
             match event_type {
                 EventType::InventoryChanged | EventType::InventoryReserved | EventType::InventoryReleased => {
-                    let event: StockEvent = serde_json::from_value(payload)
-                        .map_err(|e| Error::Storage(format!("event {seq} has a malformed stock payload: {e}")))?;
+                    let event: StockEvent = serde_json::from_value(payload).map_err(malformed)?;
                     want.insert(seq.to_string(), movement_fields(&event, row.get(4)?, row.get(5)?));
+                    let level = said.levels.entry((event.product_id.clone(), event.warehouse_id.clone())).or_default();
+                    level[0] += event.on_hand_delta.unwrap_or_default();
+                    level[1] += event.reserved_delta.unwrap_or_default();
                     hold(&mut said, event);
+                }
+                EventType::InventoryThresholdSet => {
+                    let event: ThresholdEvent = serde_json::from_value(payload).map_err(malformed)?;
+                    let level = said.levels.entry((event.product_id, event.warehouse_id)).or_default();
+                    (level[2], level[3]) = (event.reorder_point, event.reorder_qty);
                 }
                 EventType::OrderCreated | EventType::OrderStatusChanged | EventType::OrderPaymentReceived => {
                     book(&mut said, seq, event_type, &aggregate_id, &payload)?
@@ -188,6 +217,10 @@ fn read_log(tx: &mut Tx<'_>, mismatches: &mut Vec<Mismatch>, checked: &mut BTree
         compare("stock_movements", &have, &want, mismatches);
         if done {
             checked.insert("stock_movements".into(), movements);
+            let want = snapshot.unwrap_or_else(|| level_fields(&said.levels));
+            let have = snapshot_rows(tx, snapshot_seq)?;
+            checked.insert("stock_snapshots".into(), have.len().max(want.len()));
+            compare("stock_snapshots", &have, &want, mismatches);
             return Ok(said);
         }
     }
@@ -211,6 +244,36 @@ fn movement_fields(event: &StockEvent, actor: String, at: Timestamp) -> Fields {
     fields.extend(event.kind.clone().map(|k| ("kind", k)));
     fields.extend(event.reason.clone().map(|r| ("reason", r)));
     fields
+}
+
+fn level_fields(levels: &Levels) -> BTreeMap<String, Fields> {
+    levels
+        .iter()
+        .map(|((product, warehouse), counts)| (format!("{product}/{warehouse}"), counts_fields(*counts)))
+        .collect()
+}
+
+fn counts_fields([on_hand, reserved, reorder_point, reorder_qty]: [i64; 4]) -> Fields {
+    Fields::from([
+        ("on_hand", on_hand.to_string()),
+        ("reserved", reserved.to_string()),
+        ("reorder_point", reorder_point.to_string()),
+        ("reorder_qty", reorder_qty.to_string()),
+    ])
+}
+
+fn snapshot_rows(tx: &mut Tx<'_>, seq: i64) -> Result<BTreeMap<String, Fields>> {
+    let rows = tx.query(
+        "SELECT product_id, warehouse_id, on_hand, reserved, reorder_point, reorder_qty FROM stock_snapshots
+         WHERE seq = $1",
+        params![seq],
+    )?;
+    rows.iter()
+        .map(|r| {
+            let (product, warehouse): (String, String) = (r.get(0)?, r.get(1)?);
+            Ok((format!("{product}/{warehouse}"), counts_fields([r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?])))
+        })
+        .collect()
 }
 
 /// A time to the microsecond both backends keep.
@@ -294,7 +357,7 @@ fn reservation_rows(tx: &mut Tx<'_>) -> Result<BTreeMap<String, Fields>> {
 /// Each level's `reserved`…
 fn reserved_rows(tx: &mut Tx<'_>) -> Result<BTreeMap<String, Fields>> {
     let rows = tx.query("SELECT product_id, warehouse_id, reserved FROM stock_levels WHERE reserved <> 0", &[])?;
-    rows.iter().map(|r| level_entry(r.get(0)?, r.get(1)?, r.get(2)?)).collect()
+    rows.iter().map(|r| Ok(level_entry(r.get(0)?, r.get(1)?, r.get(2)?))).collect()
 }
 
 /// …and the sum of the active reservation lines it must equal.
@@ -305,11 +368,11 @@ fn active_lines(tx: &mut Tx<'_>) -> Result<BTreeMap<String, Fields>> {
          GROUP BY l.product_id, l.warehouse_id",
         &[],
     )?;
-    rows.iter().map(|r| level_entry(r.get(0)?, r.get(1)?, r.get(2)?)).collect()
+    rows.iter().map(|r| Ok(level_entry(r.get(0)?, r.get(1)?, r.get(2)?))).collect()
 }
 
-fn level_entry(product: String, warehouse: String, reserved: i64) -> Result<(String, Fields)> {
-    Ok((format!("{product}/{warehouse}"), Fields::from([("reserved", reserved.to_string())])))
+fn level_entry(product: String, warehouse: String, reserved: i64) -> (String, Fields) {
+    (format!("{product}/{warehouse}"), Fields::from([("reserved", reserved.to_string())]))
 }
 
 /// An order event: created with its numbers, then status, paid and refunded as later
