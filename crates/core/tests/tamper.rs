@@ -150,6 +150,8 @@ backend_tests! {
         db.sql("UPDATE orders SET refunded_minor = 1, total_minor = total_minor + 1 WHERE status = 'refunded'");
         let found = mismatched(&store);
         assert!(has(&found, "orders", "refunded") && has(&found, "orders", "total"), "{found:?}");
+        db.sql("UPDATE order_lines SET quantity = 1");
+        assert!(has(&mismatched(&store), "orders", "lines"));
     }
 
     fn an_edited_price_or_role_is_found(db) {

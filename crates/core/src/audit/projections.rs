@@ -1,7 +1,7 @@
 //! Every projection checked against what the event log says, read in one snapshot: stock
 //! movements (one per stock event, every field), the replay snapshot, reservations (their lines and status, and
 //! each level's `reserved` equal to its active reservation lines), orders (status, total,
-//! paid, refunded), products (every catalog field, deleted or not) and users (role, active,
+//! paid, refunded, lines), products (every catalog field, deleted or not) and users (role, active,
 //! warehouse scope). Stock levels are checked by [`crate::Inventory::verify`]; the log
 //! itself by the chain ([`super::chain`]). Events written before a payload carried a field
 //! leave that field unchecked, and the report says so.
@@ -384,6 +384,15 @@ fn book(said: &mut Said, seq: i64, event_type: EventType, id: &str, payload: &Js
         let order = said.orders.entry(id.to_owned()).or_insert(Booked { currency, fields: Fields::new() });
         order.fields.extend(text("currency").map(|c| ("currency", c)));
         order.fields.extend(text("status").map(|s| ("status", s)));
+        if let (Some(Json::Array(lines)), Some(currency)) = (payload.get("lines"), order.currency) {
+            let line = |l: &Json| -> Result<String> {
+                let price = l.get("unit_price").and_then(Json::as_str).unwrap_or_default();
+                let price = Money::parse(price, currency, "unit_price")
+                    .map_err(|e| Error::Storage(format!("event {seq}: {e}")))?;
+                Ok(order_line(&json_text(&l["sku"]), &json_text(&l["quantity"]), price.minor()))
+            };
+            order.fields.insert("lines", lines.iter().map(line).collect::<Result<Vec<_>>>()?.join(", "));
+        }
     }
     let Some(order) = said.orders.get_mut(id) else { return Ok(()) };
     if let Some(to) = text("to") {
@@ -407,18 +416,35 @@ fn book(said: &mut Said, seq: i64, event_type: EventType, id: &str, payload: &Js
     Ok(())
 }
 
+/// An order line as text: `SKU×QUANTITY@UNIT_PRICE_MINOR`.
+fn order_line(sku: &str, quantity: &str, unit_price_minor: i64) -> String {
+    format!("{sku}×{quantity}@{unit_price_minor}")
+}
+
 fn order_rows(tx: &mut Tx<'_>) -> Result<BTreeMap<String, Fields>> {
+    let mut lines: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in
+        tx.query("SELECT order_id, sku, quantity, unit_price_minor FROM order_lines ORDER BY order_id, line_no", &[])?
+    {
+        lines.entry(r.get(0)?).or_default().push(order_line(
+            &r.get::<String>(1)?,
+            &r.get::<i64>(2)?.to_string(),
+            r.get(3)?,
+        ));
+    }
     let rows = tx.query("SELECT id, status, currency, total_minor, paid_minor, refunded_minor FROM orders", &[])?;
     rows.iter()
         .map(|r| {
+            let id: String = r.get(0)?;
             let fields = Fields::from([
                 ("status", r.get(1)?),
                 ("currency", r.get(2)?),
                 ("total", r.get::<i64>(3)?.to_string()),
                 ("paid", r.get::<i64>(4)?.to_string()),
                 ("refunded", r.get::<i64>(5)?.to_string()),
+                ("lines", lines.remove(&id).unwrap_or_default().join(", ")),
             ]);
-            Ok((r.get(0)?, fields))
+            Ok((id, fields))
         })
         .collect()
 }
