@@ -190,8 +190,9 @@ fn read_log(tx: &mut Tx<'_>, mismatches: &mut Vec<Mismatch>, checked: &mut BTree
                     let event: StockEvent = serde_json::from_value(payload).map_err(malformed)?;
                     want.insert(seq.to_string(), movement_fields(&event, row.get(4)?, row.get(5)?));
                     let level = said.levels.entry((event.product_id.clone(), event.warehouse_id.clone())).or_default();
-                    level[0] += event.on_hand_delta.unwrap_or_default();
-                    level[1] += event.reserved_delta.unwrap_or_default();
+                    // Saturating: a tampered payload shows as a mismatch, never a panic.
+                    level[0] = level[0].saturating_add(event.on_hand_delta.unwrap_or_default());
+                    level[1] = level[1].saturating_add(event.reserved_delta.unwrap_or_default());
                     hold(&mut said, event);
                 }
                 EventType::InventoryThresholdSet => {
@@ -320,7 +321,8 @@ fn hold(said: &mut Said, event: StockEvent) {
         "reserve" => {
             let held = held.or_default();
             let line = (event.product_id, event.warehouse_id);
-            *held.lines.entry(line).or_default() += event.reserved_delta.unwrap_or_default();
+            let quantity = held.lines.entry(line).or_default();
+            *quantity = quantity.saturating_add(event.reserved_delta.unwrap_or_default());
             held.status = "active";
         }
         "ship" => held.or_default().status = "committed",
@@ -342,7 +344,7 @@ fn lines_text(lines: &BTreeMap<(String, String), i64>) -> String {
 fn reservation_rows(tx: &mut Tx<'_>) -> Result<BTreeMap<String, Fields>> {
     let mut lines: BTreeMap<String, BTreeMap<(String, String), i64>> = BTreeMap::new();
     for row in tx.query("SELECT reservation_id, product_id, warehouse_id, quantity FROM reservation_lines", &[])? {
-        *lines.entry(row.get(0)?).or_default().entry((row.get(1)?, row.get(2)?)).or_default() += row.get::<i64>(3)?;
+        lines.entry(row.get(0)?).or_default().insert((row.get(1)?, row.get(2)?), row.get(3)?);
     }
     let rows = tx.query("SELECT id, status FROM reservations", &[])?;
     rows.iter()
