@@ -14,7 +14,7 @@ use stockyard_core::EventType;
 
 pub use self::{
     access::{PrefsArgs, TokenCommand, UserCommand},
-    integrity::{AuditCommand, KeyCommand, KeyRotate},
+    integrity::{AnchorArg, AuditCommand, KeyCommand, KeyRotate},
     notify::{
         Inbox, InboxCommand, NotifyCommand, NotifySend, TemplateCommand, TemplateSet, WebhookAdd, WebhookCommand,
     },
@@ -76,9 +76,9 @@ pub enum Command {
     /// The event log
     #[command(subcommand)]
     Events(EventsCommand),
-    /// Check that the stock projection matches a replay of the event log and that the
-    /// audit chain is intact
-    Verify,
+    /// Check that every projection (stock levels and movements, reservations, orders,
+    /// products, users) matches the event log and that the hash chains are intact
+    Verify(AnchorArg),
     /// Hold stock for a checkout: every line or none; prints the reservation id
     Reserve(Reserve),
     /// Let a reservation's stock go

@@ -1,7 +1,8 @@
-//! `audit list|verify`, `verify`, `init` and `key rotate` through the real binary: the chain
-//! holds, a tampered record fails both checks by name, rotation adds a key and re-encrypts,
-//! rotations run at once by several processes leave every value readable, and a keyring
-//! that lacks the keys in use is refused (by `init` too, which never makes one then).
+//! `audit list|verify|head`, `verify`, `init` and `key rotate` through the real binary: the
+//! chain holds, a tampered record or table fails the checks by name, an anchor is printed and
+//! checked, rotation adds a key and re-encrypts, rotations run at once by several processes
+//! leave every value readable, and a keyring that lacks the keys in use is refused (by `init`
+//! too, which never makes one then).
 
 mod common;
 
@@ -33,6 +34,33 @@ backend_tests! {
         stockyard(db).arg("verify").assert().code(1).stderr(contains("the audit chain is broken"));
         let report = json_failing(db, &["audit", "verify"]);
         assert_eq!((&report["ok"], &report["problem"]["seq"]), (&false.into(), &target.into()));
+    }
+
+    fn audit_head_anchors_and_verify_names_an_edited_table(db) {
+        with_products(db, &["MUG-1"]);
+        stockyard(db).args(["stock", "receive", "MUG-1", "5"]).assert().success();
+        let head = json(db, &["audit", "head"]);
+        let anchor = head["anchor"].as_str().expect("anchor").to_owned();
+        assert_eq!(head["length"], db.number("SELECT COUNT(*) FROM audit_log"));
+        assert_eq!(anchor, format!("{}:{}", head["seq"], head["hash"].as_str().expect("hash")));
+        stockyard(db).args(["audit", "head"]).assert().success().stdout(contains("ANCHOR").and(contains(anchor.as_str())));
+        let verified = json(db, &["verify", "--anchor", &anchor]);
+        assert_eq!((&verified["ok"], &verified["projections"]["ok"]), (&true.into(), &true.into()));
+        assert_eq!(verified["audit"]["anchor"]["seq"], head["seq"]);
+        stockyard(db).args(["audit", "verify", "--anchor", "1:nothex"]).assert().code(6).stderr(contains("anchor"));
+        let forged = format!("{}:{}", head["seq"], "0".repeat(64));
+        stockyard(db).args(["audit", "verify", "--anchor", &forged]).assert().code(1).stderr(contains("anchor"));
+        stockyard(db).args(["verify", "--anchor", &forged]).assert().code(1).stderr(contains("the audit chain is broken"));
+
+        db.sql("UPDATE stock_movements SET on_hand_delta = 50");
+        stockyard(db)
+            .arg("verify")
+            .assert()
+            .code(1)
+            .stdout(contains("stock_movements"))
+            .stderr(contains("stock_movements").and(contains("on_hand_delta")));
+        let report = json_failing(db, &["verify"]);
+        assert_eq!((&report["ok"], &report["projections"]["mismatches"][0]["table"]), (&false.into(), &"stock_movements".into()));
     }
 
     fn key_rotate_adds_a_key_and_reseals(db) {

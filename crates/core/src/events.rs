@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     Action, Actor, Error, Result, Store,
+    audit::chain::EventFields,
     db::{Row, Tx, params},
     page,
 };
@@ -106,22 +107,25 @@ fn from_row(row: &Row) -> Result<Event> {
     })
 }
 
-/// Appends one event with the `seq` the journal handed out.
-pub(crate) fn append(
-    tx: &mut Tx<'_>,
-    seq: i64,
-    actor: &Actor,
-    event_type: EventType,
-    aggregate: (&str, &str),
-    payload: &serde_json::Value,
-    at: Timestamp,
-) -> Result<()> {
+/// Appends one event with the `seq` the journal handed out, chained to the event before
+/// it; returns its hash.
+pub(crate) fn append(tx: &mut Tx<'_>, event: &EventFields<'_>, prev_hash: &str) -> Result<String> {
+    let hash = event.hash(prev_hash);
     tx.execute(
-        "INSERT INTO events (seq, event_type, aggregate_type, aggregate_id, payload, actor, occurred_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        params![seq, event_type.as_str(), aggregate.0, aggregate.1, payload.to_string(), actor.to_string(), at],
+        "INSERT INTO events (seq, event_type, aggregate_type, aggregate_id, payload, actor, occurred_at, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        params![
+            event.seq,
+            event.event_type,
+            event.aggregate_type,
+            event.aggregate_id,
+            event.payload,
+            event.actor,
+            event.occurred_at,
+            hash.as_str()
+        ],
     )?;
-    Ok(())
+    Ok(hash)
 }
 
 /// Which events to read.

@@ -1,11 +1,15 @@
 //! The one place a change is recorded: its event and its audit record, written in the
 //! transaction of the change itself so none of the three can exist without the others.
+//! Both are hash-chained here (see [`audit::chain`]).
 
-use jiff::Timestamp;
+use jiff::{Timestamp, Unit};
 
 use crate::{
     Actor, Result,
-    audit::{self, AuditEntry},
+    audit::{
+        self, AuditEntry,
+        chain::{self, EventFields, Head},
+    },
     db::Tx,
     events::{self, EventType},
 };
@@ -22,16 +26,33 @@ pub(crate) struct Change<'a> {
     pub events: Vec<(EventType, serde_json::Value)>,
 }
 
-/// Appends the change's events and its audit record. Their seqs are claimed so that appends
-/// are serialised and commit in `seq` order (see [`Tx::claim_event_seqs`]). Returns the
-/// `seq` of the first event; the others follow it one by one, in the order given.
+/// Appends the change's events and its audit record, each chained to the one before and the
+/// audit record covering the last event. Their seqs are claimed so that appends are
+/// serialised and commit in `seq` order (see [`Tx::claim_event_seqs`]); the chain heads are
+/// read only after that claim, under its lock. Returns the `seq` of the first event; the
+/// others follow it one by one, in the order given.
 pub(crate) fn record(tx: &mut Tx<'_>, actor: &Actor, change: Change<'_>, at: Timestamp) -> Result<i64> {
     let count = change.events.len() as i64;
     let first = tx.claim_event_seqs(count)?;
+    // Stored at the precision both backends keep, so the hashes recompute from what is read.
+    let at = at.round(Unit::Microsecond).unwrap_or(at);
+    let mut heads = chain::heads(tx)?;
+    let actor_name = actor.to_string();
     for (seq, (event_type, payload)) in (first..).zip(&change.events) {
-        events::append(tx, seq, actor, *event_type, change.entity, payload, at)?;
+        let payload = payload.to_string();
+        let event = EventFields {
+            seq,
+            event_type: event_type.as_str(),
+            aggregate_type: change.entity.0,
+            aggregate_id: change.entity.1,
+            payload: &payload,
+            actor: &actor_name,
+            occurred_at: at,
+        };
+        heads.events = Head { seq, hash: events::append(tx, &event, &heads.events.hash)? };
     }
     let entry = AuditEntry { action: change.action, entity: change.entity, before: change.before, after: change.after };
-    audit::append(tx, actor, &entry, at)?;
+    heads.audit = audit::append(tx, actor, &entry, at, &heads)?;
+    chain::move_heads(tx, &heads)?;
     Ok(first)
 }

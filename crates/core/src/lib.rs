@@ -45,7 +45,8 @@ pub mod warehouses;
 pub use actor::Actor;
 pub use audit::{
     Audit, AuditRecord,
-    chain::{ChainProblem, ChainReport},
+    chain::{Anchor, ChainHead, ChainProblem, ChainReport},
+    projections::{Mismatch, ProjectionReport},
 };
 pub use auth::{Action, Auth, Explanation, Role};
 pub use catalog::{Catalog, Category, NewCategory, NewProduct, Product, ProductPatch, ProductQuery};

@@ -52,6 +52,8 @@ backend_tests! {
         assert_eq!(report.records, total);
         assert!(total >= 160);
         assert_eq!(report.head.seq, db.number("SELECT MAX(seq) FROM audit_log"));
+        // The events, too, form one chain without a gap, covered to the last.
+        assert_eq!((report.events, report.event_head.seq), (db.number("SELECT COUNT(*) FROM events"), db.number("SELECT MAX(seq) FROM events")));
     }
 
     fn an_edited_byte_is_found(db) {

@@ -1,4 +1,5 @@
-//! The grammar of `audit …` and `key …`: the audit chain and the data keyring.
+//! The grammar of `verify`, `audit …` and `key …`: the checks, the audit chain and the data
+//! keyring.
 
 use std::path::PathBuf;
 
@@ -12,8 +13,18 @@ pub enum AuditCommand {
         #[arg(long, value_name = "E")]
         entity: Option<String>,
     },
-    /// Walk the hash chain and report the first record edited, deleted or moved
-    Verify,
+    /// Walk the hash chains of the audit log and the event log and report the first record
+    /// or event edited, deleted or moved, or a tail cut off
+    Verify(AnchorArg),
+    /// The chain's length and last record's hash: keep it elsewhere, to check with --anchor
+    Head,
+}
+
+#[derive(Debug, Args)]
+pub struct AnchorArg {
+    /// Also check that audit record SEQ exists with this hash (as `audit head` printed it)
+    #[arg(long, value_name = "SEQ:HASH")]
+    pub anchor: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

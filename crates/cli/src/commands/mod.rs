@@ -64,7 +64,7 @@ pub fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Warehouse(cmd) => warehouse::run(&mut ctx, cmd),
         Command::Stock(cmd) => stock::run(&mut ctx, cmd),
         Command::Events(cmd) => events::run(&mut ctx, cmd),
-        Command::Verify => integrity::verify(&mut ctx),
+        Command::Verify(args) => integrity::verify(&mut ctx, args),
         Command::Audit(cmd) => integrity::audit(&mut ctx, cmd),
         Command::Key(cmd) => integrity::key(&mut ctx, cmd),
         Command::Reserve(reserve) => reservation::reserve(&mut ctx, reserve),

@@ -1,10 +1,12 @@
 //! The audit log: who changed what, when, with a before/after summary. Appended in the same
 //! transaction as the change; never holds plaintext personal data. Records form a hash
-//! chain ([`chain`]) so that an edit, a deletion or a reordering shows.
+//! chain ([`chain`]) that also covers the event log's, so that an edit, a deletion or a
+//! reordering of either shows; [`projections`] checks the tables against what the log says.
 
 pub mod chain;
+pub mod projections;
 
-use jiff::{Timestamp, Unit};
+use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::{
@@ -41,12 +43,16 @@ pub(crate) struct AuditEntry<'a> {
     pub after: Option<serde_json::Value>,
 }
 
-/// Appends a record linked to the chain head and moves the head to it. The caller holds
-/// the journal's append lock ([`crate::journal::record`]), so appends are serialised and
-/// the head read here is the last record committed.
-pub(crate) fn append(tx: &mut Tx<'_>, actor: &Actor, entry: &AuditEntry<'_>, at: Timestamp) -> Result<()> {
-    // Stored at the precision both backends keep, so the hash recomputes from what is read.
-    let at = at.round(Unit::Microsecond).unwrap_or(at);
+/// Appends a record linked to the audit head that covers the event head, and returns the
+/// new audit head. The caller ([`crate::journal::record`]) holds the journal's append lock,
+/// so appends are serialised and the heads it read are the last committed.
+pub(crate) fn append(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    entry: &AuditEntry<'_>,
+    at: Timestamp,
+    heads: &chain::Heads,
+) -> Result<chain::Head> {
     let fields = chain::Fields {
         occurred_at: at,
         actor: actor.to_string(),
@@ -56,14 +62,14 @@ pub(crate) fn append(tx: &mut Tx<'_>, actor: &Actor, entry: &AuditEntry<'_>, at:
         before: entry.before.as_ref().map(ToString::to_string),
         after: entry.after.as_ref().map(ToString::to_string),
         request_id: actor.request_id().map(str::to_owned),
+        events: Some(heads.events.clone()),
     };
-    let head = chain::head(tx)?;
-    let hash = fields.hash(&head.hash);
+    let hash = fields.hash(&heads.audit.hash);
     let seq: i64 = tx
         .query_one(
             "INSERT INTO audit_log (occurred_at, actor, action, entity_type, entity_id, before, after, request_id,
-                                    prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq",
+                                    prev_hash, hash, event_seq)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq",
             params![
                 at,
                 fields.actor,
@@ -73,12 +79,13 @@ pub(crate) fn append(tx: &mut Tx<'_>, actor: &Actor, entry: &AuditEntry<'_>, at:
                 fields.before,
                 fields.after,
                 fields.request_id,
-                head.hash,
-                hash.as_str()
+                heads.audit.hash.as_str(),
+                hash.as_str(),
+                heads.events.seq
             ],
         )?
         .get(0)?;
-    chain::move_head(tx, seq, &hash)
+    Ok(chain::Head { seq, hash })
 }
 
 const COLUMNS: &str =

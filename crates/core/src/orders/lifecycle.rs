@@ -385,7 +385,11 @@ fn move_to(
     records::add_history(tx, order.id, order.history.len(), &change)?;
     events.push((
         EventType::OrderStatusChanged,
-        json!({ "order_id": order.id, "number": order.number, "from": order.status, "to": to, "note": change.note }),
+        // The money as it stands, so verify can recompute paid and refunded from the log.
+        json!({
+            "order_id": order.id, "number": order.number, "from": order.status, "to": to, "note": change.note,
+            "paid": order.paid.amount(), "refunded": order.refunded.amount(),
+        }),
     ));
     order.status = to;
     order.history.push(change);
