@@ -606,6 +606,8 @@ backend_tests! {
 
         let part = orders.refund(&admin(), &id, Some("1.50")).expect("part");
         assert_eq!((part.status, part.refunded.amount(), part.refund_due), (OrderStatus::Cancelled, "1.50".into(), true), "still owed the rest");
+        let checked = store.audit().projections(&admin()).expect("projections");
+        assert!(checked.ok, "a partial refund is in the log: {:?}", checked.mismatches);
         let before = (events(db), orders.order(&admin(), &id).expect("order"));
         let over = orders.refund(&admin(), &id, Some("3.51")).expect_err("over-refund");
         assert!(matches!(over, Error::Conflict { .. }) && over.to_string().contains("3.50 USD left to refund"), "{over}");
