@@ -179,6 +179,21 @@ backend_tests! {
         assert_eq!((report.key_id.as_str(), report.resealed), (new.as_str(), 1));
         assert_eq!(store.keys().resume(&admin()).expect("again").resealed, 0, "nothing left to do");
         assert!(store.audit().list(&admin(), Some("keyring")).expect("audit").iter().any(|r| r.action == "key.rotate"));
+
+        // A rotation killed on this machine a moment ago: its lease has not lapsed, but its
+        // process is gone, so the next rotation goes ahead at once instead of waiting it out.
+        let mut child = std::process::Command::new("true").spawn().expect("spawn");
+        let pid = child.id();
+        child.wait().expect("wait");
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        let until = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(10);
+        db.sql(&format!(
+            "UPDATE settings SET value = '{until} {}/{pid}/1@dead' WHERE key = 'key_rotation_lease'",
+            host.trim()
+        ));
+        let started = std::time::Instant::now();
+        store.keys().rotate(&admin(), None).expect("rotate past a dead holder");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "did not wait for the lease");
     }
 
     fn missing_and_corrupted_keys_fail_clearly(db) {

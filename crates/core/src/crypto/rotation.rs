@@ -203,7 +203,8 @@ fn key_ids_in(tx: &mut Tx<'_>, table: &str, column: &str) -> Result<Vec<String>>
 }
 
 /// How long a rotation's lease lasts unless renewed (before every batch): a rotation that
-/// died frees the next after this.
+/// died on another machine (or where `/proc` cannot tell) frees the next after this; one
+/// killed on this machine is seen to be gone at once.
 const LEASE: SignedDuration = SignedDuration::from_secs(30);
 const LEASE_SETTING: &str = "key_rotation_lease";
 /// How often a rotation waiting for its turn asks again.
@@ -230,7 +231,7 @@ impl<'s> Turn<'s> {
                 ));
             }
         };
-        let holder = format!("{}@{}", std::process::id(), &super::hex(&super::random_key())[..16]);
+        let holder = crate::process::holder_name();
         while !store.pool.write(|tx| claim(tx, &holder, false))? {
             thread::sleep(WAIT);
         }
@@ -274,7 +275,7 @@ fn claim(tx: &mut Tx<'_>, holder: &str, renew: bool) -> Result<bool> {
     // `<expiry> <holder>`, or empty when free.
     let (until, owner) = current.split_once(' ').unwrap_or_default();
     let now = clock::now();
-    let lapsed = until.parse::<Timestamp>().map_or(true, |until| until <= now);
+    let lapsed = until.parse::<Timestamp>().map_or(true, |until| until <= now) || !crate::process::holder_alive(owner);
     let ours = owner == holder;
     if !(ours || (!renew && lapsed)) {
         return Ok(false);
