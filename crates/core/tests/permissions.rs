@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{admin, store_with};
+use common::{PASSWORD, acting, admin, store_with};
 
 use jiff::Timestamp;
 use stockyard_core::{
@@ -98,24 +98,10 @@ const AT_WAREHOUSE: &[&str] = &[
     "order.deliver",
 ];
 
-const PASSWORD: &str = "correct horse battery";
 const SCOPE: [&str; 2] = ["EAST", "WEST"];
 
 fn forbidden<T: std::fmt::Debug>(result: Result<T>) -> bool {
     matches!(result, Err(Error::Forbidden { .. }))
-}
-
-/// A user of `role` limited to `warehouses`, acting.
-fn acting(store: &Store, email: &str, role: &str, warehouses: &[&str]) -> Actor {
-    let user = NewUser {
-        email: email.into(),
-        role: role.into(),
-        warehouses: warehouses.iter().map(|w| (*w).to_owned()).collect(),
-        password: Some(PASSWORD.into()),
-        ..Default::default()
-    };
-    store.users().create(&admin(), user).expect("user");
-    store.users().acting(email).expect("actor")
 }
 
 /// Where an actor acts in one pass of the matrix.

@@ -6,7 +6,7 @@ mod common;
 
 use std::{thread, time::Duration};
 
-use common::{admin, invalid_field, level, store_with};
+use common::{PASSWORD, acting, admin, invalid_field, level, store_with};
 
 use jiff::{SignedDuration, Timestamp};
 use jsonwebtoken::{EncodingKey, Header};
@@ -19,20 +19,7 @@ use stockyard_core::{
 };
 use stockyard_testkit::{TestDb, backend_tests};
 
-const PASSWORD: &str = "correct horse battery";
 const SECRET: &str = "a test signing secret, not the stored one";
-
-fn add(store: &Store, email: &str, role: &str, warehouses: &[&str]) -> Actor {
-    let user = NewUser {
-        email: email.into(),
-        role: role.into(),
-        warehouses: warehouses.iter().map(|w| (*w).to_owned()).collect(),
-        password: Some(PASSWORD.into()),
-        ..Default::default()
-    };
-    store.users().create(&admin(), user).expect("user");
-    store.users().acting(email).expect("actor")
-}
 
 /// The same database, signing session tokens with [`SECRET`].
 fn with_secret(db: &TestDb) -> Store {
@@ -103,11 +90,11 @@ backend_tests! {
 
     fn the_last_admin_stays(db) {
         let store = store_with(db, &[]);
-        add(&store, "root@example.com", "admin", &[]);
+        acting(&store, "root@example.com", "admin", &[]);
         let users = store.users();
         assert!(matches!(users.set_role(&admin(), "root@example.com", "viewer"), Err(Error::Conflict { .. })));
         assert!(matches!(users.set_active(&admin(), "root@example.com", false), Err(Error::Conflict { .. })));
-        add(&store, "second@example.com", "admin", &[]);
+        acting(&store, "second@example.com", "admin", &[]);
         assert!(!users.set_active(&admin(), "root@example.com", false).expect("disable").active);
     }
 
@@ -129,8 +116,8 @@ backend_tests! {
         // Two admins demoted at once, each by the other's hand: one must stay.
         for round in 0..5 {
             let (a, b) = (format!("a{round}@example.com"), format!("b{round}@example.com"));
-            add(&store, &a, "admin", &[]);
-            add(&store, &b, "admin", &[]);
+            acting(&store, &a, "admin", &[]);
+            acting(&store, &b, "admin", &[]);
             for other in store.users().list(&admin()).expect("list") {
                 if other.role == Role::Admin && other.email != a && other.email != b {
                     store.users().set_role(&admin(), &other.email, "viewer").expect("leave two admins");
@@ -162,8 +149,8 @@ backend_tests! {
 
     fn acting_as_unknown_or_disabled_users_is_refused(db) {
         let store = store_with(db, &[]);
-        add(&store, "root@example.com", "admin", &[]);
-        add(&store, "gone@example.com", "sales", &[]);
+        acting(&store, "root@example.com", "admin", &[]);
+        acting(&store, "gone@example.com", "sales", &[]);
         store.users().set_active(&admin(), "gone@example.com", false).expect("disable");
         assert!(unauthenticated(store.users().acting("nobody@example.com")).contains("unknown user"));
         assert!(unauthenticated(store.users().acting("gone@example.com")).contains("disabled"));
@@ -173,7 +160,7 @@ backend_tests! {
     fn session_tokens_are_refused_when_forged_expired_or_stale(db) {
         store_with(db, &[]);
         let store = with_secret(db);
-        let ann = add(&store, "ann@example.com", "manager", &[]);
+        let ann = acting(&store, "ann@example.com", "manager", &[]);
         let auth = store.auth();
         let token = auth.login("ann@example.com", PASSWORD).expect("login");
         assert_eq!((token.token_type, token.expires_in), ("Bearer", 3600));
@@ -211,7 +198,7 @@ backend_tests! {
 
     fn the_stored_secret_signs_without_configuration(db) {
         let store = store_with(db, &[]);
-        add(&store, "ann@example.com", "viewer", &[]);
+        acting(&store, "ann@example.com", "viewer", &[]);
         let token = store.auth().login("ann@example.com", PASSWORD).expect("login");
         assert!(store.auth().authenticate(&token.access_token).is_ok());
         // A token from a store with another secret is refused.
@@ -220,7 +207,7 @@ backend_tests! {
 
     fn failed_logins_back_off_without_saying_whether_the_email_exists(db) {
         let store = store_with(db, &[]);
-        add(&store, "ann@example.com", "viewer", &[]);
+        acting(&store, "ann@example.com", "viewer", &[]);
         let auth = store.auth();
         let refusal = |result: Result<stockyard_core::auth::AccessToken, Error>| match result {
             Err(Error::Unauthenticated { reason }) => reason,
@@ -271,7 +258,7 @@ backend_tests! {
         let inv = store.inventory();
         inv.receive(&admin(), "A-1", Some("MAIN"), 10, None).expect("MAIN");
         inv.receive(&admin(), "A-1", Some("EAST"), 2, None).expect("EAST");
-        let east = add(&store, "east@example.com", "sales", &["east"]);
+        let east = acting(&store, "east@example.com", "sales", &["east"]);
         assert_eq!(east.scope(), ["EAST"]);
 
         let seen = inv.levels(&east, &StockQuery::default()).expect("levels");
@@ -291,8 +278,8 @@ backend_tests! {
         let store = store_with(db, &["A-1"]);
         let inv = store.inventory();
         inv.receive(&admin(), "A-1", None, 10, None).expect("stock");
-        let ann = add(&store, "ann@example.com", "client", &[]);
-        let bob = add(&store, "bob@example.com", "client", &[]);
+        let ann = acting(&store, "ann@example.com", "client", &[]);
+        let bob = acting(&store, "bob@example.com", "client", &[]);
         let request = ReserveRequest { lines: vec![("A-1".into(), 2)], ..Default::default() };
         let held = inv.reserve(&ann, request).expect("ann reserves");
         assert_eq!(held.owner, "ann@example.com");
@@ -307,8 +294,8 @@ backend_tests! {
 
     fn notification_preferences_follow_the_role_until_set(db) {
         let store = store_with(db, &[]);
-        add(&store, "floor@example.com", "warehouse", &[]);
-        let viewer = add(&store, "view@example.com", "viewer", &[]);
+        acting(&store, "floor@example.com", "warehouse", &[]);
+        let viewer = acting(&store, "view@example.com", "viewer", &[]);
         let floor = store.users().acting("floor@example.com").expect("actor");
         let users = store.users();
         let low = |prefs: &[stockyard_core::users::preferences::Preference], channel| {
@@ -370,7 +357,7 @@ backend_tests! {
     fn a_token_never_exceeds_its_creator(db) {
         let store = store_with(db, &["A-1"]);
         let (auth, users) = (store.auth(), store.users());
-        let east = add(&store, "east@example.com", "admin", &["EAST"]);
+        let east = acting(&store, "east@example.com", "admin", &["EAST"]);
         // Made by a scoped admin: scoped like it unless narrower, never wider.
         let made = auth.create_token(&east, token("east-app", "warehouse", &[])).expect("token");
         assert_eq!((made.token.warehouses.as_slice(), made.token.created_by.as_str()), (&["EAST".to_owned()][..], "east@example.com"));
@@ -389,7 +376,7 @@ backend_tests! {
 
         // Checked again at every use: a creator that no longer holds the token's role or
         // warehouses, or is disabled, takes the token's rights with it.
-        add(&store, "boss@example.com", "admin", &[]);
+        acting(&store, "boss@example.com", "admin", &[]);
         let boss = users.acting("boss@example.com").expect("boss");
         let secret = auth.create_token(&boss, token("boss-app", "manager", &[])).expect("token").secret;
         assert_eq!(auth.authenticate(&secret).expect("live").scope(), [] as [String; 0]);

@@ -458,28 +458,25 @@ fn walk_audit(tx: &mut Tx<'_>, anchor: Option<&Anchor>) -> Result<Walk> {
 /// The first mismatch between where the walks ended and the heads, or a tail of events no
 /// audit record covers, or an anchor not reached.
 fn end_problem(heads: &Heads, audit: &Walk, events: &Walk, anchor: Option<&Anchor>) -> Option<String> {
-    let (head, last) = (&heads.audit, &audit.last);
-    if last != head {
-        return Some(if head.seq > last.seq {
-            format!(
-                "the chain ends at record {} but its head says {}: records at the end were deleted",
-                last.seq, head.seq
-            )
-        } else {
-            format!("the last record {} is not the chain's head ({}): the end was rewritten", last.seq, head.seq)
-        });
+    // Where a walk ended against its head: (the log, what it holds, what its head is called).
+    let cut = |head: &Head, last: &Head, (log, item, head_name): (&str, &str, &str)| {
+        (last != head).then(|| {
+            if head.seq > last.seq {
+                format!(
+                    "{log} ends at {item} {} but its head says {}: {item}s at the end were deleted",
+                    last.seq, head.seq
+                )
+            } else {
+                format!("the last {item} {} is not {head_name} ({}): the end was rewritten", last.seq, head.seq)
+            }
+        })
+    };
+    let cut_off = cut(&heads.audit, &audit.last, ("the chain", "record", "the chain's head"))
+        .or_else(|| cut(&heads.events, &events.last, ("the event log", "event", "the event head")));
+    if cut_off.is_some() {
+        return cut_off;
     }
-    let (head, last) = (&heads.events, &events.last);
-    if last != head {
-        return Some(if head.seq > last.seq {
-            format!(
-                "the event log ends at event {} but its head says {}: events at the end were deleted",
-                last.seq, head.seq
-            )
-        } else {
-            format!("the last event {} is not the event head ({}): the end was rewritten", last.seq, head.seq)
-        });
-    }
+    let last = &events.last;
     if audit.covered < last.seq {
         return Some(format!(
             "events after {} are covered by no audit record: audit records at the end were deleted and the \

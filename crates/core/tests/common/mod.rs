@@ -1,11 +1,29 @@
 //! Helpers shared by the backend test files (each file uses some of them).
 #![allow(dead_code, reason = "every test file compiles this module, and none uses all of it")]
 
-use stockyard_core::{Actor, Error, EventFilter, EventType, NewProduct, NewWarehouse, StockLevel, StockQuery, Store};
+use stockyard_core::{
+    Actor, Error, EventFilter, EventType, NewProduct, NewUser, NewWarehouse, StockLevel, StockQuery, Store,
+};
 use stockyard_testkit::TestDb;
 
 pub fn admin() -> Actor {
     Actor::local_admin()
+}
+
+/// The password of every user the tests create.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A new user of `role` limited to `warehouses` (none: all), acting.
+pub fn acting(store: &Store, email: &str, role: &str, warehouses: &[&str]) -> Actor {
+    let user = NewUser {
+        email: email.into(),
+        role: role.into(),
+        warehouses: warehouses.iter().map(|w| (*w).to_owned()).collect(),
+        password: Some(PASSWORD.into()),
+        ..Default::default()
+    };
+    store.users().create(&admin(), user).expect("user");
+    store.users().acting(email).expect("actor")
 }
 
 /// An initialised store with warehouses MAIN and EAST and the given products.
