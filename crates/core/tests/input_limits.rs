@@ -11,9 +11,9 @@ use common::{admin, invalid_field, level, store_with};
 use std::{thread, time::Duration};
 
 use stockyard_core::{
-    Adjustment, Error, NewProduct, ProductPatch, StockQuery, Store,
+    Adjustment, Error, NewProduct, ProductPatch, ProductQuery, StockQuery, Store,
     inventory::{ReserveRequest, allocation::Strategy},
-    orders::{Customer, NewOrder},
+    orders::{Customer, NewOrder, OrderQuery},
 };
 use stockyard_testkit::backend_tests;
 
@@ -136,5 +136,33 @@ backend_tests! {
         assert!(at(then, true).is_empty(), "10 on hand was above the reorder point of then");
         let now = at(jiff::Timestamp::now(), true);
         assert_eq!((now.len(), now[0].reorder_point), (1, 12), "low against today's point");
+    }
+
+    fn forged_cursors_are_refused_by_every_list(db) {
+        use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+        let store = store_with(db, &["CUR-1", "CUR-2", "CUR-3"]);
+        store.inventory().receive(&admin(), "CUR-1", None, 3, None).expect("receive");
+        store.inventory().receive(&admin(), "CUR-1", None, 3, None).expect("receive");
+        let issued = store
+            .catalog()
+            .list_products(&admin(), &ProductQuery { limit: Some(1), ..Default::default() })
+            .expect("first page")
+            .next_cursor
+            .expect("a next page");
+        let next = ProductQuery { limit: Some(1), cursor: Some(issued), ..Default::default() };
+        assert_eq!(store.catalog().list_products(&admin(), &next).expect("issued cursor").items[0].sku.as_str(), "CUR-2");
+        // Well-formed base64 of a plausible key, but not issued here.
+        for forged in [URL_SAFE_NO_PAD.encode("CUR-1"), URL_SAFE_NO_PAD.encode("1"), URL_SAFE_NO_PAD.encode("CUR-1\u{1f}MAIN")] {
+            let products = ProductQuery { cursor: Some(forged.clone()), ..Default::default() };
+            assert_eq!(invalid_field(store.catalog().list_products(&admin(), &products).expect_err("products")), "cursor");
+            let levels = StockQuery { cursor: Some(forged.clone()), ..Default::default() };
+            assert_eq!(invalid_field(store.inventory().levels(&admin(), &levels).expect_err("levels")), "cursor");
+            let history = store.inventory().history(&admin(), "CUR-1", None, Some(1), Some(&forged));
+            assert_eq!(invalid_field(history.expect_err("history")), "cursor");
+            let orders = OrderQuery { cursor: Some(forged.clone()), ..Default::default() };
+            assert_eq!(invalid_field(store.orders().list(&admin(), &orders).expect_err("orders")), "cursor");
+            let notifications = store.notifications().list(&admin(), None, Some(5), Some(&forged));
+            assert_eq!(invalid_field(notifications.expect_err("notifications")), "cursor");
+        }
     }
 }
