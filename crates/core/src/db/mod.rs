@@ -314,6 +314,46 @@ mod tests {
         assert_eq!(sqlite, versions(postgres::migrations()));
     }
 
+    /// Migration V11 types the owners of rows written before it: an email becomes its
+    /// user's id, `token:NAME` the newest token of that name; unknown text stays and matches
+    /// no one. Run from V10 on a fresh database of each backend.
+    #[test]
+    fn v11_types_the_owners_of_older_rows() {
+        const OLD_ROWS: &str = "
+            INSERT INTO users (id, email, name, role, password_hash, created_at, updated_at)
+                VALUES ('u1', 'ann@example.com', 'Ann', 'client', 'x', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+            INSERT INTO api_tokens (id, name, token_hash, role, revoked_at, created_by, created_at)
+                VALUES ('t-old', 'shop', 'h1', 'client', '2026-01-02T00:00:00Z', 'ann@example.com', '2026-01-01T00:00:00Z'),
+                       ('t-new', 'shop', 'h2', 'client', NULL, 'local-admin', '2026-01-03T00:00:00Z');
+            INSERT INTO reservations (id, owner, allocation, status, created_at, updated_at)
+                VALUES ('r1', 'ann@example.com', 'MAIN', 'active', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),
+                       ('r2', 'token:shop', 'MAIN', 'active', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),
+                       ('r3', 'gone@example.com', 'MAIN', 'active', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');";
+        const OWNERS: &str = "SELECT owner FROM reservations ORDER BY id";
+        let expected = ["user:u1", "token:t-new", "gone@example.com"];
+
+        let folder = tempfile::tempdir().expect("tempdir");
+        let mut sqlite = rusqlite::Connection::open(folder.path().join("old.db")).expect("open");
+        sqlite::migrations().set_target(refinery::Target::Version(10)).run(&mut sqlite).expect("to V10");
+        sqlite.execute_batch(OLD_ROWS).expect("old rows");
+        sqlite::migrations().run(&mut sqlite).expect("to the latest");
+        let mut statement = sqlite.prepare(OWNERS).expect("prepare");
+        let owners: Vec<String> =
+            statement.query_map([], |r| r.get(0)).expect("owners").collect::<rusqlite::Result<_>>().expect("rows");
+        assert_eq!(owners, expected);
+        let created_by: String =
+            sqlite.query_row("SELECT created_by FROM api_tokens WHERE id = 't-old'", [], |r| r.get(0)).expect("row");
+        assert_eq!(created_by, "user:u1");
+
+        let Some(db) = stockyard_testkit::TestDb::postgres() else { return };
+        let mut pg = ::postgres::Client::connect(db.url(), ::postgres::NoTls).expect("connect");
+        postgres::migrations().set_target(refinery::Target::Version(10)).run(&mut pg).expect("to V10");
+        pg.batch_execute(OLD_ROWS).expect("old rows");
+        postgres::migrations().run(&mut pg).expect("to the latest");
+        let owners: Vec<String> = pg.query(OWNERS, &[]).expect("owners").iter().map(|r| r.get(0)).collect();
+        assert_eq!(owners, expected);
+    }
+
     #[test]
     fn parses_database_urls() {
         assert_eq!(Location::parse("sqlite://stockyard.db").ok(), Some(Location::Sqlite("stockyard.db".into())));
