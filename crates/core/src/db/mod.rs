@@ -314,6 +314,71 @@ mod tests {
         assert_eq!(sqlite, versions(postgres::migrations()));
     }
 
+    /// Both backends' schemas after every migration, as comparable names: `table.column`,
+    /// `index NAME` for indexes created on their own, `unique NAME` for named unique
+    /// constraints. Column types, CHECKs and triggers differ by dialect and are left out, and
+    /// so are the parts that are each backend's own: full-text search (SQLite's `products_fts`
+    /// table, PostgreSQL's `products.search` column and its index), PostgreSQL's
+    /// `journal_head` (SQLite's single writer orders seqs without it) and the migration history.
+    #[test]
+    fn both_backends_migrate_to_the_same_schema() {
+        use std::collections::BTreeSet;
+        let folder = tempfile::tempdir().expect("tempdir");
+        let mut sqlite = rusqlite::Connection::open(folder.path().join("schema.db")).expect("open");
+        sqlite::migrations().run(&mut sqlite).expect("migrate");
+        let texts = |sql: &str| -> Vec<String> {
+            let mut statement = sqlite.prepare(sql).expect("prepare");
+            statement.query_map([], |r| r.get(0)).expect("query").collect::<rusqlite::Result<_>>().expect("rows")
+        };
+        let mut lite: BTreeSet<String> = texts(
+            "SELECT m.name || '.' || c.name FROM sqlite_master m, pragma_table_info(m.name) c
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE 'products_fts%'
+               AND m.name <> 'refinery_schema_history'",
+        )
+        .into_iter()
+        .collect();
+        lite.extend(texts("SELECT 'index ' || name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"));
+        // Named unique constraints sit in the CREATE TABLE text: `CONSTRAINT name UNIQUE (…)`.
+        for table in texts("SELECT sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL") {
+            let words: Vec<&str> = table.split_whitespace().collect();
+            for pair in words.windows(3).filter(|w| w[0] == "CONSTRAINT" && w[2].starts_with("UNIQUE")) {
+                lite.insert(format!("unique {}", pair[1]));
+            }
+        }
+
+        assert!(lite.iter().filter(|n| n.starts_with("index ")).count() > 10 && lite.len() > 200, "{lite:?}");
+
+        let Some(db) = stockyard_testkit::TestDb::postgres() else { return };
+        let mut pg = ::postgres::Client::connect(db.url(), ::postgres::NoTls).expect("connect");
+        postgres::migrations().run(&mut pg).expect("migrate");
+        let mut texts =
+            |sql: &str| -> Vec<String> { pg.query(sql, &[]).expect("query").iter().map(|r| r.get(0)).collect() };
+        let mut postgres: BTreeSet<String> = texts(
+            "SELECT table_name || '.' || column_name FROM information_schema.columns
+             WHERE table_schema = 'public' AND table_name <> 'refinery_schema_history'",
+        )
+        .into_iter()
+        .collect();
+        postgres.extend(texts(
+            "SELECT 'index ' || i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+             JOIN pg_namespace n ON n.oid = i.relnamespace
+             WHERE n.nspname = 'public' AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+        ));
+        postgres.extend(texts(
+            "SELECT 'unique ' || c.conname FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+             WHERE n.nspname = 'public' AND c.contype = 'u'",
+        ));
+        const POSTGRES_ONLY: [&str; 4] =
+            ["products.search", "index products_search_idx", "journal_head.id", "journal_head.last_event_seq"];
+        postgres.retain(|name| !POSTGRES_ONLY.contains(&name.as_str()));
+        let only = |a: &BTreeSet<String>, b: &BTreeSet<String>| a.difference(b).cloned().collect::<Vec<_>>();
+        assert_eq!(
+            (only(&lite, &postgres), only(&postgres, &lite)),
+            (vec![], vec![]),
+            "(SQLite only, PostgreSQL only)"
+        );
+    }
+
     /// Migration V11 types the owners of rows written before it: an email becomes its
     /// user's id, `token:NAME` the newest token of that name; unknown text stays and matches
     /// no one. Run from V10 on a fresh database of each backend.
