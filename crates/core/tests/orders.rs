@@ -245,6 +245,38 @@ backend_tests! {
         assert_eq!(orders.expire_unpaid(&sweeper, later).expect("again"), 0);
     }
 
+    fn a_listed_order_is_the_order_shown(db) {
+        // Children loaded for a whole page at once must land on the right orders.
+        let store = store_with(db, &["A-1", "B-1", "C-1"]);
+        for sku in ["A-1", "B-1", "C-1"] {
+            store.inventory().receive(&admin(), sku, Some("MAIN"), 500, None).expect("MAIN");
+            store.inventory().receive(&admin(), sku, Some("EAST"), 500, None).expect("EAST");
+        }
+        let orders = store.orders();
+        let shapes: [&[(&str, i64)]; 4] = [&[("A-1", 1)], &[("A-1", 2), ("B-1", 1)], &[("C-1", 3), ("B-1", 2), ("A-1", 1)], &[("B-1", 4)]];
+        let steps: [&[&str]; 5] = [&[], &["pay"], &["cancel"], &["pay", "picking", "packed", "shipped", "returned", "refund"], &["pay", "cancel"]];
+        for n in 0..37 {
+            let warehouse = if n % 3 == 0 { None } else { Some("EAST") };
+            let id = orders.create(&admin(), new_order(shapes[n % 4], warehouse)).expect("create").id.to_string();
+            walk(&store, &id, steps[n % 5]);
+        }
+        let (mut listed, mut cursor) = (Vec::new(), None);
+        loop {
+            let page = orders.list(&admin(), &OrderQuery { limit: Some(8), cursor, ..Default::default() }).expect("page");
+            listed.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(listed.len(), 37);
+        for order in &listed {
+            assert_eq!(order, &orders.order(&admin(), &order.id.to_string()).expect("shown"), "order {}", order.number);
+        }
+        let whole = orders.list(&admin(), &OrderQuery { limit: Some(1000), ..Default::default() }).expect("one page");
+        assert_eq!(whole.items, listed);
+    }
+
     fn the_unpaid_sweep_passes_over_an_order_it_cannot_cancel(db) {
         let store = stocked(db);
         let orders = store.orders();

@@ -1,6 +1,8 @@
 //! Orders as stored: rows in, rows out. Customer fields are sealed with the store's keyring,
 //! each bound to its order and field, with blind indexes for email and phone.
 
+use std::collections::HashMap;
+
 use serde_json::json;
 
 use super::{
@@ -175,7 +177,8 @@ pub(crate) fn find(tx: &mut Tx<'_>, keyring: &Keyring, actor: &Actor, key: &str,
     if !actor.may_see(&owner) {
         return Err(not_found());
     }
-    Ok(shown_to(actor, from_row(tx, keyring, &row)?))
+    let order = load(tx, keyring, std::slice::from_ref(&row))?.pop();
+    Ok(shown_to(actor, order.ok_or_else(not_found)?))
 }
 
 /// Refuses a scoped actor an order served from any warehouse outside its scope.
@@ -250,8 +253,7 @@ pub(crate) fn list(
         ),
         &values,
     )?;
-    let orders =
-        rows.iter().map(|row| from_row(tx, keyring, row).map(|o| shown_to(actor, o))).collect::<Result<Vec<_>>>()?;
+    let orders = load(tx, keyring, &rows)?.into_iter().map(|o| shown_to(actor, o)).collect();
     Ok(page::from_rows(orders, limit, |o| o.number.to_string()))
 }
 
@@ -303,10 +305,97 @@ pub(crate) fn summary(order: &Order) -> serde_json::Value {
     })
 }
 
-fn from_row(tx: &mut Tx<'_>, keyring: &Keyring, row: &Row) -> Result<Order> {
+/// The orders of `rows` (each a row of [`COLUMNS`]) with their lines, allocations, history,
+/// payments and returns: one query per child table for all of them, not one per order.
+fn load(tx: &mut Tx<'_>, keyring: &Keyring, rows: &[Row]) -> Result<Vec<Order>> {
+    let ids = rows.iter().map(|row| row.get::<String>(0)).collect::<Result<Vec<_>>>()?;
+    let reservations = rows.iter().map(|row| row.get::<String>(13)).collect::<Result<Vec<_>>>()?;
+    let mut lines = children(
+        tx,
+        "SELECT order_id, sku, product_id, quantity, unit_price_minor FROM order_lines
+         WHERE order_id IN ({ids}) ORDER BY order_id, line_no",
+        &ids,
+    )?;
+    let mut allocations = children(
+        tx,
+        "SELECT l.reservation_id, p.sku, w.code, l.quantity FROM reservation_lines l
+         JOIN products p ON p.id = l.product_id JOIN warehouses w ON w.id = l.warehouse_id
+         WHERE l.reservation_id IN ({ids}) ORDER BY l.reservation_id, p.sku, w.code",
+        &reservations,
+    )?;
+    let mut history = children(
+        tx,
+        "SELECT order_id, from_status, to_status, actor, note, at FROM order_status_history
+         WHERE order_id IN ({ids}) ORDER BY order_id, position",
+        &ids,
+    )?;
+    let mut payments = children(
+        tx,
+        "SELECT order_id, amount_minor, reference, actor, at FROM order_payments
+         WHERE order_id IN ({ids}) ORDER BY order_id, position",
+        &ids,
+    )?;
+    let mut returns = children(
+        tx,
+        "SELECT r.order_id, p.sku, w.code, r.quantity, r.disposition, r.received FROM order_returns r
+         JOIN products p ON p.id = r.product_id JOIN warehouses w ON w.id = r.warehouse_id
+         WHERE r.order_id IN ({ids}) ORDER BY r.order_id, r.position",
+        &ids,
+    )?;
+    // Owners shown as people read them, each looked up once.
+    let mut owners: HashMap<String, String> = HashMap::new();
+    let mut orders = Vec::with_capacity(rows.len());
+    for (row, (id, reservation)) in rows.iter().zip(ids.iter().zip(&reservations)) {
+        let owner: String = row.get(3)?;
+        let shown = match owners.get(&owner) {
+            Some(shown) => shown.clone(),
+            None => {
+                let shown = shown_principal(tx, &owner)?;
+                owners.insert(owner, shown.clone());
+                shown
+            }
+        };
+        let kids = Children {
+            lines: lines.remove(id).unwrap_or_default(),
+            // One order per reservation (a unique constraint).
+            allocations: allocations.remove(reservation).unwrap_or_default(),
+            history: history.remove(id).unwrap_or_default(),
+            payments: payments.remove(id).unwrap_or_default(),
+            returns: returns.remove(id).unwrap_or_default(),
+        };
+        orders.push(assemble(keyring, row, shown, kids)?);
+    }
+    Ok(orders)
+}
+
+/// Rows of a child table for many parents at once, by the parent key in their first column.
+/// `{ids}` in `sql` becomes the placeholders, their count rounded up to a power of two (the
+/// last key repeated) so that a connection prepares only a few distinct statements.
+fn children(tx: &mut Tx<'_>, sql: &str, keys: &[String]) -> Result<HashMap<String, Vec<Row>>> {
+    let Some(last) = keys.last() else { return Ok(HashMap::new()) };
+    let count = keys.len().next_power_of_two();
+    let placeholders: Vec<String> = (1..=count).map(|n| format!("${n}")).collect();
+    let values: Vec<Value> =
+        keys.iter().chain(std::iter::repeat_n(last, count - keys.len())).map(|k| k.as_str().into()).collect();
+    let mut grouped: HashMap<String, Vec<Row>> = HashMap::new();
+    for row in tx.query(&sql.replace("{ids}", &placeholders.join(", ")), &values)? {
+        grouped.entry(row.get(0)?).or_default().push(row);
+    }
+    Ok(grouped)
+}
+
+/// An order's child rows, each with the parent key first.
+struct Children {
+    lines: Vec<Row>,
+    allocations: Vec<Row>,
+    history: Vec<Row>,
+    payments: Vec<Row>,
+    returns: Vec<Row>,
+}
+
+fn assemble(keyring: &Keyring, row: &Row, owner: String, kids: Children) -> Result<Order> {
     let id: OrderId = row.get(0)?;
     let status: String = row.get(2)?;
-    let owner: String = row.get(3)?;
     let currency: String = row.get(8)?;
     let currency = Currency::parse(&currency)?;
     let money = |minor: i64| Money::from_minor(minor, currency);
@@ -317,75 +406,54 @@ fn from_row(tx: &mut Tx<'_>, keyring: &Keyring, row: &Row) -> Result<Order> {
         phone: open(keyring, id, "customer_phone", row.get(6)?)?,
         address: open(keyring, id, "customer_address", row.get(7)?)?,
     };
-    let lines = tx
-        .query(
-            "SELECT sku, product_id, quantity, unit_price_minor FROM order_lines WHERE order_id = $1 ORDER BY line_no",
-            params![id],
-        )?
+    let lines = kids
+        .lines
         .iter()
         .map(|r| {
-            let (sku, quantity, price): (String, i64, i64) = (r.get(0)?, r.get(2)?, r.get(3)?);
+            let (sku, quantity, price): (String, i64, i64) = (r.get(1)?, r.get(3)?, r.get(4)?);
             // Checked when the order was placed; a row edited since must not wrap.
             let total = price
                 .checked_mul(quantity)
                 .ok_or_else(|| Error::Storage(format!("order line {sku} totals more than can be stored")))?;
-            Ok(OrderLine { sku, product_id: r.get(1)?, quantity, unit_price: money(price), line_total: money(total) })
+            Ok(OrderLine { sku, product_id: r.get(2)?, quantity, unit_price: money(price), line_total: money(total) })
         })
         .collect::<Result<Vec<_>>>()?;
-    let reservation_id: ReservationId = row.get(13)?;
-    let allocations = tx
-        .query(
-            "SELECT p.sku, w.code, l.quantity FROM reservation_lines l
-             JOIN products p ON p.id = l.product_id JOIN warehouses w ON w.id = l.warehouse_id
-             WHERE l.reservation_id = $1 ORDER BY p.sku, w.code",
-            params![reservation_id],
-        )?
+    let allocations = kids
+        .allocations
         .iter()
-        .map(|r| Ok(Allocation { sku: r.get(0)?, warehouse: r.get(1)?, quantity: r.get(2)? }))
+        .map(|r| Ok(Allocation { sku: r.get(1)?, warehouse: r.get(2)?, quantity: r.get(3)? }))
         .collect::<Result<Vec<_>>>()?;
-    let history = tx
-        .query(
-            "SELECT from_status, to_status, actor, note, at FROM order_status_history WHERE order_id = $1
-             ORDER BY position",
-            params![id],
-        )?
+    let history = kids
+        .history
         .iter()
         .map(|r| {
-            let from: Option<String> = r.get(0)?;
-            let to: String = r.get(1)?;
+            let from: Option<String> = r.get(1)?;
+            let to: String = r.get(2)?;
             Ok(StatusChange {
                 from: from.map(|f| f.parse()).transpose()?,
                 to: to.parse()?,
-                actor: r.get(2)?,
-                note: r.get(3)?,
-                at: r.get(4)?,
+                actor: r.get(3)?,
+                note: r.get(4)?,
+                at: r.get(5)?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let payments = tx
-        .query(
-            "SELECT amount_minor, reference, actor, at FROM order_payments WHERE order_id = $1 ORDER BY position",
-            params![id],
-        )?
+    let payments = kids
+        .payments
         .iter()
-        .map(|r| Ok(Payment { amount: money(r.get(0)?), reference: r.get(1)?, actor: r.get(2)?, at: r.get(3)? }))
+        .map(|r| Ok(Payment { amount: money(r.get(1)?), reference: r.get(2)?, actor: r.get(3)?, at: r.get(4)? }))
         .collect::<Result<Vec<_>>>()?;
-    let returns = tx
-        .query(
-            "SELECT p.sku, w.code, r.quantity, r.disposition, r.received FROM order_returns r
-             JOIN products p ON p.id = r.product_id JOIN warehouses w ON w.id = r.warehouse_id
-             WHERE r.order_id = $1 ORDER BY r.position",
-            params![id],
-        )?
+    let returns = kids
+        .returns
         .iter()
         .map(|r| {
-            let disposition: String = r.get(3)?;
+            let disposition: String = r.get(4)?;
             Ok(Returned {
-                sku: r.get(0)?,
-                warehouse: r.get(1)?,
-                quantity: r.get(2)?,
+                sku: r.get(1)?,
+                warehouse: r.get(2)?,
+                quantity: r.get(3)?,
                 disposition: if disposition == "scrap" { "scrap" } else { "restock" },
-                received: r.get(4)?,
+                received: r.get(5)?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -401,11 +469,11 @@ fn from_row(tx: &mut Tx<'_>, keyring: &Keyring, row: &Row) -> Result<Order> {
         paid: money(row.get(10)?),
         refunded: money(row.get(11)?),
         refund_due: row.get(12)?,
-        reservation_id,
+        reservation_id: row.get(13)?,
         tracking_number: row.get(14)?,
         notes: row.get(15)?,
         version: row.get(16)?,
-        owner: shown_principal(tx, &owner)?,
+        owner,
         history,
         payments,
         returns,
