@@ -26,6 +26,9 @@ pub struct Store {
     pub(crate) options: Arc<StoreOptions>,
     /// The keyring, as last checked against the database's fingerprint of it.
     keyring: Arc<fingerprint::Cache>,
+    /// The token signing secret once read: it never changes after `init` (a key rotation
+    /// re-seals it, the same bytes), so token checks need not read and decrypt it each time.
+    pub(crate) signing_secret: Arc<std::sync::OnceLock<Vec<u8>>>,
 }
 
 /// How to open a store, and the settings its operations follow.
@@ -117,8 +120,13 @@ impl Store {
     fn connect(url: &str, create: bool, options: &StoreOptions) -> Result<Self> {
         let location = Location::parse(url)?;
         let pool = Pool::open(&location, create, options.pool_size)?;
-        let store =
-            Self { pool, location: Arc::new(location), options: Arc::new(options.clone()), keyring: Arc::default() };
+        let store = Self {
+            pool,
+            location: Arc::new(location),
+            options: Arc::new(options.clone()),
+            keyring: Arc::default(),
+            signing_secret: Arc::default(),
+        };
         store.admit_keyring()?;
         audit::chain::ensure(&store.pool)?;
         Ok(store)

@@ -162,6 +162,19 @@ backend_tests! {
         assert!(err.contains(&report.key_id) && err.contains("does not hold"), "{err}");
     }
 
+    fn session_tokens_outlive_a_rotation_made_elsewhere(db) {
+        let store = with_user(db);
+        let token = store.auth().login("ann@example.com", PASSWORD).expect("login").access_token;
+        assert!(store.auth().authenticate(&token).is_ok(), "the signing secret, now known to this handle");
+        let elsewhere = Store::open_with(db.url(), &db.options()).expect("another handle");
+        elsewhere.keys().rotate(&admin(), None).expect("rotate");
+        // The secret was re-sealed, not replaced: the first handle and a fresh one agree.
+        assert!(store.auth().authenticate(&token).is_ok());
+        let fresh = Store::open_with(db.url(), &db.options()).expect("a fresh handle");
+        assert!(fresh.auth().authenticate(&token).is_ok());
+        assert!(fresh.auth().authenticate(&format!("{token}x")).is_err());
+    }
+
     fn an_interrupted_rotation_resumes(db) {
         let store = with_user(db);
         let path = keyring_path(db);

@@ -119,11 +119,20 @@ impl Auth<'_> {
         Ok(account.actor())
     }
 
-    /// The signing secret: `STOCKYARD_JWT_SECRET` when set, else the one `init` stored.
+    /// The signing secret: `STOCKYARD_JWT_SECRET` when set, else the one `init` stored
+    /// (read once per store handle).
     fn secret(&self) -> Result<Vec<u8>> {
         if let Some(secret) = &self.store.options.jwt_secret {
             return Ok(secret.as_bytes().to_vec());
         }
+        if let Some(secret) = self.store.signing_secret.get() {
+            return Ok(secret.clone());
+        }
+        let secret = self.stored_secret()?;
+        Ok(self.store.signing_secret.get_or_init(|| secret).clone())
+    }
+
+    fn stored_secret(&self) -> Result<Vec<u8>> {
         let stored = self.store.pool.read(|tx| {
             let keyring = self.store.keyring(tx)?;
             settings::get(tx, settings::JWT_SECRET)?.map(|sealed| keyring.open(&secret_context(), &sealed)).transpose()
