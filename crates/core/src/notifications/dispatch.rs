@@ -214,19 +214,27 @@ impl<'s> Dispatcher<'s> {
                 let keyring = self.store.sealing_keyring(tx)?;
                 let after = lock_cursor(tx)?;
                 let batch = events::after(tx, after, None, EVENT_BATCH)?;
-                let mut created = 0;
+                // Every template is rendered and every row inserted first; the events and
+                // audit records come last, because appending takes the journal's lock
+                // (PostgreSQL), which every other writer waits for until this commits.
+                let mut rendered = Vec::new();
                 for event in &batch {
                     let drafts = routing::drafts(tx, &keyring, event)?;
-                    let mut made = Vec::new();
-                    for draft in &drafts {
+                    let mut ids = Vec::new();
+                    for (index, draft) in drafts.iter().enumerate() {
                         if let Some(id) = super::insert(tx, &keyring, draft)? {
-                            made.push((id, draft));
+                            ids.push((id, index));
                         }
                     }
-                    if !made.is_empty() {
-                        super::record_created(tx, &self.actor, &made, ("event", &event.seq.to_string()))?;
-                        created += made.len() as u64;
+                    if !ids.is_empty() {
+                        rendered.push((event.seq, drafts, ids));
                     }
+                }
+                let mut created = 0;
+                for (seq, drafts, ids) in &rendered {
+                    let made: Vec<_> = ids.iter().map(|(id, index)| (*id, &drafts[*index])).collect();
+                    super::record_created(tx, &self.actor, &made, ("event", &seq.to_string()))?;
+                    created += made.len() as u64;
                 }
                 if let Some(last) = batch.last() {
                     tx.execute(
