@@ -299,7 +299,7 @@ mod tests {
             })
             .collect();
         reached.sort();
-        let every: Vec<OrderStatus> = OrderStatus::ALL.into_iter().filter(|s| *s != OrderStatus::Pending).collect();
+        let every: Vec<OrderStatus> = OrderStatus::ALL.iter().copied().filter(|s| *s != OrderStatus::Pending).collect();
         assert_eq!(reached, every);
     }
 }

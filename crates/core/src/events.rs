@@ -1,79 +1,48 @@
 //! The event log: what happened, in commit order, for every consumer (notifications,
 //! projections, webhooks, `events tail`). Rows are only ever appended.
 
-use std::{fmt, str::FromStr};
-
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::{
     Action, Actor, Error, Result, Store,
     audit::chain::EventFields,
     db::{Row, Tx, params},
+    named::named,
     page,
 };
 
-macro_rules! event_types {
-    ($($name:ident),* $(,)?) => {
-        /// The kinds of event; their names are part of the public contract.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum EventType { $($name),* }
-
-        impl EventType {
-            pub const ALL: &[EventType] = &[$(EventType::$name),*];
-
-            pub fn as_str(&self) -> &'static str {
-                match self { $(EventType::$name => stringify!($name)),* }
-            }
-        }
-    };
-}
-
-event_types! {
-    ProductCreated,
-    ProductUpdated,
-    ProductDeleted,
-    ProductPriceChanged,
-    CategoryCreated,
-    WarehouseCreated,
-    InventoryChanged,
-    InventoryReserved,
-    InventoryReleased,
-    InventoryThresholdSet,
-    InventoryThresholdReached,
-    OrderCreated,
-    OrderStatusChanged,
-    OrderPaymentReceived,
-    OrderCancelled,
-    OrderFulfilled,
-    OrderReturned,
-    OrderRefunded,
-    OrderUpdated,
-    EmailNotificationRequested,
-    SmsNotificationRequested,
-    PushNotificationRequested,
-    NotificationDelivered,
-    NotificationFailed,
-    UserCreated,
-    UserUpdated,
-    ApiTokenCreated,
-    ApiTokenRevoked,
-}
-
-impl fmt::Display for EventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for EventType {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        EventType::ALL
-            .iter()
-            .find(|t| t.as_str() == s)
-            .copied()
-            .ok_or_else(|| Error::invalid("event type", format!("{s:?} is not a known event type")))
+named! {
+    /// The kinds of event; their names are part of the public contract.
+    EventType, "event type" {
+        ProductCreated = "ProductCreated",
+        ProductUpdated = "ProductUpdated",
+        ProductDeleted = "ProductDeleted",
+        ProductPriceChanged = "ProductPriceChanged",
+        CategoryCreated = "CategoryCreated",
+        WarehouseCreated = "WarehouseCreated",
+        InventoryChanged = "InventoryChanged",
+        InventoryReserved = "InventoryReserved",
+        InventoryReleased = "InventoryReleased",
+        InventoryThresholdSet = "InventoryThresholdSet",
+        InventoryThresholdReached = "InventoryThresholdReached",
+        OrderCreated = "OrderCreated",
+        OrderStatusChanged = "OrderStatusChanged",
+        OrderPaymentReceived = "OrderPaymentReceived",
+        OrderCancelled = "OrderCancelled",
+        OrderFulfilled = "OrderFulfilled",
+        OrderReturned = "OrderReturned",
+        OrderRefunded = "OrderRefunded",
+        OrderUpdated = "OrderUpdated",
+        EmailNotificationRequested = "EmailNotificationRequested",
+        SmsNotificationRequested = "SmsNotificationRequested",
+        PushNotificationRequested = "PushNotificationRequested",
+        NotificationDelivered = "NotificationDelivered",
+        NotificationFailed = "NotificationFailed",
+        UserCreated = "UserCreated",
+        UserUpdated = "UserUpdated",
+        ApiTokenCreated = "ApiTokenCreated",
+        ApiTokenRevoked = "ApiTokenRevoked",
     }
 }
 

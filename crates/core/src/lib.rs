@@ -31,6 +31,7 @@ mod ids;
 pub mod inventory;
 mod journal;
 pub mod money;
+mod named;
 pub mod notifications;
 pub mod orders;
 mod page;

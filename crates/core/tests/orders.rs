@@ -161,8 +161,8 @@ backend_tests! {
         let store = store_with(db, &["A-1"]);
         store.inventory().receive(&admin(), "A-1", None, 10_000, None).expect("stock");
         let orders = store.orders();
-        for from in OrderStatus::ALL.into_iter().filter(|s| *s != OrderStatus::Pending) {
-            for to in OrderStatus::ALL {
+        for &from in OrderStatus::ALL.iter().filter(|s| **s != OrderStatus::Pending) {
+            for &to in OrderStatus::ALL {
                 let id = orders.create(&admin(), new_order(&[("A-1", 1)], None)).expect("create").id.to_string();
                 walk(&store, &id, path_to(from));
                 let before = (events(db), orders.order(&admin(), &id).expect("order"));

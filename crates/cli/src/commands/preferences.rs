@@ -11,7 +11,7 @@ use crate::{cli::PrefsArgs, exit::Failure, output::Column};
 /// One event type and its cell per channel, in [`Channel::ALL`] order.
 struct Row {
     event: EventType,
-    cells: [String; Channel::ALL.len()],
+    cells: Vec<String>,
 }
 
 /// With `--event`, sets its channels first; then prints every preference (JSON: the list
@@ -23,7 +23,7 @@ pub fn run(ctx: &mut Context<'_>, users: &Users<'_>, actor: &Actor, prefs: Prefs
     };
     let rows = rows(&items);
     let mut columns = vec![Column::new("EVENT", |r: &Row| r.event.to_string())];
-    for (i, channel) in Channel::ALL.into_iter().enumerate() {
+    for (i, &channel) in Channel::ALL.iter().enumerate() {
         columns.push(Column::new(header(channel), move |r: &Row| r.cells[i].clone()));
     }
     let any_set = items.iter().any(|p| p.source != "default");
@@ -48,7 +48,10 @@ fn rows(items: &[Preference]) -> Vec<Row> {
             if p.source == "default" { state.to_owned() } else { format!("{state}*") }
         })
     };
-    events.into_iter().map(|event| Row { event, cells: Channel::ALL.map(|channel| cell(event, channel)) }).collect()
+    events
+        .into_iter()
+        .map(|event| Row { event, cells: Channel::ALL.iter().map(|&channel| cell(event, channel)).collect() })
+        .collect()
 }
 
 fn header(channel: Channel) -> &'static str {

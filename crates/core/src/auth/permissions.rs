@@ -1,50 +1,9 @@
 //! Who may do what: the one table from (role, action) to allowed, and the warehouse-scope
 //! rule beside it. Every core operation asks here before it touches data.
 
-use std::{fmt, str::FromStr};
-
 use serde::Serialize;
 
-use crate::{Error, Result};
-
-macro_rules! named {
-    ($(#[$doc:meta])* $type:ident, $what:literal { $($variant:ident = $name:literal),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $type { $($variant),* }
-
-        impl $type {
-            pub const ALL: &[$type] = &[$($type::$variant),*];
-
-            pub fn as_str(&self) -> &'static str {
-                match self { $($type::$variant => $name),* }
-            }
-        }
-
-        impl fmt::Display for $type {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $type {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self> {
-                let s = s.trim();
-                Self::ALL.iter().find(|x| x.as_str().eq_ignore_ascii_case(s)).copied().ok_or_else(|| {
-                    let names: Vec<_> = Self::ALL.iter().map(|x| x.as_str()).collect();
-                    Error::invalid($what, format!("{s:?} is not one of {}", names.join(", ")))
-                })
-            }
-        }
-
-        impl Serialize for $type {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-    };
-}
+use crate::named::named;
 
 named! {
     /// What a user may do, in broad strokes (SPEC roles).

@@ -258,7 +258,7 @@ fn movement_from_row(row: &Row, sku: &str) -> Result<Movement> {
         seq: row.get(0)?,
         sku: sku.to_owned(),
         warehouse: row.get(1)?,
-        kind: MovementKind::parse(&kind)?,
+        kind: kind.parse()?,
         on_hand_delta: row.get(3)?,
         reserved_delta: row.get(4)?,
         on_hand: row.get(5)?,

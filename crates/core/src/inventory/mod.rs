@@ -9,7 +9,7 @@ mod replay;
 pub(crate) mod reservations;
 mod rules;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub use levels::{Movement, ReorderSuggestion, StockQuery};
 pub use replay::{Difference, ReplayReport, VerifyReport};
@@ -20,7 +20,8 @@ use self::{
     rules::Counts,
 };
 use crate::{
-    Action, Actor, Error, ProductId, Result, Store, catalog, clock, db::Tx, events::EventType, validate, warehouses,
+    Action, Actor, Error, ProductId, Result, Store, catalog, clock, db::Tx, events::EventType, named::named, validate,
+    warehouses,
 };
 
 /// Stock of one product in one warehouse, as `stock show` and the HTTP API give it.
@@ -66,52 +67,26 @@ impl StockLevel {
     }
 }
 
-/// Why a movement happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MovementKind {
-    Receive,
-    Adjust,
-    Count,
-    TransferOut,
-    TransferIn,
-    /// Stock held for a reservation: reserved goes up, on-hand stays.
-    Reserve,
-    /// A reservation let go (released, or expired): reserved goes down.
-    Release,
-    /// A reservation consumed at shipment: on-hand and reserved both go down.
-    Ship,
-    /// Shipped goods that came back and were restocked: on-hand goes up.
-    Return,
+named! {
+    /// Why a movement happened.
+    MovementKind, "movement kind" {
+        Receive = "receive",
+        Adjust = "adjust",
+        Count = "count",
+        TransferOut = "transfer_out",
+        TransferIn = "transfer_in",
+        /// Stock held for a reservation: reserved goes up, on-hand stays.
+        Reserve = "reserve",
+        /// A reservation let go (released, or expired): reserved goes down.
+        Release = "release",
+        /// A reservation consumed at shipment: on-hand and reserved both go down.
+        Ship = "ship",
+        /// Shipped goods that came back and were restocked: on-hand goes up.
+        Return = "return",
+    }
 }
 
 impl MovementKind {
-    const ALL: &[MovementKind] = &[
-        MovementKind::Receive,
-        MovementKind::Adjust,
-        MovementKind::Count,
-        MovementKind::TransferOut,
-        MovementKind::TransferIn,
-        MovementKind::Reserve,
-        MovementKind::Release,
-        MovementKind::Ship,
-        MovementKind::Return,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            MovementKind::Receive => "receive",
-            MovementKind::Adjust => "adjust",
-            MovementKind::Count => "count",
-            MovementKind::TransferOut => "transfer_out",
-            MovementKind::TransferIn => "transfer_in",
-            MovementKind::Reserve => "reserve",
-            MovementKind::Release => "release",
-            MovementKind::Ship => "ship",
-            MovementKind::Return => "return",
-        }
-    }
-
     /// The event a movement of this kind appends; replay folds all three the same way.
     fn event_type(&self) -> EventType {
         match self {
@@ -128,14 +103,6 @@ impl MovementKind {
             MovementKind::TransferOut | MovementKind::TransferIn => "transfer",
             other => other.as_str(),
         }
-    }
-
-    fn parse(s: &str) -> Result<Self> {
-        Self::ALL
-            .iter()
-            .find(|k| k.as_str() == s)
-            .copied()
-            .ok_or_else(|| Error::Storage(format!("unknown movement kind {s:?}")))
     }
 }
 

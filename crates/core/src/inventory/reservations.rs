@@ -21,6 +21,7 @@ use crate::{
     actor::shown_principal,
     clock,
     db::{Pool, Row, Tx, params},
+    named::named,
     validate, warehouses,
 };
 
@@ -32,38 +33,13 @@ const SWEEP_BATCH: i64 = 100;
 /// allocation and the guarded updates.
 const ALLOCATION_TRIES: usize = 3;
 
-/// Where a reservation stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReservationStatus {
-    Active,
-    Committed,
-    Released,
-    Expired,
-}
-
-impl ReservationStatus {
-    const ALL: [ReservationStatus; 4] = [
-        ReservationStatus::Active,
-        ReservationStatus::Committed,
-        ReservationStatus::Released,
-        ReservationStatus::Expired,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            ReservationStatus::Active => "active",
-            ReservationStatus::Committed => "committed",
-            ReservationStatus::Released => "released",
-            ReservationStatus::Expired => "expired",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| Error::Storage(format!("unknown reservation status {s:?}")))
+named! {
+    /// Where a reservation stands.
+    ReservationStatus, "reservation status" {
+        Active = "active",
+        Committed = "committed",
+        Released = "released",
+        Expired = "expired",
     }
 }
 
@@ -341,7 +317,7 @@ fn closing_action(to: ReservationStatus) -> Action {
 /// Where a reservation stands, whoever holds it.
 pub(crate) fn status_of(tx: &mut Tx<'_>, id: ReservationId) -> Result<ReservationStatus> {
     let status: String = tx.query_one("SELECT status FROM reservations WHERE id = $1", params![id])?.get(0)?;
-    ReservationStatus::parse(&status)
+    status.parse::<ReservationStatus>()
 }
 
 /// The number of the order a reservation is held for, if any.
@@ -562,7 +538,7 @@ fn from_row(row: &Row, owner: String, lines: Vec<ReservationLine>) -> Result<Res
     let status: String = row.get(1)?;
     Ok(Reservation {
         id: row.get(0)?,
-        status: ReservationStatus::parse(&status)?,
+        status: status.parse::<ReservationStatus>()?,
         owner,
         reference: row.get(3)?,
         expires_at: row.get(4)?,

@@ -20,40 +20,18 @@ use crate::{
     db::{Row, Tx, params},
     events::EventType,
     journal::{self, Change},
+    named::named,
     users,
 };
 
-/// Where a notification stands (SPEC): `pending` (waiting, or waiting to retry) → `sent`
-/// (an attempt in flight) → `delivered` or `failed`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NotificationStatus {
-    Pending,
-    Sent,
-    Delivered,
-    Failed,
-}
-
-impl NotificationStatus {
-    pub const ALL: [NotificationStatus; 4] = [Self::Pending, Self::Sent, Self::Delivered, Self::Failed];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Sent => "sent",
-            Self::Delivered => "delivered",
-            Self::Failed => "failed",
-        }
-    }
-}
-
-impl std::str::FromStr for NotificationStatus {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|x| x.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| Error::invalid("status", format!("{s:?} is not one of pending, sent, delivered, failed")))
+named! {
+    /// Where a notification stands (SPEC): `pending` (waiting, or waiting to retry) → `sent`
+    /// (an attempt in flight) → `delivered` or `failed`.
+    NotificationStatus, "status" {
+        Pending = "pending",
+        Sent = "sent",
+        Delivered = "delivered",
+        Failed = "failed",
     }
 }
 

@@ -1,34 +1,28 @@
 //! The order state machine (SPEC "Order states"): every allowed transition in one table;
 //! anything else is refused.
 
-use std::{fmt, str::FromStr};
+use crate::{Error, Result, named::named};
 
-use serde::Serialize;
-
-use crate::{Error, Result};
-
-/// Where an order stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum OrderStatus {
-    Pending,
-    Confirmed,
-    Paid,
-    Picking,
-    Packed,
-    Shipped,
-    Delivered,
-    Cancelled,
-    ReturnRequested,
-    Returned,
-    Refunded,
+named! {
+    /// Where an order stands.
+    OrderStatus, "status" {
+        Pending = "pending",
+        Confirmed = "confirmed",
+        Paid = "paid",
+        Picking = "picking",
+        Packed = "packed",
+        Shipped = "shipped",
+        Delivered = "delivered",
+        Cancelled = "cancelled",
+        ReturnRequested = "return_requested",
+        Returned = "returned",
+        Refunded = "refunded",
+    }
 }
 
 use OrderStatus::*;
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 11] =
-        [Pending, Confirmed, Paid, Picking, Packed, Shipped, Delivered, Cancelled, ReturnRequested, Returned, Refunded];
-
     /// The table: every transition an order may make.
     pub const TRANSITIONS: &[(OrderStatus, OrderStatus)] = &[
         (Pending, Confirmed),
@@ -54,22 +48,6 @@ impl OrderStatus {
         (Cancelled, Refunded),
     ];
 
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Pending => "pending",
-            Confirmed => "confirmed",
-            Paid => "paid",
-            Picking => "picking",
-            Packed => "packed",
-            Shipped => "shipped",
-            Delivered => "delivered",
-            Cancelled => "cancelled",
-            ReturnRequested => "return_requested",
-            Returned => "returned",
-            Refunded => "refunded",
-        }
-    }
-
     pub fn can_become(self, to: OrderStatus) -> bool {
         Self::TRANSITIONS.contains(&(self, to))
     }
@@ -93,29 +71,6 @@ impl OrderStatus {
     }
 }
 
-impl fmt::Display for OrderStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OrderStatus {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        let s = s.trim();
-        Self::ALL.into_iter().find(|x| x.as_str().eq_ignore_ascii_case(s)).ok_or_else(|| {
-            let names: Vec<_> = Self::ALL.iter().map(|x| x.as_str()).collect();
-            Error::invalid("status", format!("{s:?} is not one of {}", names.join(", ")))
-        })
-    }
-}
-
-impl Serialize for OrderStatus {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,7 +84,7 @@ mod tests {
         }
         assert!(!Shipped.can_become(Cancelled));
         assert!(!Refunded.can_become(Returned));
-        for status in OrderStatus::ALL {
+        for &status in OrderStatus::ALL {
             assert_eq!(status.as_str().parse::<OrderStatus>().ok(), Some(status));
             assert!(!status.can_become(status));
         }

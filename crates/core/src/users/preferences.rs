@@ -1,8 +1,6 @@
 //! Notification preferences: per user, per event type, per channel, on or off. What a user
 //! never set follows the defaults of their role, kept in one table here.
 
-use std::{fmt, str::FromStr};
-
 use serde::Serialize;
 
 use super::{Account, Users, own_or_managed, parse_email};
@@ -12,45 +10,16 @@ use crate::{
     clock,
     db::{Tx, params},
     journal::{self, Change},
+    named::named,
 };
 
-/// How a notification reaches someone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    Email,
-    InApp,
-    Webhook,
-    Sms,
-}
-
-impl Channel {
-    pub const ALL: [Channel; 4] = [Channel::Email, Channel::InApp, Channel::Webhook, Channel::Sms];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::InApp => "in_app",
-            Channel::Webhook => "webhook",
-            Channel::Sms => "sms",
-        }
-    }
-}
-
-impl fmt::Display for Channel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Channel {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        let s = s.trim();
-        Channel::ALL
-            .into_iter()
-            .find(|c| c.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| Error::invalid("channel", format!("{s:?} is not one of email, in_app, webhook, sms")))
+named! {
+    /// How a notification reaches someone.
+    Channel, "channel" {
+        Email = "email",
+        InApp = "in_app",
+        Webhook = "webhook",
+        Sms = "sms",
     }
 }
 
@@ -167,7 +136,7 @@ fn effective(tx: &mut Tx<'_>, account: &Account) -> Result<Vec<Preference>> {
         .collect::<Result<Vec<_>>>()?;
     let mut prefs = Vec::new();
     for event in NOTIFYING {
-        for channel in Channel::ALL {
+        for &channel in Channel::ALL {
             let chosen = set.iter().find(|(e, c, _)| e == event.as_str() && c == channel.as_str());
             prefs.push(match chosen {
                 Some((_, _, enabled)) => Preference { event_type: *event, channel, enabled: *enabled, source: "set" },
