@@ -1,7 +1,9 @@
 //! The root `stockyard` crate as an embedding program sees it, on both backends: one
 //! session of typed calls through the re-exported API, and what it leaves in the logs.
 
-use stockyard::{Actor, Error, ErrorKind, EventFilter, EventType, NewProduct, NewWarehouse, ProductPatch, Store};
+use stockyard::{
+    Actor, Error, ErrorKind, EventFilter, EventType, NewProduct, NewWarehouse, PageRequest, ProductPatch, Store,
+};
 use stockyard_testkit::backend_tests;
 
 backend_tests! {
@@ -32,7 +34,7 @@ backend_tests! {
             types,
             [EventType::WarehouseCreated, EventType::WarehouseCreated, EventType::ProductCreated, EventType::ProductUpdated, EventType::ProductPriceChanged]
         );
-        let audit = store.audit().list(&me, Some("product")).expect("audit");
+        let audit = store.audit().list(&me, Some("product"), &PageRequest { limit: Some(1000), cursor: None }).expect("audit").items;
         assert_eq!(audit.len(), 2);
         assert!(audit.iter().all(|a| a.request_id.as_deref() == Some("req-42")));
     }

@@ -407,6 +407,23 @@ pub struct EventsTail {
     pub limit: u32,
 }
 
+/// `--limit N --cursor C` of a list read one page at a time.
+#[derive(Debug, Args)]
+pub struct PageArgs {
+    /// How many to show (1–1000; default 50)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+    /// Continue after the page that returned this next_cursor
+    #[arg(long)]
+    pub cursor: Option<String>,
+}
+
+impl From<PageArgs> for stockyard_core::PageRequest {
+    fn from(args: PageArgs) -> Self {
+        Self { limit: args.limit, cursor: args.cursor }
+    }
+}
+
 fn event_type(arg: &str) -> Result<EventType, String> {
     arg.parse().map_err(|_| {
         let known: Vec<&str> = EventType::ALL.iter().map(EventType::as_str).collect();

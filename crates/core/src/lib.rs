@@ -60,7 +60,7 @@ pub use ids::{
 pub use inventory::{Adjustment, Counted, Inventory, StockLevel, StockQuery, Transfer};
 pub use money::{Currency, Money};
 pub use orders::{Order, OrderStatus, Orders};
-pub use page::Page;
+pub use page::{Page, PageRequest};
 pub use sku::Sku;
 pub use store::{DEFAULT_RESERVATION_TTL, InitReport, Store, StoreOptions};
 pub use users::{CreatedUser, NewUser, User, Users, preferences::Channel};

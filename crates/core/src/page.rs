@@ -13,6 +13,14 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// Which page of a list to read: at most `limit` items (default 50, at most 1000), after
+/// the page whose `next_cursor` is `cursor`.
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
 pub(crate) const DEFAULT_LIMIT: u32 = 50;
 pub(crate) const MAX_LIMIT: u32 = 1000;
 
@@ -42,6 +50,13 @@ pub(crate) fn decode_cursor(cursor: &str) -> Result<String> {
             (tag == check(key)).then(|| key.to_owned())
         })
         .ok_or_else(|| Error::invalid("cursor", format!("{cursor:?} is not a cursor this server issued")))
+}
+
+/// The seq a cursor of a list in seq order stands at; 0 (the start) without one.
+pub(crate) fn decode_seq(cursor: Option<&str>) -> Result<i64> {
+    cursor.map_or(Ok(0), |c| {
+        decode_cursor(c)?.parse().map_err(|_| Error::invalid("cursor", format!("{c:?} is not a cursor of this list")))
+    })
 }
 
 /// Ends the key inside a cursor; no sort key holds it.

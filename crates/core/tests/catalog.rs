@@ -6,6 +6,7 @@ use common::{admin, events_of, invalid_field};
 
 use std::collections::BTreeMap;
 
+use stockyard_core::PageRequest;
 use stockyard_core::{Error, EventFilter, EventType, NewCategory, NewProduct, ProductPatch, ProductQuery, Store};
 use stockyard_testkit::backend_tests;
 
@@ -16,9 +17,9 @@ fn widget(sku: &str) -> NewProduct {
 /// Everything the store recorded: a failed command must leave all of it unchanged.
 fn journal(store: &Store) -> (usize, usize, usize) {
     let events = store.events().list(&admin(), &EventFilter { limit: Some(1000), ..Default::default() });
-    let audit = store.audit().list(&admin(), None);
+    let audit = store.audit().list(&admin(), None, &PageRequest { limit: Some(1000), cursor: None });
     let products = store.catalog().list_products(&admin(), &ProductQuery { limit: Some(1000), ..Default::default() });
-    (events.expect("events").len(), audit.expect("audit").len(), products.expect("products").items.len())
+    (events.expect("events").len(), audit.expect("audit").items.len(), products.expect("products").items.len())
 }
 
 backend_tests! {
@@ -52,7 +53,7 @@ backend_tests! {
 
         let events = events_of(&store, EventType::ProductCreated);
         assert_eq!(events, vec![json.clone()]);
-        let audit = store.audit().list(&admin(), Some(&format!("product:{}", created.id))).expect("audit");
+        let audit = store.audit().list(&admin(), Some(&format!("product:{}", created.id)), &PageRequest::default()).expect("audit").items;
         assert_eq!(audit.len(), 1);
         assert_eq!(audit[0].action, "product.create");
         assert_eq!(audit[0].actor, "local-admin");
@@ -183,7 +184,7 @@ backend_tests! {
         assert!(journal(&store).2 == 0);
         let deleted = events_of(&store, EventType::ProductDeleted);
         assert_eq!(deleted[0]["sku"], "DEL-1");
-        let audit = store.audit().list(&admin(), Some(&format!("product:{}", product.id))).expect("audit");
+        let audit = store.audit().list(&admin(), Some(&format!("product:{}", product.id)), &PageRequest::default()).expect("audit").items;
         assert_eq!(audit.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(), ["product.create", "product.delete"]);
         assert_eq!(audit[1].before.as_ref().map(|b| &b["sku"]), Some(&"DEL-1".into()));
     }

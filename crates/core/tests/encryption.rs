@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use base64::{Engine, engine::general_purpose::STANDARD};
 use common::{admin, store_with};
 
+use stockyard_core::PageRequest;
 use stockyard_core::{
     Error, NewUser, Store, StoreOptions,
     crypto::{KeySource, Keyring, random_key},
@@ -191,7 +192,7 @@ backend_tests! {
         let report = store.keys().resume(&admin()).expect("resume");
         assert_eq!((report.key_id.as_str(), report.resealed), (new.as_str(), 1));
         assert_eq!(store.keys().resume(&admin()).expect("again").resealed, 0, "nothing left to do");
-        assert!(store.audit().list(&admin(), Some("keyring")).expect("audit").iter().any(|r| r.action == "key.rotate"));
+        assert!(store.audit().list(&admin(), Some("keyring"), &PageRequest { limit: Some(1000), cursor: None }).expect("audit").items.iter().any(|r| r.action == "key.rotate"));
 
         // A rotation killed on this machine a moment ago: its lease has not lapsed, but its
         // process is gone, so the next rotation goes ahead at once instead of waiting it out.

@@ -7,6 +7,7 @@ use common::{admin, events_of, invalid_field, level, store_with};
 
 use std::{thread, time::Duration};
 
+use stockyard_core::PageRequest;
 use stockyard_core::{Adjustment, Error, EventFilter, EventType, StockQuery, Store, StoreOptions, demo};
 use stockyard_testkit::backend_tests;
 
@@ -18,7 +19,8 @@ fn on_hand(store: &Store, sku: &str, warehouse: &str) -> i64 {
 fn journal(store: &Store, sku: &str) -> (usize, usize, usize) {
     let events =
         store.events().list(&admin(), &EventFilter { limit: Some(1000), ..Default::default() }).expect("events");
-    let audit = store.audit().list(&admin(), None).expect("audit");
+    let audit =
+        store.audit().list(&admin(), None, &PageRequest { limit: Some(1000), cursor: None }).expect("audit").items;
     let history = store.inventory().history(&admin(), sku, None, Some(1000), None).expect("history");
     (events.len(), audit.len(), history.items.len())
 }
@@ -64,7 +66,7 @@ backend_tests! {
         assert_eq!(changed.len(), 4);
         assert_eq!((&changed[1]["kind"], &changed[1]["reason"], &changed[1]["on_hand_delta"]), (&"adjust".into(), &"damaged".into(), &(-3).into()));
         assert_eq!((&changed[3]["on_hand"], &changed[3]["available"], &changed[3]["sku"]), (&8.into(), &8.into(), &"BOLT-1".into()));
-        let actions: Vec<String> = store.audit().list(&admin(), Some("product")).expect("audit").into_iter().map(|r| r.action).collect();
+        let actions: Vec<String> = store.audit().list(&admin(), Some("product"), &PageRequest { limit: Some(1000), cursor: None }).expect("audit").items.into_iter().map(|r| r.action).collect();
         assert_eq!(actions, ["product.create", "stock.receive", "stock.adjust", "stock.adjust", "stock.count"]);
         assert!(inv.verify(&admin()).expect("verify").ok);
     }
@@ -110,7 +112,7 @@ backend_tests! {
         let changed = events_of(&store, EventType::InventoryChanged);
         let sides: Vec<_> = changed[1..].iter().map(|e| (e["warehouse"].as_str(), e["reason"].as_str(), e["on_hand_delta"].as_i64())).collect();
         assert_eq!(sides, [(Some("MAIN"), Some("transfer"), Some(-3)), (Some("EAST"), Some("transfer"), Some(3))]);
-        let audit = store.audit().list(&admin(), Some("product")).expect("audit");
+        let audit = store.audit().list(&admin(), Some("product"), &PageRequest { limit: Some(1000), cursor: None }).expect("audit").items;
         let last = audit.last().expect("a record");
         assert_eq!(last.action, "stock.transfer");
         assert_eq!(last.after.as_ref().map(|a| a.as_array().map(Vec::len)), Some(Some(2)), "one record covering both sides");

@@ -8,6 +8,7 @@ mod common;
 use common::{admin, store_with};
 
 use jiff::SignedDuration;
+use stockyard_core::PageRequest;
 use stockyard_core::{
     Actor, Channel, Error, NewUser, Store,
     notifications::{
@@ -97,15 +98,15 @@ backend_tests! {
         assert_eq!(notification.status, NotificationStatus::Delivered);
         assert_eq!((report.created, report.delivered), (3, 3));
 
-        let inbox = store.notifications().inbox(&floor, true).expect("inbox");
+        let inbox = store.notifications().inbox(&floor, true, &PageRequest::default()).expect("inbox").items;
         assert_eq!(inbox.iter().map(|n| n.subject.as_str()).collect::<Vec<_>>(), ["Low stock: MUG-1 at MAIN"]);
         store.notifications().mark_read(&floor, &inbox[0].id.to_string()).expect("read");
-        assert!(store.notifications().inbox(&floor, true).expect("inbox").is_empty());
+        assert!(store.notifications().inbox(&floor, true, &PageRequest::default()).expect("inbox").items.is_empty());
         let quiet = store.users().acting("quiet@example.com").expect("quiet");
-        assert_eq!(store.notifications().inbox(&quiet, false).expect("inbox").len(), 1);
+        assert_eq!(store.notifications().inbox(&quiet, false, &PageRequest::default()).expect("inbox").items.len(), 1);
         for nobody in ["east@example.com", "view@example.com"] {
             let actor = store.users().acting(nobody).expect("user");
-            assert!(store.notifications().inbox(&actor, false).expect("inbox").is_empty(), "{nobody}");
+            assert!(store.notifications().inbox(&actor, false, &PageRequest::default()).expect("inbox").items.is_empty(), "{nobody}");
         }
         // Another read of the log makes nothing twice.
         let again = dispatcher(&store, Some(&smtp)).run_once().expect("again");
@@ -117,7 +118,27 @@ backend_tests! {
         let clear = "SELECT COUNT(*) FROM notifications WHERE address NOT LIKE 'sy1:%' OR subject NOT LIKE 'sy1:%' OR body NOT LIKE 'sy1:%'";
         assert_eq!(db.number(clear), 0);
         assert_eq!(store.keys().rotate(&admin(), None).expect("rotate").resealed, 1 + 3 * 3);
-        assert_eq!(store.notifications().inbox(&floor, false).expect("inbox")[0].subject, "Low stock: MUG-1 at MAIN");
+        assert_eq!(store.notifications().inbox(&floor, false, &PageRequest::default()).expect("inbox").items[0].subject, "Low stock: MUG-1 at MAIN");
+    }
+
+    fn the_inbox_pages_newest_first(db) {
+        let store = low_stock(db);
+        let inv = store.inventory();
+        // Two more crossings of the reorder point: three low-stock notes in all.
+        for _ in 0..2 {
+            inv.receive(&admin(), "MUG-1", None, 20, None).expect("above the point");
+            inv.adjust(&admin(), "MUG-1", None, stockyard_core::Adjustment::By(-20), "sold").expect("low again");
+        }
+        dispatcher(&store, None).run_once().expect("run");
+        let quiet = store.users().acting("quiet@example.com").expect("quiet");
+        let inbox = store.notifications();
+        let all = inbox.inbox(&quiet, false, &PageRequest::default()).expect("inbox");
+        assert_eq!((all.items.len(), &all.next_cursor), (3, &None));
+        assert!(all.items.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+        let first = inbox.inbox(&quiet, false, &PageRequest { limit: Some(2), cursor: None }).expect("page 1");
+        let rest = inbox.inbox(&quiet, false, &PageRequest { limit: Some(2), cursor: first.next_cursor.clone() }).expect("page 2");
+        assert_eq!((first.items.len(), rest.items.len(), &rest.next_cursor), (2, 1, &None));
+        assert_eq!([first.items, rest.items].concat(), all.items);
     }
 
     fn the_customer_hears_of_their_order(db) {

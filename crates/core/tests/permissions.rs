@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use common::{PASSWORD, acting, admin, store_with};
 
 use jiff::Timestamp;
+use stockyard_core::PageRequest;
 use stockyard_core::{
     Action, Actor, Adjustment, Error, EventFilter, NewCategory, NewProduct, NewUser, NewWarehouse, ProductPatch,
     Result, Role, StockQuery, Store,
@@ -305,8 +306,8 @@ fn operation<'a>(
         Action::NotifyRun => Box::new(move || Dispatcher::new(store, actor, None)?.run_once().map(drop)),
         Action::WebhookManage => Box::new(move || store.notifications().webhooks(actor).map(drop)),
         Action::EventsRead => Box::new(move || store.events().list(actor, &EventFilter::default()).map(drop)),
-        Action::AuditRead => Box::new(move || store.audit().list(actor, None).map(drop)),
-        Action::UserRead => Box::new(move || store.users().list(actor).map(drop)),
+        Action::AuditRead => Box::new(move || store.audit().list(actor, None, &PageRequest::default()).map(drop)),
+        Action::UserRead => Box::new(move || store.users().list(actor, &PageRequest::default()).map(drop)),
         Action::UserManage => Box::new(move || {
             let user = NewUser {
                 email: format!("{}@example.com", unique("new")),
@@ -408,8 +409,8 @@ backend_tests! {
         assert!(inv.history(&sam, "P-2", None, None, None).is_ok(), "staff read the ledger");
         // Nor the logs, other users, their preferences or the notifications sent.
         assert!(forbidden(store.events().list(&cleo, &EventFilter::default())));
-        assert!(forbidden(store.audit().list(&cleo, None)));
-        assert!(forbidden(store.users().list(&cleo)));
+        assert!(forbidden(store.audit().list(&cleo, None, &PageRequest::default())));
+        assert!(forbidden(store.users().list(&cleo, &PageRequest::default())));
         assert!(forbidden(store.users().preferences(&cleo, "carl@example.com")));
         assert!(forbidden(store.notifications().list(&cleo, None, None, None)));
         // Others' reservations and orders are not there for it.
@@ -512,8 +513,9 @@ backend_tests! {
         let heard = |actor: &Actor| {
             let mut numbers: Vec<i64> = store
                 .notifications()
-                .inbox(actor, false)
+                .inbox(actor, false, &PageRequest::default())
                 .expect("inbox")
+                .items
                 .iter()
                 .filter_map(|n| n.subject.split([' ', ':']).find_map(|word| word.parse().ok()))
                 .collect();

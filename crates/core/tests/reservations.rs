@@ -8,6 +8,7 @@ use common::{admin, events_of, level, store_with};
 use std::thread;
 
 use jiff::{SignedDuration, Timestamp};
+use stockyard_core::PageRequest;
 use stockyard_core::{
     Actor, Adjustment, Error, EventFilter, EventType, Store, StoreOptions,
     inventory::{Hold, ReservationStatus, ReserveRequest, allocation::Strategy},
@@ -142,7 +143,7 @@ backend_tests! {
         let released = events_of(&store, EventType::InventoryReleased);
         assert_eq!(released.len(), 2);
         assert!(released.iter().all(|e| e["reason"] == "expired"), "{released:?}");
-        let audit = store.audit().list(&admin(), Some("reservation")).expect("audit");
+        let audit = store.audit().list(&admin(), Some("reservation"), &PageRequest { limit: Some(1000), cursor: None }).expect("audit").items;
         assert!(audit.iter().any(|r| r.action == "reservation.expire" && r.actor == "system:sweeper"));
         assert!(matches!(inv.release(&admin(), &short.id.to_string()), Err(Error::InvalidTransition { .. })));
     }

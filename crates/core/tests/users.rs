@@ -10,6 +10,7 @@ use common::{PASSWORD, acting, admin, invalid_field, level, store_with};
 
 use jiff::{SignedDuration, Timestamp};
 use jsonwebtoken::{EncodingKey, Header};
+use stockyard_core::PageRequest;
 use stockyard_core::{
     Actor, Error, EventType, NewUser, Role, StockQuery, Store, StoreOptions,
     auth::NewApiToken,
@@ -81,7 +82,7 @@ backend_tests! {
         assert!(matches!(duplicate, Error::Conflict { .. }), "{duplicate:?}");
         let unknown = users.create(&admin(), NewUser { warehouses: vec!["NOWHERE".into()], ..user("c@example.com", "viewer", PASSWORD) });
         assert!(matches!(unknown, Err(Error::NotFound { .. })), "{unknown:?}");
-        assert_eq!(users.list(&admin()).expect("list").len(), 1, "nothing was created");
+        assert_eq!(users.list(&admin(), &PageRequest::default()).expect("list").items.len(), 1, "nothing was created");
         assert_eq!(db.number("SELECT COUNT(*) FROM events"), events, "nothing was recorded");
         // Neither events nor the audit log hold the email.
         assert_eq!(db.number("SELECT COUNT(*) FROM events WHERE payload LIKE '%ann@%'"), 0);
@@ -118,7 +119,7 @@ backend_tests! {
             let (a, b) = (format!("a{round}@example.com"), format!("b{round}@example.com"));
             acting(&store, &a, "admin", &[]);
             acting(&store, &b, "admin", &[]);
-            for other in store.users().list(&admin()).expect("list") {
+            for other in store.users().list(&admin(), &PageRequest::default()).expect("list").items {
                 if other.role == Role::Admin && other.email != a && other.email != b {
                     store.users().set_role(&admin(), &other.email, "viewer").expect("leave two admins");
                 }
@@ -236,7 +237,7 @@ backend_tests! {
         assert_eq!(db.number("SELECT COUNT(*) FROM api_tokens WHERE length(token_hash) = 64"), 1);
         let actor = auth.authenticate(&secret).expect("valid");
         assert_eq!((actor.to_string().as_str(), actor.role()), ("token:shop-app", Role::Client));
-        let listed = auth.tokens(&admin()).expect("list");
+        let listed = auth.tokens(&admin(), &PageRequest::default()).expect("list");
         assert!(!serde_json::to_value(&listed).expect("json").to_string().contains(&secret));
 
         let duplicate = auth.create_token(&admin(), NewApiToken { name: "shop-app".into(), role: "viewer".into(), warehouses: vec![], expires_in: None });
@@ -389,5 +390,41 @@ backend_tests! {
         users.set_role(&admin(), "boss@example.com", "admin").expect("promoted");
         users.set_active(&admin(), "boss@example.com", false).expect("disabled");
         assert!(unauthenticated(auth.authenticate(&secret)).contains("no longer holds"));
+    }
+
+    fn users_tokens_and_the_audit_log_page_by_cursor(db) {
+        let store = store_with(db, &[]);
+        for n in 0..5 {
+            acting(&store, &format!("user{n}@example.com"), "viewer", &[]);
+            let token = NewApiToken { name: format!("app-{n}"), role: "viewer".into(), warehouses: vec![], expires_in: None };
+            store.auth().create_token(&admin(), token).expect("token");
+        }
+        // Every page of a list, in order.
+        fn walk<T>(mut read: impl FnMut(&PageRequest) -> stockyard_core::Page<T>) -> (Vec<T>, usize) {
+            let (mut items, mut pages, mut request) = (Vec::new(), 0, PageRequest { limit: Some(2), cursor: None });
+            loop {
+                let page = read(&request);
+                pages += 1;
+                items.extend(page.items);
+                match page.next_cursor {
+                    Some(next) => request.cursor = Some(next),
+                    None => return (items, pages),
+                }
+            }
+        }
+        let (users, pages) = walk(|p| store.users().list(&admin(), p).expect("users"));
+        let emails: Vec<String> = users.iter().map(|u| u.email.clone()).collect();
+        assert_eq!((emails.len(), pages), (5, 3));
+        assert!(emails.windows(2).all(|w| w[0] < w[1]), "by email: {emails:?}");
+        let (tokens, _) = walk(|p| store.auth().tokens(&admin(), p).expect("tokens"));
+        let names: Vec<&str> = tokens.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["app-4", "app-3", "app-2", "app-1", "app-0"], "newest first");
+        let (records, _) = walk(|p| store.audit().list(&admin(), None, p).expect("audit"));
+        let whole = store.audit().list(&admin(), None, &PageRequest { limit: Some(1000), cursor: None }).expect("audit");
+        assert_eq!(records, whole.items);
+        assert!(records.windows(2).all(|w| w[0].seq < w[1].seq));
+        let forged = PageRequest { limit: None, cursor: Some("bm90LWlzc3VlZA".into()) };
+        assert!(matches!(store.audit().list(&admin(), None, &forged), Err(Error::Invalid { .. })));
+        assert!(matches!(store.users().list(&admin(), &forged), Err(Error::Invalid { .. })));
     }
 }

@@ -4,14 +4,15 @@ use clap::{ArgGroup, Args, Subcommand};
 use jiff::SignedDuration;
 use stockyard_core::users::preferences::Channel;
 
+use super::PageArgs;
 use crate::duration;
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Add a user (its password from standard input, or generated and printed once)
     Add(UserAdd),
-    /// List users
-    List,
+    /// List users, by email
+    List(PageArgs),
     /// Show one user
     Show { email: String },
     /// Give a user another role (admin, manager, warehouse, sales, client, viewer)
@@ -95,7 +96,7 @@ pub enum TokenCommand {
         warehouses: Vec<String>,
     },
     /// List API tokens, revoked ones included, newest first
-    List,
+    List(PageArgs),
     /// Revoke the live token of that name
     Revoke { name: String },
 }

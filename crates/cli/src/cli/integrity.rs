@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use super::PageArgs;
+
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Audit records, oldest first
@@ -12,6 +14,8 @@ pub enum AuditCommand {
         /// Only records about this entity type (`product`) or entity (`product:ID`)
         #[arg(long, value_name = "E")]
         entity: Option<String>,
+        #[command(flatten)]
+        page: PageArgs,
     },
     /// Walk the hash chains of the audit log and the event log and report the first record
     /// or event edited, deleted or moved, or a tail cut off

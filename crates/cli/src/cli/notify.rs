@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use stockyard_core::Channel;
 
-use super::key_value;
+use super::{PageArgs, key_value};
 
 #[derive(Debug, Subcommand)]
 pub enum NotifyCommand {
@@ -138,6 +138,8 @@ pub struct Inbox {
     /// Only notifications not yet read
     #[arg(long)]
     pub unread: bool,
+    #[command(flatten)]
+    pub page: PageArgs,
     #[command(subcommand)]
     pub command: Option<InboxCommand>,
 }

@@ -3,7 +3,7 @@
 //! still hold.
 
 use stockyard_core::{
-    Anchor, AuditRecord, ChainHead, ChainReport, Error, Mismatch, Page,
+    Anchor, AuditRecord, ChainHead, ChainReport, Error, Mismatch,
     crypto::{self, rotation::KeyCheck},
     inventory::Difference,
 };
@@ -18,9 +18,9 @@ use crate::{
 pub fn audit(ctx: &mut Context<'_>, command: AuditCommand) -> Result<(), Failure> {
     let (store, actor) = (ctx.store()?, ctx.actor()?);
     match command {
-        AuditCommand::List { entity } => {
-            let records = store.audit().list(&actor, entity.as_deref())?;
-            Ok(ctx.out.list(&Page { items: records, next_cursor: None }, &record_columns())?)
+        AuditCommand::List { entity, page } => {
+            let records = store.audit().list(&actor, entity.as_deref(), &page.into())?;
+            Ok(ctx.out.list(&records, &record_columns())?)
         }
         AuditCommand::Verify(AnchorArg { anchor }) => {
             let report = store.audit().verify_against(&actor, parse_anchor(anchor)?.as_ref())?;

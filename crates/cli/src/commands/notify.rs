@@ -63,7 +63,7 @@ pub fn inbox(ctx: &mut Context<'_>, inbox: Inbox) -> Result<(), Failure> {
     let notifications = store.notifications();
     match inbox.command {
         None => {
-            let items = notifications.inbox(&actor, inbox.unread)?;
+            let items = notifications.inbox(&actor, inbox.unread, &inbox.page.into())?;
             let columns = [
                 Column::new("ID", |n: &Notification| n.id.to_string()),
                 Column::new("TIME", |n: &Notification| n.created_at.to_string()),
@@ -71,7 +71,7 @@ pub fn inbox(ctx: &mut Context<'_>, inbox: Inbox) -> Result<(), Failure> {
                 Column::new("READ", |n: &Notification| if n.read_at.is_some() { "yes" } else { "no" }.to_owned()),
                 Column::wide("BODY", |n: &Notification| n.body.clone()),
             ];
-            ctx.out.list(&Page { items, next_cursor: None }, &columns)?;
+            ctx.out.list(&items, &columns)?;
         }
         Some(InboxCommand::Read { id }) => {
             let read = notifications.mark_read(&actor, &id)?;

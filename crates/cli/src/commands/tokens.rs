@@ -3,10 +3,7 @@
 use std::io::Write;
 
 use jiff::Timestamp;
-use stockyard_core::{
-    Page,
-    auth::{ApiToken, CreatedToken, NewApiToken},
-};
+use stockyard_core::auth::{ApiToken, CreatedToken, NewApiToken};
 
 use super::Context;
 use crate::{cli::TokenCommand, exit::Failure, output::Column};
@@ -26,9 +23,8 @@ pub fn run(ctx: &mut Context<'_>, command: TokenCommand) -> Result<(), Failure> 
             ctx.out.one(&created, &columns)?;
             ctx.out.note("The secret is shown only this once: store it now.")?;
         }
-        TokenCommand::List => {
-            let items = auth.tokens(&actor)?;
-            ctx.out.list(&Page { items, next_cursor: None }, &columns(|t: &ApiToken| t))?;
+        TokenCommand::List(page) => {
+            ctx.out.list(&auth.tokens(&actor, &page.into())?, &columns(|t: &ApiToken| t))?;
         }
         TokenCommand::Revoke { name } => {
             let token = auth.revoke_token(&actor, &name)?;

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use serde::Serialize;
-use stockyard_core::{Action, CreatedUser, Explanation, NewUser, Page, User};
+use stockyard_core::{Action, CreatedUser, Explanation, NewUser, User};
 
 use super::{Context, preferences};
 use crate::{cli::UserCommand, exit::Failure, input, output::Column};
@@ -29,10 +29,7 @@ pub fn run(ctx: &mut Context<'_>, command: UserCommand) -> Result<(), Failure> {
                 NewUser { email: add.email, name: add.name, role: add.role, warehouses: add.warehouses, password };
             created(ctx, &users.create(&actor, new)?)?;
         }
-        UserCommand::List => {
-            let items = users.list(&actor)?;
-            ctx.out.list(&Page { items, next_cursor: None }, &user_columns())?;
-        }
+        UserCommand::List(page) => ctx.out.list(&users.list(&actor, &page.into())?, &user_columns())?,
         UserCommand::Show { email } => ctx.out.one(&users.get(&actor, &email)?, &user_columns())?,
         UserCommand::Role { email, role } => ctx.out.one(&users.set_role(&actor, &email, &role)?, &user_columns())?,
         UserCommand::Disable { email } => {

@@ -10,8 +10,9 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::{
-    Action, Actor, Result, Store,
+    Action, Actor, Page, PageRequest, Result, Store,
     db::{Row, Tx, params},
+    page,
 };
 
 /// One audit record.
@@ -119,23 +120,27 @@ pub struct Audit<'s> {
 }
 
 impl Audit<'_> {
-    /// Records in order, optionally only those about one entity type (`product`) or one
-    /// entity (`product:ID`).
-    pub fn list(&self, actor: &Actor, entity: Option<&str>) -> Result<Vec<AuditRecord>> {
+    /// Records in order, one page at a time, optionally only those about one entity type
+    /// (`product`) or one entity (`product:ID`).
+    pub fn list(&self, actor: &Actor, entity: Option<&str>, page: &PageRequest) -> Result<Page<AuditRecord>> {
         actor.authorize(Action::AuditRead)?;
         let (entity_type, entity_id) = match entity {
             Some(e) => e.split_once(':').map_or((e, ""), |(t, id)| (t, id)),
             None => ("", ""),
         };
-        self.store.pool.read(|tx| {
+        let limit = page::limit(page.limit)?;
+        let after = page::decode_seq(page.cursor.as_deref())?;
+        let items = self.store.pool.read(|tx| {
             let rows = tx.query(
                 &format!(
                     "SELECT {COLUMNS} FROM audit_log
-                     WHERE ($1 = '' OR entity_type = $1) AND ($2 = '' OR entity_id = $2) ORDER BY seq"
+                     WHERE seq > $1 AND ($2 = '' OR entity_type = $2) AND ($3 = '' OR entity_id = $3)
+                     ORDER BY seq LIMIT $4"
                 ),
-                params![entity_type, entity_id],
+                params![after, entity_type, entity_id, i64::from(limit) + 1],
             )?;
-            rows.iter().map(from_row).collect()
-        })
+            rows.iter().map(from_row).collect::<Result<Vec<_>>>()
+        })?;
+        Ok(page::from_rows(items, limit, |r| r.seq.to_string()))
     }
 }

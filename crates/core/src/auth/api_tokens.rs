@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Action, Auth, Role, sessions::API_TOKEN_PREFIX};
 use crate::{
-    Actor, ApiTokenId, Error, Result, UserId,
+    Actor, ApiTokenId, Error, Page, PageRequest, Result, UserId,
     actor::shown_principal,
     clock,
     db::{Row, Tx, params},
@@ -101,13 +101,19 @@ impl Auth<'_> {
         Ok(CreatedToken { token, secret })
     }
 
-    /// Every token, revoked ones included, newest first.
-    pub fn tokens(&self, actor: &Actor) -> Result<Vec<ApiToken>> {
+    /// Tokens, revoked ones included, newest first (ids are UUIDv7), one page at a time.
+    pub fn tokens(&self, actor: &Actor, page: &PageRequest) -> Result<Page<ApiToken>> {
         actor.authorize(Action::TokenManage)?;
-        self.store.pool.read(|tx| {
-            let rows = tx.query(&format!("SELECT {COLUMNS} FROM api_tokens ORDER BY created_at DESC, id DESC"), &[])?;
-            rows.iter().map(|row| from_row(tx, row)).collect()
-        })
+        let limit = crate::page::limit(page.limit)?;
+        let before = page.cursor.as_deref().map(crate::page::decode_cursor).transpose()?.unwrap_or_default();
+        let items = self.store.pool.read(|tx| {
+            let rows = tx.query(
+                &format!("SELECT {COLUMNS} FROM api_tokens WHERE ($1 = '' OR id < $1) ORDER BY id DESC LIMIT $2"),
+                params![before, i64::from(limit) + 1],
+            )?;
+            rows.iter().map(|row| from_row(tx, row)).collect::<Result<Vec<_>>>()
+        })?;
+        Ok(crate::page::from_rows(items, limit, |t| t.id.to_string()))
     }
 
     /// Revokes the live token of that name: it is refused from now on. A scoped admin

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::{
-    Action, Actor, Channel, Error, NotificationId, Page, Result, Store, UserId, clock,
+    Action, Actor, Channel, Error, NotificationId, Page, PageRequest, Result, Store, UserId, clock,
     crypto::{Keyring, rotation::context},
     db::{Row, Tx, params},
     events::EventType,
@@ -161,23 +161,27 @@ impl Notifications<'_> {
         Ok(shown(found))
     }
 
-    /// The actor's in-app notifications, newest first.
-    pub fn inbox(&self, actor: &Actor, unread_only: bool) -> Result<Vec<Notification>> {
+    /// The actor's in-app notifications, newest first (ids are UUIDv7), one page at a time.
+    pub fn inbox(&self, actor: &Actor, unread_only: bool, page: &PageRequest) -> Result<Page<Notification>> {
         let user = actor
             .user_id()
             .ok_or_else(|| Error::invalid("user", "the inbox belongs to a user: act as one with --as"))?;
-        self.store.pool.read(|tx| {
+        let limit = crate::page::limit(page.limit)?;
+        let before = page.cursor.as_deref().map(crate::page::decode_cursor).transpose()?.unwrap_or_default();
+        let items = self.store.pool.read(|tx| {
             let keyring = self.store.keyring(tx)?;
             let rows = tx.query(
                 &format!(
                     "SELECT {COLUMNS} FROM notifications
                      WHERE user_id = $1 AND channel = 'in_app' AND status = 'delivered' AND ($2 = FALSE OR read_at IS NULL)
-                     ORDER BY created_at DESC, id DESC LIMIT 1000"
+                       AND ($3 = '' OR id < $3)
+                     ORDER BY id DESC LIMIT $4"
                 ),
-                params![user, unread_only],
+                params![user, unread_only, before, i64::from(limit) + 1],
             )?;
-            rows.iter().map(|row| from_row(&keyring, row)).collect()
-        })
+            rows.iter().map(|row| from_row(&keyring, row)).collect::<Result<Vec<_>>>()
+        })?;
+        Ok(crate::page::from_rows(items, limit, |n| n.id.to_string()))
     }
 
     /// Marks one of the actor's in-app notifications read.

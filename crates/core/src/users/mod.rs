@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::{
-    Actor, Error, Result, Store, UserId,
+    Actor, Error, Page, PageRequest, Result, Store, UserId,
     auth::{Action, Explanation, Role, passwords},
     clock,
     db::{Row, Tx, params},
@@ -122,13 +122,19 @@ impl Users<'_> {
         }
     }
 
-    /// Every user, by email.
-    pub fn list(&self, actor: &Actor) -> Result<Vec<User>> {
+    /// Users by email, one page at a time.
+    pub fn list(&self, actor: &Actor, page: &PageRequest) -> Result<Page<User>> {
         actor.authorize(Action::UserRead)?;
-        self.store.pool.read(|tx| {
-            let rows = tx.query(&format!("SELECT {COLUMNS} FROM users ORDER BY email"), &[])?;
-            rows.iter().map(|row| account_from_row(tx, row).map(|a| a.user)).collect()
-        })
+        let limit = crate::page::limit(page.limit)?;
+        let after = page.cursor.as_deref().map(crate::page::decode_cursor).transpose()?.unwrap_or_default();
+        let items = self.store.pool.read(|tx| {
+            let rows = tx.query(
+                &format!("SELECT {COLUMNS} FROM users WHERE email > $1 ORDER BY email LIMIT $2"),
+                params![after, i64::from(limit) + 1],
+            )?;
+            rows.iter().map(|row| account_from_row(tx, row).map(|a| a.user)).collect::<Result<Vec<_>>>()
+        })?;
+        Ok(crate::page::from_rows(items, limit, |u| u.email.clone()))
     }
 
     pub fn get(&self, actor: &Actor, email: &str) -> Result<User> {
