@@ -185,12 +185,8 @@ pub struct ProductList {
     /// Only products with this attribute value (repeatable)
     #[arg(long = "attr", value_name = "KEY=VALUE", value_parser = key_value)]
     pub attributes: Vec<(String, String)>,
-    /// Page size (1–1000)
-    #[arg(long)]
-    pub limit: Option<u32>,
-    /// Continue after a previous page's next_cursor
-    #[arg(long)]
-    pub cursor: Option<String>,
+    #[command(flatten)]
+    pub page: PageArgs,
 }
 
 #[derive(Debug, Args)]
@@ -305,12 +301,8 @@ pub enum StockCommand {
         /// Only movements at this warehouse
         #[arg(long)]
         warehouse: Option<String>,
-        /// Page size (1–1000)
-        #[arg(long)]
-        limit: Option<u32>,
-        /// Continue after a previous page's next_cursor
-        #[arg(long)]
-        cursor: Option<String>,
+        #[command(flatten)]
+        page: PageArgs,
     },
     /// What to buy for low stock, and how much, most urgent first
     Reorder {
@@ -333,12 +325,8 @@ pub struct StockShow {
     /// Stock as of this time: RFC 3339, or a duration ago (90s, 15m, 2h, 30d)
     #[arg(long, value_name = "TIME", value_parser = duration::time)]
     pub at: Option<Timestamp>,
-    /// Page size (1–1000)
-    #[arg(long)]
-    pub limit: Option<u32>,
-    /// Continue after a previous page's next_cursor
-    #[arg(long)]
-    pub cursor: Option<String>,
+    #[command(flatten)]
+    pub page: PageArgs,
 }
 
 #[derive(Debug, Args)]

@@ -22,12 +22,8 @@ pub enum NotifyCommand {
         /// Only notifications in this status: pending, sent, delivered or failed
         #[arg(long, value_name = "S")]
         status: Option<String>,
-        /// How many to show (1–1000)
-        #[arg(long, value_name = "N")]
-        limit: Option<u32>,
-        /// Continue after the page that returned this next_cursor
-        #[arg(long)]
-        cursor: Option<String>,
+        #[command(flatten)]
+        page: PageArgs,
     },
     /// Show one notification: where it stands, its attempts and last error
     Status {

@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use stockyard_core::orders::ReturnLine;
 
-use super::sku_quantity;
+use super::{PageArgs, sku_quantity};
 
 #[derive(Debug, Subcommand)]
 pub enum OrderCommand {
@@ -103,12 +103,8 @@ pub struct OrderList {
     /// Only this customer's orders
     #[arg(long, value_name = "EMAIL")]
     pub customer: Option<String>,
-    /// Page size (1–1000)
-    #[arg(long)]
-    pub limit: Option<u32>,
-    /// Continue after a previous page's next_cursor
-    #[arg(long)]
-    pub cursor: Option<String>,
+    #[command(flatten)]
+    pub page: PageArgs,
 }
 
 #[derive(Debug, Args)]

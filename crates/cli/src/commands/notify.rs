@@ -42,8 +42,8 @@ pub fn run(ctx: &mut Context<'_>, command: NotifyCommand) -> Result<(), Failure>
             ];
             ctx.out.one(&sent, &columns)?;
         }
-        NotifyCommand::List { status, limit, cursor } => {
-            let page = notifications.list(&actor, status.as_deref(), limit, cursor.as_deref())?;
+        NotifyCommand::List { status, page } => {
+            let page = notifications.list(&actor, status.as_deref(), page.limit, page.cursor.as_deref())?;
             ctx.out.list(&page, &notification_columns())?;
         }
         NotifyCommand::Status { id } => ctx.out.one(&notifications.status(&actor, &id)?, &notification_columns())?,

@@ -174,7 +174,7 @@ fn new_order(create: OrderCreate) -> NewOrder {
 }
 
 fn query(list: OrderList) -> OrderQuery {
-    OrderQuery { status: list.status, customer: list.customer, limit: list.limit, cursor: list.cursor }
+    OrderQuery { status: list.status, customer: list.customer, limit: list.page.limit, cursor: list.page.cursor }
 }
 
 /// Where each line is served from, one line each: `  2 × MUG-1 from MAIN`,

@@ -64,8 +64,8 @@ fn query(list: ProductList) -> ProductQuery {
         min_price: list.min_price,
         max_price: list.max_price,
         attributes: list.attributes.into_iter().collect(),
-        limit: list.limit,
-        cursor: list.cursor,
+        limit: list.page.limit,
+        cursor: list.page.cursor,
     }
 }
 

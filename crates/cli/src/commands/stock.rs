@@ -59,8 +59,8 @@ pub fn run(ctx: &mut Context<'_>, command: StockCommand) -> Result<(), Failure> 
             let level = inventory.set_threshold(&actor, &sku, warehouse.as_deref(), reorder_point, reorder_qty)?;
             ctx.out.one(&level, &level_columns(|l: &StockLevel| l, Vec::new()))?;
         }
-        StockCommand::History { sku, warehouse, limit, cursor } => {
-            let page = inventory.history(&actor, &sku, warehouse.as_deref(), limit, cursor.as_deref())?;
+        StockCommand::History { sku, warehouse, page } => {
+            let page = inventory.history(&actor, &sku, warehouse.as_deref(), page.limit, page.cursor.as_deref())?;
             ctx.out.list(&page, &movement_columns())?;
         }
         StockCommand::Reorder { warehouse } => {
@@ -79,8 +79,8 @@ fn query(show: StockShow) -> StockQuery {
         warehouse: show.warehouse,
         low: show.low,
         at: show.at,
-        limit: show.limit,
-        cursor: show.cursor,
+        limit: show.page.limit,
+        cursor: show.page.cursor,
     }
 }
 
