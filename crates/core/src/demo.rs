@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::{
-    Actor, Error, NewCategory, NewProduct, NewWarehouse, Result, Store,
+    Actor, Error, NewCategory, NewProduct, NewWarehouse, OrderStatus, Result, Store,
     inventory::{Hold, ReserveRequest},
     orders::{Customer, NewOrder, ReturnLine},
 };
@@ -95,7 +95,7 @@ pub fn seed(store: &Store, actor: &Actor, products: usize) -> Result<DemoReport>
 enum Step {
     Pay,
     /// `picking`, `packed`, `shipped` or `delivered`.
-    Status(&'static str),
+    Status(OrderStatus),
     Cancel,
     RequestReturn,
     /// The goods back: the first line restocked, any second one written off.
@@ -110,14 +110,35 @@ use Step::{Cancel, Pay, Refund, RequestReturn, Return, Status};
 const ORDERS: &[&[Step]] = &[
     &[],
     &[Pay],
-    &[Pay, Status("picking")],
-    &[Pay, Status("picking"), Status("packed")],
-    &[Pay, Status("picking"), Status("packed"), Status("shipped")],
-    &[Pay, Status("picking"), Status("packed"), Status("shipped"), Status("delivered")],
+    &[Pay, Status(OrderStatus::Picking)],
+    &[Pay, Status(OrderStatus::Picking), Status(OrderStatus::Packed)],
+    &[Pay, Status(OrderStatus::Picking), Status(OrderStatus::Packed), Status(OrderStatus::Shipped)],
+    &[
+        Pay,
+        Status(OrderStatus::Picking),
+        Status(OrderStatus::Packed),
+        Status(OrderStatus::Shipped),
+        Status(OrderStatus::Delivered),
+    ],
     &[Cancel],
-    &[Pay, Status("picking"), Status("packed"), Status("shipped"), Status("delivered"), RequestReturn],
-    &[Pay, Status("picking"), Status("packed"), Status("shipped"), Return],
-    &[Pay, Status("picking"), Status("packed"), Status("shipped"), Status("delivered"), Return, Refund],
+    &[
+        Pay,
+        Status(OrderStatus::Picking),
+        Status(OrderStatus::Packed),
+        Status(OrderStatus::Shipped),
+        Status(OrderStatus::Delivered),
+        RequestReturn,
+    ],
+    &[Pay, Status(OrderStatus::Picking), Status(OrderStatus::Packed), Status(OrderStatus::Shipped), Return],
+    &[
+        Pay,
+        Status(OrderStatus::Picking),
+        Status(OrderStatus::Packed),
+        Status(OrderStatus::Shipped),
+        Status(OrderStatus::Delivered),
+        Return,
+        Refund,
+    ],
 ];
 
 /// Made-up customers: name, email, phone, address.
@@ -159,8 +180,8 @@ fn order(store: &Store, actor: &Actor, new_products: &[usize], n: usize, steps: 
             Pay => orders.pay(actor, &key, None, Some(&format!("demo-payment-{n}"))).map(drop)?,
             Status(status) => {
                 let tracking = format!("1Z{:08}DEMO", n + 1);
-                let tracking = (*status == "shipped").then_some(tracking.as_str());
-                orders.set_status(actor, &key, status, tracking).map(drop)?
+                let tracking = (*status == OrderStatus::Shipped).then_some(tracking.as_str());
+                orders.set_status(actor, &key, *status, tracking).map(drop)?
             }
             Cancel => orders.cancel(actor, &key, Some("the customer changed their mind")).map(drop)?,
             RequestReturn => orders.return_goods(actor, &key, &returned, true).map(drop)?,
@@ -280,14 +301,13 @@ mod tests {
 
     #[test]
     fn demo_orders_cover_every_state_an_order_settles_in() {
-        use crate::OrderStatus;
         let mut reached: Vec<OrderStatus> = ORDERS
             .iter()
             .map(|steps| {
                 steps.iter().fold(OrderStatus::Confirmed, |status, step| {
                     let next = match step {
                         Pay => OrderStatus::Paid,
-                        Status(s) => s.parse().expect("a status"),
+                        Status(s) => *s,
                         Cancel => OrderStatus::Cancelled,
                         RequestReturn => OrderStatus::ReturnRequested,
                         Return => OrderStatus::Returned,

@@ -84,7 +84,7 @@ fn walk(store: &Store, id: &str, steps: &[&str]) {
             "request" => orders.return_goods(&admin(), id, &all, true),
             "returned" => orders.return_goods(&admin(), id, &all, false),
             "refund" => orders.refund(&admin(), id, None),
-            status => orders.set_status(&admin(), id, status, None),
+            status => orders.set_status(&admin(), id, status.parse().expect("status"), None),
         }
         .unwrap_or_else(|e| panic!("{step}: {e}"));
     }
@@ -136,7 +136,7 @@ backend_tests! {
 
         walk(&store, &id, &["picking", "packed"]);
         assert_eq!(stock(&store, "A-1", "MAIN"), (10, 3), "nothing leaves before shipment");
-        let shipped = orders.set_status(&admin(), &id, "shipped", Some("TRACK-42")).expect("ship");
+        let shipped = orders.set_status(&admin(), &id, OrderStatus::Shipped, Some("TRACK-42")).expect("ship");
         assert_eq!(shipped.tracking_number.as_deref(), Some("TRACK-42"));
         assert_eq!((stock(&store, "A-1", "MAIN"), stock(&store, "B-1", "MAIN")), ((7, 0), (2, 0)));
         assert!(matches!(orders.cancel(&admin(), &id, None), Err(Error::InvalidTransition { .. })), "too late to cancel");
@@ -173,7 +173,7 @@ backend_tests! {
                     OrderStatus::ReturnRequested => orders.return_goods(&admin(), &id, &line, true),
                     OrderStatus::Returned => orders.return_goods(&admin(), &id, &line, false),
                     OrderStatus::Refunded => orders.refund(&admin(), &id, None),
-                    other => orders.set_status(&admin(), &id, other.as_str(), None),
+                    other => orders.set_status(&admin(), &id, other, None),
                 };
                 match outcome {
                     Ok(order) => {
@@ -414,7 +414,7 @@ backend_tests! {
         walk(&store, &id, &["pay", "picking", "packed"]);
         let before = (events(db), stock(&store, "A-1", "MAIN"));
         db.sql(&fail_on("order_status_history"));
-        at_the_fault(store.orders().set_status(&admin(), &id, "shipped", None).map(drop));
+        at_the_fault(store.orders().set_status(&admin(), &id, OrderStatus::Shipped, None).map(drop));
         assert_eq!((events(db), stock(&store, "A-1", "MAIN")), before);
         assert_eq!(store.orders().order(&admin(), &id).expect("order").status, OrderStatus::Packed);
         clear("order_status_history");
@@ -574,7 +574,7 @@ backend_tests! {
         assert_eq!(stock(&store, "A-1", "MAIN"), (10, 0));
 
         let before = events(db);
-        let err = orders.set_status(&admin(), &id, "shipped", None).expect_err("nothing held to ship");
+        let err = orders.set_status(&admin(), &id, OrderStatus::Shipped, None).expect_err("nothing held to ship");
         assert!(matches!(err, Error::Conflict { .. }) && err.to_string().contains("cannot ship"), "{err:?}");
         assert!(err.to_string().contains(&order.reservation_id.to_string()) && err.to_string().contains("released"), "{err}");
         assert_eq!((events(db), stock(&store, "A-1", "MAIN")), (before, (10, 0)));

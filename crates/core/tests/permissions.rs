@@ -12,8 +12,8 @@ use common::{PASSWORD, acting, admin, store_with};
 use jiff::Timestamp;
 use stockyard_core::PageRequest;
 use stockyard_core::{
-    Action, Actor, Adjustment, Error, EventFilter, NewCategory, NewProduct, NewUser, NewWarehouse, ProductPatch,
-    Result, Role, StockQuery, Store,
+    Action, Actor, Adjustment, Error, EventFilter, NewCategory, NewProduct, NewUser, NewWarehouse, OrderStatus,
+    ProductPatch, Result, Role, StockQuery, Store,
     auth::NewApiToken,
     inventory::{Reservation, ReserveRequest},
     notifications::dispatch::Dispatcher,
@@ -176,7 +176,7 @@ fn order(store: &Store, actor: &Actor, warehouse: &str, steps: &[&str]) -> Strin
         match *step {
             "pay" => orders.pay(&admin(), &id, None, None).map(drop),
             "cancel" => orders.cancel(&admin(), &id, None).map(drop),
-            status => orders.set_status(&admin(), &id, status, None).map(drop),
+            status => orders.set_status(&admin(), &id, status.parse().expect("status"), None).map(drop),
         }
         .expect("step");
     }
@@ -273,19 +273,19 @@ fn operation<'a>(
         }
         Action::OrderPick => {
             let id = order(store, &admin(), here, &["pay"]);
-            Box::new(move || store.orders().set_status(actor, &id, "picking", None).map(drop))
+            Box::new(move || store.orders().set_status(actor, &id, OrderStatus::Picking, None).map(drop))
         }
         Action::OrderPack => {
             let id = order(store, &admin(), here, &["pay", "picking"]);
-            Box::new(move || store.orders().set_status(actor, &id, "packed", None).map(drop))
+            Box::new(move || store.orders().set_status(actor, &id, OrderStatus::Packed, None).map(drop))
         }
         Action::OrderShip => {
             let id = order(store, &admin(), here, &["pay", "picking", "packed"]);
-            Box::new(move || store.orders().set_status(actor, &id, "shipped", Some("TRACK-1")).map(drop))
+            Box::new(move || store.orders().set_status(actor, &id, OrderStatus::Shipped, Some("TRACK-1")).map(drop))
         }
         Action::OrderDeliver => {
             let id = order(store, &admin(), here, &["pay", "picking", "packed", "shipped"]);
-            Box::new(move || store.orders().set_status(actor, &id, "delivered", None).map(drop))
+            Box::new(move || store.orders().set_status(actor, &id, OrderStatus::Delivered, None).map(drop))
         }
         Action::OrderReturn => {
             let id = order(store, &admin(), here, &["pay", "picking", "packed", "shipped", "delivered"]);
@@ -448,13 +448,13 @@ backend_tests! {
         // No one wider than itself: not made, not managed.
         assert!(forbidden(users.create(&east, new("wide@example.com", &["MAIN"]))));
         assert!(forbidden(users.set_scope(&east, "all@example.com", &["EAST".into()])));
-        assert!(forbidden(users.set_role(&east, "all@example.com", "viewer")));
+        assert!(forbidden(users.set_role(&east, "all@example.com", Role::Viewer)));
         assert!(forbidden(users.set_active(&east, "all@example.com", false)));
         assert!(forbidden(users.set_password(&east, "all@example.com", "another long password")));
         // What it makes is scoped like it, and stays within its scope.
         let made = users.create(&east, new("made@example.com", &[])).expect("made");
         assert_eq!(made.user.warehouses, ["EAST"]);
-        users.set_role(&east, "made@example.com", "sales").expect("within its scope");
+        users.set_role(&east, "made@example.com", Role::Sales).expect("within its scope");
         assert!(forbidden(users.set_scope(&east, "made@example.com", &[])));
         let scope_of = |email: &str| users.get(&admin(), email).expect("user").warehouses;
         assert_eq!((scope_of("east@example.com"), scope_of("all@example.com")), (vec!["EAST".to_owned()], vec![]));
@@ -476,7 +476,7 @@ backend_tests! {
         assert!(forbidden(orders.pay(&sam, &at_main, None, Some("card"))));
         assert!(forbidden(orders.update(&sam, &at_main, patch())));
         assert!(forbidden(orders.cancel(&sam, &at_main, None)));
-        assert!(forbidden(orders.set_status(&sam, &at_main, "cancelled", None)));
+        assert!(forbidden(orders.set_status(&sam, &at_main, OrderStatus::Cancelled, None)));
         let cancelled = order(&store, &admin(), "MAIN", &["pay", "cancel"]);
         assert!(forbidden(orders.refund(&sam, &cancelled, None)));
         let delivered = order(&store, &admin(), "MAIN", &["pay", "picking", "packed", "shipped", "delivered"]);

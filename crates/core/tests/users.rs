@@ -93,7 +93,7 @@ backend_tests! {
         let store = store_with(db, &[]);
         acting(&store, "root@example.com", "admin", &[]);
         let users = store.users();
-        assert!(matches!(users.set_role(&admin(), "root@example.com", "viewer"), Err(Error::Conflict { .. })));
+        assert!(matches!(users.set_role(&admin(), "root@example.com", Role::Viewer), Err(Error::Conflict { .. })));
         assert!(matches!(users.set_active(&admin(), "root@example.com", false), Err(Error::Conflict { .. })));
         acting(&store, "second@example.com", "admin", &[]);
         assert!(!users.set_active(&admin(), "root@example.com", false).expect("disable").active);
@@ -121,13 +121,13 @@ backend_tests! {
             acting(&store, &b, "admin", &[]);
             for other in store.users().list(&admin(), &PageRequest::default()).expect("list").items {
                 if other.role == Role::Admin && other.email != a && other.email != b {
-                    store.users().set_role(&admin(), &other.email, "viewer").expect("leave two admins");
+                    store.users().set_role(&admin(), &other.email, Role::Viewer).expect("leave two admins");
                 }
             }
             let (actor_a, actor_b) = (store.users().acting(&a).expect("a"), store.users().acting(&b).expect("b"));
             let outcomes: Vec<_> = thread::scope(|s| {
-                let demote_b = s.spawn(|| store.users().set_role(&actor_a, &b, "viewer"));
-                let demote_a = s.spawn(|| store.users().set_role(&actor_b, &a, "viewer"));
+                let demote_b = s.spawn(|| store.users().set_role(&actor_a, &b, Role::Viewer));
+                let demote_a = s.spawn(|| store.users().set_role(&actor_b, &a, Role::Viewer));
                 vec![demote_b.join().expect("thread"), demote_a.join().expect("thread")]
             });
             assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "round {round}: {outcomes:?}");
@@ -184,7 +184,7 @@ backend_tests! {
         assert!(auth.authenticate("not.a.token").is_err());
 
         // A role change, a password change and disabling each end the sessions before them.
-        store.users().set_role(&admin(), "ann@example.com", "sales").expect("role");
+        store.users().set_role(&admin(), "ann@example.com", Role::Sales).expect("role");
         assert!(unauthenticated(auth.authenticate(&token.access_token)).contains("log in again"));
         let token = auth.login("ann@example.com", PASSWORD).expect("login again");
         assert_eq!(auth.authenticate(&token.access_token).expect("valid").role(), Role::Sales);
@@ -385,9 +385,9 @@ backend_tests! {
         assert!(unauthenticated(auth.authenticate(&secret)).contains("no longer holds"));
         users.set_scope(&admin(), "boss@example.com", &[]).expect("widened again");
         assert!(auth.authenticate(&secret).is_ok());
-        users.set_role(&admin(), "boss@example.com", "sales").expect("demoted");
+        users.set_role(&admin(), "boss@example.com", Role::Sales).expect("demoted");
         assert!(unauthenticated(auth.authenticate(&secret)).contains("no longer holds"));
-        users.set_role(&admin(), "boss@example.com", "admin").expect("promoted");
+        users.set_role(&admin(), "boss@example.com", Role::Admin).expect("promoted");
         users.set_active(&admin(), "boss@example.com", false).expect("disabled");
         assert!(unauthenticated(auth.authenticate(&secret)).contains("no longer holds"));
     }

@@ -66,7 +66,7 @@ pub fn run(ctx: &mut Context<'_>, command: OrderCommand) -> Result<(), Failure> 
             }
         }
         OrderCommand::List(list) => {
-            let page = orders.list(&actor, &query(list))?;
+            let page = orders.list(&actor, &query(list)?)?;
             ctx.out.list(&page, &columns(|o: &Order| o))?;
         }
         OrderCommand::Show { id, explain } => {
@@ -103,7 +103,7 @@ pub fn run(ctx: &mut Context<'_>, command: OrderCommand) -> Result<(), Failure> 
             ctx.out.done(&message, &order)?;
         }
         OrderCommand::Status { id, status, tracking } => {
-            let order = orders.set_status(&actor, &id, &status, tracking.as_deref())?;
+            let order = orders.set_status(&actor, &id, status.parse()?, tracking.as_deref())?;
             let tracking = order.tracking_number.as_ref().map(|t| format!(" (tracking {t})")).unwrap_or_default();
             let message = format!("Order {} is now {}{tracking}.", order.number, order.status);
             ctx.out.done(&message, &order)?;
@@ -173,8 +173,9 @@ fn new_order(create: OrderCreate) -> NewOrder {
     }
 }
 
-fn query(list: OrderList) -> OrderQuery {
-    OrderQuery { status: list.status, customer: list.customer, limit: list.page.limit, cursor: list.page.cursor }
+fn query(list: OrderList) -> Result<OrderQuery, Failure> {
+    let status = list.status.map(|s| s.parse()).transpose()?;
+    Ok(OrderQuery { status, customer: list.customer, limit: list.page.limit, cursor: list.page.cursor })
 }
 
 /// Where each line is served from, one line each: `  2 × MUG-1 from MAIN`,

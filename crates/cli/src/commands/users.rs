@@ -31,7 +31,9 @@ pub fn run(ctx: &mut Context<'_>, command: UserCommand) -> Result<(), Failure> {
         }
         UserCommand::List(page) => ctx.out.list(&users.list(&actor, &page.into())?, &user_columns())?,
         UserCommand::Show { email } => ctx.out.one(&users.get(&actor, &email)?, &user_columns())?,
-        UserCommand::Role { email, role } => ctx.out.one(&users.set_role(&actor, &email, &role)?, &user_columns())?,
+        UserCommand::Role { email, role } => {
+            ctx.out.one(&users.set_role(&actor, &email, role.parse()?)?, &user_columns())?
+        }
         UserCommand::Disable { email } => {
             let user = users.set_active(&actor, &email, false)?;
             let message = format!("Disabled {}: no more logins, `--as` or sessions for it.", user.email);

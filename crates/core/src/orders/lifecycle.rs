@@ -152,8 +152,7 @@ impl Orders<'_> {
     /// Moves an order along: `picking`, `packed`, `shipped` (consuming its reserved stock,
     /// with an optional tracking number), `delivered`; also `cancelled` and `refunded`,
     /// which [`Orders::cancel`] and [`Orders::refund`] do in full.
-    pub fn set_status(&self, actor: &Actor, key: &str, status: &str, tracking: Option<&str>) -> Result<Order> {
-        let to: OrderStatus = status.parse()?;
+    pub fn set_status(&self, actor: &Actor, key: &str, to: OrderStatus, tracking: Option<&str>) -> Result<Order> {
         let action = match to {
             OrderStatus::Picking => Action::OrderPick,
             OrderStatus::Packed => Action::OrderPack,

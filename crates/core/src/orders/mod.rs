@@ -127,7 +127,7 @@ pub struct LineExplanation {
 /// Which orders to list.
 #[derive(Debug, Clone, Default)]
 pub struct OrderQuery {
-    pub status: Option<String>,
+    pub status: Option<OrderStatus>,
     /// Only this customer's orders (found by blind index, never by plaintext).
     pub customer: Option<String>,
     pub limit: Option<u32>,
@@ -161,7 +161,7 @@ impl Orders<'_> {
     /// served wholly from its warehouses.
     pub fn list(&self, actor: &Actor, query: &OrderQuery) -> Result<crate::Page<Order>> {
         actor.authorize(Action::OrderRead)?;
-        let status = query.status.as_deref().map(str::parse::<OrderStatus>).transpose()?;
+        let status = query.status;
         self.store.pool.read(|tx| {
             let keyring = self.store.keyring(tx)?;
             records::list(tx, &keyring, actor, status, query)

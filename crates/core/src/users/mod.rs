@@ -144,9 +144,8 @@ impl Users<'_> {
     }
 
     /// Gives a user another role; its existing sessions end.
-    pub fn set_role(&self, actor: &Actor, email: &str, role: &str) -> Result<User> {
+    pub fn set_role(&self, actor: &Actor, email: &str, role: Role) -> Result<User> {
         actor.authorize(Action::UserManage)?;
-        let role: Role = role.parse()?;
         self.update(actor, email, "role", |_, user| {
             user.role = role;
             Ok(())
