@@ -52,6 +52,15 @@ pub(crate) fn decode_cursor(cursor: &str) -> Result<String> {
         .ok_or_else(|| Error::invalid("cursor", format!("{cursor:?} is not a cursor this server issued")))
 }
 
+impl PageRequest {
+    /// The page size asked for (checked) and the sort key the cursor stands at (empty: the
+    /// start of the list).
+    pub(crate) fn bounds(&self) -> Result<(u32, String)> {
+        let key = self.cursor.as_deref().map(decode_cursor).transpose()?.unwrap_or_default();
+        Ok((limit(self.limit)?, key))
+    }
+}
+
 /// The seq a cursor of a list in seq order stands at; 0 (the start) without one.
 pub(crate) fn decode_seq(cursor: Option<&str>) -> Result<i64> {
     cursor.map_or(Ok(0), |c| {

@@ -104,8 +104,7 @@ impl Auth<'_> {
     /// Tokens, revoked ones included, newest first (ids are UUIDv7), one page at a time.
     pub fn tokens(&self, actor: &Actor, page: &PageRequest) -> Result<Page<ApiToken>> {
         actor.authorize(Action::TokenManage)?;
-        let limit = crate::page::limit(page.limit)?;
-        let before = page.cursor.as_deref().map(crate::page::decode_cursor).transpose()?.unwrap_or_default();
+        let (limit, before) = page.bounds()?;
         let items = self.store.pool.read(|tx| {
             let rows = tx.query(
                 &format!("SELECT {COLUMNS} FROM api_tokens WHERE ($1 = '' OR id < $1) ORDER BY id DESC LIMIT $2"),

@@ -166,8 +166,7 @@ impl Notifications<'_> {
         let user = actor
             .user_id()
             .ok_or_else(|| Error::invalid("user", "the inbox belongs to a user: act as one with --as"))?;
-        let limit = crate::page::limit(page.limit)?;
-        let before = page.cursor.as_deref().map(crate::page::decode_cursor).transpose()?.unwrap_or_default();
+        let (limit, before) = page.bounds()?;
         let items = self.store.pool.read(|tx| {
             let keyring = self.store.keyring(tx)?;
             let rows = tx.query(

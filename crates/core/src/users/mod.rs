@@ -125,8 +125,7 @@ impl Users<'_> {
     /// Users by email, one page at a time.
     pub fn list(&self, actor: &Actor, page: &PageRequest) -> Result<Page<User>> {
         actor.authorize(Action::UserRead)?;
-        let limit = crate::page::limit(page.limit)?;
-        let after = page.cursor.as_deref().map(crate::page::decode_cursor).transpose()?.unwrap_or_default();
+        let (limit, after) = page.bounds()?;
         let items = self.store.pool.read(|tx| {
             let rows = tx.query(
                 &format!("SELECT {COLUMNS} FROM users WHERE email > $1 ORDER BY email LIMIT $2"),
