@@ -36,13 +36,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let found = catalog.list_products(&me, &ProductQuery { search: Some("mug".into()), ..Default::default() })?;
     println!("search \"mug\": {:?}", found.items.iter().map(|p| p.sku.as_str()).collect::<Vec<_>>());
 
-    // Errors are typed: a duplicate SKU is a conflict, not a panic.
+    // Errors are typed: a duplicate SKU is a conflict with a machine-readable code, not a panic.
     let again = catalog.create_product(
         &me,
         NewProduct { sku: "MUG-01".into(), name: "Another".into(), price: "1".into(), ..Default::default() },
     );
     match again {
-        Err(stockyard::Error::Conflict { message }) => println!("refused as expected: {message}"),
+        Err(stockyard::Error::Conflict { code: stockyard::Conflict::Duplicate, message }) => {
+            println!("refused as expected: {message}")
+        }
         other => return Err(format!("expected a conflict, got {other:?}").into()),
     }
     Ok(())

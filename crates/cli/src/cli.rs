@@ -258,6 +258,8 @@ pub enum StockCommand {
         /// Why, e.g. a purchase order number
         #[arg(long)]
         reason: Option<String>,
+        #[command(flatten)]
+        key: KeyArg,
     },
     /// Correct on-hand stock by a signed amount or to a figure
     Adjust(StockAdjust),
@@ -272,6 +274,8 @@ pub enum StockCommand {
         /// Warehouse code to put the stock in
         #[arg(long)]
         to: String,
+        #[command(flatten)]
+        key: KeyArg,
     },
     /// Cycle count: set on-hand to what was counted and record the variance
     Count {
@@ -345,6 +349,8 @@ pub struct StockAdjust {
     /// Why the books were wrong, e.g. "damaged in transit"
     #[arg(long)]
     pub reason: String,
+    #[command(flatten)]
+    pub key: KeyArg,
 }
 
 #[derive(Debug, Args)]
@@ -361,6 +367,8 @@ pub struct Reserve {
     /// Your own reference, e.g. a cart id
     #[arg(long = "ref", value_name = "R")]
     pub reference: Option<String>,
+    #[command(flatten)]
+    pub key: KeyArg,
 }
 
 /// `SKU:QTY`, e.g. `MUG-01:2`.
@@ -393,6 +401,25 @@ pub struct EventsTail {
     /// How many events to show (1–1000)
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub limit: u32,
+}
+
+/// `--idempotency-key K` of a command that creates or moves something.
+#[derive(Debug, Args)]
+pub struct KeyArg {
+    /// Do this once: a repeat with the same key and arguments prints the first result and
+    /// changes nothing; the same key with other arguments is refused
+    #[arg(long, value_name = "K")]
+    pub idempotency_key: Option<String>,
+}
+
+impl KeyArg {
+    /// The actor, sending under the key if one was given.
+    pub fn on(&self, actor: stockyard_core::Actor) -> stockyard_core::Result<stockyard_core::Actor> {
+        match &self.idempotency_key {
+            Some(key) => actor.with_idempotency_key(key),
+            None => Ok(actor),
+        }
+    }
 }
 
 /// `--limit N --cursor C` of a list read one page at a time.

@@ -39,7 +39,8 @@ const INVALID: u8 = 6;
 /// Prints the error as one line on stderr and returns its exit code.
 pub fn failure(failure: &Failure) -> ExitCode {
     let (code, message) = match failure {
-        Failure::Core(e) => (core_code(e.kind()), e.to_string()),
+        // The CLI's user is the operator: an internal failure shows its whole chain.
+        Failure::Core(e) => (core_code(e.kind()), e.chain()),
         Failure::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
         Failure::Io(e) => (OTHER, format!("cannot write output: {e}")),
         Failure::Unverified(message) => (OTHER, message.clone()),
@@ -57,10 +58,10 @@ fn one_line(message: &str) -> String {
 fn core_code(kind: ErrorKind) -> u8 {
     match kind {
         ErrorKind::NotFound => NOT_FOUND,
-        ErrorKind::Conflict => CONFLICT,
+        ErrorKind::Conflict | ErrorKind::KeyReused => CONFLICT,
         ErrorKind::Unauthenticated | ErrorKind::Forbidden => NOT_AUTHORISED,
         ErrorKind::Invalid => INVALID,
-        ErrorKind::NotInitialised | ErrorKind::Storage => OTHER,
+        ErrorKind::NotInitialised | ErrorKind::Unavailable | ErrorKind::Internal => OTHER,
     }
 }
 

@@ -18,6 +18,9 @@ pub struct Actor {
     /// Warehouse codes the actor is limited to; empty: all.
     scope: Vec<String>,
     request_id: Option<String>,
+    /// The client's key for this request: a repeat with it is done once
+    /// (see [`crate::idempotency`]).
+    idempotency_key: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,26 +38,51 @@ enum ActorKind {
 impl Actor {
     /// The built-in `local-admin` actor of the local CLI and TUI.
     pub fn local_admin() -> Self {
-        Self { kind: ActorKind::LocalAdmin, role: Role::Admin, scope: Vec::new(), request_id: None }
+        Self {
+            kind: ActorKind::LocalAdmin,
+            role: Role::Admin,
+            scope: Vec::new(),
+            request_id: None,
+            idempotency_key: None,
+        }
     }
 
     /// A named background worker (`system:NAME` in the audit log), with admin rights.
     pub fn system(name: impl Into<String>) -> Self {
-        Self { kind: ActorKind::System(name.into()), role: Role::Admin, scope: Vec::new(), request_id: None }
+        Self {
+            kind: ActorKind::System(name.into()),
+            role: Role::Admin,
+            scope: Vec::new(),
+            request_id: None,
+            idempotency_key: None,
+        }
     }
 
     pub(crate) fn user(id: UserId, email: String, role: Role, scope: Vec<String>) -> Self {
-        Self { kind: ActorKind::User { id, email }, role, scope, request_id: None }
+        Self { kind: ActorKind::User { id, email }, role, scope, request_id: None, idempotency_key: None }
     }
 
     pub(crate) fn token(id: ApiTokenId, name: String, role: Role, scope: Vec<String>) -> Self {
-        Self { kind: ActorKind::Token { id, name }, role, scope, request_id: None }
+        Self { kind: ActorKind::Token { id, name }, role, scope, request_id: None, idempotency_key: None }
     }
 
     /// The same actor, acting on behalf of the given request.
     pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
         self.request_id = Some(request_id.into());
         self
+    }
+
+    /// The same actor, sending its request under an idempotency key: a repeat with the same
+    /// key and arguments answers as the first did and changes nothing; with other arguments
+    /// it is refused. Only order create, order pay, reserve and stock adjust, receive and
+    /// transfer take a key; any other change refuses it.
+    pub fn with_idempotency_key(mut self, key: &str) -> Result<Self> {
+        self.idempotency_key = Some(crate::idempotency::check(key)?);
+        Ok(self)
+    }
+
+    pub fn idempotency_key(&self) -> Option<&str> {
+        self.idempotency_key.as_deref()
     }
 
     pub fn request_id(&self) -> Option<&str> {

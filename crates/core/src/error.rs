@@ -3,22 +3,26 @@
 use std::fmt;
 
 /// Everything a core operation can fail with. Messages name the thing at fault
-/// (field, SKU, code) so a front end can show them as they are.
+/// (field, SKU, code) so a front end can show them as they are — except [`Error::Internal`],
+/// which is for the operator's log and never for a client.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The named entity does not exist (or is deleted).
     #[error("{entity} {key:?} not found")]
     NotFound { entity: &'static str, key: String },
-    /// The request clashes with the current state: a duplicate key, a stale version,
-    /// something still in use.
+    /// The request clashes with the current state; `code` says how, for machines.
     #[error("{message}")]
-    Conflict { message: String },
+    Conflict { code: Conflict, message: String },
     /// Stock cannot cover the request; nothing was changed. One line per short item.
     #[error("insufficient stock: {}", lines.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     InsufficientStock { lines: Vec<Shortage> },
     /// The entity is in a state that does not allow this change.
     #[error("{entity} is {from} and cannot become {to}")]
     InvalidTransition { entity: String, from: String, to: String },
+    /// An idempotency key came back with other arguments than it was first used with;
+    /// nothing was changed. (CLI exit 4, HTTP 422.)
+    #[error("idempotency key {key:?} was already used for a different request: use a new key for a new request")]
+    KeyReused { key: String },
     /// Who is asking could not be established: a wrong password, a bad or expired token,
     /// an unknown or disabled user.
     #[error("not authenticated: {reason}")]
@@ -32,9 +36,58 @@ pub enum Error {
     /// The database exists but `stockyard init` has never run on it.
     #[error("the database at {location} is not initialised: run `stockyard init` first")]
     NotInitialised { location: String },
-    /// The database could not be reached or failed unexpectedly.
-    #[error("storage error: {0}")]
-    Storage(String),
+    /// The database cannot serve the request now but may soon: no connection free in time,
+    /// a lock held past the busy timeout, the server unreachable or restarting. Nothing was
+    /// changed; the same request may be retried.
+    #[error("the database is unavailable: {reason}")]
+    Unavailable { reason: String },
+    /// Something that should not happen: a setup mistake (a missing or wrong key), stored data
+    /// that does not read back, a database failure. `context` says what was being done; the
+    /// source is the underlying error. For the operator's log, never for a client: neither
+    /// holds SQL text, but either may hold internals.
+    #[error("{context}")]
+    Internal {
+        context: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+}
+
+/// How a request clashes with the current state: the machine-readable side of
+/// [`Error::Conflict`], e.g. for an HTTP problem's `type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "code")]
+pub enum Conflict {
+    /// Something with this key (SKU, barcode, name, code, email) already exists.
+    Duplicate,
+    /// The caller's copy is out of date: the entity is now at version `current`.
+    StaleVersion { current: i64 },
+    /// The entity is still needed: on open orders, holding stock, the last active admin.
+    InUse,
+    /// The reservation belongs to an order; only the order's own steps let it go.
+    HeldByOrder,
+    /// The entity's state or amounts refuse this: inactive, expired, someone else's,
+    /// an overpayment, a refund beyond what was paid.
+    Refused,
+    /// A quantity would pass the most that can be stored.
+    TooLarge,
+    /// Another worker took over (a lapsed lease) or holds what only one may hold.
+    Taken,
+}
+
+impl Conflict {
+    /// The stable name of the code (`stale_version`, …).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Conflict::Duplicate => "duplicate",
+            Conflict::StaleVersion { .. } => "stale_version",
+            Conflict::InUse => "in_use",
+            Conflict::HeldByOrder => "held_by_order",
+            Conflict::Refused => "refused",
+            Conflict::TooLarge => "too_large",
+            Conflict::Taken => "taken",
+        }
+    }
 }
 
 /// The coarse classes of [`Error`], one per exit code / HTTP status family.
@@ -42,11 +95,13 @@ pub enum Error {
 pub enum ErrorKind {
     NotFound,
     Conflict,
+    KeyReused,
     Unauthenticated,
     Forbidden,
     Invalid,
     NotInitialised,
-    Storage,
+    Unavailable,
+    Internal,
 }
 
 impl Error {
@@ -56,11 +111,31 @@ impl Error {
             Error::Conflict { .. } | Error::InsufficientStock { .. } | Error::InvalidTransition { .. } => {
                 ErrorKind::Conflict
             }
+            Error::KeyReused { .. } => ErrorKind::KeyReused,
             Error::Unauthenticated { .. } => ErrorKind::Unauthenticated,
             Error::Forbidden { .. } => ErrorKind::Forbidden,
             Error::Invalid { .. } => ErrorKind::Invalid,
             Error::NotInitialised { .. } => ErrorKind::NotInitialised,
-            Error::Storage(_) => ErrorKind::Storage,
+            Error::Unavailable { .. } => ErrorKind::Unavailable,
+            Error::Internal { .. } => ErrorKind::Internal,
+        }
+    }
+
+    /// A stable, machine-readable name for what went wrong (`not_found`, `stale_version`,
+    /// `insufficient_stock`, …): finer than [`Error::kind`], e.g. for an HTTP problem's `type`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NotFound { .. } => "not_found",
+            Error::Conflict { code, .. } => code.as_str(),
+            Error::InsufficientStock { .. } => "insufficient_stock",
+            Error::InvalidTransition { .. } => "invalid_transition",
+            Error::KeyReused { .. } => "idempotency_key_reused",
+            Error::Unauthenticated { .. } => "unauthenticated",
+            Error::Forbidden { .. } => "forbidden",
+            Error::Invalid { .. } => "invalid",
+            Error::NotInitialised { .. } => "not_initialised",
+            Error::Unavailable { .. } => "unavailable",
+            Error::Internal { .. } => "internal",
         }
     }
 
@@ -68,8 +143,8 @@ impl Error {
         Error::Invalid { field: field.into(), reason: reason.to_string() }
     }
 
-    pub fn conflict(message: impl Into<String>) -> Self {
-        Error::Conflict { message: message.into() }
+    pub fn conflict(code: Conflict, message: impl Into<String>) -> Self {
+        Error::Conflict { code, message: message.into() }
     }
 
     pub fn unauthenticated(reason: impl Into<String>) -> Self {
@@ -78,6 +153,35 @@ impl Error {
 
     pub fn not_found(entity: &'static str, key: impl Into<String>) -> Self {
         Error::NotFound { entity, key: key.into() }
+    }
+
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        Error::Unavailable { reason: reason.into() }
+    }
+
+    /// An internal failure that has no underlying error to carry.
+    pub fn internal(context: impl Into<String>) -> Self {
+        Error::Internal { context: context.into(), source: None }
+    }
+
+    /// An internal failure caused by `source`, while doing `context`.
+    pub fn internal_from(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Error::Internal { context: context.into(), source: Some(source.into()) }
+    }
+
+    /// The whole chain, `context: source: …`, for a log or the CLI's own operator.
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut next = std::error::Error::source(self);
+        while let Some(cause) = next {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            next = cause.source();
+        }
+        text
     }
 }
 

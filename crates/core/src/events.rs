@@ -67,10 +67,12 @@ fn from_row(row: &Row) -> Result<Event> {
     let payload: String = row.get(4)?;
     Ok(Event {
         seq: row.get(0)?,
-        event_type: event_type.parse().map_err(|e: Error| Error::Storage(e.to_string()))?,
+        event_type: event_type
+            .parse()
+            .map_err(|e: Error| Error::internal_from("a stored event has an unknown type", e))?,
         aggregate_type: row.get(2)?,
         aggregate_id: row.get(3)?,
-        payload: serde_json::from_str(&payload).map_err(|e| Error::Storage(format!("event payload: {e}")))?,
+        payload: serde_json::from_str(&payload).map_err(|e| Error::internal_from("event payload", e))?,
         actor: row.get(5)?,
         occurred_at: row.get(6)?,
     })

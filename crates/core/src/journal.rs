@@ -5,7 +5,7 @@
 use jiff::{Timestamp, Unit};
 
 use crate::{
-    Actor, Result,
+    Actor, Error, Result,
     audit::{
         self, AuditEntry,
         chain::{self, EventFields, Head},
@@ -32,6 +32,15 @@ pub(crate) struct Change<'a> {
 /// read only after that claim, under its lock. Returns the `seq` of the first event; the
 /// others follow it one by one, in the order given.
 pub(crate) fn record(tx: &mut Tx<'_>, actor: &Actor, change: Change<'_>, at: Timestamp) -> Result<i64> {
+    if actor.idempotency_key().is_some() && !tx.is_keyed() {
+        return Err(Error::invalid(
+            "idempotency key",
+            format!(
+                "{} takes none: only order create, order pay, reserve and stock adjust, receive and transfer do",
+                change.action
+            ),
+        ));
+    }
     let count = change.events.len() as i64;
     let first = tx.claim_event_seqs(count)?;
     // Stored at the precision both backends keep, so the hashes recompute from what is read.
@@ -54,5 +63,6 @@ pub(crate) fn record(tx: &mut Tx<'_>, actor: &Actor, change: Change<'_>, at: Tim
     let entry = AuditEntry { action: change.action, entity: change.entity, before: change.before, after: change.after };
     heads.audit = audit::append(tx, actor, &entry, at, &heads)?;
     chain::move_heads(tx, &heads)?;
+    tx.journaled();
     Ok(first)
 }

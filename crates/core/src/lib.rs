@@ -27,6 +27,7 @@ mod db;
 pub mod demo;
 mod error;
 mod events;
+mod idempotency;
 mod ids;
 pub mod inventory;
 mod journal;
@@ -52,7 +53,7 @@ pub use audit::{
 pub use auth::{Action, Auth, Explanation, Role};
 pub use catalog::{Catalog, Category, NewCategory, NewProduct, Product, ProductPatch, ProductQuery};
 pub use db::Backend;
-pub use error::{Error, ErrorKind, Result, Shortage};
+pub use error::{Conflict, Error, ErrorKind, Result, Shortage};
 pub use events::{Event, EventFilter, EventType, Events};
 pub use ids::{
     ApiTokenId, CategoryId, NotificationId, OrderId, ProductId, ReservationId, UserId, WarehouseId, WebhookId,

@@ -143,7 +143,7 @@ impl Store {
         }
         if !self.pool.read(fingerprint::recorded)? {
             let keyring = Keyring::load(&source)?;
-            self.pool.write(|tx| fingerprint::adopt(tx, &keyring, &source))?;
+            self.pool.bookkeep(|tx| fingerprint::adopt(tx, &keyring, &source))?;
         }
         self.pool.read(|tx| self.keyring(tx)).map(drop)
     }
@@ -251,10 +251,9 @@ impl Store {
         match (&self.options.data_key, &*self.location) {
             (Some(source), _) => Ok(source.clone()),
             (None, Location::Sqlite(path)) => Ok(KeySource::File(crypto::default_keyring_path(path))),
-            (None, Location::Postgres(_)) => Err(crate::Error::Storage(
+            (None, Location::Postgres(_)) => Err(crate::Error::internal(
                 "a PostgreSQL store needs its data key: set STOCKYARD_DATA_KEY (base64 of 32 bytes) or \
-                 STOCKYARD_DATA_KEY_FILE (a keyring file)"
-                    .into(),
+                 STOCKYARD_DATA_KEY_FILE (a keyring file)",
             )),
         }
     }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{
-    Action, Actor, Error, Result, Store, WarehouseId, clock,
+    Action, Actor, Conflict, Error, Result, Store, WarehouseId, clock,
     db::{Row, Tx, params},
     events::EventType,
     journal::{self, Change},
@@ -48,7 +48,7 @@ impl Warehouses<'_> {
         let name = validate::required("name", &input.name, 100)?;
         self.store.pool.write(|tx| {
             if find(tx, &code)?.is_some() {
-                return Err(Error::conflict(format!("warehouse {code} already exists")));
+                return Err(Error::conflict(Conflict::Duplicate, format!("warehouse {code} already exists")));
             }
             insert(tx, actor, &code, &name)
         })

@@ -7,7 +7,9 @@ use common::{admin, events_of, invalid_field};
 use std::collections::BTreeMap;
 
 use stockyard_core::PageRequest;
-use stockyard_core::{Error, EventFilter, EventType, NewCategory, NewProduct, ProductPatch, ProductQuery, Store};
+use stockyard_core::{
+    Conflict, Error, EventFilter, EventType, NewCategory, NewProduct, ProductPatch, ProductQuery, Store,
+};
 use stockyard_testkit::backend_tests;
 
 fn widget(sku: &str) -> NewProduct {
@@ -104,9 +106,9 @@ backend_tests! {
         store.catalog().create_product(&admin(), first).expect("create");
         let before = journal(&store);
         let err = store.catalog().create_product(&admin(), widget("DUP-1")).expect_err("duplicate sku");
-        assert!(matches!(&err, Error::Conflict { message } if message.contains("DUP-1")), "{err:?}");
+        assert!(matches!(&err, Error::Conflict { code: Conflict::Duplicate, message } if message.contains("DUP-1")), "{err:?}");
         let err = store.catalog().create_product(&admin(), NewProduct { barcode: Some("111".into()), ..widget("DUP-2") });
-        assert!(matches!(&err, Err(Error::Conflict { message }) if message.contains("111")), "{err:?}");
+        assert!(matches!(&err, Err(Error::Conflict { code: Conflict::Duplicate, message }) if message.contains("111")), "{err:?}");
         assert_eq!(journal(&store), before);
 
         // A deleted product's SKU may be used again.
@@ -169,7 +171,7 @@ backend_tests! {
         store.catalog().create_product(&admin(), widget("VER-1")).expect("create");
         let patch = ProductPatch { name: Some("New".into()), expected_version: Some(7), ..Default::default() };
         let err = store.catalog().update_product(&admin(), "VER-1", patch).expect_err("stale");
-        assert!(matches!(&err, Error::Conflict { message } if message.contains("version 1")), "{err:?}");
+        assert!(matches!(&err, Error::Conflict { code: Conflict::StaleVersion { current: 1 }, message } if message.contains("version 1")), "{err:?}");
         assert_eq!(store.catalog().product(&admin(), "VER-1").expect("read").name, "Widget VER-1");
         let patch = ProductPatch { name: Some("New".into()), expected_version: Some(1), ..Default::default() };
         assert_eq!(store.catalog().update_product(&admin(), "VER-1", patch).expect("current").version, 2);
@@ -201,7 +203,7 @@ backend_tests! {
         cat("Electronics", None).expect("electronics");
         cat("Audio", Some(&cat("Gadgets", None).expect("gadgets").id.to_string())).expect("parent by id");
         let err = cat("KITCHEN", None).expect_err("duplicate");
-        assert!(matches!(&err, Error::Conflict { message } if message.contains("KITCHEN")), "{err:?}");
+        assert!(matches!(&err, Error::Conflict { code: Conflict::Duplicate, message } if message.contains("KITCHEN")), "{err:?}");
         assert_eq!(invalid_field(cat(" ", None).expect_err("empty")), "name");
 
         let names: Vec<String> = catalog.categories(&admin()).expect("list").into_iter().map(|c| c.name).collect();

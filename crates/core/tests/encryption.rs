@@ -14,7 +14,7 @@ use common::{admin, store_with};
 
 use stockyard_core::PageRequest;
 use stockyard_core::{
-    Error, NewUser, Store, StoreOptions,
+    Error, NewUser, Role, Store, StoreOptions,
     crypto::{KeySource, Keyring, random_key},
     orders::{Customer, NewOrder},
 };
@@ -36,7 +36,7 @@ fn with_user(db: &TestDb) -> Store {
     let store = store_with(db, &[]);
     let user = NewUser {
         email: "ann@example.com".into(),
-        role: "viewer".into(),
+        role: Role::Viewer,
         password: Some(PASSWORD.into()),
         ..Default::default()
     };
@@ -44,16 +44,16 @@ fn with_user(db: &TestDb) -> Store {
     store
 }
 
-fn storage_error(result: Result<impl std::fmt::Debug, Error>) -> String {
+fn internal_error(result: Result<impl std::fmt::Debug, Error>) -> String {
     match result {
-        Err(Error::Storage(message)) => message,
-        other => panic!("expected a clear storage error, got {other:?}"),
+        Err(e @ Error::Internal { .. }) => e.to_string(),
+        other => panic!("expected a clear internal error, got {other:?}"),
     }
 }
 
-/// Opening the store again with these options fails with a storage error; its message.
+/// Opening the store again with these options fails with an internal error; its message.
 fn refused(db: &TestDb, options: &StoreOptions) -> String {
-    storage_error(Store::open_with(db.url(), options))
+    internal_error(Store::open_with(db.url(), options))
 }
 
 fn with_key_file(db: &TestDb, path: &Path) -> StoreOptions {
@@ -222,7 +222,7 @@ backend_tests! {
         assert!(Store::open_with(db.url(), &db.options()).expect("reopen").auth().login("ann@example.com", PASSWORD).is_ok());
 
         db.sql("UPDATE settings SET value = substr(value, 1, length(value) - 6) || 'AAAAAA' WHERE key = 'jwt_secret'");
-        let err = storage_error(store.auth().login("ann@example.com", PASSWORD));
+        let err = internal_error(store.auth().login("ann@example.com", PASSWORD));
         assert!(err.contains("altered") || err.contains("corrupted"), "{err}");
     }
 
@@ -257,7 +257,7 @@ backend_tests! {
         for options in [db.options(), StoreOptions { data_key: Some(KeySource::Key(STANDARD.encode(random_key()))), ..db.options() }] {
             let err = refused(db, &options);
             assert!(err.contains(&key_id) && err.contains("does not hold"), "{err}");
-            let err = storage_error(Store::create(db.url(), &options).and_then(|s| s.init(&admin())));
+            let err = internal_error(Store::create(db.url(), &options).and_then(|s| s.init(&admin())));
             assert!(err.contains(&key_id), "init refuses too: {err}");
         }
         // The right key under its id, but another blind-index key: look-ups would miss.
@@ -275,7 +275,7 @@ backend_tests! {
 
         // `init` on an initialised store never creates a keyring.
         std::fs::remove_file(&path).expect("move the key away");
-        let err = storage_error(Store::create(db.url(), &db.options()).and_then(|s| s.init(&admin())));
+        let err = internal_error(Store::create(db.url(), &db.options()).and_then(|s| s.init(&admin())));
         assert!(err.contains("cannot read the keyring"), "{err}");
         assert!(!path.exists(), "init wrote no keyring");
         std::fs::write(&path, &saved).expect("restore");
@@ -307,7 +307,7 @@ backend_tests! {
         assert_eq!(sealed_under(db, &old), 0, "nothing under the retired key");
         assert_eq!(sealed_under(db, &rotated.key_id), 5);
         // The stale handle cannot load the new key: it refuses instead of sealing under the old one.
-        let err = storage_error(stale.orders().create(&admin(), order_for("stale@example.com")));
+        let err = internal_error(stale.orders().create(&admin(), order_for("stale@example.com")));
         assert!(err.contains(&rotated.key_id) && err.contains("does not hold"), "{err}");
         assert_eq!(sealed_under(db, &old), 0);
         every_value_opens(&second, &order);
@@ -345,6 +345,6 @@ fn a_postgresql_store_without_a_data_key_is_refused_clearly() {
     let Some(db) = TestDb::postgres() else { return };
     let options = stockyard_core::StoreOptions { data_key: None, ..db.options() };
     let store = Store::create(db.url(), &options).expect("open");
-    let err = storage_error(store.init(&admin()));
+    let err = internal_error(store.init(&admin()));
     assert!(err.contains("STOCKYARD_DATA_KEY"), "{err}");
 }

@@ -11,7 +11,7 @@ use common::{admin, invalid_field, level, store_with};
 use std::{thread, time::Duration};
 
 use stockyard_core::{
-    Adjustment, Error, NewProduct, ProductPatch, ProductQuery, StockQuery, Store,
+    Adjustment, Conflict, Error, NewProduct, ProductPatch, ProductQuery, StockQuery, Store,
     inventory::{ReserveRequest, allocation::Strategy},
     orders::{Customer, NewOrder, OrderQuery},
 };
@@ -49,7 +49,7 @@ backend_tests! {
         inv.receive(&admin(), "BIG-1", None, MAX, None).expect("the most one receipt may bring");
         let before = events(&store);
         let err = inv.receive(&admin(), "BIG-1", None, 1, None).expect_err("past the level bound");
-        assert!(matches!(&err, Error::Conflict { message } if message.contains("BIG-1") && message.contains("most a level")), "{err}");
+        assert!(matches!(&err, Error::Conflict { code: Conflict::TooLarge, message } if message.contains("BIG-1") && message.contains("most a level")), "{err}");
         assert!(inv.adjust(&admin(), "BIG-1", None, Adjustment::By(1), "more").is_err());
         assert!(inv.transfer(&admin(), "BIG-1", 1, "EAST", "MAIN").is_err());
         assert_eq!(level(&store, "BIG-1", "EAST").on_hand, 1, "all or nothing");
@@ -69,7 +69,7 @@ backend_tests! {
         let before = events(&store);
         for err in [reserve(&store, &[("ON-1", 1), ("OFF-1", 1)]), order(&store, &[("ON-1", 1), ("OFF-1", 1)]).map(|_| unreachable!())] {
             let err = err.expect_err("inactive");
-            assert!(matches!(&err, Error::Conflict { message } if message.contains("OFF-1") && message.contains("not for sale")), "{err}");
+            assert!(matches!(&err, Error::Conflict { code: Conflict::Refused, message } if message.contains("OFF-1") && message.contains("not for sale")), "{err}");
         }
         assert_eq!(level(&store, "ON-1", "MAIN").reserved, 0);
         // A malformed SKU is invalid input, not an unknown product.

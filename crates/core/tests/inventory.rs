@@ -8,7 +8,7 @@ use common::{admin, events_of, invalid_field, level, store_with};
 use std::{thread, time::Duration};
 
 use stockyard_core::PageRequest;
-use stockyard_core::{Adjustment, Error, EventFilter, EventType, StockQuery, Store, StoreOptions, demo};
+use stockyard_core::{Adjustment, Conflict, Error, EventFilter, EventType, StockQuery, Store, StoreOptions, demo};
 use stockyard_testkit::backend_tests;
 
 fn on_hand(store: &Store, sku: &str, warehouse: &str) -> i64 {
@@ -170,7 +170,7 @@ backend_tests! {
         let inv = store.inventory();
         inv.receive(&admin(), "BOLT-1", Some("EAST"), 2, None).expect("receive");
         let err = store.catalog().delete_product(&admin(), "BOLT-1").expect_err("has stock");
-        assert!(matches!(&err, Error::Conflict { message } if message.contains("2 at EAST")), "{err:?}");
+        assert!(matches!(&err, Error::Conflict { code: Conflict::InUse, message } if message.contains("2 at EAST")), "{err:?}");
         inv.adjust(&admin(), "BOLT-1", Some("EAST"), Adjustment::Set(0), "written off").expect("zero");
         store.catalog().delete_product(&admin(), "BOLT-1").expect("delete once empty");
         assert!(matches!(inv.receive(&admin(), "BOLT-1", None, 1, None), Err(Error::NotFound { .. })));

@@ -43,7 +43,7 @@ fn dispatcher<'s>(store: &'s Store, smtp: Option<&SmtpSink>) -> Dispatcher<'s> {
 fn user(store: &Store, email: &str, role: &str, warehouses: &[&str]) -> Actor {
     let new = NewUser {
         email: email.into(),
-        role: role.into(),
+        role: role.parse().expect("a role"),
         warehouses: warehouses.iter().map(|w| (*w).to_owned()).collect(),
         password: Some("correct horse battery".into()),
         ..Default::default()

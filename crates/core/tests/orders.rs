@@ -19,7 +19,7 @@ use common::{admin, level, store_with};
 
 use jiff::{SignedDuration, Timestamp};
 use stockyard_core::{
-    Actor, Error, EventType, NewUser, OrderId, OrderStatus, Store,
+    Actor, Conflict, Error, EventType, NewUser, OrderId, OrderStatus, Role, Store,
     inventory::{Hold, ReserveRequest},
     orders::{Customer, NewOrder, OrderPatch, OrderQuery, ReturnLine},
 };
@@ -400,7 +400,7 @@ backend_tests! {
         // The step failed at the injected fault, not at anything before it.
         // (SQLite reports a trigger's RAISE as a constraint, PostgreSQL as an error.)
         let at_the_fault = |result: Result<(), Error>| match result {
-            Err(e) => assert!(e.to_string().contains("injected fault"), "{e:?}"),
+            Err(e) => assert!(e.chain().contains("injected fault"), "{e:?}"),
             Ok(()) => panic!("the injected fault did not fire"),
         };
         let before = (events(db), db.number("SELECT COUNT(*) FROM reservations"), stock(&store, "A-1", "MAIN"));
@@ -442,7 +442,8 @@ backend_tests! {
         let before = events(db);
         let stale = orders.update(&admin(), &id, patch(Some("new@example.org"), None, Some(order.version + 1)));
         let stale = stale.expect_err("a stale version");
-        assert!(matches!(stale, Error::Conflict { .. }) && stale.to_string().contains("version"), "{stale}");
+        let current = order.version;
+        assert!(matches!(stale, Error::Conflict { code: Conflict::StaleVersion { current: c }, .. } if c == current), "{stale}");
         let bad = orders.update(&admin(), &id, patch(Some("not an email"), None, None));
         assert!(matches!(bad, Err(Error::Invalid { .. })), "{bad:?}");
         let empty = orders.update(&admin(), &id, OrderPatch::default());
@@ -460,7 +461,7 @@ backend_tests! {
         let audited = "SELECT COUNT(*) FROM audit_log WHERE COALESCE(before, '') LIKE '%new@example.org%' OR COALESCE(after, '') LIKE '%new@example.org%'";
         assert_eq!(db.number(audited), 0, "nor does the audit log");
 
-        let user = NewUser { email: "shop@example.com".into(), role: "client".into(), password: Some("correct horse battery".into()), ..Default::default() };
+        let user = NewUser { email: "shop@example.com".into(), role: Role::Client, password: Some("correct horse battery".into()), ..Default::default() };
         store.users().create(&admin(), user).expect("client");
         let client = store.users().acting("shop@example.com").expect("acting");
         let theirs = orders.update(&client, &id, patch(None, None, None));
@@ -474,7 +475,7 @@ backend_tests! {
     fn clients_see_their_own_orders_and_customers_are_found_by_index(db) {
         let store = stocked(db);
         for email in ["ann@example.com", "bob@example.com"] {
-            let user = NewUser { email: email.into(), role: "client".into(), password: Some("correct horse battery".into()), ..Default::default() };
+            let user = NewUser { email: email.into(), role: Role::Client, password: Some("correct horse battery".into()), ..Default::default() };
             store.users().create(&admin(), user).expect("client");
         }
         let (ann, bob) = (store.users().acting("ann@example.com").expect("ann"), store.users().acting("bob@example.com").expect("bob"));
@@ -533,7 +534,7 @@ backend_tests! {
         let expired = checkout(&admin(), 600);
         inv.expire_due(&Actor::system("sweeper"), Timestamp::now() + SignedDuration::from_mins(11)).expect("sweep");
         let lapsed = checkout(&admin(), 1);
-        let user = NewUser { email: "mia@example.com".into(), role: "manager".into(), password: Some("correct horse battery".into()), ..Default::default() };
+        let user = NewUser { email: "mia@example.com".into(), role: Role::Manager, password: Some("correct horse battery".into()), ..Default::default() };
         store.users().create(&admin(), user).expect("manager");
         let mia = store.users().acting("mia@example.com").expect("mia");
         let hers = checkout(&mia, 600);

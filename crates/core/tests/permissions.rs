@@ -311,7 +311,7 @@ fn operation<'a>(
         Action::UserManage => Box::new(move || {
             let user = NewUser {
                 email: format!("{}@example.com", unique("new")),
-                role: "viewer".into(),
+                role: Role::Viewer,
                 password: Some(PASSWORD.into()),
                 ..Default::default()
             };
@@ -320,7 +320,7 @@ fn operation<'a>(
         Action::UserPrefs => Box::new(move || store.users().preferences(actor, email).map(drop)),
         Action::TokenManage => Box::new(move || {
             let token =
-                NewApiToken { name: unique("token-"), role: "viewer".into(), warehouses: vec![], expires_in: None };
+                NewApiToken { name: unique("token-"), role: Role::Viewer, warehouses: vec![], expires_in: None };
             store.auth().create_token(actor, token).map(drop)
         }),
         Action::KeyRotate => Box::new(move || store.keys().rotate(actor, None).map(drop)),
@@ -345,7 +345,7 @@ backend_tests! {
                 let warehouses = if reach == Reach::Unscoped { vec![] } else { SCOPE.map(String::from).to_vec() };
                 let user = NewUser {
                     email: email.clone(),
-                    role: role.to_string(),
+                    role: *role,
                     warehouses,
                     password: Some(PASSWORD.into()),
                     ..Default::default()
@@ -376,7 +376,7 @@ backend_tests! {
 
     fn a_refusal_learns_nothing_about_the_data(db) {
         let store = store_with(db, &["P-1"]);
-        let viewer = NewUser { email: "v@example.com".into(), role: "viewer".into(), password: Some(PASSWORD.into()), ..Default::default() };
+        let viewer = NewUser { email: "v@example.com".into(), role: Role::Viewer, password: Some(PASSWORD.into()), ..Default::default() };
         store.users().create(&admin(), viewer).expect("viewer");
         let viewer = store.users().acting("v@example.com").expect("actor");
         // Whether the product exists or not, the answer is the same refusal.
@@ -436,7 +436,7 @@ backend_tests! {
         acting(&store, "all@example.com", "manager", &[]);
         let new = |email: &str, warehouses: &[&str]| NewUser {
             email: email.into(),
-            role: "viewer".into(),
+            role: Role::Viewer,
             warehouses: warehouses.iter().map(|w| (*w).to_owned()).collect(),
             password: Some(PASSWORD.into()),
             ..Default::default()

@@ -1,7 +1,7 @@
 //! Opening, initialising and migrating a store, on both backends.
 
 use stockyard_core::PageRequest;
-use stockyard_core::{Actor, Error, EventFilter, Store, StoreOptions};
+use stockyard_core::{Actor, Backend, Error, ErrorKind, EventFilter, Store, StoreOptions};
 use stockyard_testkit::backend_tests;
 
 fn admin() -> Actor {
@@ -58,4 +58,36 @@ fn a_missing_sqlite_file_is_not_created_by_open() {
 fn a_bad_url_names_the_database_setting() {
     let err = Store::open_with("mysql://localhost/x", &StoreOptions::default()).expect_err("bad url");
     assert!(matches!(&err, Error::Invalid { field, .. } if field == "database"), "{err:?}");
+}
+
+backend_tests! {
+    fn a_broken_schema_is_an_internal_error_that_shows_no_sql(db) {
+        let store = db.store();
+        db.sql("ALTER TABLE products RENAME TO products_elsewhere");
+        let err = store.catalog().product(&admin(), "ANY-1").expect_err("the table is gone");
+        assert!(matches!(err, Error::Internal { source: Some(_), .. }), "{err:?}");
+        assert_eq!((err.kind(), err.code()), (ErrorKind::Internal, "internal"));
+        for text in [err.to_string(), err.chain()] {
+            assert!(!["SELECT", "FROM products", "WHERE"].iter().any(|sql| text.contains(sql)), "{text}");
+        }
+        assert!(err.chain().contains("products"), "the source names the table: {}", err.chain());
+    }
+
+    fn a_database_the_server_refuses_is_internal_not_unavailable(db) {
+        if db.backend() == Backend::Postgres {
+            let url = format!("{}_missing", db.url());
+            let err = Store::open_with(&url, &db.options()).expect_err("no such database");
+            assert_eq!(err.kind(), ErrorKind::Internal, "{err:?}");
+            assert!(err.to_string().contains("does not exist"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn an_unreachable_postgres_server_is_unavailable() {
+    // Nothing listens on the discard port: the connection is refused, as when the server restarts.
+    let err =
+        Store::open_with("postgres://postgres@127.0.0.1:9/stockyard", &StoreOptions::default()).expect_err("refused");
+    assert!(matches!(&err, Error::Unavailable { reason } if reason.contains("127.0.0.1:9")), "{err:?}");
+    assert_eq!(err.code(), "unavailable");
 }

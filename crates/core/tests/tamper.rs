@@ -9,7 +9,7 @@ mod common;
 use common::{admin, store_with};
 
 use stockyard_core::{
-    Anchor, ChainReport, NewUser, ProductPatch, ProjectionReport, Store, StoreOptions,
+    Anchor, ChainReport, NewUser, ProductPatch, ProjectionReport, Role, Store, StoreOptions,
     inventory::{Hold, ReserveRequest},
     orders::{Customer, NewOrder},
 };
@@ -36,7 +36,7 @@ fn busy(db: &TestDb) -> Store {
     orders.refund(&admin(), &refunded, None).expect("refund");
     let hold = ReserveRequest { lines: vec![("B-1".into(), 1)], hold: Hold::Checkout, ..Default::default() };
     inventory.reserve(&admin(), hold).expect("reserve");
-    let viewer = NewUser { email: "vi@example.org".into(), role: "viewer".into(), ..Default::default() };
+    let viewer = NewUser { email: "vi@example.org".into(), role: Role::Viewer, ..Default::default() };
     store.users().create(&admin(), viewer).expect("viewer");
     let patch = ProductPatch { price: Some("2.50".into()), ..Default::default() };
     store.catalog().update_product(&admin(), "B-1", patch).expect("reprice");

@@ -12,7 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 use jsonwebtoken::{EncodingKey, Header};
 use stockyard_core::PageRequest;
 use stockyard_core::{
-    Actor, Error, EventType, NewUser, Role, StockQuery, Store, StoreOptions,
+    Actor, Conflict, Error, EventType, NewUser, Role, StockQuery, Store, StoreOptions,
     auth::NewApiToken,
     inventory::{ReservationStatus, ReserveRequest},
     orders::{Customer, NewOrder, OrderPatch, OrderQuery},
@@ -31,7 +31,7 @@ fn with_secret(db: &TestDb) -> Store {
 fn token(name: &str, role: &str, warehouses: &[&str]) -> NewApiToken {
     NewApiToken {
         name: name.into(),
-        role: role.into(),
+        role: role.parse().expect("a role"),
         warehouses: warehouses.iter().map(|w| (*w).to_owned()).collect(),
         expires_in: None,
     }
@@ -55,7 +55,7 @@ backend_tests! {
         let store = store_with(db, &[]);
         let users = store.users();
         let created = users
-            .create(&admin(), NewUser { email: " Ann@Example.com ".into(), role: "manager".into(), ..Default::default() })
+            .create(&admin(), NewUser { email: " Ann@Example.com ".into(), role: Role::Manager, ..Default::default() })
             .expect("ann");
         assert_eq!((created.user.email.as_str(), created.user.name.as_str()), ("ann@example.com", "ann"));
         let generated = created.generated_password.expect("a generated password, shown once");
@@ -63,24 +63,23 @@ backend_tests! {
         assert_eq!(db.number("SELECT COUNT(*) FROM users WHERE password_hash LIKE '$argon2id$%'"), 1);
 
         let events = db.number("SELECT COUNT(*) FROM events");
-        let user = |email: &str, role: &str, password: &str| NewUser {
+        let user = |email: &str, role: Role, password: &str| NewUser {
             email: email.into(),
-            role: role.into(),
+            role,
             password: Some(password.into()),
             ..Default::default()
         };
         for (input, field) in [
-            (user("bob@example.com", "manager", "short"), "password"),
-            (user("bob@example.com", "manager", "aaaaaaaaaaaaaaaa"), "password"),
-            (user("bob@example.com", "boss", PASSWORD), "role"),
-            (user("bob@example", "manager", PASSWORD), "email"),
-            (user("bob example.com", "manager", PASSWORD), "email"),
+            (user("bob@example.com", Role::Manager, "short"), "password"),
+            (user("bob@example.com", Role::Manager, "aaaaaaaaaaaaaaaa"), "password"),
+            (user("bob@example", Role::Manager, PASSWORD), "email"),
+            (user("bob example.com", Role::Manager, PASSWORD), "email"),
         ] {
             assert_eq!(invalid_field(users.create(&admin(), input).expect_err("refused")), field);
         }
-        let duplicate = users.create(&admin(), user("ANN@example.COM", "viewer", PASSWORD)).expect_err("taken");
-        assert!(matches!(duplicate, Error::Conflict { .. }), "{duplicate:?}");
-        let unknown = users.create(&admin(), NewUser { warehouses: vec!["NOWHERE".into()], ..user("c@example.com", "viewer", PASSWORD) });
+        let duplicate = users.create(&admin(), user("ANN@example.COM", Role::Viewer, PASSWORD)).expect_err("taken");
+        assert!(matches!(duplicate, Error::Conflict { code: Conflict::Duplicate, .. }), "{duplicate:?}");
+        let unknown = users.create(&admin(), NewUser { warehouses: vec!["NOWHERE".into()], ..user("c@example.com", Role::Viewer, PASSWORD) });
         assert!(matches!(unknown, Err(Error::NotFound { .. })), "{unknown:?}");
         assert_eq!(users.list(&admin(), &PageRequest::default()).expect("list").items.len(), 1, "nothing was created");
         assert_eq!(db.number("SELECT COUNT(*) FROM events"), events, "nothing was recorded");
@@ -93,7 +92,7 @@ backend_tests! {
         let store = store_with(db, &[]);
         acting(&store, "root@example.com", "admin", &[]);
         let users = store.users();
-        assert!(matches!(users.set_role(&admin(), "root@example.com", Role::Viewer), Err(Error::Conflict { .. })));
+        assert!(matches!(users.set_role(&admin(), "root@example.com", Role::Viewer), Err(Error::Conflict { code: Conflict::InUse, .. })));
         assert!(matches!(users.set_active(&admin(), "root@example.com", false), Err(Error::Conflict { .. })));
         acting(&store, "second@example.com", "admin", &[]);
         assert!(!users.set_active(&admin(), "root@example.com", false).expect("disable").active);
@@ -101,7 +100,7 @@ backend_tests! {
 
     fn concurrent_writes_keep_emails_unique_and_an_admin(db) {
         let store = store_with(db, &[]);
-        let user = |email: String| NewUser { email, role: "viewer".into(), password: Some(PASSWORD.into()), ..Default::default() };
+        let user = |email: String| NewUser { email, role: Role::Viewer, password: Some(PASSWORD.into()), ..Default::default() };
         let outcomes: Vec<_> = thread::scope(|s| {
             let handles: Vec<_> = (0..8)
                 .map(|i| {
@@ -229,7 +228,7 @@ backend_tests! {
         let store = store_with(db, &[]);
         let auth = store.auth();
         let created = auth
-            .create_token(&admin(), NewApiToken { name: "shop-app".into(), role: "client".into(), warehouses: vec![], expires_in: None })
+            .create_token(&admin(), NewApiToken { name: "shop-app".into(), role: Role::Client, warehouses: vec![], expires_in: None })
             .expect("token");
         let secret = created.secret.clone();
         assert!(secret.starts_with("sy_") && secret.len() > 40);
@@ -240,14 +239,14 @@ backend_tests! {
         let listed = auth.tokens(&admin(), &PageRequest::default()).expect("list");
         assert!(!serde_json::to_value(&listed).expect("json").to_string().contains(&secret));
 
-        let duplicate = auth.create_token(&admin(), NewApiToken { name: "shop-app".into(), role: "viewer".into(), warehouses: vec![], expires_in: None });
+        let duplicate = auth.create_token(&admin(), NewApiToken { name: "shop-app".into(), role: Role::Viewer, warehouses: vec![], expires_in: None });
         assert!(matches!(duplicate, Err(Error::Conflict { .. })));
         auth.revoke_token(&admin(), "shop-app").expect("revoke");
         assert!(unauthenticated(auth.authenticate(&secret)).contains("revoked"));
         assert!(unauthenticated(auth.authenticate("sy_not-a-token")).contains("unknown"));
 
         let brief = auth
-            .create_token(&admin(), NewApiToken { name: "brief".into(), role: "viewer".into(), warehouses: vec![], expires_in: Some(SignedDuration::from_secs(1)) })
+            .create_token(&admin(), NewApiToken { name: "brief".into(), role: Role::Viewer, warehouses: vec![], expires_in: Some(SignedDuration::from_secs(1)) })
             .expect("token");
         assert!(auth.authenticate(&brief.secret).is_ok());
         thread::sleep(Duration::from_millis(1100));
@@ -396,7 +395,7 @@ backend_tests! {
         let store = store_with(db, &[]);
         for n in 0..5 {
             acting(&store, &format!("user{n}@example.com"), "viewer", &[]);
-            let token = NewApiToken { name: format!("app-{n}"), role: "viewer".into(), warehouses: vec![], expires_in: None };
+            let token = NewApiToken { name: format!("app-{n}"), role: Role::Viewer, warehouses: vec![], expires_in: None };
             store.auth().create_token(&admin(), token).expect("token");
         }
         // Every page of a list, in order.

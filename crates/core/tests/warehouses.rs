@@ -1,6 +1,6 @@
 //! Warehouses on both backends.
 
-use stockyard_core::{Actor, Error, EventFilter, EventType, NewWarehouse};
+use stockyard_core::{Actor, Conflict, Error, EventFilter, EventType, NewWarehouse};
 use stockyard_testkit::backend_tests;
 
 fn admin() -> Actor {
@@ -14,7 +14,7 @@ backend_tests! {
         let east = w(" east ", "East DC").expect("create");
         assert_eq!((east.code.as_str(), east.name.as_str(), east.active), ("EAST", "East DC", true));
         let err = w("East", "Again").expect_err("duplicate");
-        assert!(matches!(&err, Error::Conflict { message } if message.contains("EAST")), "{err:?}");
+        assert!(matches!(&err, Error::Conflict { code: Conflict::Duplicate, message } if message.contains("EAST")), "{err:?}");
         for (code, name, field) in [("no space", "x", "warehouse code"), ("", "x", "warehouse code"), ("WEST", " ", "name")] {
             assert!(matches!(w(code, name), Err(Error::Invalid { field: f, .. }) if f == field), "{code:?}");
         }

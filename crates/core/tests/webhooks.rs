@@ -11,7 +11,7 @@ use common::{admin, store_with};
 
 use jiff::{SignedDuration, Timestamp};
 use stockyard_core::{
-    Backend, Error, Store,
+    Backend, Conflict, Error, Store,
     notifications::{
         NotificationStatus,
         dispatch::{Dispatcher, RetryPolicy},
@@ -170,7 +170,7 @@ backend_tests! {
         let second = Dispatcher::new(&store, &admin(), None);
         match db.backend() {
             Backend::Sqlite => {
-                let Err(Error::Conflict { message }) = second else { panic!("a second dispatcher on SQLite: {second:?}") };
+                let Err(Error::Conflict { code: Conflict::Taken, message }) = second else { panic!("a second dispatcher on SQLite: {second:?}") };
                 assert!(message.contains("one at a time"), "{message}");
                 drop(first);
                 assert!(Dispatcher::new(&store, &admin(), None).is_ok(), "free again once the first stops");

@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use stockyard_core::orders::ReturnLine;
 
-use super::{PageArgs, sku_quantity};
+use super::{KeyArg, PageArgs, sku_quantity};
 
 #[derive(Debug, Subcommand)]
 pub enum OrderCommand {
@@ -31,6 +31,8 @@ pub enum OrderCommand {
         /// The payment's reference, e.g. a transaction id
         #[arg(long = "ref", value_name = "R")]
         reference: Option<String>,
+        #[command(flatten)]
+        key: KeyArg,
     },
     /// Move an order along: picking, packed, shipped (consumes its stock), delivered
     Status {
@@ -93,6 +95,8 @@ pub struct OrderCreate {
     /// Show what the order would get, placing nothing
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub key: KeyArg,
 }
 
 #[derive(Debug, Args)]

@@ -39,7 +39,7 @@ pub fn run(ctx: &mut Context<'_>, store: &Store, actor: &Actor, once: bool) -> R
                 }
             }
             // A worker outlives a passing failure (say, the database restarting): say so, go on.
-            Err(e) if e.kind() == ErrorKind::Storage => {
+            Err(e) if e.kind() == ErrorKind::Unavailable => {
                 let _ = writeln!(std::io::stderr(), "error: {e}; trying again in {}s", ROUND_EVERY.as_secs());
             }
             // Anything else (another dispatcher holding SQLite, a refusal) will not pass: stop.

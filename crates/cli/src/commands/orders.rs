@@ -38,6 +38,8 @@ pub fn run(ctx: &mut Context<'_>, command: OrderCommand) -> Result<(), Failure> 
     match command {
         OrderCommand::Create(create) => {
             let dry_run = create.dry_run;
+            // A dry run places nothing, so it has nothing to do once: its key is not used.
+            let keyed = if dry_run { actor.clone() } else { create.key.on(actor.clone())? };
             let input = new_order(create);
             if dry_run {
                 let order = orders.preview(&actor, input)?;
@@ -49,7 +51,7 @@ pub fn run(ctx: &mut Context<'_>, command: OrderCommand) -> Result<(), Failure> 
                 );
                 ctx.out.done(&message, &Rehearsed { order: &order, dry_run: true })?;
             } else {
-                let order = orders.create(&actor, input)?;
+                let order = orders.create(&keyed, input)?;
                 if ctx.config.quiet {
                     writeln!(ctx.out.raw(), "{}", order.id)?;
                     return Ok(());
@@ -86,8 +88,8 @@ pub fn run(ctx: &mut Context<'_>, command: OrderCommand) -> Result<(), Failure> 
             let order = orders.update(&actor, &id, patch)?;
             ctx.out.done(&format!("Updated order {} (version {}).", order.number, order.version), &order)?;
         }
-        OrderCommand::Pay { id, amount, reference } => {
-            let order = orders.pay(&actor, &id, amount.as_deref(), reference.as_deref())?;
+        OrderCommand::Pay { id, amount, reference, key } => {
+            let order = orders.pay(&key.on(actor)?, &id, amount.as_deref(), reference.as_deref())?;
             let received = order.payments.last().map(|p| p.amount.to_string()).unwrap_or_default();
             let owed = Money::from_minor(order.total.minor() - order.paid.minor(), order.currency);
             let message = if owed.minor() == 0 {

@@ -13,13 +13,14 @@ use crate::{cli::Reserve, exit::Failure};
 /// Prints the reservation id (table), the reservation (json), or only the id (`--quiet`).
 pub fn reserve(ctx: &mut Context<'_>, reserve: Reserve) -> Result<(), Failure> {
     let (store, actor) = (ctx.store()?, ctx.actor()?);
+    let keyed = reserve.key.on(actor)?;
     let request = ReserveRequest {
         lines: reserve.lines,
         warehouse: reserve.warehouse,
         hold: reserve.ttl.map_or(Hold::Checkout, Hold::CheckoutFor),
         reference: reserve.reference,
     };
-    let reservation = store.inventory().reserve(&actor, request)?;
+    let reservation = store.inventory().reserve(&keyed, request)?;
     let id = reservation.id.to_string();
     if ctx.config.quiet {
         writeln!(ctx.out.raw(), "{id}")?;

@@ -20,22 +20,22 @@ pub fn run(ctx: &mut Context<'_>, command: StockCommand) -> Result<(), Failure> 
             let page = inventory.levels(&actor, &query(show))?;
             ctx.out.list(&page, &level_columns(|l: &StockLevel| l, Vec::new()))?;
         }
-        StockCommand::Receive { sku, quantity, warehouse, reason } => {
-            let level = inventory.receive(&actor, &sku, warehouse.as_deref(), quantity, reason.as_deref())?;
+        StockCommand::Receive { sku, quantity, warehouse, reason, key } => {
+            let level = inventory.receive(&key.on(actor)?, &sku, warehouse.as_deref(), quantity, reason.as_deref())?;
             ctx.out.one(&level, &level_columns(|l: &StockLevel| l, Vec::new()))?;
         }
-        StockCommand::Adjust(StockAdjust { sku, by, set, warehouse, reason }) => {
+        StockCommand::Adjust(StockAdjust { sku, by, set, warehouse, reason, key }) => {
             // Clap requires exactly one of the two.
             let adjustment = match (by, set) {
                 (Some(delta), _) => Adjustment::By(delta),
                 (None, Some(target)) => Adjustment::Set(target),
                 (None, None) => return Err(Failure::Other("stock adjust needs --by or --set".into())),
             };
-            let level = inventory.adjust(&actor, &sku, warehouse.as_deref(), adjustment, &reason)?;
+            let level = inventory.adjust(&key.on(actor)?, &sku, warehouse.as_deref(), adjustment, &reason)?;
             ctx.out.one(&level, &level_columns(|l: &StockLevel| l, Vec::new()))?;
         }
-        StockCommand::Transfer { sku, quantity, from, to } => {
-            let transfer = inventory.transfer(&actor, &sku, quantity, &from, &to)?;
+        StockCommand::Transfer { sku, quantity, from, to, key } => {
+            let transfer = inventory.transfer(&key.on(actor)?, &sku, quantity, &from, &to)?;
             let message = format!(
                 "Moved {} × {} from {} (now {} on hand) to {} (now {} on hand).",
                 transfer.quantity,

@@ -13,7 +13,8 @@ pub fn run(ctx: &mut Context<'_>, command: TokenCommand) -> Result<(), Failure> 
     let auth = store.auth();
     match command {
         TokenCommand::Create { name, role, expires, warehouses } => {
-            let created = auth.create_token(&actor, NewApiToken { name, role, warehouses, expires_in: expires })?;
+            let created =
+                auth.create_token(&actor, NewApiToken { name, role: role.parse()?, warehouses, expires_in: expires })?;
             if ctx.config.quiet {
                 writeln!(ctx.out.raw(), "{}", created.secret)?;
                 return Ok(());

@@ -25,8 +25,13 @@ pub fn run(ctx: &mut Context<'_>, command: UserCommand) -> Result<(), Failure> {
     match command {
         UserCommand::Add(add) => {
             let password = if add.password_stdin { Some(input::secret_from_stdin("password")?) } else { None };
-            let new =
-                NewUser { email: add.email, name: add.name, role: add.role, warehouses: add.warehouses, password };
+            let new = NewUser {
+                email: add.email,
+                name: add.name,
+                role: add.role.parse()?,
+                warehouses: add.warehouses,
+                password,
+            };
             created(ctx, &users.create(&actor, new)?)?;
         }
         UserCommand::List(page) => ctx.out.list(&users.list(&actor, &page.into())?, &user_columns())?,

@@ -189,10 +189,10 @@ pub(crate) struct Heads {
 pub(crate) fn heads(tx: &mut Tx<'_>) -> Result<Heads> {
     let row = tx
         .query_opt("SELECT seq, hash, event_seq, event_hash FROM audit_head WHERE id = 1", &[])?
-        .ok_or_else(|| Error::Storage("the audit chain has no head".into()))?;
+        .ok_or_else(|| Error::internal("the audit chain has no head"))?;
     let (event_seq, event_hash): (Option<i64>, Option<String>) = (row.get(2)?, row.get(3)?);
     let (Some(seq), Some(hash)) = (event_seq, event_hash) else {
-        return Err(Error::Storage("the event chain has no head".into()));
+        return Err(Error::internal("the event chain has no head"));
     };
     Ok(Heads { audit: Head { seq: row.get(0)?, hash: row.get(1)? }, events: Head { seq, hash } })
 }
@@ -217,7 +217,7 @@ pub(crate) fn ensure(pool: &Pool) -> Result<()> {
     if pool.read(ready)? {
         return Ok(());
     }
-    pool.write(|tx| {
+    pool.bookkeep(|tx| {
         // Take the journal's append lock, then check again: another process may have won.
         tx.claim_event_seqs(0)?;
         if ready(tx)? {

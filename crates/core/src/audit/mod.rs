@@ -95,8 +95,7 @@ const COLUMNS: &str =
 fn from_row(row: &Row) -> Result<AuditRecord> {
     let json = |idx| -> Result<Option<serde_json::Value>> {
         let text: Option<String> = row.get(idx)?;
-        text.map(|t| serde_json::from_str(&t).map_err(|e| crate::Error::Storage(format!("audit summary: {e}"))))
-            .transpose()
+        text.map(|t| serde_json::from_str(&t).map_err(|e| crate::Error::internal_from("audit summary", e))).transpose()
     };
     Ok(AuditRecord {
         seq: row.get(0)?,

@@ -175,16 +175,17 @@ fn read_log(tx: &mut Tx<'_>, mismatches: &mut Vec<Mismatch>, checked: &mut BTree
             let aggregate_id: String = row.get(2)?;
             let payload: String = row.get(3)?;
             let payload: Json = serde_json::from_str(&payload)
-                .map_err(|e| Error::Storage(format!("event {seq} has a malformed payload: {e}")))?;
+                .map_err(|e| Error::internal_from(format!("event {seq} has a malformed payload"), e))?;
             let Ok(event_type) = event_type.parse::<EventType>() else {
-                return Err(Error::Storage(format!("event {seq} has an unknown type {event_type:?}")));
+                return Err(Error::internal(format!("event {seq} has an unknown type {event_type:?}")));
             };
             said.events += 1;
             last = seq;
             if seq > snapshot_seq && snapshot.is_none() {
                 snapshot = Some(level_fields(&said.levels));
             }
-            let malformed = |e: serde_json::Error| Error::Storage(format!("event {seq} has a malformed payload: {e}"));
+            let malformed =
+                |e: serde_json::Error| Error::internal_from(format!("event {seq} has a malformed payload"), e);
             match event_type {
                 EventType::InventoryChanged | EventType::InventoryReserved | EventType::InventoryReleased => {
                     let event: StockEvent = serde_json::from_value(payload).map_err(malformed)?;
@@ -391,7 +392,7 @@ fn book(said: &mut Said, seq: i64, event_type: EventType, id: &str, payload: &Js
             let line = |l: &Json| -> Result<String> {
                 let price = l.get("unit_price").and_then(Json::as_str).unwrap_or_default();
                 let price = Money::parse(price, currency, "unit_price")
-                    .map_err(|e| Error::Storage(format!("event {seq}: {e}")))?;
+                    .map_err(|e| Error::internal_from(format!("event {seq}"), e))?;
                 Ok(order_line(&json_text(&l["sku"]), &json_text(&l["quantity"]), price.minor()))
             };
             order.fields.insert("lines", lines.iter().map(line).collect::<Result<Vec<_>>>()?.join(", "));
@@ -404,7 +405,7 @@ fn book(said: &mut Said, seq: i64, event_type: EventType, id: &str, payload: &Js
     for field in ["total", "paid", "refunded"] {
         let minor = match (text(field), order.currency) {
             (Some(amount), Some(currency)) => Money::parse(&amount, currency, field)
-                .map_err(|e| Error::Storage(format!("event {seq}: {e}")))?
+                .map_err(|e| Error::internal_from(format!("event {seq}"), e))?
                 .minor()
                 .to_string(),
             _ => continue,

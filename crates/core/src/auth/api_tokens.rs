@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Action, Auth, Role, sessions::API_TOKEN_PREFIX};
 use crate::{
-    Actor, ApiTokenId, Error, Page, PageRequest, Result, UserId,
+    Actor, ApiTokenId, Conflict, Error, Page, PageRequest, Result, UserId,
     actor::shown_principal,
     clock,
     db::{Row, Tx, params},
@@ -41,8 +41,7 @@ pub struct ApiToken {
 #[derive(Debug, Clone)]
 pub struct NewApiToken {
     pub name: String,
-    /// A role name.
-    pub role: String,
+    pub role: Role,
     /// Warehouse codes to limit it to; none: its creator's scope.
     pub warehouses: Vec<String>,
     /// How long it is valid; forever when absent.
@@ -61,7 +60,7 @@ impl Auth<'_> {
     pub fn create_token(&self, actor: &Actor, input: NewApiToken) -> Result<CreatedToken> {
         actor.authorize(Action::TokenManage)?;
         let name = validate::code("name", &input.name, 64, "-_.")?;
-        let role: Role = input.role.parse()?;
+        let role = input.role;
         let now = clock::now();
         let expires_at = match input.expires_in {
             Some(d) if d.is_zero() || d.is_negative() => {
@@ -77,7 +76,7 @@ impl Auth<'_> {
             let warehouses = users::granted_scope(tx, actor, &input.warehouses)?;
             actor.authorize_grant(&format!("API token {name}"), role, &warehouses)?;
             if find_live(tx, &name)?.is_some() {
-                return Err(Error::conflict(format!("an API token named {name} already exists")));
+                return Err(Error::conflict(Conflict::Duplicate, format!("an API token named {name} already exists")));
             }
             let token = ApiToken {
                 id: ApiTokenId::new(),
@@ -201,7 +200,7 @@ fn from_row(tx: &mut Tx<'_>, row: &Row) -> Result<ApiToken> {
     Ok(ApiToken {
         id,
         name: row.get(1)?,
-        role: role.parse().map_err(|_| Error::Storage(format!("unknown role {role:?} stored")))?,
+        role: role.parse().map_err(|_| Error::internal(format!("unknown role {role:?} stored")))?,
         warehouses: users::scope_of(tx, "api_token_warehouses", "token_id", &id.to_string())?,
         expires_at: row.get(3)?,
         revoked_at: row.get(4)?,

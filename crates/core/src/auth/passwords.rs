@@ -37,7 +37,7 @@ pub(crate) fn hash(password: &str) -> Result<String> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| Error::Storage(format!("cannot hash a password: {e}")))
+        .map_err(|e| Error::internal_from("cannot hash a password", e))
 }
 
 /// Whether `password` matches the stored hash (a malformed hash matches nothing).

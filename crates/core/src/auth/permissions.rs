@@ -17,6 +17,13 @@ named! {
     }
 }
 
+impl Default for Role {
+    /// The least a user may do: what a new account gets unless told otherwise.
+    fn default() -> Self {
+        Role::Viewer
+    }
+}
+
 named! {
     /// Something an actor does, named `resource.verb`.
     Action, "action" {

@@ -64,7 +64,7 @@ impl Auth<'_> {
         // The costly check runs outside any transaction.
         let matches = passwords::verify(password, &account.password_hash);
         let ok = matches && account.user.active;
-        self.store.pool.write(|tx| record_attempt(tx, account.user.id, ok, now))?;
+        self.store.pool.bookkeep(|tx| record_attempt(tx, account.user.id, ok, now))?;
         if !ok {
             return Err(refused());
         }
@@ -78,7 +78,7 @@ impl Auth<'_> {
             exp: now.as_second() + ttl.as_secs(),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&secret))
-            .map_err(|e| Error::Storage(format!("cannot sign a session token: {e}")))?;
+            .map_err(|e| Error::internal_from("cannot sign a session token", e))?;
         Ok(AccessToken { access_token: token, token_type: "Bearer", expires_in: ttl.as_secs() })
     }
 
@@ -139,7 +139,7 @@ impl Auth<'_> {
         })?;
         match stored {
             Some(secret) => Ok(secret),
-            None => self.store.pool.write(|tx| {
+            None => self.store.pool.bookkeep(|tx| {
                 let keyring = self.store.sealing_keyring(tx)?;
                 keyring.open(&secret_context(), &ensure_secret(tx, &keyring)?)
             }),
@@ -152,7 +152,7 @@ pub(crate) fn ensure_secret(tx: &mut Tx<'_>, keyring: &Keyring) -> Result<String
     let mut fresh = [0u8; 32];
     rand::fill(&mut fresh);
     settings::put_if_absent(tx, settings::JWT_SECRET, &keyring.seal(&secret_context(), &fresh)?)?;
-    settings::get(tx, settings::JWT_SECRET)?.ok_or_else(|| Error::Storage("the token signing secret vanished".into()))
+    settings::get(tx, settings::JWT_SECRET)?.ok_or_else(|| Error::internal("the token signing secret vanished"))
 }
 
 pub(crate) fn secret_context() -> String {
@@ -174,7 +174,7 @@ fn record_attempt(tx: &mut Tx<'_>, user: UserId, ok: bool, now: Timestamp) -> Re
         .get(0)?;
     if failures >= FREE_FAILURES {
         let wait = SignedDuration::from_secs(1i64 << (failures - FREE_FAILURES).min(20)).min(MAX_BACKOFF);
-        let until = now.checked_add(wait).map_err(|e| Error::Storage(e.to_string()))?;
+        let until = now.checked_add(wait).map_err(|e| Error::internal_from("a time past the supported range", e))?;
         tx.execute("UPDATE users SET locked_until = $1 WHERE id = $2", params![until, user])?;
     }
     Ok(())

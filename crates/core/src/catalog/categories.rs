@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::Catalog;
 use crate::{
-    Action, Actor, CategoryId, Error, Result, clock,
+    Action, Actor, CategoryId, Conflict, Error, Result, clock,
     db::{Row, Tx, params},
     events::EventType,
     journal::{self, Change},
@@ -38,7 +38,7 @@ impl Catalog<'_> {
         self.store.pool.write(|tx| {
             let parent_id = input.parent.as_deref().map(|p| resolve(tx, p)).transpose()?;
             if find(tx, &name)?.is_some() {
-                return Err(Error::conflict(format!("a category named {name:?} already exists")));
+                return Err(Error::conflict(Conflict::Duplicate, format!("a category named {name:?} already exists")));
             }
             let category = Category { id: CategoryId::new(), name: name.clone(), parent_id, created_at: clock::now() };
             tx.execute(

@@ -152,7 +152,7 @@ pub(crate) fn from_row(row: &Row) -> Result<Product> {
     let currency: String = row.get(5)?;
     let attributes: String = row.get(7)?;
     let sku: String = row.get(1)?;
-    let stored = |e: Error| Error::Storage(format!("stored product {sku}: {e}"));
+    let stored = |e: Error| Error::internal_from(format!("stored product {sku}"), e);
     Ok(Product {
         id: row.get(0)?,
         sku: Sku::parse(&sku).map_err(stored)?,
@@ -161,7 +161,7 @@ pub(crate) fn from_row(row: &Row) -> Result<Product> {
         price: Money::from_minor(row.get(4)?, Currency::parse(&currency).map_err(stored)?),
         category: row.get(6)?,
         attributes: serde_json::from_str(&attributes)
-            .map_err(|e| Error::Storage(format!("stored product {sku}: attributes: {e}")))?,
+            .map_err(|e| Error::internal_from(format!("stored product {sku}: attributes"), e))?,
         barcode: row.get(8)?,
         active: row.get(9)?,
         version: row.get(10)?,

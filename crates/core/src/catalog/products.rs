@@ -11,7 +11,7 @@ use super::{
     search,
 };
 use crate::{
-    Action, Actor, Error, Page, ProductId, Result, Sku, clock,
+    Action, Actor, Conflict, Error, Page, ProductId, Result, Sku, clock,
     db::{Tx, params},
     events::EventType,
     inventory,
@@ -74,10 +74,13 @@ impl Catalog<'_> {
         self.store.pool.write(|tx| {
             let current = find(tx, key, true)?;
             if let Some(expected) = patch.expected_version.filter(|v| *v != current.version) {
-                return Err(Error::conflict(format!(
-                    "product {} is at version {}, not {expected}: reload it and retry",
-                    current.sku, current.version
-                )));
+                return Err(Error::conflict(
+                    Conflict::StaleVersion { current: current.version },
+                    format!(
+                        "product {} is at version {}, not {expected}: reload it and retry",
+                        current.sku, current.version
+                    ),
+                ));
             }
             let mut next = patched(tx, &current, &patch)?;
             if next == current {
@@ -126,7 +129,7 @@ impl Catalog<'_> {
             let open = crate::orders::open_orders_of(tx, product.id)?;
             if !open.is_empty() {
                 let numbers: Vec<String> = open.iter().map(|n| n.to_string()).collect();
-                return Err(Error::conflict(format!(
+                return Err(Error::conflict(Conflict::InUse, format!(
                     "product {} is on open orders ({}): finish or cancel them first",
                     product.sku,
                     numbers.join(", ")
@@ -135,7 +138,7 @@ impl Catalog<'_> {
             let stock = inventory::on_hand_by_warehouse(tx, product.id)?;
             if !stock.is_empty() {
                 let held: Vec<String> = stock.iter().map(|(code, n)| format!("{n} at {code}")).collect();
-                return Err(Error::conflict(format!(
+                return Err(Error::conflict(Conflict::InUse, format!(
                     "product {} still has stock on hand ({}): adjust it to zero or transfer it first",
                     product.sku,
                     held.join(", ")
@@ -189,7 +192,7 @@ pub(crate) fn find(tx: &mut Tx<'_>, key: &str, lock: bool) -> Result<Product> {
 pub(crate) fn find_for_sale(tx: &mut Tx<'_>, key: &str) -> Result<Product> {
     let product = find(tx, key, false)?;
     if !product.active {
-        return Err(Error::conflict(format!("product {} is not for sale (inactive)", product.sku)));
+        return Err(Error::conflict(Conflict::Refused, format!("product {} is not for sale (inactive)", product.sku)));
     }
     Ok(product)
 }
@@ -202,12 +205,12 @@ fn ensure_unique(tx: &mut Tx<'_>, sku: &Sku, barcode: Option<&str>, except: Opti
         tx.query_opt(&sql, params![value, &except])?.map(|row| row.get(0)).transpose()
     };
     if holder(tx, "sku", sku.as_str())?.is_some() {
-        return Err(Error::conflict(format!("a product with SKU {sku} already exists")));
+        return Err(Error::conflict(Conflict::Duplicate, format!("a product with SKU {sku} already exists")));
     }
     if let Some(code) = barcode
         && let Some(other) = holder(tx, "barcode", code)?
     {
-        return Err(Error::conflict(format!("barcode {code} already belongs to product {other}")));
+        return Err(Error::conflict(Conflict::Duplicate, format!("barcode {code} already belongs to product {other}")));
     }
     Ok(())
 }
@@ -310,7 +313,7 @@ fn store_update(tx: &mut Tx<'_>, p: &Product, expected_version: i64) -> Result<(
         ],
     )?;
     if n != 1 {
-        return Err(Error::conflict(format!("product {} was changed concurrently: reload it and retry", p.sku)));
+        return Err(Error::internal(format!("product {} changed while this transaction held its lock", p.sku)));
     }
     tx.execute("DELETE FROM product_attributes WHERE product_id = $1", params![p.id])?;
     write_attributes(tx, p.id, &p.attributes)

@@ -39,7 +39,7 @@ impl Fingerprint {
             .map(|id| {
                 let check = keyring
                     .check_value(id)
-                    .ok_or_else(|| Error::Storage(format!("the keyring does not hold key {id}")))?;
+                    .ok_or_else(|| Error::internal(format!("the keyring does not hold key {id}")))?;
                 Ok((id.to_owned(), check))
             })
             .collect::<Result<_>>()?;
@@ -53,7 +53,7 @@ impl Fingerprint {
             match keyring.check_value(id) {
                 None => return Err(missing(&source.describe(), id)),
                 Some(held) if held != *check => {
-                    return Err(Error::Storage(format!(
+                    return Err(Error::internal(format!(
                         "{} holds another key under id {id} than the one this database's data is sealed with: \
                          restore the keyring it was initialised or last rotated with",
                         source.describe()
@@ -63,7 +63,7 @@ impl Fingerprint {
             }
         }
         if keyring.index_check_value() != self.index {
-            return Err(Error::Storage(format!(
+            return Err(Error::internal(format!(
                 "{} has another blind-index key than this database: look-ups by email or phone would find \
                  nothing; restore the keyring it was initialised with",
                 source.describe()
@@ -80,16 +80,16 @@ impl Fingerprint {
 
     fn parse(text: &str) -> Result<Self> {
         serde_json::from_str(text)
-            .map_err(|e| Error::Storage(format!("the keyring fingerprint in the database is unreadable: {e}")))
+            .map_err(|e| Error::internal_from("the keyring fingerprint in the database is unreadable", e))
     }
 
     fn text(&self) -> Result<String> {
-        serde_json::to_string(self).map_err(|e| Error::Storage(e.to_string()))
+        serde_json::to_string(self).map_err(|e| Error::internal_from("cannot encode JSON", e))
     }
 }
 
 fn missing(source: &str, id: &str) -> Error {
-    Error::Storage(format!(
+    Error::internal(format!(
         "{source} does not hold key {id}, which this database's data is sealed with: restore the keyring it was \
          initialised or last rotated with (nothing was changed)"
     ))
@@ -121,7 +121,7 @@ pub(crate) fn recorded(tx: &mut Tx<'_>) -> Result<bool> {
 }
 
 fn none_recorded() -> Error {
-    Error::Storage("the database records no keyring: run `stockyard init` first".into())
+    Error::internal("the database records no keyring: run `stockyard init` first")
 }
 
 /// Records `fingerprint`, after [`locked`] in the same transaction.

@@ -125,7 +125,7 @@ impl Keyring {
     pub fn load(source: &KeySource) -> Result<Self> {
         match source {
             KeySource::Key(encoded) => {
-                let key = decode_key(encoded).map_err(|why| Error::Storage(format!("STOCKYARD_DATA_KEY {why}")))?;
+                let key = decode_key(encoded).map_err(|why| Error::internal(format!("STOCKYARD_DATA_KEY {why}")))?;
                 let mut mac = hmac(&key);
                 mac.update(b"stockyard blind index key v1");
                 let index_key = mac.finalize().into_bytes().into();
@@ -139,12 +139,12 @@ impl Keyring {
         let mut text = String::new();
         // Bounded: a keyring of thousands of keys is far smaller; `/dev/zero` is refused.
         fs::File::open(path).and_then(|f| f.take(KEYRING_LIMIT + 1).read_to_string(&mut text)).map_err(|e| {
-            Error::Storage(format!(
+            Error::internal(format!(
                 "cannot read the keyring {}: {e} (its data cannot be decrypted without it)",
                 path.display()
             ))
         })?;
-        let bad = |why: String| Error::Storage(format!("the keyring {} {why}", path.display()));
+        let bad = |why: String| Error::internal(format!("the keyring {} {why}", path.display()));
         if text.len() as u64 > KEYRING_LIMIT {
             return Err(bad(format!("is larger than {KEYRING_LIMIT} bytes: it is not a keyring file")));
         }
@@ -187,7 +187,7 @@ impl Keyring {
             index_key: STANDARD.encode(self.index_key),
             keys: self.keys.iter().map(|k| FileKey { id: k.id.clone(), key: STANDARD.encode(k.key) }).collect(),
         };
-        let text = serde_json::to_string_pretty(&file).map_err(|e| Error::Storage(e.to_string()))?;
+        let text = serde_json::to_string_pretty(&file).map_err(|e| Error::internal_from("cannot encode JSON", e))?;
         // A name no other writer uses, so concurrent writers never share a half-written file.
         let mut name = path.as_os_str().to_owned();
         name.push(format!(".{}.{}.tmp", std::process::id(), &hex(&random_key())[..16]));
@@ -202,7 +202,7 @@ impl Keyring {
         })();
         // Gone after a rename; after a hard link (or a failure) the temporary name remains.
         let _ = fs::remove_file(&temporary);
-        written.map_err(|e: io::Error| Error::Storage(format!("cannot write the keyring {}: {e}", path.display())))
+        written.map_err(|e: io::Error| Error::internal_from(format!("cannot write the keyring {}", path.display()), e))
     }
 
     /// Adds a data key, which seals from now on; returns its id.
@@ -258,7 +258,7 @@ impl Keyring {
         rand::fill(&mut nonce);
         let sealed = cipher(key)
             .encrypt(&Nonce::from(nonce), Payload { msg: plaintext, aad: context.as_bytes() })
-            .map_err(|_| Error::Storage("encryption failed".into()))?;
+            .map_err(|_| Error::internal("encryption failed"))?;
         let mut bytes = nonce.to_vec();
         bytes.extend(sealed);
         Ok(format!("{PREFIX}:{}:{}", key.id, STANDARD.encode(bytes)))
@@ -267,13 +267,13 @@ impl Keyring {
     /// Decrypts a sealed value. A key missing from the keyring, a wrong key and a corrupted
     /// value each give their own clear error.
     pub fn open(&self, context: &str, sealed: &str) -> Result<Vec<u8>> {
-        let corrupt = || Error::Storage(format!("the encrypted value of {context} is corrupted"));
+        let corrupt = || Error::internal(format!("the encrypted value of {context} is corrupted"));
         let mut parts = sealed.splitn(3, ':');
         let (Some(PREFIX), Some(id), Some(body)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(corrupt());
         };
         let key = self.keys.iter().find(|k| k.id == id).ok_or_else(|| {
-            Error::Storage(format!(
+            Error::internal(format!(
                 "{context} was encrypted with key {id}, which the keyring (keys {}) does not hold",
                 self.key_ids().join(", ")
             ))
@@ -285,7 +285,7 @@ impl Keyring {
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
         let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| corrupt())?;
         cipher(key).decrypt(&Nonce::from(nonce), Payload { msg: ciphertext, aad: context.as_bytes() }).map_err(|_| {
-            Error::Storage(format!(
+            Error::internal(format!(
                 "cannot decrypt {context} with key {id}: the key is not the one it was sealed with, or the value was altered"
             ))
         })
@@ -328,7 +328,7 @@ pub(crate) fn lock_keyring_file(path: &Path) -> Result<fs::File> {
     name.push(".lock");
     let lock_path = PathBuf::from(name);
     let locked = lock_file(&lock_path).and_then(|file| file.lock().map(|()| file));
-    locked.map_err(|e| Error::Storage(format!("cannot lock {}: {e}", lock_path.display())))
+    locked.map_err(|e| Error::internal_from(format!("cannot lock {}", lock_path.display()), e))
 }
 
 /// A fresh random 32-byte key.

@@ -16,7 +16,7 @@ use super::{
     fingerprint::{self, Fingerprint},
 };
 use crate::{
-    Action, Actor, Error, Result, Store, clock,
+    Action, Actor, Conflict, Error, Result, Store, clock,
     db::{Tx, params},
     journal::{self, Change},
     settings,
@@ -150,7 +150,9 @@ impl Keys<'_> {
         let mut resealed = 0;
         for (table, key_column, column) in SEALED {
             loop {
-                let done = self.store.pool.write(|tx| {
+                // Re-sealing changes how values are stored, not what they are: the rotation's
+                // own records (before and after) cover it.
+                let done = self.store.pool.bookkeep(|tx| {
                     turn.renew(tx)?;
                     reseal_batch(tx, actor, self.store, &newest, (table, key_column, column))
                 })?;
@@ -232,7 +234,7 @@ impl<'s> Turn<'s> {
             }
         };
         let holder = crate::process::holder_name();
-        while !store.pool.write(|tx| claim(tx, &holder, false))? {
+        while !store.pool.bookkeep(|tx| claim(tx, &holder, false))? {
             thread::sleep(WAIT);
         }
         let file_lock = super::lock_keyring_file(&path);
@@ -253,11 +255,15 @@ impl<'s> Turn<'s> {
 
     /// Extends the lease in the transaction of the next step; a lease that lapsed and went
     /// to another rotation stops this one.
+    /// Renews the lease in the caller's transaction: bookkeeping, not a change to record.
     fn renew(&self, tx: &mut Tx<'_>) -> Result<()> {
-        if claim(tx, &self.holder, true)? {
+        if tx.bookkeeping(|tx| claim(tx, &self.holder, true))? {
             return Ok(());
         }
-        Err(Error::conflict("this key rotation's lease lapsed and another rotation took over: stopping"))
+        Err(Error::conflict(
+            Conflict::Taken,
+            "this key rotation's lease lapsed and another rotation took over: stopping",
+        ))
     }
 }
 
@@ -280,14 +286,14 @@ fn claim(tx: &mut Tx<'_>, holder: &str, renew: bool) -> Result<bool> {
     if !(ours || (!renew && lapsed)) {
         return Ok(false);
     }
-    let until = now.checked_add(LEASE).map_err(|e| Error::Storage(e.to_string()))?;
+    let until = now.checked_add(LEASE).map_err(|e| Error::internal_from("a time past the supported range", e))?;
     tx.execute("UPDATE settings SET value = $1 WHERE key = $2", params![format!("{until} {holder}"), LEASE_SETTING])?;
     Ok(true)
 }
 
 /// Gives the lease back, best effort: one not given back lapses on its own.
 fn release(store: &Store, holder: &str) {
-    let _ = store.pool.write(|tx| {
+    let _ = store.pool.bookkeep(|tx| {
         tx.execute(
             "UPDATE settings SET value = '' WHERE key = $1 AND value LIKE $2",
             params![LEASE_SETTING, format!("% {holder}")],
@@ -307,10 +313,10 @@ fn reseal_batch(
     // The keyring the fingerprint names, as every writer takes it: first in the transaction.
     let keyring = store.sealing_keyring(tx)?;
     if keyring.sealing_id() != newest {
-        return Err(Error::conflict(format!(
-            "another key rotation moved the data to key {} meanwhile: stopping",
-            keyring.sealing_id()
-        )));
+        return Err(Error::conflict(
+            Conflict::Taken,
+            format!("another key rotation moved the data to key {} meanwhile: stopping", keyring.sealing_id()),
+        ));
     }
     let rows = tx.query(
         &format!(

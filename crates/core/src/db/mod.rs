@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 pub(crate) use value::{Row, Value, params};
 
-use crate::{Error, Result};
+use crate::{Conflict, Error, Result};
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,42 +125,58 @@ impl Pool {
         }
     }
 
-    /// Runs `f` in a write transaction and commits it. SQLite takes the write lock up front
-    /// (`BEGIN IMMEDIATE`); on PostgreSQL (READ COMMITTED) writers lock the rows they
-    /// change, always in one global order, so they cannot deadlock.
+    /// Runs a command — `f` — in a write transaction and commits it. A command that changes
+    /// a row must record the change ([`crate::journal::record`]): one that does not is rolled
+    /// back with an internal error, so no change can reach the database without its event
+    /// and audit record. SQLite takes the write lock up front (`BEGIN IMMEDIATE`); on
+    /// PostgreSQL (READ COMMITTED) writers lock the rows they change, always in one global
+    /// order, so they cannot deadlock.
     pub fn write<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
-        self.transact(true, f)
+        self.transact(Purpose::Command, f)
     }
 
     /// Runs `f` exactly as [`Pool::write`] would, then rolls it all back: what a change
     /// would do (a dry run), with none of it kept.
     pub fn rehearse<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
-        self.transact(false, f)
+        self.transact(Purpose::Rehearsal, f)
     }
 
-    fn transact<R>(&self, commit: bool, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
+    /// A write transaction for bookkeeping that is not a change of the domain and so has no
+    /// event: consumer cursors, leases, login attempts, delivery outcomes, snapshots.
+    pub fn bookkeep<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
+        self.transact(Purpose::Bookkeeping, f)
+    }
+
+    fn transact<R>(&self, purpose: Purpose, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
+        let finish = |tx: Tx<'_>, out: R| {
+            if purpose != Purpose::Bookkeeping && tx.changed && !tx.journaled {
+                return Err(Error::internal("a command changed rows without recording the change: rolled back"));
+            }
+            if purpose == Purpose::Rehearsal {
+                return Ok(out);
+            }
+            tx.commit()?;
+            Ok(out)
+        };
         match self {
             Pool::Sqlite(pool) => {
                 let mut conn = get(&pool.conns)?;
                 let tx = conn
                     .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                     .map_err(sqlite::map_err)?;
-                let mut tx = Tx::Sqlite(tx);
+                let mut tx = Tx::new(Engine::Sqlite(tx));
                 let out = f(&mut tx)?;
-                if commit {
-                    tx.commit()?;
+                let out = finish(tx, out)?;
+                if purpose != Purpose::Rehearsal {
                     pool.checkpointer.committed();
                 }
                 Ok(out)
             }
             Pool::Postgres(pool) => {
                 let mut conn = get(pool)?;
-                let mut tx = Tx::Postgres(conn.begin()?);
+                let mut tx = Tx::new(Engine::Postgres(conn.begin()?));
                 let out = f(&mut tx)?;
-                if commit {
-                    tx.commit()?;
-                }
-                Ok(out)
+                finish(tx, out)
             }
         }
     }
@@ -170,12 +186,12 @@ impl Pool {
         match self {
             Pool::Sqlite(pool) => {
                 let mut conn = get(&pool.conns)?;
-                let mut tx = Tx::Sqlite(conn.transaction().map_err(sqlite::map_err)?);
+                let mut tx = Tx::new(Engine::Sqlite(conn.transaction().map_err(sqlite::map_err)?));
                 f(&mut tx)
             }
             Pool::Postgres(pool) => {
                 let mut conn = get(pool)?;
-                let mut tx = Tx::Postgres(conn.begin_snapshot()?);
+                let mut tx = Tx::new(Engine::Postgres(conn.begin_snapshot()?));
                 f(&mut tx)
             }
         }
@@ -183,36 +199,89 @@ impl Pool {
 }
 
 fn get<M: r2d2::ManageConnection>(pool: &r2d2::Pool<M>) -> Result<r2d2::PooledConnection<M>> {
-    pool.get().map_err(|e| Error::Storage(format!("no database connection available: {e}")))
+    pool.get().map_err(|e| Error::unavailable(format!("no database connection came free in time ({e})")))
 }
 
-/// An open transaction on either backend.
-pub(crate) enum Tx<'c> {
+/// What a write transaction is for (see [`Pool::write`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Command,
+    Rehearsal,
+    Bookkeeping,
+}
+
+/// An open transaction on either backend, and what it has done so far.
+pub(crate) struct Tx<'c> {
+    engine: Engine<'c>,
+    /// A statement changed a row (or returned rows it inserted, updated or deleted).
+    changed: bool,
+    /// The change was recorded (see [`crate::journal::record`]).
+    journaled: bool,
+    /// The actor's idempotency key was claimed (see [`crate::idempotency::once`]).
+    keyed: bool,
+}
+
+enum Engine<'c> {
     Sqlite(rusqlite::Transaction<'c>),
     Postgres(postgres::Transaction<'c>),
 }
 
+impl<'c> Tx<'c> {
+    fn new(engine: Engine<'c>) -> Self {
+        Self { engine, changed: false, journaled: false, keyed: false }
+    }
+}
+
 impl Tx<'_> {
     pub fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
+        match self.engine {
+            Engine::Sqlite(_) => Backend::Sqlite,
+            Engine::Postgres(_) => Backend::Postgres,
         }
     }
 
     /// Runs a statement, returning the number of rows it changed.
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        match self {
-            Tx::Sqlite(tx) => sqlite::execute(tx, sql, params),
-            Tx::Postgres(tx) => postgres::execute(tx, sql, params),
-        }
+        let n = match &mut self.engine {
+            Engine::Sqlite(tx) => sqlite::execute(tx, sql, params),
+            Engine::Postgres(tx) => postgres::execute(tx, sql, params),
+        }?;
+        self.changed |= n > 0;
+        Ok(n)
     }
 
     pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        match self {
-            Tx::Sqlite(tx) => sqlite::query(tx, sql, params),
-            Tx::Postgres(tx) => postgres::query(tx, sql, params),
-        }
+        let rows = match &mut self.engine {
+            Engine::Sqlite(tx) => sqlite::query(tx, sql, params),
+            Engine::Postgres(tx) => postgres::query(tx, sql, params),
+        }?;
+        // `INSERT|UPDATE|DELETE … RETURNING` returns a row per row it changed.
+        self.changed |= !rows.is_empty() && changes_rows(sql);
+        Ok(rows)
+    }
+
+    /// Marks the change as recorded: only [`crate::journal::record`] may call this.
+    pub fn journaled(&mut self) {
+        self.journaled = true;
+    }
+
+    /// Marks the actor's idempotency key as claimed for this command.
+    pub fn keyed(&mut self) {
+        self.keyed = true;
+    }
+
+    /// Whether this command claimed the actor's idempotency key.
+    pub fn is_keyed(&self) -> bool {
+        self.keyed
+    }
+
+    /// Runs `f` as bookkeeping inside this transaction: what it writes (an idempotency
+    /// key, say) is not a change that needs recording.
+    pub fn bookkeeping<R>(&mut self, f: impl FnOnce(&mut Self) -> Result<R>) -> Result<R> {
+        let changed = self.changed;
+        let out = f(self);
+        self.changed = changed;
+        out
     }
 
     pub fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
@@ -221,13 +290,13 @@ impl Tx<'_> {
 
     /// A query that must return a row (an aggregate, or a `RETURNING`).
     pub fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row> {
-        self.query_opt(sql, params)?.ok_or_else(|| Error::Storage(format!("no row returned by: {sql}")))
+        self.query_opt(sql, params)?.ok_or_else(|| Error::internal("a query that must return a row returned none"))
     }
 
     fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().map_err(sqlite::map_err),
-            Tx::Postgres(tx) => tx.tx.commit().map_err(postgres::map_err),
+        match self.engine {
+            Engine::Sqlite(tx) => tx.commit().map_err(sqlite::map_err),
+            Engine::Postgres(tx) => tx.tx.commit().map_err(postgres::map_err),
         }
     }
 
@@ -257,7 +326,7 @@ impl Tx<'_> {
     /// Keeps other writers of `table` waiting until commit (PostgreSQL); SQLite's
     /// `BEGIN IMMEDIATE` already excludes every other writer.
     pub fn lock_exclusive(&mut self, table: &str) -> Result<()> {
-        if let Tx::Postgres(tx) = self {
+        if let Engine::Postgres(tx) = &mut self.engine {
             tx.tx.batch_execute(&format!("LOCK TABLE {table} IN EXCLUSIVE MODE")).map_err(postgres::map_err)?;
         }
         Ok(())
@@ -281,28 +350,61 @@ impl Tx<'_> {
     }
 }
 
-/// The user-facing sentence for a violated constraint, by its name (PostgreSQL, SQLite
-/// indexes) or its `table.column` (SQLite `UNIQUE` columns). Services check the common
-/// cases first for a message naming the value; this catches the races.
-pub(crate) fn constraint_message(constraint: &str) -> String {
-    const MESSAGES: &[(&[&str], &str)] = &[
-        (&["products_sku_key", "products.sku"], "a product with this SKU already exists"),
-        (&["products_barcode_key", "products.barcode"], "a product with this barcode already exists"),
-        (&["categories_name_key"], "a category with this name already exists"),
-        (&["warehouses_code_key", "warehouses.code"], "a warehouse with this code already exists"),
-        (&["users_email_key", "users.email"], "a user with this email already exists"),
-        (&["api_tokens_name_key"], "an API token with this name already exists"),
-        (&["orders_reservation_key", "orders.reservation_id"], "this reservation already belongs to an order"),
+/// Whether a statement is one that changes rows.
+fn changes_rows(sql: &str) -> bool {
+    let verb = sql.split_whitespace().next().unwrap_or_default();
+    ["INSERT", "UPDATE", "DELETE"].iter().any(|v| verb.eq_ignore_ascii_case(v))
+}
+
+/// The conflict a violated constraint stands for, named by the constraint (PostgreSQL,
+/// SQLite indexes) or its `table.column` (SQLite `UNIQUE` columns). Services check the
+/// common cases first for a message naming the value; this catches the races.
+pub(crate) fn constraint_violated(constraint: &str) -> Error {
+    const KNOWN: &[(&[&str], Conflict, &str)] = &[
+        (&["products_sku_key", "products.sku"], Conflict::Duplicate, "a product with this SKU already exists"),
+        (
+            &["products_barcode_key", "products.barcode"],
+            Conflict::Duplicate,
+            "a product with this barcode already exists",
+        ),
+        (&["categories_name_key"], Conflict::Duplicate, "a category with this name already exists"),
+        (&["warehouses_code_key", "warehouses.code"], Conflict::Duplicate, "a warehouse with this code already exists"),
+        (&["users_email_key", "users.email"], Conflict::Duplicate, "a user with this email already exists"),
+        (&["api_tokens_name_key"], Conflict::Duplicate, "an API token with this name already exists"),
+        (
+            &["orders_reservation_key", "orders.reservation_id"],
+            Conflict::HeldByOrder,
+            "this reservation already belongs to an order",
+        ),
     ];
-    MESSAGES
-        .iter()
-        .find(|(names, _)| names.contains(&constraint))
-        .map_or_else(|| format!("constraint {constraint} violated"), |(_, message)| (*message).to_owned())
+    match KNOWN.iter().find(|(names, ..)| names.contains(&constraint)) {
+        Some((_, code, message)) => Error::conflict(*code, *message),
+        None => Error::conflict(Conflict::Refused, format!("constraint {constraint} violated")),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    stockyard_testkit::backend_tests! {
+        fn a_command_that_changes_rows_without_recording_them_is_rolled_back(db) {
+            let pool = Pool::open(&Location::parse(db.url()).expect("url"), true, 1).expect("open");
+            let insert = |tx: &mut Tx<'_>| tx.execute("INSERT INTO settings (key, value) VALUES ('probe', 'x')", &[]);
+            let err = pool.write(insert).expect_err("no journal record");
+            assert!(matches!(&err, Error::Internal { context, .. } if context.contains("without recording")), "{err:?}");
+            let kept = |tx: &mut Tx<'_>| tx.query_opt("SELECT 1 FROM settings WHERE key = 'probe'", &[]);
+            assert!(pool.read(kept).expect("read").is_none(), "rolled back");
+            // A change through `RETURNING` counts as one too.
+            let returning = |tx: &mut Tx<'_>| {
+                tx.query("INSERT INTO settings (key, value) VALUES ('probe', 'x') RETURNING key", &[])
+            };
+            assert!(pool.write(returning).is_err());
+            // Bookkeeping is not a change of the domain, and a command that reads only is fine.
+            pool.bookkeep(insert).expect("bookkeeping");
+            assert!(pool.write(kept).expect("a read-only command").is_some());
+        }
+    }
 
     #[test]
     fn both_backends_have_the_same_migrations() {

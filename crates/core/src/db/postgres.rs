@@ -11,7 +11,7 @@ use postgres::{
     types::{IsNull, ToSql, Type, to_sql_checked},
 };
 
-use super::{Row, Value, constraint_message};
+use super::{Row, Value, constraint_violated};
 use crate::{Error, Result};
 
 pub(crate) type Pool = r2d2::Pool<Manager>;
@@ -113,7 +113,10 @@ pub(crate) fn open_pool(url: &str, shown: &str, max_size: u32) -> Result<Pool> {
             (None, Some(cause)) => format!("{e}: {cause}"),
             (None, None) => e.to_string(),
         };
-        Error::Storage(format!("cannot connect to PostgreSQL at {shown}: {why}"))
+        let reason = format!("cannot connect to PostgreSQL at {shown}: {why}");
+        // The server answered and refused (a wrong password, no such database): a setup
+        // mistake. No answer at all (refused, timed out): it may be restarting.
+        if e.as_db_error().is_some() { Error::internal(reason) } else { Error::unavailable(reason) }
     })?;
     drop(first);
     let manager = Manager { config };
@@ -126,14 +129,14 @@ pub(crate) fn open_pool(url: &str, shown: &str, max_size: u32) -> Result<Pool> {
         .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(30))
         .build(manager)
-        .map_err(|e| Error::Storage(format!("cannot connect to PostgreSQL at {shown}: {e}")))
+        .map_err(|e| Error::unavailable(format!("cannot connect to PostgreSQL at {shown}: {e}")))
 }
 
 pub(crate) fn migrate(conn: &mut Client) -> Result<()> {
     conn.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).map_err(map_err)?;
     let outcome = migrations().run(conn);
     conn.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).map_err(map_err)?;
-    outcome.map_err(|e| Error::Storage(format!("migration failed: {e}")))?;
+    outcome.map_err(|e| Error::internal_from("migration failed", e))?;
     Ok(())
 }
 
@@ -165,7 +168,7 @@ fn params(values: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
 fn value(row: &postgres::Row, idx: usize) -> Result<Value> {
     let column = &row.columns()[idx];
     let ty = column.type_();
-    let get = |e: postgres::Error| Error::Storage(format!("column {}: {e}", column.name()));
+    let get = |e: postgres::Error| Error::internal_from(format!("column {}", column.name()), e);
     let value = if *ty == Type::INT8 {
         row.try_get::<_, Option<i64>>(idx).map_err(get)?.map(Value::Int)
     } else if *ty == Type::INT4 {
@@ -179,7 +182,7 @@ fn value(row: &postgres::Row, idx: usize) -> Result<Value> {
     } else if [Type::TEXT, Type::VARCHAR, Type::BPCHAR, Type::NAME].contains(ty) {
         row.try_get::<_, Option<String>>(idx).map_err(get)?.map(Value::Text)
     } else {
-        return Err(Error::Storage(format!("column {} has unsupported type {ty}", column.name())));
+        return Err(Error::internal(format!("column {} has unsupported type {ty}", column.name())));
     };
     Ok(value.unwrap_or(Value::Null))
 }
@@ -200,9 +203,29 @@ pub(crate) fn map_err(e: postgres::Error) -> Error {
         let constraint = db.constraint().unwrap_or(db.message());
         if [SqlState::UNIQUE_VIOLATION, SqlState::CHECK_VIOLATION, SqlState::FOREIGN_KEY_VIOLATION].contains(db.code())
         {
-            return Error::conflict(constraint_message(constraint));
+            return constraint_violated(constraint);
         }
-        return Error::Storage(format!("PostgreSQL: {}: {}", db.code().code(), db.message()));
+        if passing(db.code()) {
+            return Error::unavailable(format!("PostgreSQL cannot serve this now ({}); try again", db.code().code()));
+        }
+        return Error::internal_from(format!("PostgreSQL refused a statement ({})", db.code().code()), e);
     }
-    Error::Storage(format!("PostgreSQL: {e}"))
+    // No answer from the server: the connection dropped or timed out.
+    Error::unavailable(format!("lost the connection to PostgreSQL ({e})"))
+}
+
+/// Failures that say nothing about the request, only that the server cannot take it now:
+/// connection trouble, a shutdown or restart, too many connections, or a transaction the
+/// server chose to abort (serialisation failure, deadlock victim) that a retry may pass.
+fn passing(code: &SqlState) -> bool {
+    code.code().starts_with("08")
+        || [
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::TOO_MANY_CONNECTIONS,
+            SqlState::T_R_SERIALIZATION_FAILURE,
+            SqlState::T_R_DEADLOCK_DETECTED,
+        ]
+        .contains(code)
 }

@@ -18,7 +18,7 @@ use rusqlite::{
     types::{ToSqlOutput, ValueRef},
 };
 
-use super::{Row, Value, checkpointer::Checkpointer, constraint_message};
+use super::{Row, Value, checkpointer::Checkpointer, constraint_violated};
 use crate::{Error, Result};
 
 pub(crate) type Conn = r2d2::PooledConnection<SqliteConnectionManager>;
@@ -56,7 +56,7 @@ pub(crate) fn open_pool(path: &Path, create: bool, max_size: u32) -> Result<Pool
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
-    let cannot = |why: String| Error::Storage(format!("cannot open SQLite database {}: {why}", path.display()));
+    let cannot = |why: String| Error::internal(format!("cannot open SQLite database {}: {why}", path.display()));
     if path.is_dir() {
         return Err(cannot("it is a directory".into()));
     }
@@ -139,14 +139,14 @@ pub(crate) fn migrate(conn: &mut Conn, read_only: bool) -> Result<()> {
             .query_row("SELECT COALESCE(MAX(version), 0) FROM refinery_schema_history", [], |r| r.get(0))
             .unwrap_or(0);
         if applied < latest {
-            return Err(Error::Storage(format!(
+            return Err(Error::internal(format!(
                 "the database is read-only and its schema (version {applied}) needs upgrading to version {latest}: \
                  open it once where it may be written"
             )));
         }
         return Ok(());
     }
-    migrations().run(&mut **conn).map_err(|e| Error::Storage(format!("migration failed: {e}")))?;
+    migrations().run(&mut **conn).map_err(|e| Error::internal_from("migration failed", e))?;
     Ok(())
 }
 
@@ -186,7 +186,7 @@ fn value(v: ValueRef<'_>) -> Result<Value> {
         ValueRef::Integer(i) => Value::Int(i),
         ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
         ValueRef::Real(_) | ValueRef::Blob(_) => {
-            return Err(Error::Storage("unexpected REAL or BLOB column".into()));
+            return Err(Error::internal("unexpected REAL or BLOB column"));
         }
     })
 }
@@ -217,18 +217,18 @@ pub(crate) fn map_err(e: rusqlite::Error) -> Error {
             // "UNIQUE constraint failed: index 'categories_name_key'".
             let detail = msg.split_once(": ").map_or(msg.as_str(), |(_, d)| d);
             let detail = detail.trim_start_matches("index ").trim_matches('\'');
-            return Error::conflict(constraint_message(detail));
+            return constraint_violated(detail);
         }
         if code.code == ErrorCode::ReadOnly {
-            return Error::Storage(
-                "the database is read-only (its file or folder may not be written): only reading commands work".into(),
+            return Error::unavailable(
+                "it is read-only (its file or folder may not be written): only reading commands work",
             );
         }
         if matches!(code.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) {
-            return Error::Storage(format!("the database stayed busy for over {}s: {msg}", BUSY_TIMEOUT.as_secs()));
+            return Error::unavailable(format!("it stayed busy for over {}s: {msg}", BUSY_TIMEOUT.as_secs()));
         }
     }
-    Error::Storage(format!("SQLite: {e}"))
+    Error::internal_from("SQLite failed", e)
 }
 
 #[cfg(test)]

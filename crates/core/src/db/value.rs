@@ -88,7 +88,7 @@ pub(crate) struct Row(pub(crate) Vec<Value>);
 impl Row {
     pub fn get<T: FromValue>(&self, idx: usize) -> Result<T> {
         let value = self.0.get(idx).unwrap_or(&Value::Null);
-        T::from_value(value).map_err(|why| Error::Storage(format!("column {idx}: {why}")))
+        T::from_value(value).map_err(|why| Error::internal(format!("column {idx}: {why}")))
     }
 }
 

@@ -11,7 +11,7 @@ use super::{
     rules::{Counts, MAX_QUANTITY},
 };
 use crate::{
-    Actor, Error, ProductId, Result, Shortage, WarehouseId,
+    Actor, Conflict, Error, ProductId, Result, Shortage, WarehouseId,
     db::{Tx, params},
     events::EventType,
     journal::{self, Change},
@@ -182,10 +182,13 @@ fn change(tx: &mut Tx<'_>, line: &Line, at: Timestamp) -> Result<Result<Applied,
         let current = read(tx, item, false)?.unwrap_or_default();
         let target = current.on_hand.checked_add(on_hand_delta);
         if target.is_none_or(|n| n > MAX_QUANTITY) {
-            return Err(Error::conflict(format!(
-                "{} at {} holds {} on hand: adding {on_hand_delta} would pass the most a level may hold ({MAX_QUANTITY})",
-                item.sku, item.warehouse, current.on_hand
-            )));
+            return Err(Error::conflict(
+                Conflict::TooLarge,
+                format!(
+                    "{} at {} holds {} on hand: adding {on_hand_delta} would pass the most a level may hold ({MAX_QUANTITY})",
+                    item.sku, item.warehouse, current.on_hand
+                ),
+            ));
         }
         return Ok(Err(Shortage {
             sku: item.sku.clone(),
@@ -202,6 +205,11 @@ fn change(tx: &mut Tx<'_>, line: &Line, at: Timestamp) -> Result<Result<Applied,
     Ok(Ok(Applied { item: item.clone(), before, after }))
 }
 
+/// The level as it stands (all zero where it was never stocked).
+pub(crate) fn level(tx: &mut Tx<'_>, item: &Item) -> Result<StockLevel> {
+    Ok(StockLevel::new(item, &read(tx, item, false)?.unwrap_or_default()))
+}
+
 /// The level's current numbers, if it exists; locked until commit when `locked` is set.
 fn read(tx: &mut Tx<'_>, item: &Item, locked: bool) -> Result<Option<Counts>> {
     let sql = format!(
@@ -216,7 +224,7 @@ fn read(tx: &mut Tx<'_>, item: &Item, locked: bool) -> Result<Option<Counts>> {
 fn lock(tx: &mut Tx<'_>, item: &Item, at: Timestamp) -> Result<Counts> {
     create(tx, item, at)?;
     read(tx, item, true)?
-        .ok_or_else(|| Error::Storage(format!("stock level of {} at {} vanished", item.sku, item.warehouse)))
+        .ok_or_else(|| Error::internal(format!("stock level of {} at {} vanished", item.sku, item.warehouse)))
 }
 
 fn create(tx: &mut Tx<'_>, item: &Item, at: Timestamp) -> Result<()> {
@@ -256,8 +264,10 @@ fn record(
             available: done.after.available(),
         };
         movements.push((events.len(), payload.clone()));
-        events
-            .push((line.kind.event_type(), serde_json::to_value(&payload).map_err(|e| Error::Storage(e.to_string()))?));
+        events.push((
+            line.kind.event_type(),
+            serde_json::to_value(&payload).map_err(|e| Error::internal_from("cannot encode JSON", e))?,
+        ));
         events.extend(threshold_event(done));
     }
     let change = Change {

@@ -10,6 +10,7 @@ pub(crate) mod reservations;
 mod rules;
 
 use serde::Serialize;
+use serde_json::json;
 
 pub use levels::{Movement, ReorderSuggestion, StockQuery};
 pub use replay::{Difference, ReplayReport, VerifyReport};
@@ -20,8 +21,8 @@ use self::{
     rules::Counts,
 };
 use crate::{
-    Action, Actor, Error, ProductId, Result, Store, catalog, clock, db::Tx, events::EventType, named::named, validate,
-    warehouses,
+    Action, Actor, Conflict, Error, ProductId, Result, Store, catalog, clock, db::Tx, events::EventType, idempotency,
+    named::named, validate, warehouses,
 };
 
 /// Stock of one product in one warehouse, as `stock show` and the HTTP API give it.
@@ -226,9 +227,21 @@ impl Inventory<'_> {
                 },
                 Line { item: target, kind: MovementKind::TransferIn, on_hand: OnHand::By(quantity), reserved_delta: 0 },
             ];
-            let [out, into] = <[_; 2]>::try_from(ledger::apply(tx, actor, command, lines, clock::now())?)
-                .map_err(|_| Error::Storage("a transfer applies two lines".into()))?;
-            Ok(Transfer { sku: out.item.sku.clone(), quantity, from: out.level(), to: into.level() })
+            let (from, to) = (lines[0].item.clone(), lines[1].item.clone());
+            let args = json!({ "product": from.product_id, "from": from.warehouse_id, "to": to.warehouse_id, "quantity": quantity });
+            idempotency::once(
+                tx,
+                actor,
+                Action::StockTransfer,
+                &args,
+                |tx| {
+                    let [out, into] = <[_; 2]>::try_from(ledger::apply(tx, actor, command, lines, clock::now())?)
+                        .map_err(|_| Error::internal("a transfer applies two lines"))?;
+                    Ok(Transfer { sku: out.item.sku.clone(), quantity, from: out.level(), to: into.level() })
+                },
+                |_| String::new(),
+                |tx, _| Ok(Transfer { sku: from.sku.clone(), quantity, from: ledger::level(tx, &from)?, to: ledger::level(tx, &to)? }),
+            )
         })
     }
 
@@ -267,8 +280,21 @@ impl Inventory<'_> {
             let item = item(tx, sku, warehouse)?;
             let id = item.product_id.to_string();
             let command = command(action, &id, reason);
+            let change = match on_hand {
+                OnHand::By(by) => json!({ "by": by }),
+                OnHand::Set(to) => json!({ "set": to }),
+            };
+            let args = json!({ "product": item.product_id, "warehouse": item.warehouse_id, "on_hand": change, "reason": reason });
             let line = Line { item: item.clone(), kind, on_hand, reserved_delta: 0 };
-            Ok(one(ledger::apply(tx, actor, command, vec![line], clock::now())?)?.level())
+            idempotency::once(
+                tx,
+                actor,
+                action,
+                &args,
+                |tx| Ok(one(ledger::apply(tx, actor, command, vec![line], clock::now())?)?.level()),
+                |_| String::new(),
+                |tx, _| ledger::level(tx, &item),
+            )
         })
     }
 }
@@ -301,7 +327,7 @@ fn item(tx: &mut Tx<'_>, sku: &str, warehouse: Option<&str>) -> Result<Item> {
     let product = catalog::find_product(tx, sku, false)?;
     let warehouse = warehouses::require(tx, warehouse.unwrap_or(warehouses::MAIN))?;
     if !warehouse.active {
-        return Err(Error::conflict(format!("warehouse {} is inactive", warehouse.code)));
+        return Err(Error::conflict(Conflict::Refused, format!("warehouse {} is inactive", warehouse.code)));
     }
     Ok(Item {
         product_id: product.id,
@@ -317,7 +343,7 @@ fn command<'a>(action: Action, product_id: &'a str, reason: Option<&'a str>) -> 
 }
 
 fn one(applied: Vec<ledger::Applied>) -> Result<ledger::Applied> {
-    applied.into_iter().next().ok_or_else(|| Error::Storage("a stock change applied no line".into()))
+    applied.into_iter().next().ok_or_else(|| Error::internal("a stock change applied no line"))
 }
 
 fn optional_reason(reason: Option<&str>) -> Result<Option<String>> {

@@ -114,7 +114,8 @@ impl Inventory<'_> {
                 };
                 journal::record(tx, actor, change, now)?;
             }
-            let snapshot_taken = snapshot_if_due(tx, &replayed, self.store.options.snapshot_every)?;
+            let every = self.store.options.snapshot_every;
+            let snapshot_taken = tx.bookkeeping(|tx| snapshot_if_due(tx, &replayed, every))?;
             Ok(ReplayReport {
                 from_seq: replayed.from_seq,
                 to_seq: replayed.to_seq,
@@ -163,7 +164,7 @@ impl Inventory<'_> {
         // The replay is sound whatever the projection says: keep it as a snapshot when due.
         let every = self.store.options.snapshot_every;
         if replayed.to_seq - replayed.from_seq >= every {
-            self.store.pool.write(|tx| snapshot_if_due(tx, &replayed, every))?;
+            self.store.pool.bookkeep(|tx| snapshot_if_due(tx, &replayed, every))?;
         }
         Ok(VerifyReport {
             ok: differences.is_empty(),
@@ -213,12 +214,12 @@ fn replay(tx: &mut Tx<'_>) -> Result<Replayed> {
             to_seq = row.get(0)?;
             let payload: String = row.get(2)?;
             let event: StockEvent = serde_json::from_str(&payload)
-                .map_err(|e| Error::Storage(format!("event {to_seq} has a malformed stock payload: {e}")))?;
+                .map_err(|e| Error::internal_from(format!("event {to_seq} has a malformed stock payload"), e))?;
             let level: &mut Counts = levels.entry((event.product_id, event.warehouse_id)).or_default();
             match (event.reorder_point, event.reorder_qty) {
                 (Some(point), Some(qty)) => (level.reorder_point, level.reorder_qty) = (point, qty),
                 _ => {
-                    let overflow = || Error::Storage(format!("event {to_seq} overflows a stock level"));
+                    let overflow = || Error::internal(format!("event {to_seq} overflows a stock level"));
                     level.on_hand = level.on_hand.checked_add(event.on_hand_delta).ok_or_else(overflow)?;
                     level.reserved = level.reserved.checked_add(event.reserved_delta).ok_or_else(overflow)?;
                 }

@@ -9,6 +9,7 @@ use std::cell::Cell;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
+use serde_json::json;
 
 use super::{
     Inventory, MovementKind,
@@ -17,10 +18,11 @@ use super::{
     rules,
 };
 use crate::{
-    Action, Actor, Error, ProductId, ReservationId, Result, Shortage, WarehouseId,
+    Action, Actor, Conflict, Error, ProductId, ReservationId, Result, Shortage, WarehouseId,
     actor::shown_principal,
     clock,
     db::{Pool, Row, Tx, params},
+    idempotency,
     named::named,
     validate, warehouses,
 };
@@ -112,10 +114,22 @@ impl Inventory<'_> {
             Hold::Checkout => Some(self.store.options.reservation_ttl),
             Hold::CheckoutFor(ttl) => Some(ttl),
         };
+        let args = json!({
+            "lines": request.lines, "warehouse": request.warehouse, "reference": request.reference,
+            "ttl_seconds": ttl.map(|t| t.as_secs()),
+        });
         let holding = Holding::new(&request.lines, request.warehouse, ttl, request.reference.as_deref())?;
         let strategy = &self.store.options.allocation;
         allocating(&self.store.pool, holding.warehouse.is_some(), |tx, raced| {
-            hold(tx, actor, strategy, &holding, raced)
+            idempotency::once(
+                tx,
+                actor,
+                Action::ReservationCreate,
+                &args,
+                |tx| hold(tx, actor, strategy, &holding, raced),
+                |reservation| reservation.id.to_string(),
+                |tx, id| load(tx, actor, id.parse()?, false),
+            )
         })
     }
 
@@ -288,18 +302,24 @@ pub(crate) fn adopt(tx: &mut Tx<'_>, actor: &Actor, id: ReservationId) -> Result
         });
     }
     if let Some(number) = holding_order(tx, id)? {
-        return Err(Error::conflict(format!("reservation {id} is already held by order {number}")));
+        return Err(Error::conflict(
+            Conflict::HeldByOrder,
+            format!("reservation {id} is already held by order {number}"),
+        ));
     }
     let now = clock::now();
     if let Some(expires_at) = reservation.expires_at.filter(|t| *t <= now) {
-        return Err(Error::conflict(format!("reservation {id} expired at {expires_at}: reserve the stock again")));
+        return Err(Error::conflict(
+            Conflict::Refused,
+            format!("reservation {id} expired at {expires_at}: reserve the stock again"),
+        ));
     }
     let owner: String = tx.query_one("SELECT owner FROM reservations WHERE id = $1", params![id])?.get(0)?;
     if owner != actor.principal() {
-        return Err(Error::conflict(format!(
-            "reservation {id} was made by {}: only its owner can place an order with it",
-            reservation.owner
-        )));
+        return Err(Error::conflict(
+            Conflict::Refused,
+            format!("reservation {id} was made by {}: only its owner can place an order with it", reservation.owner),
+        ));
     }
     tx.execute("UPDATE reservations SET expires_at = NULL, updated_at = $1 WHERE id = $2", params![now, id])?;
     (reservation.expires_at, reservation.updated_at) = (None, now);
@@ -357,9 +377,10 @@ pub(crate) fn close_in(
     if by == Closer::Holder
         && let Some(number) = holding_order(tx, id)?
     {
-        return Err(Error::conflict(format!(
-            "reservation {id} is held by order {number}: only the order's own steps (cancel, ship) let it go"
-        )));
+        return Err(Error::conflict(
+            Conflict::HeldByOrder,
+            format!("reservation {id} is held by order {number}: only the order's own steps (cancel, ship) let it go"),
+        ));
     }
     let now = clock::now();
     tx.execute("UPDATE reservations SET status = $1, updated_at = $2 WHERE id = $3", params![to.as_str(), now, id])?;
@@ -471,7 +492,7 @@ fn place(
             let warehouse = warehouses
                 .iter()
                 .find(|w| w.code == pick.warehouse)
-                .ok_or_else(|| Error::Storage(format!("allocation chose unknown warehouse {}", pick.warehouse)))?;
+                .ok_or_else(|| Error::internal(format!("allocation chose unknown warehouse {}", pick.warehouse)))?;
             let product = &products[pick.line];
             Ok(ReservationLine {
                 sku: product.sku.to_string(),
@@ -489,7 +510,7 @@ fn place(
 fn active_warehouse(tx: &mut Tx<'_>, code: &str) -> Result<warehouses::Warehouse> {
     let warehouse = warehouses::require(tx, code)?;
     if !warehouse.active {
-        return Err(Error::conflict(format!("warehouse {} is inactive", warehouse.code)));
+        return Err(Error::conflict(Conflict::Refused, format!("warehouse {} is inactive", warehouse.code)));
     }
     Ok(warehouse)
 }

@@ -16,7 +16,7 @@ use super::{
     webhooks::{self, Http, Post},
 };
 use crate::{
-    Action, Actor, Channel, Error, NotificationId, Result, Store, clock,
+    Action, Actor, Channel, Conflict, Error, NotificationId, Result, Store, clock,
     db::{Tx, params},
     events::{self, EventType},
     journal::{self, Change},
@@ -210,7 +210,7 @@ impl<'s> Dispatcher<'s> {
     /// batch that also moves the cursor: each event is fanned out exactly once.
     fn fan_out(&self, report: &mut DispatchReport) -> Result<()> {
         loop {
-            let read = self.store.pool.write(|tx| {
+            let read = self.store.pool.bookkeep(|tx| {
                 let keyring = self.store.sealing_keyring(tx)?;
                 let after = lock_cursor(tx)?;
                 let batch = events::after(tx, after, None, EVENT_BATCH)?;
@@ -257,10 +257,12 @@ impl<'s> Dispatcher<'s> {
     /// committed before anything is sent. Rows another dispatcher holds are skipped.
     fn claim(&self) -> Result<Vec<(Notification, Option<String>)>> {
         let channels = if self.email.is_some() { "'email', 'in_app', 'webhook'" } else { "'in_app', 'webhook'" };
-        self.store.pool.write(|tx| {
+        self.store.pool.bookkeep(|tx| {
             let keyring = self.store.keyring(tx)?;
             let now = clock::now();
-            let lapsed = now.checked_sub(self.policy.lease).map_err(|e| Error::Storage(e.to_string()))?;
+            let lapsed = now
+                .checked_sub(self.policy.lease)
+                .map_err(|e| Error::internal_from("a time past the supported range", e))?;
             let probes = breakers::half_open(tx, now)?;
             // A probe already in flight: its endpoint takes no other until it is back.
             let mut probing: Vec<String> = if probes.is_empty() {
@@ -310,7 +312,7 @@ impl<'s> Dispatcher<'s> {
     /// Gives back a claimed notification unsent (its endpoint began to rest): the claim's
     /// attempt is not counted.
     fn release(&self, n: &Notification) -> Result<()> {
-        self.store.pool.write(|tx| {
+        self.store.pool.bookkeep(|tx| {
             tx.execute(
                 "UPDATE notifications SET status = 'pending', attempts = attempts - 1, updated_at = $1
                  WHERE id = $2 AND status = 'sent' AND attempts = $3",
@@ -323,7 +325,7 @@ impl<'s> Dispatcher<'s> {
     /// Records an attempt's outcome, with `NotificationDelivered` or, after the last
     /// attempt, `NotificationFailed`; also says whether its endpoint now rests.
     fn record(&self, n: &Notification, outcome: std::result::Result<(), String>) -> Result<(NotificationStatus, bool)> {
-        self.store.pool.write(|tx| {
+        self.store.pool.bookkeep(|tx| {
             let now = clock::now();
             let (status, event, next) = match &outcome {
                 Ok(()) => (NotificationStatus::Delivered, Some(EventType::NotificationDelivered), now),
@@ -331,8 +333,9 @@ impl<'s> Dispatcher<'s> {
                     (NotificationStatus::Failed, Some(EventType::NotificationFailed), now)
                 }
                 Err(_) => {
-                    let next =
-                        now.checked_add(self.policy.delay(n.attempts)).map_err(|e| Error::Storage(e.to_string()))?;
+                    let next = now
+                        .checked_add(self.policy.delay(n.attempts))
+                        .map_err(|e| Error::internal_from("a time past the supported range", e))?;
                     (NotificationStatus::Pending, None, next)
                 }
             };
@@ -387,9 +390,9 @@ const LEASE_NAME: &str = "dispatcher";
 /// killed outright on this machine is seen to be gone at once, not after its lease.
 fn take_lease(store: &Store) -> Result<String> {
     let holder = crate::process::holder_name();
-    store.pool.write(|tx| {
+    store.pool.bookkeep(|tx| {
         let now = clock::now();
-        let until = now.checked_add(LEASE).map_err(|e| Error::Storage(e.to_string()))?;
+        let until = now.checked_add(LEASE).map_err(|e| Error::internal_from("a time past the supported range", e))?;
         let current = tx.query_opt(
             "SELECT holder FROM dispatcher_leases WHERE name = $1 AND expires_at > $2",
             params![LEASE_NAME, now],
@@ -398,6 +401,7 @@ fn take_lease(store: &Store) -> Result<String> {
             && crate::process::holder_alive(&row.get::<String>(0)?)
         {
             return Err(Error::conflict(
+                Conflict::Taken,
                 "another notification dispatcher is running on this SQLite database; it allows one at a time \
                  (PostgreSQL allows several)",
             ));
@@ -414,14 +418,15 @@ fn take_lease(store: &Store) -> Result<String> {
 impl Dispatcher<'_> {
     fn renew_lease(&self) -> Result<()> {
         let Some(holder) = &self.lease else { return Ok(()) };
-        self.store.pool.write(|tx| {
-            let until = clock::now().checked_add(LEASE).map_err(|e| Error::Storage(e.to_string()))?;
+        self.store.pool.bookkeep(|tx| {
+            let until = clock::now().checked_add(LEASE).map_err(|e| Error::internal_from("a time past the supported range", e))?;
             let renewed = tx.execute(
                 "UPDATE dispatcher_leases SET expires_at = $1 WHERE name = $2 AND holder = $3",
                 params![until, LEASE_NAME, holder],
             )?;
             if renewed == 0 {
                 return Err(Error::conflict(
+                    Conflict::Taken,
                     "this dispatcher's lease lapsed and another dispatcher took over: stopping (SQLite runs one at a time)",
                 ));
             }
@@ -434,7 +439,7 @@ impl Drop for Dispatcher<'_> {
     fn drop(&mut self) {
         if let Some(holder) = &self.lease {
             // Best effort: a lease not given back lapses on its own.
-            let _ = self.store.pool.write(|tx| {
+            let _ = self.store.pool.bookkeep(|tx| {
                 tx.execute("DELETE FROM dispatcher_leases WHERE name = $1 AND holder = $2", params![LEASE_NAME, holder])
             });
         }

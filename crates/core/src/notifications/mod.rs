@@ -115,7 +115,7 @@ impl Notifications<'_> {
                 rendered,
             };
             let id = insert(tx, &keyring, &draft)?
-                .ok_or_else(|| Error::Storage("an ad-hoc notification was deduplicated".into()))?;
+                .ok_or_else(|| Error::internal("an ad-hoc notification was deduplicated"))?;
             record_created(tx, actor, &[(id, &draft)], ("notification", &id.to_string()))?;
             load(tx, &keyring, id)
         })
@@ -236,7 +236,7 @@ fn opened(keyring: &Keyring, id: NotificationId, field: &str, value: Option<Stri
     value
         .map(|v| {
             let bytes = keyring.open(&context("notifications", field, &id.to_string()), &v)?;
-            String::from_utf8(bytes).map_err(|_| Error::Storage(format!("notification {id}: {field} is not text")))
+            String::from_utf8(bytes).map_err(|_| Error::internal(format!("notification {id}: {field} is not text")))
         })
         .transpose()
 }

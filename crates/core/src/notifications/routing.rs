@@ -66,7 +66,7 @@ pub(crate) fn drafts(tx: &mut Tx<'_>, keyring: &Keyring, event: &Event) -> Resul
 
 /// The event, as JSON, for every webhook subscribed to its type.
 fn hooks(tx: &mut Tx<'_>, event: &Event) -> Result<Vec<Draft>> {
-    let body = serde_json::to_string(event).map_err(|e| crate::Error::Storage(e.to_string()))?;
+    let body = serde_json::to_string(event).map_err(|e| crate::Error::internal_from("cannot encode JSON", e))?;
     Ok(webhooks::subscribed(tx, event)?
         .into_iter()
         .map(|hook| Draft {

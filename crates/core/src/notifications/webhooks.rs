@@ -249,7 +249,7 @@ pub(crate) fn secret_of(tx: &mut Tx<'_>, keyring: &Keyring, notification: crate:
         .ok_or_else(|| Error::not_found("webhook of notification", notification.to_string()))?;
     let (id, sealed): (String, String) = (row.get(0)?, row.get(1)?);
     let bytes = keyring.open(&context("webhooks", "secret", &id), &sealed)?;
-    String::from_utf8(bytes).map_err(|_| Error::Storage(format!("webhook {id}: its secret is not text")))
+    String::from_utf8(bytes).map_err(|_| Error::internal(format!("webhook {id}: its secret is not text")))
 }
 
 fn record(
@@ -302,7 +302,7 @@ impl Http {
         let client = reqwest::blocking::Client::builder()
             .timeout(TIMEOUT)
             .build()
-            .map_err(|e| Error::Storage(format!("cannot set up the HTTP client: {e}")))?;
+            .map_err(|e| Error::internal_from("cannot set up the HTTP client", e))?;
         Ok(Self { client })
     }
 

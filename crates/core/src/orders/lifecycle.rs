@@ -9,9 +9,11 @@ use serde_json::{Value, json};
 
 use super::{Customer, Order, OrderStatus, Orders, Payment, Returned, StatusChange, placement, records};
 use crate::{
-    Action, Actor, Error, Money, Result, clock,
+    Action, Actor, Conflict, Error, Money, Result, clock,
+    crypto::Keyring,
     db::{Tx, params},
     events::EventType,
+    idempotency,
     inventory::{
         self, ReservationStatus,
         reservations::{self, Closer},
@@ -62,18 +64,24 @@ impl Orders<'_> {
         if fields.iter().all(|(_, value)| value.is_none()) {
             return Err(Error::invalid("order", "name something to change: email, name, phone, address or notes"));
         }
-        self.step(actor, key, Action::OrderUpdate, |tx, order, events| {
+        self.step(actor, key, Action::OrderUpdate, None, |tx, order, events| {
             if let Some(expected) = patch.expected_version.filter(|v| *v != order.version) {
-                return Err(Error::conflict(format!(
-                    "order {} is at version {}, not {expected}: reload it and retry",
-                    order.number, order.version
-                )));
+                return Err(Error::conflict(
+                    Conflict::StaleVersion { current: order.version },
+                    format!(
+                        "order {} is at version {}, not {expected}: reload it and retry",
+                        order.number, order.version
+                    ),
+                ));
             }
             if !order.status.before_shipment() {
-                return Err(Error::conflict(format!(
-                    "order {} is {}: its customer details and notes can no longer change",
-                    order.number, order.status
-                )));
+                return Err(Error::conflict(
+                    Conflict::Refused,
+                    format!(
+                        "order {} is {}: its customer details and notes can no longer change",
+                        order.number, order.status
+                    ),
+                ));
             }
             let or = |new: &Option<String>, old: &Option<String>| new.clone().or_else(|| old.clone());
             let was = (order.customer.clone(), order.notes.clone());
@@ -109,7 +117,8 @@ impl Orders<'_> {
     /// `paid` once the payments reach its total. Overpaying is refused.
     pub fn pay(&self, actor: &Actor, key: &str, amount: Option<&str>, reference: Option<&str>) -> Result<Order> {
         let reference = reference.map(|r| validate::line("reference", r.trim(), 200)).transpose()?;
-        self.step(actor, key, Action::OrderPay, |tx, order, events| {
+        let args = json!({ "order": key, "amount": amount, "reference": reference });
+        self.step(actor, key, Action::OrderPay, Some(&args), |tx, order, events| {
             if order.status != OrderStatus::Confirmed {
                 return Err(refused(order, "paid"));
             }
@@ -122,13 +131,16 @@ impl Orders<'_> {
                 return Err(Error::invalid("amount", "must be more than zero"));
             }
             if amount.minor() > owed {
-                return Err(Error::conflict(format!(
-                    "order {} is owed {} {}: a payment of {} would overpay it",
-                    order.number,
-                    Money::from_minor(owed, order.currency).amount(),
-                    order.currency,
-                    amount.amount()
-                )));
+                return Err(Error::conflict(
+                    Conflict::Refused,
+                    format!(
+                        "order {} is owed {} {}: a payment of {} would overpay it",
+                        order.number,
+                        Money::from_minor(owed, order.currency).amount(),
+                        order.currency,
+                        amount.amount()
+                    ),
+                ));
             }
             let payment = Payment { amount, reference: reference.clone(), actor: actor.to_string(), at: clock::now() };
             records::add_payment(tx, order.id, order.payments.len(), &payment)?;
@@ -170,18 +182,21 @@ impl Orders<'_> {
             }
         };
         let tracking = tracking.map(|t| validate::required("tracking number", t, 100)).transpose()?;
-        self.step(actor, key, action, |tx, order, events| {
+        self.step(actor, key, action, None, |tx, order, events| {
             order.status.check(to, &order.number.to_string())?;
             if to == OrderStatus::Shipped {
                 // Consumes exactly the reserved warehouse lines: on-hand goes down there.
                 if let Some(closed) = close_reservation(tx, actor, order, ReservationStatus::Committed)? {
-                    return Err(Error::conflict(format!(
-                        "order {} cannot ship: its reservation {} is {}, so no stock is held for it; cancel \
+                    return Err(Error::conflict(
+                        Conflict::Refused,
+                        format!(
+                            "order {} cannot ship: its reservation {} is {}, so no stock is held for it; cancel \
                          the order",
-                        order.number,
-                        order.reservation_id,
-                        closed.as_str()
-                    )));
+                            order.number,
+                            order.reservation_id,
+                            closed.as_str()
+                        ),
+                    ));
                 }
                 order.tracking_number = tracking.clone().or(order.tracking_number.take());
             }
@@ -197,7 +212,9 @@ impl Orders<'_> {
     /// is marked for refund.
     pub fn cancel(&self, actor: &Actor, key: &str, reason: Option<&str>) -> Result<Order> {
         let reason = reason.map(|r| validate::line("reason", r.trim(), 200)).transpose()?.filter(|r| !r.is_empty());
-        self.step(actor, key, Action::OrderCancel, |tx, order, events| cancel_in(tx, actor, order, reason, events))
+        self.step(actor, key, Action::OrderCancel, None, |tx, order, events| {
+            cancel_in(tx, actor, order, reason, events)
+        })
     }
 
     /// Goods coming back after shipment. `request_only` records the request
@@ -205,7 +222,7 @@ impl Orders<'_> {
     /// restocked where it shipped from, or written off. Receiving a requested return
     /// without lines takes the requested ones.
     pub fn return_goods(&self, actor: &Actor, key: &str, lines: &[ReturnLine], request_only: bool) -> Result<Order> {
-        self.step(actor, key, Action::OrderReturn, |tx, order, events| {
+        self.step(actor, key, Action::OrderReturn, None, |tx, order, events| {
             let to = if request_only { OrderStatus::ReturnRequested } else { OrderStatus::Returned };
             order.status.check(to, &order.number.to_string())?;
             let returns = match (lines.is_empty(), order.status) {
@@ -240,11 +257,14 @@ impl Orders<'_> {
     /// refund leaves it where it is. Each refund appends `OrderRefunded` with its amount and
     /// the running total.
     pub fn refund(&self, actor: &Actor, key: &str, amount: Option<&str>) -> Result<Order> {
-        self.step(actor, key, Action::OrderRefund, |tx, order, events| {
+        self.step(actor, key, Action::OrderRefund, None, |tx, order, events| {
             order.status.check(OrderStatus::Refunded, &order.number.to_string())?;
             let left = Money::from_minor(order.paid.minor() - order.refunded.minor(), order.currency);
             if left.minor() <= 0 {
-                return Err(Error::conflict(format!("order {} has nothing paid left to refund", order.number)));
+                return Err(Error::conflict(
+                    Conflict::Refused,
+                    format!("order {} has nothing paid left to refund", order.number),
+                ));
             }
             let amount = match amount {
                 Some(a) => Money::parse(a, order.currency, "amount")?,
@@ -254,13 +274,16 @@ impl Orders<'_> {
                 return Err(Error::invalid("amount", "must be more than zero"));
             }
             if amount.minor() > left.minor() {
-                return Err(Error::conflict(format!(
-                    "order {} has {left} left to refund ({} paid, {} refunded): a refund of {} would exceed it",
-                    order.number,
-                    order.paid.amount(),
-                    order.refunded.amount(),
-                    amount.amount()
-                )));
+                return Err(Error::conflict(
+                    Conflict::Refused,
+                    format!(
+                        "order {} has {left} left to refund ({} paid, {} refunded): a refund of {} would exceed it",
+                        order.number,
+                        order.paid.amount(),
+                        order.refunded.amount(),
+                        amount.amount()
+                    ),
+                ));
             }
             order.refunded = Money::from_minor(order.refunded.minor() + amount.minor(), order.currency);
             let settled = order.refunded == order.paid;
@@ -285,7 +308,8 @@ impl Orders<'_> {
     pub fn expire_unpaid(&self, actor: &Actor, now: Timestamp) -> Result<usize> {
         actor.authorize(Action::OrderCancel)?;
         let timeout = self.store.options.unpaid_timeout;
-        let cutoff = now.checked_sub(timeout).map_err(|e| Error::Storage(e.to_string()))?;
+        let cutoff =
+            now.checked_sub(timeout).map_err(|e| Error::internal_from("a time past the supported range", e))?;
         let reason = format!("unpaid after {timeout:#}");
         let mut cancelled = 0;
         // Past the last order looked at (by creation time, then id): one that cannot be
@@ -302,7 +326,7 @@ impl Orders<'_> {
                 rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect()
             })?;
             for (_, id) in &due {
-                let outcome = self.step(actor, id, Action::OrderCancel, |tx, order, events| {
+                let outcome = self.step(actor, id, Action::OrderCancel, None, |tx, order, events| {
                     // Paid, or cancelled, meanwhile: no longer due.
                     if order.status != OrderStatus::Confirmed || order.created_at > cutoff {
                         return Err(refused(order, "cancelled"));
@@ -325,39 +349,63 @@ impl Orders<'_> {
 
     /// One step on one order: authorised, the order locked, `f` applied, then the order
     /// saved with its version bumped and the step's events and audit record appended.
+    /// A step that takes an idempotency key gives its arguments (see [`crate::idempotency`]).
     fn step(
         &self,
         actor: &Actor,
         key: &str,
         action: Action,
+        idempotent: Option<&Value>,
         f: impl FnOnce(&mut Tx<'_>, &mut Order, &mut Events) -> Result<()>,
     ) -> Result<Order> {
         actor.authorize(action)?;
         self.store.pool.write(|tx| {
             // First, as every writer that seals does: see crate::crypto.
             let keyring = self.store.sealing_keyring(tx)?;
-            let mut order = records::find(tx, &keyring, actor, key, true)?;
-            // Every step happens at the order's warehouses: a user scoped to warehouses
-            // takes it only when all of them are theirs.
-            records::authorize_at_order(actor, action, &order)?;
-            let before = records::summary(&order);
-            let mut events = Vec::new();
-            f(tx, &mut order, &mut events)?;
-            let now = clock::now();
-            (order.version, order.updated_at) = (order.version + 1, now);
-            records::save(tx, &order)?;
-            let id = order.id.to_string();
-            let change = Change {
-                action: action.as_str(),
-                entity: ("order", &id),
-                before: Some(before),
-                after: Some(records::summary(&order)),
-                events,
-            };
-            journal::record(tx, actor, change, now)?;
-            Ok(order)
+            let Some(args) = idempotent else { return step_in(tx, actor, &keyring, key, action, f) };
+            let replay = |tx: &mut Tx<'_>, id: &str| records::find(tx, &keyring, actor, id, false);
+            idempotency::once(
+                tx,
+                actor,
+                action,
+                args,
+                |tx| step_in(tx, actor, &keyring, key, action, f),
+                |order| order.id.to_string(),
+                replay,
+            )
         })
     }
+}
+
+/// [`Orders::step`] inside its transaction.
+fn step_in(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    keyring: &Keyring,
+    key: &str,
+    action: Action,
+    f: impl FnOnce(&mut Tx<'_>, &mut Order, &mut Events) -> Result<()>,
+) -> Result<Order> {
+    let mut order = records::find(tx, keyring, actor, key, true)?;
+    // Every step happens at the order's warehouses: a user scoped to warehouses
+    // takes it only when all of them are theirs.
+    records::authorize_at_order(actor, action, &order)?;
+    let before = records::summary(&order);
+    let mut events = Vec::new();
+    f(tx, &mut order, &mut events)?;
+    let now = clock::now();
+    (order.version, order.updated_at) = (order.version + 1, now);
+    records::save(tx, &order)?;
+    let id = order.id.to_string();
+    let change = Change {
+        action: action.as_str(),
+        entity: ("order", &id),
+        before: Some(before),
+        after: Some(records::summary(&order)),
+        events,
+    };
+    journal::record(tx, actor, change, now)?;
+    Ok(order)
 }
 
 /// Refuses a step the order's status does not allow.
@@ -405,10 +453,13 @@ fn cancel_in(
     order.status.check(OrderStatus::Cancelled, &order.number.to_string())?;
     // A reservation already released or expired has nothing left to release.
     if let Some(ReservationStatus::Committed) = close_reservation(tx, actor, order, ReservationStatus::Released)? {
-        return Err(Error::conflict(format!(
-            "order {} cannot be cancelled: its reservation {} was committed, so its stock has left",
-            order.number, order.reservation_id
-        )));
+        return Err(Error::conflict(
+            Conflict::Refused,
+            format!(
+                "order {} cannot be cancelled: its reservation {} was committed, so its stock has left",
+                order.number, order.reservation_id
+            ),
+        ));
     }
     order.refund_due = order.paid.minor() > 0;
     events.push((
@@ -443,15 +494,18 @@ fn close_reservation(
 /// it): such a line is refused, pointing to a write-off.
 fn product_to_restock(tx: &mut Tx<'_>, order: &Order, line: &Returned) -> Result<String> {
     let ordered = order.lines.iter().find(|l| l.sku == line.sku).map(|l| l.product_id.to_string());
-    let id = ordered.ok_or_else(|| Error::Storage(format!("order {} has no line {}", order.number, line.sku)))?;
+    let id = ordered.ok_or_else(|| Error::internal(format!("order {} has no line {}", order.number, line.sku)))?;
     if tx.query_opt("SELECT 1 FROM products WHERE id = $1 AND deleted_at IS NULL", params![&id])?.is_none() {
-        return Err(Error::conflict(format!(
-            "product {sku} was deleted after order {number} shipped, so it cannot be restocked: take it back \
+        return Err(Error::conflict(
+            Conflict::Refused,
+            format!(
+                "product {sku} was deleted after order {number} shipped, so it cannot be restocked: take it back \
              as a write-off ({sku}:{quantity}:scrap)",
-            sku = line.sku,
-            number = order.number,
-            quantity = line.quantity
-        )));
+                sku = line.sku,
+                number = order.number,
+                quantity = line.quantity
+            ),
+        ));
     }
     Ok(id)
 }

@@ -12,6 +12,7 @@ use crate::{
     crypto::Keyring,
     db::Tx,
     events::EventType,
+    idempotency,
     inventory::{
         Reservation,
         reservations::{self, Holding},
@@ -41,9 +42,33 @@ impl Orders<'_> {
         let (holding, customer, reservation) = self.prepare(actor, &input)?;
         let strategy = &self.store.options.allocation;
         let named = input.warehouse.is_some() || reservation.is_some();
+        let args = json!({
+            "customer": input.customer, "lines": input.lines, "warehouse": input.warehouse,
+            "reservation": input.reservation, "notes": input.notes,
+        });
         reservations::allocating(&self.store.pool, named, |tx, raced| {
             let keyring = self.store.sealing_keyring(tx)?;
-            place(tx, actor, &keyring, strategy, &holding, &customer, reservation, input.notes.as_deref(), raced)
+            idempotency::once(
+                tx,
+                actor,
+                Action::OrderCreate,
+                &args,
+                |tx| {
+                    place(
+                        tx,
+                        actor,
+                        &keyring,
+                        strategy,
+                        &holding,
+                        &customer,
+                        reservation,
+                        input.notes.as_deref(),
+                        raced,
+                    )
+                },
+                |order| order.id.to_string(),
+                |tx, id| records::find(tx, &keyring, actor, id, false),
+            )
         })
     }
 

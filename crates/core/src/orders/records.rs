@@ -34,7 +34,7 @@ fn open(keyring: &Keyring, order: OrderId, field: &str, sealed: Option<String>) 
     sealed
         .map(|s| {
             let bytes = keyring.open(&context("orders", field, &order.to_string()), &s)?;
-            String::from_utf8(bytes).map_err(|_| Error::Storage(format!("order {order}: {field} is not text")))
+            String::from_utf8(bytes).map_err(|_| Error::internal(format!("order {order}: {field} is not text")))
         })
         .transpose()
 }
@@ -414,7 +414,7 @@ fn assemble(keyring: &Keyring, row: &Row, owner: String, kids: Children) -> Resu
             // Checked when the order was placed; a row edited since must not wrap.
             let total = price
                 .checked_mul(quantity)
-                .ok_or_else(|| Error::Storage(format!("order line {sku} totals more than can be stored")))?;
+                .ok_or_else(|| Error::internal(format!("order line {sku} totals more than can be stored")))?;
             Ok(OrderLine { sku, product_id: r.get(2)?, quantity, unit_price: money(price), line_total: money(total) })
         })
         .collect::<Result<Vec<_>>>()?;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::{
-    Actor, Error, Page, PageRequest, Result, Store, UserId,
+    Actor, Conflict, Error, Page, PageRequest, Result, Store, UserId,
     auth::{Action, Explanation, Role, passwords},
     clock,
     db::{Row, Tx, params},
@@ -41,8 +41,8 @@ pub struct NewUser {
     pub email: String,
     /// Defaults to the email's local part.
     pub name: Option<String>,
-    /// A role name (`admin`, `manager`, `warehouse`, `sales`, `client`, `viewer`).
-    pub role: String,
+    /// `viewer` unless given: the least a user may do.
+    pub role: Role,
     pub warehouses: Vec<String>,
     /// Generated (and returned once) when absent.
     pub password: Option<String>,
@@ -84,7 +84,7 @@ impl Users<'_> {
     pub fn create(&self, actor: &Actor, input: NewUser) -> Result<CreatedUser> {
         actor.authorize(Action::UserManage)?;
         let email = parse_email(&input.email)?;
-        let role: Role = input.role.parse()?;
+        let role = input.role;
         let name = match input.name.as_deref().map(str::trim) {
             None | Some("") => email.split('@').next().unwrap_or_default().to_owned(),
             Some(name) => validate::required("name", name, 100)?,
@@ -99,7 +99,7 @@ impl Users<'_> {
             let warehouses = granted_scope(tx, actor, &input.warehouses)?;
             actor.authorize_grant(&email, role, &warehouses)?;
             if load(tx, &email)?.is_some() {
-                return Err(Error::conflict(format!("a user with email {email} already exists")));
+                return Err(Error::conflict(Conflict::Duplicate, format!("a user with email {email} already exists")));
             }
             insert(tx, actor, &email, &name, role, warehouses, &hash)
         })?;
@@ -114,7 +114,7 @@ impl Users<'_> {
         if self.store.pool.read(|tx| load(tx, &email))?.is_some() {
             return Ok(None);
         }
-        let new = NewUser { email, role: Role::Admin.to_string(), password, ..Default::default() };
+        let new = NewUser { email, role: Role::Admin, password, ..Default::default() };
         match self.create(actor, new) {
             // Created meanwhile by a concurrent init: nothing left to do.
             Err(Error::Conflict { .. }) => Ok(None),
@@ -241,7 +241,7 @@ impl Users<'_> {
             }
             let was_admin = before.active && before.role == Role::Admin;
             if was_admin && !(user.active && user.role == Role::Admin) && admins == 1 {
-                return Err(Error::conflict(format!("{email} is the last active admin")));
+                return Err(Error::conflict(Conflict::InUse, format!("{email} is the last active admin")));
             }
             user.updated_at = clock::now();
             tx.execute(
@@ -291,7 +291,7 @@ fn account_from_row(tx: &mut Tx<'_>, row: &Row) -> Result<Account> {
             id,
             email: row.get(1)?,
             name: row.get(2)?,
-            role: role.parse().map_err(|_| Error::Storage(format!("unknown role {role:?} stored")))?,
+            role: role.parse().map_err(|_| Error::internal(format!("unknown role {role:?} stored")))?,
             warehouses,
             active: row.get(4)?,
             created_at: row.get(5)?,

@@ -17,7 +17,7 @@ pub const PASSWORD: &str = "correct horse battery";
 pub fn acting(store: &Store, email: &str, role: &str, warehouses: &[&str]) -> Actor {
     let user = NewUser {
         email: email.into(),
-        role: role.into(),
+        role: role.parse().expect("a role"),
         warehouses: warehouses.iter().map(|w| (*w).to_owned()).collect(),
         password: Some(PASSWORD.into()),
         ..Default::default()

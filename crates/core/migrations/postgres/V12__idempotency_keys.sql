@@ -1,0 +1,12 @@
+-- Idempotency keys, per principal (see core/src/idempotency.rs). Mirrors sqlite/V12__idempotency_keys.sql.
+-- A row is claimed in the command's own transaction and names what the command made or
+-- changed (result), so a repeat can answer with it.
+CREATE TABLE idempotency_keys (
+    principal   TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    result      TEXT,
+    created_at  TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (principal, key)
+);
