@@ -68,7 +68,7 @@ impl Feed<'_> {
             state.latest = None;
             state.watching = self.watch().is_ok();
         }
-        while !state.latest.is_some_and(|latest| latest > seq) && !stop.is_some_and(Stop::is_stopped) {
+        while state.latest.is_none_or(|latest| latest <= seq) && !stop.is_some_and(Stop::is_stopped) {
             let left = until.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;

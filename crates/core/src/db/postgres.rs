@@ -7,8 +7,8 @@ use std::{collections::HashMap, error::Error as StdError, str::FromStr, time::Du
 
 use postgres::{
     Client, NoTls, Statement,
-    fallible_iterator::FallibleIterator,
     error::SqlState,
+    fallible_iterator::FallibleIterator,
     types::{IsNull, ToSql, Type, to_sql_checked},
 };
 

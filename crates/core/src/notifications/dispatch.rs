@@ -172,8 +172,9 @@ impl Dispatcher {
         self.round(&mut None)
     }
 
-    /// Runs rounds until `stop`: one as soon as events commit after those the last round
-    /// saw, and one every interval regardless. Passes each round's report (or the storage
+    /// Runs rounds until `stop`: one as soon as events commit after the last round ended,
+    /// and one every interval regardless (for retries that came due, and events committed
+    /// while a round ran). Passes each round's report (or the storage
     /// failure it outlived) to `each`; returns at once when stopped, or with the first
     /// failure it does not outlive (see [`crate::workers::passes`]), such as another
     /// dispatcher having taken over a SQLite store.

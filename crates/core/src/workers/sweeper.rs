@@ -57,8 +57,14 @@ impl Sweeper {
     /// failure it outlived) to `each`; returns at once when stopped, or with the first
     /// failure it does not outlive (see [`super::passes`]).
     pub fn run(&self, stop: &Stop, each: impl FnMut(&Result<SweepReport>)) -> Result<()> {
-        rounds(stop, self.every, || self.run_once(), each, || {
-            stop.wait(self.every);
-        })
+        rounds(
+            stop,
+            self.every,
+            || self.run_once(),
+            each,
+            || {
+                stop.wait(self.every);
+            },
+        )
     }
 }
