@@ -91,12 +91,15 @@ impl Stop {
         *stopped
     }
 
-    /// Has `wake` woken too when this stops (at once, if it already has). Held weakly:
-    /// what is dropped meanwhile is not woken.
+    /// Has `wake` woken too when this stops (at once, if it already has). Held weakly, and
+    /// once however often it is asked (a worker asks every round): what is dropped
+    /// meanwhile is not woken, and its place is freed.
     pub(crate) fn also_wake(&self, wake: Weak<dyn Wake>) {
         let mut also = lock(&self.inner.also);
         also.retain(|w| w.strong_count() > 0);
-        also.push(wake.clone());
+        if !also.iter().any(|w| Weak::ptr_eq(w, &wake)) {
+            also.push(wake.clone());
+        }
         drop(also);
         if self.is_stopped()
             && let Some(wake) = wake.upgrade()
@@ -168,6 +171,32 @@ mod tests {
         let (stopped, waited) = waiter.join().expect("waiter");
         assert!(stopped && waited < Duration::from_secs(5), "{waited:?}");
         assert!(stop.wait(Duration::from_secs(30)), "a stopped handle waits no more");
+    }
+
+    struct Counter(AtomicUsize);
+
+    impl Wake for Counter {
+        fn wake(&self) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn what_a_stop_also_wakes_is_held_once_and_woken_once() {
+        let stop = Stop::new();
+        let counter = Arc::new(Counter(AtomicUsize::new(0)));
+        for _ in 0..1000 {
+            stop.also_wake(Arc::downgrade(&counter) as Weak<dyn Wake>);
+        }
+        let dropped: Arc<dyn Wake> = Arc::new(Counter(AtomicUsize::new(0)));
+        stop.also_wake(Arc::downgrade(&dropped));
+        drop(dropped);
+        stop.also_wake(Arc::downgrade(&counter) as Weak<dyn Wake>);
+        assert_eq!(lock(&stop.inner.also).len(), 1, "one place, however often asked; none for the dropped");
+        stop.stop();
+        assert_eq!(counter.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        stop.also_wake(Arc::downgrade(&counter) as Weak<dyn Wake>);
+        assert_eq!(counter.0.load(std::sync::atomic::Ordering::SeqCst), 2, "asked after the stop: woken at once");
     }
 
     #[test]
