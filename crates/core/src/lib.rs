@@ -27,6 +27,7 @@ mod db;
 pub mod demo;
 mod error;
 mod events;
+mod feed;
 mod idempotency;
 mod ids;
 pub mod inventory;
@@ -43,6 +44,7 @@ mod store;
 pub mod users;
 mod validate;
 pub mod warehouses;
+pub mod workers;
 
 pub use actor::Actor;
 pub use audit::{
@@ -55,6 +57,7 @@ pub use catalog::{Catalog, Category, NewCategory, NewProduct, Product, ProductPa
 pub use db::Backend;
 pub use error::{Conflict, Error, ErrorKind, Result, Shortage};
 pub use events::{Event, EventFilter, EventType, Events};
+pub use feed::Feed;
 pub use ids::{
     ApiTokenId, CategoryId, NotificationId, OrderId, ProductId, ReservationId, UserId, WarehouseId, WebhookId,
 };
@@ -66,3 +69,4 @@ pub use sku::Sku;
 pub use store::{DEFAULT_RESERVATION_TTL, InitReport, Store, StoreOptions};
 pub use users::{CreatedUser, NewUser, User, Users, preferences::Channel};
 pub use warehouses::{NewWarehouse, Warehouse, Warehouses};
+pub use workers::{Stop, SweepReport, Sweeper};

@@ -11,6 +11,7 @@ use crate::{
     clock,
     crypto::{self, KeySource, Keyring, fingerprint, rotation::Keys},
     db::{Backend, DEFAULT_POOL_SIZE, Location, Pool, Tx},
+    feed::{self, Feed},
     inventory::allocation::Strategy,
     journal::{self, Change},
     notifications::{Notifications, templates},
@@ -22,7 +23,9 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) pool: Pool,
-    location: Arc<Location>,
+    pub(crate) location: Arc<Location>,
+    /// The change feed's state, shared by every clone (see [`Store::feed`]).
+    pub(crate) feed: Arc<feed::Shared>,
     pub(crate) options: Arc<StoreOptions>,
     /// The keyring, as last checked against the database's fingerprint of it.
     keyring: Arc<fingerprint::Cache>,
@@ -119,10 +122,12 @@ impl Store {
 
     fn connect(url: &str, create: bool, options: &StoreOptions) -> Result<Self> {
         let location = Location::parse(url)?;
-        let pool = Pool::open(&location, create, options.pool_size)?;
+        let feed = Arc::new(feed::Shared::default());
+        let pool = Pool::open(&location, create, options.pool_size, Arc::clone(&feed))?;
         let store = Self {
             pool,
             location: Arc::new(location),
+            feed,
             options: Arc::new(options.clone()),
             keyring: Arc::default(),
             signing_secret: Arc::default(),
@@ -220,6 +225,11 @@ impl Store {
 
     pub fn events(&self) -> Events<'_> {
         Events { store: self }
+    }
+
+    /// Waits for new events, for readers that run long (see [`Feed`]).
+    pub fn feed(&self) -> Feed<'_> {
+        Feed { store: self }
     }
 
     pub fn audit(&self) -> Audit<'_> {

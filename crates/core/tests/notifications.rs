@@ -33,7 +33,7 @@ fn eager() -> RetryPolicy {
     }
 }
 
-fn dispatcher<'s>(store: &'s Store, smtp: Option<&SmtpSink>) -> Dispatcher<'s> {
+fn dispatcher(store: &Store, smtp: Option<&SmtpSink>) -> Dispatcher {
     let email = smtp.map(|s| Box::new(Smtp::new(&s.url(), FROM).expect("smtp")) as Box<_>);
     Dispatcher::new(store, &admin(), email)
         .expect("dispatcher")

@@ -2,11 +2,11 @@
 //! is stopped (the dispatcher is crash-safe, so stopping it at any point loses nothing).
 //! A second dispatcher on SQLite is refused (exit 4) whether it would run once or loop.
 
-use std::{io::Write, time::Duration};
+use std::io::Write;
 
 use jiff::Timestamp;
 use stockyard_core::{
-    Actor, Error, ErrorKind, Store,
+    Actor, Error, Stop, Store,
     notifications::{
         dispatch::{DispatchReport, Dispatcher},
         transport::{Smtp, Transport},
@@ -16,9 +16,6 @@ use stockyard_core::{
 use super::Context;
 use crate::{config::Mail, exit::Failure};
 
-/// The pause between two rounds of `notify run`.
-const ROUND_EVERY: Duration = Duration::from_secs(1);
-
 pub fn run(ctx: &mut Context<'_>, store: &Store, actor: &Actor, once: bool) -> Result<(), Failure> {
     let dispatcher = Dispatcher::new(store, actor, transport(&ctx.config.mail)?)?;
     if once {
@@ -26,26 +23,30 @@ pub fn run(ctx: &mut Context<'_>, store: &Store, actor: &Actor, once: bool) -> R
         notice(&report.waiting);
         return Ok(ctx.out.done(&summary(&report), &report)?);
     }
+    // Output that can no longer be written (its reader went away) ends the run.
+    let (stop, mut unwritten) = (Stop::new(), None);
     let mut noticed = false;
-    loop {
-        match dispatcher.run_once() {
-            Ok(report) => {
-                if !noticed {
-                    notice(&report.waiting);
-                    noticed = true;
-                }
-                if report.created + report.delivered + report.retrying + report.failed > 0 {
-                    ctx.out.progress(&format!("{}  {}", Timestamp::now(), summary(&report)), &report)?;
-                }
+    dispatcher.run(&stop, |round| match round {
+        Ok(report) => {
+            if !noticed {
+                notice(&report.waiting);
+                noticed = true;
             }
-            // A worker outlives a passing failure (say, the database restarting): say so, go on.
-            Err(e) if e.kind() == ErrorKind::Unavailable => {
-                let _ = writeln!(std::io::stderr(), "error: {e}; trying again in {}s", ROUND_EVERY.as_secs());
+            if report.created + report.delivered + report.retrying + report.failed > 0
+                && let Err(e) = ctx.out.progress(&format!("{}  {}", Timestamp::now(), summary(report)), report)
+            {
+                unwritten = Some(e);
+                stop.stop();
             }
-            // Anything else (another dispatcher holding SQLite, a refusal) will not pass: stop.
-            Err(e) => return Err(e.into()),
         }
-        std::thread::sleep(ROUND_EVERY);
+        Err(e) => {
+            let every = Dispatcher::EVERY.as_secs();
+            let _ = writeln!(std::io::stderr(), "error: {e}; trying again in {every}s");
+        }
+    })?;
+    match unwritten {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
     }
 }
 

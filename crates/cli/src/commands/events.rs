@@ -11,10 +11,11 @@ use crate::{
     output::Column,
 };
 
-/// How often `events tail --follow` looks for new events.
-const POLL_EVERY: Duration = Duration::from_millis(500);
-/// The most events `--follow` reads per poll.
-const POLL_BATCH: u32 = 1000;
+/// How long `events tail --follow` waits on the change feed before it waits again: any
+/// time would do, as the feed wakes it when events commit.
+const WAIT_FOR: Duration = Duration::from_secs(10);
+/// The most events `--follow` reads at a time.
+const BATCH: u32 = 1000;
 
 pub fn run(ctx: &mut Context<'_>, command: EventsCommand) -> Result<(), Failure> {
     match command {
@@ -54,15 +55,22 @@ fn tail(ctx: &mut Context<'_>, tail: &EventsTail) -> Result<(), Failure> {
         let next_cursor = items.last().map(|e| e.seq.to_string());
         return Ok(ctx.out.list(&Page { items, next_cursor }, &columns)?);
     }
+    let feed = store.feed();
+    // `last`: the seq read up to; `seen`: the newest the feed told of (events of other types
+    // than `--type` move it, and must not wake the next wait).
     let mut last = items.last().map_or(tail.since.unwrap_or(0), |e| e.seq);
+    let mut seen = last;
     let mut batch = items;
     loop {
         for event in &batch {
             ctx.out.stream(event, &columns)?;
             last = event.seq;
         }
-        std::thread::sleep(POLL_EVERY);
-        let filter = EventFilter { since: Some(last), event_type: tail.event_type, limit: Some(POLL_BATCH) };
+        // A full batch may have more behind it: read on before waiting.
+        if batch.len() < BATCH as usize {
+            seen = feed.wait_after(seen.max(last), WAIT_FOR);
+        }
+        let filter = EventFilter { since: Some(last), event_type: tail.event_type, limit: Some(BATCH) };
         batch = events.list(&actor, &filter)?;
     }
 }

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use stockyard_core::{
-    Action, Actor,
+    Sweeper,
     inventory::{Hold, Reservation, ReserveRequest},
 };
 
@@ -41,13 +41,11 @@ pub fn release(ctx: &mut Context<'_>, id: &str) -> Result<(), Failure> {
 /// released, and confirmed orders unpaid past the timeout cancelled.
 pub fn sweep(ctx: &mut Context<'_>) -> Result<(), Failure> {
     let (store, actor) = (ctx.store()?, ctx.actor()?);
-    actor.authorize(Action::ReservationExpire)?;
-    actor.authorize(Action::OrderCancel)?;
-    let (sweeper, now) = (Actor::system("sweeper"), jiff::Timestamp::now());
-    let expired = store.inventory().expire_due(&sweeper, now)?;
-    let cancelled = store.orders().expire_unpaid(&sweeper, now)?;
-    let report = serde_json::json!({ "reservations_expired": expired, "orders_cancelled": cancelled });
-    let message = format!("Expired {expired} reservation(s); cancelled {cancelled} unpaid order(s).");
+    let report = Sweeper::new(&store, &actor)?.run_once()?;
+    let message = format!(
+        "Expired {} reservation(s); cancelled {} unpaid order(s).",
+        report.reservations_expired, report.orders_cancelled
+    );
     Ok(ctx.out.done(&message, &report)?)
 }
 

@@ -10,11 +10,15 @@ mod postgres;
 mod sqlite;
 mod value;
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc};
 
+pub(crate) use postgres::Listener;
 pub(crate) use value::{Row, Value, params};
 
-use crate::{Conflict, Error, Result};
+use crate::{Conflict, Error, Result, feed};
+
+/// The PostgreSQL channel every commit that appended events notifies, with its last seq.
+pub(crate) const EVENTS_CHANNEL: &str = "stockyard_events";
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,14 +90,15 @@ pub(crate) const DEFAULT_POOL_SIZE: u32 = 8;
 
 impl Pool {
     /// Opens the pool and applies pending migrations. A missing SQLite file is created only
-    /// when `create` is set.
-    pub fn open(location: &Location, create: bool, max_size: u32) -> Result<Self> {
+    /// when `create` is set. SQLite commits tell `feed` here; PostgreSQL's tell every
+    /// listener, this process's among them, through the server (see [`Listener`]).
+    pub fn open(location: &Location, create: bool, max_size: u32, feed: Arc<feed::Shared>) -> Result<Self> {
         let pool = match location {
             Location::Sqlite(path) => {
                 if !create && !path.exists() {
                     return Err(Error::NotInitialised { location: location.display() });
                 }
-                Pool::Sqlite(sqlite::open_pool(path, create, max_size)?)
+                Pool::Sqlite(sqlite::open_pool(path, create, max_size, feed)?)
             }
             Location::Postgres(url) => Pool::Postgres(postgres::open_pool(url, &location.display(), max_size)?),
         };
@@ -169,6 +174,7 @@ impl Pool {
                 let out = finish(tx, out)?;
                 if purpose != Purpose::Rehearsal {
                     pool.checkpointer.committed();
+                    pool.feed.committed();
                 }
                 Ok(out)
             }
@@ -304,6 +310,8 @@ impl Tx<'_> {
     /// commit in seq order: a reader by seq never skips one that commits late.
     /// - PostgreSQL: bumps the `journal_head` row, whose lock the transaction holds to commit,
     ///   so appends are serialised (sequences would hand out seqs that commit out of order).
+    ///   It also notifies [`EVENTS_CHANNEL`] of the last seq, in the same round trip; the
+    ///   server delivers that only if the transaction commits, once it has.
     /// - SQLite: the writer already holds the database's only write lock, so the next seq
     ///   is simply the last one plus one — with no extra page written per commit.
     pub fn claim_event_seqs(&mut self, count: i64) -> Result<i64> {
@@ -311,8 +319,9 @@ impl Tx<'_> {
             Backend::Sqlite => self.query_one("SELECT COALESCE(MAX(seq), 0) + 1 FROM events", &[])?,
             Backend::Postgres => self.query_one(
                 "UPDATE journal_head SET last_event_seq = last_event_seq + $1 WHERE id = 1
-                 RETURNING last_event_seq - $1 + 1",
-                params![count],
+                 RETURNING last_event_seq - $1 + 1,
+                           CASE WHEN $1 > 0 THEN pg_notify($2, last_event_seq::text) IS NULL END",
+                params![count, EVENTS_CHANNEL],
             )?,
         };
         first.get(0)
@@ -389,7 +398,7 @@ mod tests {
 
     stockyard_testkit::backend_tests! {
         fn a_command_that_changes_rows_without_recording_them_is_rolled_back(db) {
-            let pool = Pool::open(&Location::parse(db.url()).expect("url"), true, 1).expect("open");
+            let pool = Pool::open(&Location::parse(db.url()).expect("url"), true, 1, std::sync::Arc::default()).expect("open");
             let insert = |tx: &mut Tx<'_>| tx.execute("INSERT INTO settings (key, value) VALUES ('probe', 'x')", &[]);
             let err = pool.write(insert).expect_err("no journal record");
             assert!(matches!(&err, Error::Internal { context, .. } if context.contains("without recording")), "{err:?}");

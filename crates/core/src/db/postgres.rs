@@ -8,10 +8,11 @@ use std::{collections::HashMap, error::Error as StdError, str::FromStr, time::Du
 use postgres::{
     Client, NoTls, Statement,
     error::SqlState,
+    fallible_iterator::FallibleIterator,
     types::{IsNull, ToSql, Type, to_sql_checked},
 };
 
-use super::{Row, Value, constraint_violated};
+use super::{EVENTS_CHANNEL, Row, Value, constraint_violated};
 use crate::{Error, Result};
 
 pub(crate) type Pool = r2d2::Pool<Manager>;
@@ -102,11 +103,7 @@ const MIGRATION_LOCK: i64 = 0x5374_6f63_6b79_6172; // "Stockyar"
 /// database that does not exist or a wrong password fails at once naming why, instead of
 /// the pool retrying until its timeout.
 pub(crate) fn open_pool(url: &str, shown: &str, max_size: u32) -> Result<Pool> {
-    let mut config = postgres::Config::from_str(url)
-        .map_err(|e| Error::invalid("database", format!("not a PostgreSQL URL: {e}")))?;
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(Duration::from_secs(10));
-    }
+    let config = config(url)?;
     let first = config.connect(NoTls).map_err(|e| {
         let why = match (e.as_db_error(), e.source()) {
             (Some(db), _) => db.message().to_owned(),
@@ -130,6 +127,52 @@ pub(crate) fn open_pool(url: &str, shown: &str, max_size: u32) -> Result<Pool> {
         .connection_timeout(Duration::from_secs(30))
         .build(manager)
         .map_err(|e| Error::unavailable(format!("cannot connect to PostgreSQL at {shown}: {e}")))
+}
+
+/// The URL's settings, with a connect timeout unless it names one.
+fn config(url: &str) -> Result<postgres::Config> {
+    let mut config = postgres::Config::from_str(url)
+        .map_err(|e| Error::invalid("database", format!("not a PostgreSQL URL: {e}")))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    Ok(config)
+}
+
+/// A connection of its own, outside the pool, that hears every commit which appended events:
+/// each notifies [`EVENTS_CHANNEL`] with its last seq (see `Tx::claim_event_seqs`).
+pub(crate) struct Listener {
+    client: Client,
+}
+
+impl Listener {
+    /// Starts listening; also returns the last seq committed by then. Listening first, the
+    /// head read after it: a commit before the head is in it, one after it is heard.
+    pub fn start(url: &str) -> Result<(Self, i64)> {
+        let mut client = config(url)?.connect(NoTls).map_err(map_err)?;
+        client.batch_execute(&format!("LISTEN {EVENTS_CHANNEL}")).map_err(map_err)?;
+        let head = client.query_one("SELECT COALESCE(MAX(seq), 0) FROM events", &[]).map_err(map_err)?.get(0);
+        Ok((Self { client }, head))
+    }
+
+    /// The highest seq heard within `timeout` (and of those that came with it), or `None`.
+    pub fn hear(&mut self, timeout: Duration) -> Result<Option<i64>> {
+        let first = self.client.notifications().timeout_iter(timeout).next().map_err(map_err)?;
+        let Some(first) = first else {
+            // Nothing heard may also mean the server went away.
+            if self.client.is_closed() {
+                return Err(Error::unavailable("PostgreSQL closed the listening connection"));
+            }
+            return Ok(None);
+        };
+        let mut heard = first.payload().parse::<i64>().ok();
+        let mut notifications = self.client.notifications();
+        let mut pending = notifications.iter();
+        while let Some(next) = pending.next().map_err(map_err)? {
+            heard = heard.max(next.payload().parse().ok());
+        }
+        Ok(heard)
+    }
 }
 
 pub(crate) fn migrate(conn: &mut Client) -> Result<()> {

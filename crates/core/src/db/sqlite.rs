@@ -19,15 +19,16 @@ use rusqlite::{
 };
 
 use super::{Row, Value, checkpointer::Checkpointer, constraint_violated};
-use crate::{Error, Result};
+use crate::{Error, Result, feed};
 
 pub(crate) type Conn = r2d2::PooledConnection<SqliteConnectionManager>;
 
-/// The connections, and the checkpointer their commits wake.
+/// The connections, and the checkpointer and change feed their commits wake.
 #[derive(Clone)]
 pub(crate) struct Pool {
     pub conns: r2d2::Pool<SqliteConnectionManager>,
     pub checkpointer: Arc<Checkpointer>,
+    pub feed: Arc<feed::Shared>,
     /// Opened read-only (see [`open_pool`]): migrations are checked, not applied.
     pub read_only: bool,
 }
@@ -49,7 +50,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// database fails at once naming why (a directory, not SQLite, truncated, unreadable)
 /// instead of the pool retrying until its timeout. A file or folder nobody may write is
 /// opened read-only: reads work, and writes fail saying so.
-pub(crate) fn open_pool(path: &Path, create: bool, max_size: u32) -> Result<Pool> {
+pub(crate) fn open_pool(path: &Path, create: bool, max_size: u32, feed: Arc<feed::Shared>) -> Result<Pool> {
     let read_only = !create && read_only(path);
     let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
     flags |= if read_only { OpenFlags::SQLITE_OPEN_READ_ONLY } else { OpenFlags::SQLITE_OPEN_READ_WRITE };
@@ -74,7 +75,7 @@ pub(crate) fn open_pool(path: &Path, create: bool, max_size: u32) -> Result<Pool
         .build(manager)
         .map_err(|e| cannot(e.to_string()))?;
     // The first connection goes on as the checkpointer's.
-    Ok(Pool { conns, checkpointer: Arc::new(Checkpointer::start(first)), read_only })
+    Ok(Pool { conns, checkpointer: Arc::new(Checkpointer::start(first)), feed, read_only })
 }
 
 /// Whether the file, or the folder it sits in, grants nobody write permission.

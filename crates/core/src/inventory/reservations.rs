@@ -174,8 +174,9 @@ impl Inventory<'_> {
             for id in &due {
                 match self.close(actor, &id.to_string(), ReservationStatus::Expired, Some(now)) {
                     Ok(_) => expired += 1,
-                    // Released, expired or taken by an order meanwhile.
-                    Err(Error::InvalidTransition { .. }) => {}
+                    // Released or expired meanwhile (a transition refused), or taken by an
+                    // order (a conflict): no longer due. Sweepers outlive neither.
+                    Err(Error::InvalidTransition { .. } | Error::Conflict { .. }) => {}
                     Err(e) => return Err(e),
                 }
             }

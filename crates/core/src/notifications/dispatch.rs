@@ -5,6 +5,11 @@
 //! outcome — `delivered`, or back to `pending` with exponential backoff and jitter, or
 //! `failed` after the last attempt. A crash after the claim leaves the row `sent`; once its
 //! lease runs out it is sent again, with the same delivery id.
+//!
+//! [`Dispatcher::run`] repeats that until stopped: a round as soon as new events commit
+//! (the change feed wakes it), and at least every interval for the retries come due.
+
+use std::time::Duration;
 
 use jiff::SignedDuration;
 use serde::Serialize;
@@ -20,6 +25,7 @@ use crate::{
     db::{Tx, params},
     events::{self, EventType},
     journal::{self, Change},
+    workers::{Stop, rounds},
 };
 
 /// The cursor's name in `consumer_cursors`.
@@ -91,28 +97,42 @@ pub struct DispatchReport {
 }
 
 /// The notification dispatcher of a store.
-pub struct Dispatcher<'s> {
-    store: &'s Store,
+///
+/// Blocking, like every call of the core, and more: its webhook client runs a runtime of
+/// its own, which may be neither made nor dropped on an async runtime's thread. So it holds
+/// none: each run makes one at its first webhook, on the thread running it, and drops it
+/// there. Make, run and drop a dispatcher on a thread of its own (or a server's
+/// `spawn_blocking`), never on an async runtime's thread.
+pub struct Dispatcher {
+    store: Store,
     actor: Actor,
     email: Option<Box<dyn Transport>>,
-    http: Http,
     policy: RetryPolicy,
+    every: Duration,
     stop: Option<StopPoint>,
     /// The lease this dispatcher holds (SQLite runs one at a time).
     lease: Option<String>,
 }
 
-impl std::fmt::Debug for Dispatcher<'_> {
+impl std::fmt::Debug for Dispatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Dispatcher").field("email", &self.email.is_some()).field("policy", &self.policy).finish()
+        f.debug_struct("Dispatcher")
+            .field("email", &self.email.is_some())
+            .field("policy", &self.policy)
+            .field("every", &self.every)
+            .finish()
     }
 }
 
-impl<'s> Dispatcher<'s> {
+impl Dispatcher {
+    /// The most time between two rounds of [`Dispatcher::run`] unless set: how late a retry
+    /// that came due may go out.
+    pub const EVERY: Duration = Duration::from_secs(1);
+
     /// A dispatcher started by `actor` (who needs `notify.run`), acting as
     /// `system:notifications`; without an email transport the email channel is off and its
     /// notifications wait.
-    pub fn new(store: &'s Store, actor: &Actor, email: Option<Box<dyn Transport>>) -> Result<Self> {
+    pub fn new(store: &Store, actor: &Actor, email: Option<Box<dyn Transport>>) -> Result<Self> {
         actor.authorize(Action::NotifyRun)?;
         let lease = match store.backend() {
             crate::Backend::Sqlite => Some(take_lease(store)?),
@@ -120,14 +140,20 @@ impl<'s> Dispatcher<'s> {
             crate::Backend::Postgres => None,
         };
         Ok(Self {
-            store,
+            store: store.clone(),
             actor: Actor::system("notifications"),
             email,
-            http: Http::new()?,
             policy: RetryPolicy::default(),
+            every: Self::EVERY,
             stop: None,
             lease,
         })
+    }
+
+    /// Runs a round at least every `every` instead of [`Dispatcher::EVERY`].
+    pub fn every(mut self, every: Duration) -> Self {
+        self.every = every;
+        self
     }
 
     pub fn with_policy(mut self, policy: RetryPolicy) -> Self {
@@ -143,6 +169,33 @@ impl<'s> Dispatcher<'s> {
 
     /// Makes the notifications of every event not yet read, then delivers everything due.
     pub fn run_once(&self) -> Result<DispatchReport> {
+        self.round(&mut None)
+    }
+
+    /// Runs rounds until `stop`: one as soon as events commit after the last round ended,
+    /// and one every interval regardless (for retries that came due, and events committed
+    /// while a round ran). Passes each round's report (or the storage
+    /// failure it outlived) to `each`; returns at once when stopped, or with the first
+    /// failure it does not outlive (see [`crate::workers::passes`]), such as another
+    /// dispatcher having taken over a SQLite store.
+    pub fn run(&self, stop: &Stop, each: impl FnMut(&Result<DispatchReport>)) -> Result<()> {
+        let feed = self.store.feed();
+        let mut http = None;
+        let seen = std::cell::Cell::new(0);
+        let round = || {
+            let report = self.round(&mut http)?;
+            // Taken after the round: the events it appended itself (deliveries) wake no
+            // other — a webhook subscribed to them would otherwise keep it spinning.
+            seen.set(feed.latest()?);
+            Ok(report)
+        };
+        rounds(stop, self.every, round, each, || {
+            feed.wait_after_or_stop(seen.get(), self.every, stop);
+        })
+    }
+
+    /// One round; `http` is the webhook client, made here at the first webhook.
+    fn round(&self, http: &mut Option<Http>) -> Result<DispatchReport> {
         self.renew_lease()?;
         let mut report = DispatchReport::default();
         if self.email.is_none() {
@@ -172,12 +225,14 @@ impl<'s> Dispatcher<'s> {
                 let outcome = match notification.channel {
                     // Delivered means stored in the inbox: the row is the inbox.
                     Channel::InApp => Ok(()),
-                    Channel::Webhook => self.http.post(&Post {
-                        url: notification.to.clone(),
-                        delivery_id: notification.id.to_string(),
-                        event_type: notification.subject.clone(),
-                        body: notification.body.clone(),
-                        secret: secret.unwrap_or_default(),
+                    Channel::Webhook => client(http).map_err(|e| e.to_string()).and_then(|client| {
+                        client.post(&Post {
+                            url: notification.to.clone(),
+                            delivery_id: notification.id.to_string(),
+                            event_type: notification.subject.clone(),
+                            body: notification.body.clone(),
+                            secret: secret.unwrap_or_default(),
+                        })
                     }),
                     Channel::Email | Channel::Sms => match &self.email {
                         Some(transport) => transport.send_email(&Email {
@@ -415,7 +470,7 @@ fn take_lease(store: &Store) -> Result<String> {
     })
 }
 
-impl Dispatcher<'_> {
+impl Dispatcher {
     fn renew_lease(&self) -> Result<()> {
         let Some(holder) = &self.lease else { return Ok(()) };
         self.store.pool.bookkeep(|tx| {
@@ -435,7 +490,7 @@ impl Dispatcher<'_> {
     }
 }
 
-impl Drop for Dispatcher<'_> {
+impl Drop for Dispatcher {
     fn drop(&mut self) {
         if let Some(holder) = &self.lease {
             // Best effort: a lease not given back lapses on its own.
@@ -444,6 +499,14 @@ impl Drop for Dispatcher<'_> {
             });
         }
     }
+}
+
+/// The webhook client, made on first use.
+fn client(http: &mut Option<Http>) -> Result<&Http> {
+    Ok(match http {
+        Some(http) => http,
+        None => http.insert(Http::new()?),
+    })
 }
 
 /// ` FOR UPDATE SKIP LOCKED` where several dispatchers may claim at once (PostgreSQL);
