@@ -231,8 +231,11 @@ mod tests {
             },
         );
         assert!(matches!(outcome, Err(Error::Conflict { .. })), "{outcome:?}");
-        let failed = Err("storage error: the database restarted".to_owned());
-        assert_eq!(seen, [Ok(1), failed.clone(), failed, Ok(2)]);
+        let failed = |message: &str| Err(message.to_owned());
+        assert_eq!(
+            seen,
+            [Ok(1), failed("the database is unavailable: the database restarted"), failed("a statement failed"), Ok(2)]
+        );
         assert_eq!(rested.into_inner(), 2, "a rest after each round that went through");
     }
 
