@@ -7,7 +7,9 @@
 //! makes it a failure.
 
 pub mod bench;
+mod clock;
 pub mod http;
+pub mod redact;
 mod server;
 pub mod smtp;
 

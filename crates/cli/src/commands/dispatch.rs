@@ -4,7 +4,6 @@
 
 use std::{io::Write, time::Duration};
 
-use jiff::Timestamp;
 use stockyard_core::{
     Actor, Error, ErrorKind, Store,
     notifications::{
@@ -35,7 +34,7 @@ pub fn run(ctx: &mut Context<'_>, store: &Store, actor: &Actor, once: bool) -> R
                     noticed = true;
                 }
                 if report.created + report.delivered + report.retrying + report.failed > 0 {
-                    ctx.out.progress(&format!("{}  {}", Timestamp::now(), summary(&report)), &report)?;
+                    ctx.out.progress(&format!("{}  {}", store.now(), summary(&report)), &report)?;
                 }
             }
             // A worker outlives a passing failure (say, the database restarting): say so, go on.

@@ -42,7 +42,7 @@ pub fn sweep(ctx: &mut Context<'_>) -> Result<(), Failure> {
     let (store, actor) = (ctx.store()?, ctx.actor()?);
     actor.authorize(Action::ReservationExpire)?;
     actor.authorize(Action::OrderCancel)?;
-    let (sweeper, now) = (Actor::system("sweeper"), jiff::Timestamp::now());
+    let (sweeper, now) = (Actor::system("sweeper"), store.now());
     let expired = store.inventory().expire_due(&sweeper, now)?;
     let cancelled = store.orders().expire_unpaid(&sweeper, now)?;
     let report = serde_json::json!({ "reservations_expired": expired, "orders_cancelled": cancelled });

@@ -9,6 +9,7 @@ mod replay;
 pub(crate) mod reservations;
 mod rules;
 
+use jiff::Timestamp;
 use serde::Serialize;
 
 pub use levels::{Movement, ReorderSuggestion, StockQuery};
@@ -20,7 +21,7 @@ use self::{
     rules::Counts,
 };
 use crate::{
-    Action, Actor, Error, ProductId, Result, Store, catalog, clock, db::Tx, events::EventType, named::named, validate,
+    Action, Actor, Error, ProductId, Result, Store, catalog, db::Tx, events::EventType, named::named, validate,
     warehouses,
 };
 
@@ -195,7 +196,7 @@ impl Inventory<'_> {
                 on_hand: OnHand::Set(counted),
                 reserved_delta: 0,
             };
-            let applied = one(ledger::apply(tx, actor, command, vec![line], clock::now())?)?;
+            let applied = one(ledger::apply(tx, actor, command, vec![line], self.store.now())?)?;
             Ok(Counted {
                 level: applied.level(),
                 expected: applied.before.on_hand,
@@ -226,7 +227,7 @@ impl Inventory<'_> {
                 },
                 Line { item: target, kind: MovementKind::TransferIn, on_hand: OnHand::By(quantity), reserved_delta: 0 },
             ];
-            let [out, into] = <[_; 2]>::try_from(ledger::apply(tx, actor, command, lines, clock::now())?)
+            let [out, into] = <[_; 2]>::try_from(ledger::apply(tx, actor, command, lines, self.store.now())?)
                 .map_err(|_| Error::Storage("a transfer applies two lines".into()))?;
             Ok(Transfer { sku: out.item.sku.clone(), quantity, from: out.level(), to: into.level() })
         })
@@ -246,7 +247,7 @@ impl Inventory<'_> {
         actor.authorize_at(Action::StockThreshold, warehouse.unwrap_or(warehouses::MAIN))?;
         self.store.pool.write(|tx| {
             let item = item(tx, sku, warehouse)?;
-            Ok(ledger::set_threshold(tx, actor, &item, reorder_point, reorder_qty, clock::now())?.level())
+            Ok(ledger::set_threshold(tx, actor, &item, reorder_point, reorder_qty, self.store.now())?.level())
         })
     }
 
@@ -268,14 +269,20 @@ impl Inventory<'_> {
             let id = item.product_id.to_string();
             let command = command(action, &id, reason);
             let line = Line { item: item.clone(), kind, on_hand, reserved_delta: 0 };
-            Ok(one(ledger::apply(tx, actor, command, vec![line], clock::now())?)?.level())
+            Ok(one(ledger::apply(tx, actor, command, vec![line], self.store.now())?)?.level())
         })
     }
 }
 
 /// Returned goods back on the shelf where they shipped from: one `return` movement per
 /// (product id or SKU, warehouse, quantity), audited against the order.
-pub(crate) fn restock(tx: &mut Tx<'_>, actor: &Actor, order: &str, lines: &[(String, String, i64)]) -> Result<()> {
+pub(crate) fn restock(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    order: &str,
+    lines: &[(String, String, i64)],
+    at: Timestamp,
+) -> Result<()> {
     let lines = lines
         .iter()
         .map(|(sku, warehouse, quantity)| {
@@ -293,7 +300,7 @@ pub(crate) fn restock(tx: &mut Tx<'_>, actor: &Actor, order: &str, lines: &[(Str
         reason: None,
         reference: Some(order),
     };
-    ledger::apply(tx, actor, command, lines, clock::now()).map(drop)
+    ledger::apply(tx, actor, command, lines, at).map(drop)
 }
 
 /// The product (live, by SKU or id) and the active warehouse (default `MAIN`) a change names.

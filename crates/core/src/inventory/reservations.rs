@@ -19,7 +19,6 @@ use super::{
 use crate::{
     Action, Actor, Error, ProductId, ReservationId, Result, Shortage, WarehouseId,
     actor::shown_principal,
-    clock,
     db::{Pool, Row, Tx, params},
     named::named,
     validate, warehouses,
@@ -115,7 +114,7 @@ impl Inventory<'_> {
         let holding = Holding::new(&request.lines, request.warehouse, ttl, request.reference.as_deref())?;
         let strategy = &self.store.options.allocation;
         allocating(&self.store.pool, holding.warehouse.is_some(), |tx, raced| {
-            hold(tx, actor, strategy, &holding, raced)
+            hold(tx, actor, strategy, &holding, raced, self.store.now())
         })
     }
 
@@ -176,7 +175,7 @@ impl Inventory<'_> {
     fn close(&self, actor: &Actor, id: &str, to: ReservationStatus, due: Option<Timestamp>) -> Result<Reservation> {
         actor.authorize(closing_action(to))?;
         let id: ReservationId = id.trim().parse()?;
-        self.store.pool.write(|tx| close_in(tx, actor, id, to, due, Closer::Holder))
+        self.store.pool.write(|tx| close_in(tx, actor, id, to, due, Closer::Holder, self.store.now()))
     }
 }
 
@@ -243,8 +242,8 @@ pub(crate) fn hold(
     strategy: &allocation::Strategy,
     holding: &Holding,
     raced: &Cell<bool>,
+    now: Timestamp,
 ) -> Result<Reservation> {
-    let now = clock::now();
     let expires_at = holding.ttl.map(|t| now.checked_add(t)).transpose().map_err(|e| Error::invalid("ttl", e))?;
     let (lines, allocation) = place(tx, actor, strategy, &holding.wanted, holding.warehouse.as_deref())?;
     let reservation = Reservation {
@@ -274,7 +273,7 @@ pub(crate) fn hold(
 /// Takes over the actor's own active checkout reservation for an order: it no longer
 /// expires. One that lapsed (even before the sweep saw it), was closed, is another's or is
 /// already an order's is refused. The row lock orders this against `release` and the sweep.
-pub(crate) fn adopt(tx: &mut Tx<'_>, actor: &Actor, id: ReservationId) -> Result<Reservation> {
+pub(crate) fn adopt(tx: &mut Tx<'_>, actor: &Actor, id: ReservationId, now: Timestamp) -> Result<Reservation> {
     let mut reservation = load(tx, actor, id, true)?;
     // The order is placed where the reservation holds its stock.
     for line in &reservation.lines {
@@ -290,7 +289,6 @@ pub(crate) fn adopt(tx: &mut Tx<'_>, actor: &Actor, id: ReservationId) -> Result
     if let Some(number) = holding_order(tx, id)? {
         return Err(Error::conflict(format!("reservation {id} is already held by order {number}")));
     }
-    let now = clock::now();
     if let Some(expires_at) = reservation.expires_at.filter(|t| *t <= now) {
         return Err(Error::conflict(format!("reservation {id} expired at {expires_at}: reserve the stock again")));
     }
@@ -336,6 +334,7 @@ pub(crate) fn close_in(
     to: ReservationStatus,
     due: Option<Timestamp>,
     by: Closer,
+    now: Timestamp,
 ) -> Result<Reservation> {
     let action = closing_action(to);
     let mut reservation = load(tx, actor, id, true)?;
@@ -361,7 +360,6 @@ pub(crate) fn close_in(
             "reservation {id} is held by order {number}: only the order's own steps (cancel, ship) let it go"
         )));
     }
-    let now = clock::now();
     tx.execute("UPDATE reservations SET status = $1, updated_at = $2 WHERE id = $3", params![to.as_str(), now, id])?;
     let (kind, reason) = match to {
         ReservationStatus::Committed => (MovementKind::Ship, None),

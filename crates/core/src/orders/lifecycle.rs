@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::{Customer, Order, OrderStatus, Orders, Payment, Returned, StatusChange, placement, records};
 use crate::{
-    Action, Actor, Error, Money, Result, clock,
+    Action, Actor, Error, Money, Result,
     db::{Tx, params},
     events::EventType,
     inventory::{
@@ -62,7 +62,7 @@ impl Orders<'_> {
         if fields.iter().all(|(_, value)| value.is_none()) {
             return Err(Error::invalid("order", "name something to change: email, name, phone, address or notes"));
         }
-        self.step(actor, key, Action::OrderUpdate, |tx, order, events| {
+        self.step(actor, key, Action::OrderUpdate, |tx, order, events, _| {
             if let Some(expected) = patch.expected_version.filter(|v| *v != order.version) {
                 return Err(Error::conflict(format!(
                     "order {} is at version {}, not {expected}: reload it and retry",
@@ -109,7 +109,7 @@ impl Orders<'_> {
     /// `paid` once the payments reach its total. Overpaying is refused.
     pub fn pay(&self, actor: &Actor, key: &str, amount: Option<&str>, reference: Option<&str>) -> Result<Order> {
         let reference = reference.map(|r| validate::line("reference", r.trim(), 200)).transpose()?;
-        self.step(actor, key, Action::OrderPay, |tx, order, events| {
+        self.step(actor, key, Action::OrderPay, |tx, order, events, now| {
             if order.status != OrderStatus::Confirmed {
                 return Err(refused(order, "paid"));
             }
@@ -130,7 +130,7 @@ impl Orders<'_> {
                     amount.amount()
                 )));
             }
-            let payment = Payment { amount, reference: reference.clone(), actor: actor.to_string(), at: clock::now() };
+            let payment = Payment { amount, reference: reference.clone(), actor: actor.to_string(), at: now };
             records::add_payment(tx, order.id, order.payments.len(), &payment)?;
             order.paid = Money::from_minor(order.paid.minor() + amount.minor(), order.currency);
             order.payments.push(payment);
@@ -143,7 +143,7 @@ impl Orders<'_> {
                 }),
             ));
             if order.paid == order.total {
-                move_to(tx, actor, order, OrderStatus::Paid, None, events)?;
+                move_to(tx, actor, order, OrderStatus::Paid, None, events, now)?;
             }
             Ok(())
         })
@@ -170,11 +170,11 @@ impl Orders<'_> {
             }
         };
         let tracking = tracking.map(|t| validate::required("tracking number", t, 100)).transpose()?;
-        self.step(actor, key, action, |tx, order, events| {
+        self.step(actor, key, action, |tx, order, events, now| {
             order.status.check(to, &order.number.to_string())?;
             if to == OrderStatus::Shipped {
                 // Consumes exactly the reserved warehouse lines: on-hand goes down there.
-                if let Some(closed) = close_reservation(tx, actor, order, ReservationStatus::Committed)? {
+                if let Some(closed) = close_reservation(tx, actor, order, ReservationStatus::Committed, now)? {
                     return Err(Error::conflict(format!(
                         "order {} cannot ship: its reservation {} is {}, so no stock is held for it; cancel \
                          the order",
@@ -185,7 +185,7 @@ impl Orders<'_> {
                 }
                 order.tracking_number = tracking.clone().or(order.tracking_number.take());
             }
-            move_to(tx, actor, order, to, None, events)?;
+            move_to(tx, actor, order, to, None, events, now)?;
             if to == OrderStatus::Delivered {
                 events.push((EventType::OrderFulfilled, json!({ "order_id": order.id, "number": order.number })));
             }
@@ -197,7 +197,7 @@ impl Orders<'_> {
     /// is marked for refund.
     pub fn cancel(&self, actor: &Actor, key: &str, reason: Option<&str>) -> Result<Order> {
         let reason = reason.map(|r| validate::line("reason", r.trim(), 200)).transpose()?.filter(|r| !r.is_empty());
-        self.step(actor, key, Action::OrderCancel, |tx, order, events| cancel_in(tx, actor, order, reason, events))
+        self.step(actor, key, Action::OrderCancel, |tx, order, events, now| cancel_in(tx, actor, order, reason, events, now))
     }
 
     /// Goods coming back after shipment. `request_only` records the request
@@ -205,7 +205,7 @@ impl Orders<'_> {
     /// restocked where it shipped from, or written off. Receiving a requested return
     /// without lines takes the requested ones.
     pub fn return_goods(&self, actor: &Actor, key: &str, lines: &[ReturnLine], request_only: bool) -> Result<Order> {
-        self.step(actor, key, Action::OrderReturn, |tx, order, events| {
+        self.step(actor, key, Action::OrderReturn, |tx, order, events, now| {
             let to = if request_only { OrderStatus::ReturnRequested } else { OrderStatus::Returned };
             order.status.check(to, &order.number.to_string())?;
             let returns = match (lines.is_empty(), order.status) {
@@ -221,7 +221,7 @@ impl Orders<'_> {
                     restocked.push((product_to_restock(tx, order, line)?, line.warehouse.clone(), line.quantity));
                 }
                 if !restocked.is_empty() {
-                    inventory::restock(tx, actor, &order.id.to_string(), &restocked)?;
+                    inventory::restock(tx, actor, &order.id.to_string(), &restocked, now)?;
                 }
                 events.push((
                     EventType::OrderReturned,
@@ -230,7 +230,7 @@ impl Orders<'_> {
             }
             order.returns = returns;
             records::set_returns(tx, order)?;
-            move_to(tx, actor, order, to, None, events)
+            move_to(tx, actor, order, to, None, events, now)
         })
     }
 
@@ -240,7 +240,7 @@ impl Orders<'_> {
     /// refund leaves it where it is. Each refund appends `OrderRefunded` with its amount and
     /// the running total.
     pub fn refund(&self, actor: &Actor, key: &str, amount: Option<&str>) -> Result<Order> {
-        self.step(actor, key, Action::OrderRefund, |tx, order, events| {
+        self.step(actor, key, Action::OrderRefund, |tx, order, events, now| {
             order.status.check(OrderStatus::Refunded, &order.number.to_string())?;
             let left = Money::from_minor(order.paid.minor() - order.refunded.minor(), order.currency);
             if left.minor() <= 0 {
@@ -274,7 +274,7 @@ impl Orders<'_> {
             ));
             if settled {
                 let note = Some(format!("refunded {}", order.refunded));
-                move_to(tx, actor, order, OrderStatus::Refunded, note, events)?;
+                move_to(tx, actor, order, OrderStatus::Refunded, note, events, now)?;
             }
             Ok(())
         })
@@ -302,12 +302,12 @@ impl Orders<'_> {
                 rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect()
             })?;
             for (_, id) in &due {
-                let outcome = self.step(actor, id, Action::OrderCancel, |tx, order, events| {
+                let outcome = self.step(actor, id, Action::OrderCancel, |tx, order, events, now| {
                     // Paid, or cancelled, meanwhile: no longer due.
                     if order.status != OrderStatus::Confirmed || order.created_at > cutoff {
                         return Err(refused(order, "cancelled"));
                     }
-                    cancel_in(tx, actor, order, Some(reason.clone()), events)
+                    cancel_in(tx, actor, order, Some(reason.clone()), events, now)
                 });
                 match outcome {
                     Ok(_) => cancelled += 1,
@@ -330,7 +330,7 @@ impl Orders<'_> {
         actor: &Actor,
         key: &str,
         action: Action,
-        f: impl FnOnce(&mut Tx<'_>, &mut Order, &mut Events) -> Result<()>,
+        f: impl FnOnce(&mut Tx<'_>, &mut Order, &mut Events, Timestamp) -> Result<()>,
     ) -> Result<Order> {
         actor.authorize(action)?;
         self.store.pool.write(|tx| {
@@ -342,8 +342,8 @@ impl Orders<'_> {
             records::authorize_at_order(actor, action, &order)?;
             let before = records::summary(&order);
             let mut events = Vec::new();
-            f(tx, &mut order, &mut events)?;
-            let now = clock::now();
+            let now = self.store.now();
+            f(tx, &mut order, &mut events, now)?;
             (order.version, order.updated_at) = (order.version + 1, now);
             records::save(tx, &order)?;
             let id = order.id.to_string();
@@ -378,9 +378,10 @@ fn move_to(
     to: OrderStatus,
     note: Option<String>,
     events: &mut Events,
+    at: Timestamp,
 ) -> Result<()> {
     order.status.check(to, &order.number.to_string())?;
-    let change = StatusChange { from: Some(order.status), to, actor: actor.to_string(), note, at: clock::now() };
+    let change = StatusChange { from: Some(order.status), to, actor: actor.to_string(), note, at };
     records::add_history(tx, order.id, order.history.len(), &change)?;
     events.push((
         EventType::OrderStatusChanged,
@@ -401,10 +402,11 @@ fn cancel_in(
     order: &mut Order,
     reason: Option<String>,
     events: &mut Events,
+    now: Timestamp,
 ) -> Result<()> {
     order.status.check(OrderStatus::Cancelled, &order.number.to_string())?;
     // A reservation already released or expired has nothing left to release.
-    if let Some(ReservationStatus::Committed) = close_reservation(tx, actor, order, ReservationStatus::Released)? {
+    if let Some(ReservationStatus::Committed) = close_reservation(tx, actor, order, ReservationStatus::Released, now)? {
         return Err(Error::conflict(format!(
             "order {} cannot be cancelled: its reservation {} was committed, so its stock has left",
             order.number, order.reservation_id
@@ -415,7 +417,7 @@ fn cancel_in(
         EventType::OrderCancelled,
         json!({ "order_id": order.id, "number": order.number, "reason": reason, "refund_due": order.refund_due }),
     ));
-    move_to(tx, actor, order, OrderStatus::Cancelled, reason, events)
+    move_to(tx, actor, order, OrderStatus::Cancelled, reason, events, now)
 }
 
 /// Closes the order's reservation as one of the order's own steps, unless it was closed
@@ -426,10 +428,11 @@ fn close_reservation(
     actor: &Actor,
     order: &Order,
     to: ReservationStatus,
+    now: Timestamp,
 ) -> Result<Option<ReservationStatus>> {
     match reservations::status_of(tx, order.reservation_id)? {
         ReservationStatus::Active => {
-            reservations::close_in(tx, actor, order.reservation_id, to, None, Closer::Order)?;
+            reservations::close_in(tx, actor, order.reservation_id, to, None, Closer::Order, now)?;
             Ok(None)
         }
         closed => Ok(Some(closed)),
