@@ -12,8 +12,11 @@ pub mod http;
 pub mod redact;
 mod server;
 pub mod smtp;
+mod waits;
 
 use std::{io::Write, sync::Once, time::Duration};
+
+pub use waits::wait_until;
 
 use stockyard_core::{
     Actor, Backend, Store, StoreOptions,
