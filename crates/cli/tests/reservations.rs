@@ -75,7 +75,8 @@ fn reserve_timed(cmd: Command, args: &[&str]) -> (Value, Timestamp, Timestamp) {
 /// A checkout reservation of `quantity` × `sku` at MAIN by the local admin (whom the
 /// binary acts as), made an hour ago with the default 15-minute TTL: long lapsed.
 fn checkout_an_hour_ago(db: &TestDb, sku: &str, quantity: i64) -> Reservation {
-    let request = ReserveRequest { lines: vec![(sku.into(), quantity)], warehouse: Some("MAIN".into()), ..Default::default() };
+    let request =
+        ReserveRequest { lines: vec![(sku.into(), quantity)], warehouse: Some("MAIN".into()), ..Default::default() };
     let store = store_ago(db, SignedDuration::from_hours(1));
     store.inventory().reserve(&Actor::local_admin(), request).expect("reserve an hour ago")
 }

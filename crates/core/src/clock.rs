@@ -66,7 +66,8 @@ impl ManualClock {
     /// When that leaves the range of [`Timestamp`] (years -9999 to 9999).
     pub fn advance(&self, by: SignedDuration) -> Timestamp {
         let mut time = self.time();
-        let moved = time.checked_add(by).unwrap_or_else(|e| panic!("cannot advance the clock from {time} by {by:?}: {e}"));
+        let moved =
+            time.checked_add(by).unwrap_or_else(|e| panic!("cannot advance the clock from {time} by {by:?}: {e}"));
         *time = micros(moved);
         *time
     }

@@ -50,8 +50,8 @@ pub use audit::{
     projections::{Mismatch, ProjectionReport},
 };
 pub use auth::{Action, Auth, Explanation, Role};
-pub use clock::{Clock, ManualClock};
 pub use catalog::{Catalog, Category, NewCategory, NewProduct, Product, ProductPatch, ProductQuery};
+pub use clock::{Clock, ManualClock};
 pub use db::Backend;
 pub use error::{Error, ErrorKind, Result, Shortage};
 pub use events::{Event, EventFilter, EventType, Events};

@@ -77,9 +77,9 @@ fn time_len(text: &str) -> Option<usize> {
     const SHAPE: &[u8] = b"dddd-dd-ddTdd:dd:dd";
     let bytes = text.as_bytes();
     let fits = |at: usize, shape: &[u8]| {
-        bytes.get(at..at + shape.len()).is_some_and(|got| {
-            got.iter().zip(shape).all(|(b, s)| if *s == b'd' { b.is_ascii_digit() } else { b == s })
-        })
+        bytes
+            .get(at..at + shape.len())
+            .is_some_and(|got| got.iter().zip(shape).all(|(b, s)| if *s == b'd' { b.is_ascii_digit() } else { b == s }))
     };
     if !fits(0, SHAPE) {
         return None;

@@ -197,7 +197,9 @@ impl Orders<'_> {
     /// is marked for refund.
     pub fn cancel(&self, actor: &Actor, key: &str, reason: Option<&str>) -> Result<Order> {
         let reason = reason.map(|r| validate::line("reason", r.trim(), 200)).transpose()?.filter(|r| !r.is_empty());
-        self.step(actor, key, Action::OrderCancel, |tx, order, events, now| cancel_in(tx, actor, order, reason, events, now))
+        self.step(actor, key, Action::OrderCancel, |tx, order, events, now| {
+            cancel_in(tx, actor, order, reason, events, now)
+        })
     }
 
     /// Goods coming back after shipment. `request_only` records the request

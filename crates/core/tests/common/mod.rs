@@ -2,8 +2,7 @@
 #![allow(dead_code, reason = "every test file compiles this module, and none uses all of it")]
 
 use stockyard_core::{
-    Actor, Error, EventFilter, EventType, ManualClock, NewProduct, NewUser, NewWarehouse, StockLevel, StockQuery,
-    Store,
+    Actor, Error, EventFilter, EventType, ManualClock, NewProduct, NewUser, NewWarehouse, StockLevel, StockQuery, Store,
 };
 use stockyard_testkit::TestDb;
 
