@@ -18,6 +18,8 @@ pub fn duration(text: &str) -> Result<SignedDuration, String> {
 
 /// A point in time: RFC 3339 (`2026-11-25T10:00:00Z`), or a duration meaning that long ago.
 pub fn time(text: &str) -> Result<Timestamp, String> {
+    // The system clock: arguments are parsed before a store is open, and the binary's store
+    // reads that same clock (only tests hand a store another).
     time_at(text, Timestamp::now())
 }
 

@@ -4,15 +4,16 @@
 
 mod common;
 
-use std::{
-    process::{Output, Stdio},
-    time::Duration,
-};
+use std::process::{Output, Stdio};
 
 use assert_cmd::Command;
-use common::{command, events, items, json, json_of, keys, numbers, placements, stockyard, with_products};
+use common::{command, events, items, json, json_of, keys, numbers, placements, stockyard, store_ago, with_products};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
+use stockyard_core::{
+    Actor,
+    inventory::{Reservation, ReserveRequest},
+};
 use stockyard_testkit::{TestDb, backend_tests};
 
 const RESERVATION_KEYS: [&str; 9] =
@@ -69,6 +70,15 @@ fn reserve_timed(cmd: Command, args: &[&str]) -> (Value, Timestamp, Timestamp) {
     let before = Timestamp::now();
     let reservation = json_of(cmd, &[&["reserve"], args].concat());
     (reservation, before, Timestamp::now())
+}
+
+/// A checkout reservation of `quantity` × `sku` at MAIN by the local admin (whom the
+/// binary acts as), made an hour ago with the default 15-minute TTL: long lapsed.
+fn checkout_an_hour_ago(db: &TestDb, sku: &str, quantity: i64) -> Reservation {
+    let request =
+        ReserveRequest { lines: vec![(sku.into(), quantity)], warehouse: Some("MAIN".into()), ..Default::default() };
+    let store = store_ago(db, SignedDuration::from_hours(1));
+    store.inventory().reserve(&Actor::local_admin(), request).expect("reserve an hour ago")
 }
 
 /// The reservation was made while the command ran and expires `ttl` after that.
@@ -259,11 +269,10 @@ backend_tests! {
             .success()
             .stdout("Expired 0 reservation(s); cancelled 0 unpaid order(s).\n");
 
-        let lapsing = json(db, &["reserve", "S-1:2", "--ttl", "1s"]);
-        let lapsing_id = lapsing["reservation_id"].as_str().unwrap_or_default();
+        let lapsing = checkout_an_hour_ago(db, "S-1", 2).id.to_string();
+        let lapsing_id = lapsing.as_str();
         let kept = json(db, &["reserve", "S-1:1"]);
         assert_eq!(main_level(db, "S-1"), (5, 3, 2));
-        std::thread::sleep(Duration::from_millis(1500));
 
         assert_eq!(json(db, &["sweep"]), json!({"reservations_expired": 1, "orders_cancelled": 0}));
         assert_eq!(main_level(db, "S-1"), (5, 1, 4), "the lapsed hold is free again, the other still held");
@@ -364,9 +373,8 @@ backend_tests! {
         assert_eq!(json(db, &["order", "show", "1"]), order, "the order is untouched");
 
         // A checkout that lapsed before the sweep saw it is not adopted either.
-        let lapsed = json(db, &["reserve", "A-1:1", "--ttl", "1s"]);
-        let lapsed_id = lapsed["reservation_id"].as_str().unwrap_or_default();
-        std::thread::sleep(Duration::from_millis(1100));
+        let lapsed = checkout_an_hour_ago(db, "A-1", 1).id.to_string();
+        let lapsed_id = lapsed.as_str();
         let adopt = ["order", "create", "--customer", "bob@example.com", "--line", "A-1:1", "--reservation", lapsed_id];
         assert_mentions(&refused(stockyard(db), &adopt, 4), &[lapsed_id, "expired at"]);
 

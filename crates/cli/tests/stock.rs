@@ -10,10 +10,11 @@ use std::{
     time::Duration,
 };
 
-use common::{command, items, json, keys, numbers, stockyard, with_products};
+use common::{command, items, json, keys, numbers, stockyard, store_ago, with_products};
+use jiff::SignedDuration;
 use predicates::{prelude::PredicateBooleanExt, str::contains};
 use serde_json::Value;
-use stockyard_core::Backend;
+use stockyard_core::{Actor, Backend};
 use stockyard_testkit::{TestDb, backend_tests};
 
 const LEVEL_KEYS: [&str; 8] =
@@ -170,13 +171,15 @@ backend_tests! {
 
     fn show_at_a_past_time_reads_the_ledger(db) {
         with_products(db, &["H-1"]);
-        stockyard(db).args(["stock", "receive", "H-1", "10"]).assert().success();
-        std::thread::sleep(Duration::from_millis(20));
+        // The first receipt an hour ago (the binary cannot be handed a clock), the second now.
+        let an_hour_ago = store_ago(db, SignedDuration::from_hours(1));
+        an_hour_ago.inventory().receive(&Actor::local_admin(), "H-1", None, 10, None).expect("receive an hour ago");
         stockyard(db).args(["stock", "receive", "H-1", "5"]).assert().success();
         let history = items(&json(db, &["stock", "history", "H-1"]));
         let first = history[0]["occurred_at"].as_str().unwrap_or_default().to_owned();
         let on_hand = |args: &[&str]| numbers(&items(&json(db, args))[0]).0;
         assert_eq!(on_hand(&["stock", "show", "H-1", "--at", &first]), 10);
+        assert_eq!(on_hand(&["stock", "show", "H-1", "--at", "30m"]), 10, "a duration ago, between the two");
         assert_eq!(on_hand(&["stock", "show", "H-1", "--at", "30d"]), 0);
         assert_eq!(on_hand(&["stock", "show", "H-1", "--at", "2000-01-01T00:00:00Z"]), 0);
         assert_eq!(on_hand(&["stock", "show", "H-1"]), 15);

@@ -12,16 +12,22 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::{Action, Actor, Error, Result, clock, db::Tx, db::params};
+use crate::{Action, Actor, Error, Result, db::Tx, db::params};
 
-/// Runs `run` once per idempotency key of `actor` (just runs it when there is none).
-/// `args` are the request as given, which a repeat must match; `made` names what the
-/// command made or changed, and `replay` reads it back for a repeat.
+/// A command that takes a key, as sent: what it does, with what (which a repeat must match),
+/// and when.
+pub(crate) struct Request<'a> {
+    pub action: Action,
+    pub args: &'a serde_json::Value,
+    pub at: jiff::Timestamp,
+}
+
+/// Runs `run` once per idempotency key of `actor` (just runs it when there is none). `made`
+/// names what the command made or changed, and `replay` reads it back for a repeat.
 pub(crate) fn once<R>(
     tx: &mut Tx<'_>,
     actor: &Actor,
-    action: Action,
-    args: &serde_json::Value,
+    Request { action, args, at }: Request<'_>,
     run: impl FnOnce(&mut Tx<'_>) -> Result<R>,
     made: impl FnOnce(&R) -> String,
     replay: impl FnOnce(&mut Tx<'_>, &str) -> Result<R>,
@@ -32,7 +38,7 @@ pub(crate) fn once<R>(
         tx.execute(
             "INSERT INTO idempotency_keys (principal, key, action, fingerprint, created_at)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (principal, key) DO NOTHING",
-            params![&principal, key, action.as_str(), &fingerprint, clock::now()],
+            params![&principal, key, action.as_str(), &fingerprint, at],
         )
     })? == 1;
     if !claimed {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::{
     Actor, Audit, Catalog, Events, Inventory, Orders, Result, Users, Warehouses, audit,
     auth::{Action, Auth, sessions},
-    clock,
+    clock::Clock,
     crypto::{self, KeySource, Keyring, fingerprint, rotation::Keys},
     db::{Backend, DEFAULT_POOL_SIZE, Location, Pool, Tx},
     feed::{self, Feed},
@@ -55,6 +55,8 @@ pub struct StoreOptions {
     /// The keyring that encrypts personal data and secrets. SQLite defaults to the file
     /// `<database>.key` that `init` creates; PostgreSQL needs one named.
     pub data_key: Option<KeySource>,
+    /// Where the store reads the time: the system clock, or a [`crate::ManualClock`] in tests.
+    pub clock: Clock,
 }
 
 impl std::fmt::Debug for StoreOptions {
@@ -68,6 +70,7 @@ impl std::fmt::Debug for StoreOptions {
             .field("session_ttl", &self.session_ttl)
             .field("unpaid_timeout", &self.unpaid_timeout)
             .field("data_key", &self.data_key)
+            .field("clock", &self.clock)
             .finish()
     }
 }
@@ -86,6 +89,7 @@ impl Default for StoreOptions {
             session_ttl: SignedDuration::from_hours(1),
             data_key: None,
             unpaid_timeout: SignedDuration::from_mins(30),
+            clock: Clock::system(),
         }
     }
 }
@@ -133,7 +137,7 @@ impl Store {
             signing_secret: Arc::default(),
         };
         store.admit_keyring()?;
-        audit::chain::ensure(&store.pool)?;
+        audit::chain::ensure(&store.pool, store.now())?;
         Ok(store)
     }
 
@@ -168,13 +172,13 @@ impl Store {
         self.pool.write(|tx| {
             fingerprint::adopt(tx, &keyring, &source)?;
             let keyring = self.sealing_keyring(tx)?;
-            let now = clock::now();
+            let now = self.now();
             let initialised = settings::put_if_absent(tx, settings::INITIALISED_AT, &now.to_string())?;
             let mut warehouses_created = Vec::new();
             sessions::ensure_secret(tx, &keyring)?;
-            templates::install_defaults(tx)?;
+            templates::install_defaults(tx, now)?;
             if warehouses::find(tx, warehouses::MAIN)?.is_none() {
-                warehouses::insert(tx, actor, warehouses::MAIN, "Main warehouse")?;
+                warehouses::insert(tx, actor, warehouses::MAIN, "Main warehouse", now)?;
                 warehouses_created.push(warehouses::MAIN.to_owned());
             }
             if initialised {
@@ -200,6 +204,11 @@ impl Store {
 
     pub fn is_initialised(&self) -> Result<bool> {
         self.pool.read(|tx| settings::get(tx, settings::INITIALISED_AT).map(|v| v.is_some()))
+    }
+
+    /// Now, by the store's clock ([`StoreOptions::clock`]).
+    pub fn now(&self) -> jiff::Timestamp {
+        self.options.clock.now()
     }
 
     pub fn backend(&self) -> Backend {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{
-    Action, Actor, Conflict, Error, Result, Store, WarehouseId, clock,
+    Action, Actor, Conflict, Error, Result, Store, WarehouseId,
     db::{Row, Tx, params},
     events::EventType,
     journal::{self, Change},
@@ -50,7 +50,7 @@ impl Warehouses<'_> {
             if find(tx, &code)?.is_some() {
                 return Err(Error::conflict(Conflict::Duplicate, format!("warehouse {code} already exists")));
             }
-            insert(tx, actor, &code, &name)
+            insert(tx, actor, &code, &name, self.store.now())
         })
     }
 
@@ -103,8 +103,7 @@ pub(crate) fn require(tx: &mut Tx<'_>, code: &str) -> Result<Warehouse> {
 }
 
 /// Inserts a warehouse whose code is known to be free, with its event and audit record.
-pub(crate) fn insert(tx: &mut Tx<'_>, actor: &Actor, code: &str, name: &str) -> Result<Warehouse> {
-    let now = clock::now();
+pub(crate) fn insert(tx: &mut Tx<'_>, actor: &Actor, code: &str, name: &str, now: Timestamp) -> Result<Warehouse> {
     let warehouse = Warehouse {
         id: WarehouseId::new(),
         code: code.to_owned(),

@@ -4,10 +4,10 @@
 //! time), so the hazard is staged there: a trigger parks one writer after its event is
 //! written and before it commits, while a second writer tries to append and commit.
 
-use std::{thread, time::Duration};
+use std::thread;
 
 use stockyard_core::{Actor, EventFilter, EventType, NewWarehouse, Store};
-use stockyard_testkit::TestDb;
+use stockyard_testkit::{TestDb, wait_until};
 
 const PARK_LOCK: i64 = 4242;
 
@@ -45,11 +45,12 @@ fn a_reader_never_skips_an_event_that_commits_late() {
     };
     thread::scope(|s| {
         let slow = s.spawn(create("SLOW"));
-        thread::sleep(Duration::from_millis(200));
+        wait_until("SLOW is parked", || db.sessions_waiting_for_locks() == 1);
         let fast = s.spawn(create("FAST"));
+        // FAST either waits behind SLOW or (wrongly) commits; either way the reader looks then.
+        wait_until("FAST waits or is done", || db.sessions_waiting_for_locks() == 2 || fast.is_finished());
         // A reader polling by seq meanwhile must see neither: FAST may not overtake SLOW.
         for _ in 0..10 {
-            thread::sleep(Duration::from_millis(30));
             assert_eq!(seqs_after(&store, head), [], "an event became visible while an earlier seq was uncommitted");
         }
         gate.execute("SELECT pg_advisory_unlock($1)", &[&PARK_LOCK]).expect("open the gate");

@@ -6,12 +6,12 @@
 
 mod common;
 
-use common::{admin, invalid_field, level, store_with};
+use common::{admin, invalid_field, level, store_at, store_with};
 
-use std::{thread, time::Duration};
+use jiff::SignedDuration;
 
 use stockyard_core::{
-    Adjustment, Conflict, Error, NewProduct, ProductPatch, ProductQuery, StockQuery, Store,
+    Adjustment, Conflict, Error, ManualClock, NewProduct, ProductPatch, ProductQuery, StockQuery, Store,
     inventory::{ReserveRequest, allocation::Strategy},
     orders::{Customer, NewOrder, OrderQuery},
 };
@@ -119,13 +119,13 @@ backend_tests! {
     }
 
     fn stock_as_of_a_past_time_has_the_thresholds_of_then(db) {
-        let store = store_with(db, &["THR-1"]);
+        let clock = ManualClock::starting_now();
+        let store = store_at(db, &clock, &["THR-1"]);
         let inv = store.inventory();
         inv.receive(&admin(), "THR-1", None, 10, None).expect("receive");
         inv.set_threshold(&admin(), "THR-1", None, 3, Some(20)).expect("threshold");
-        thread::sleep(Duration::from_millis(20));
-        let then = jiff::Timestamp::now();
-        thread::sleep(Duration::from_millis(20));
+        let then = clock.advance(SignedDuration::from_millis(20));
+        clock.advance(SignedDuration::from_millis(20));
         inv.set_threshold(&admin(), "THR-1", None, 12, Some(50)).expect("threshold raised");
         let at = |at, low| {
             let query = StockQuery { sku: Some("THR-1".into()), at: Some(at), low, ..Default::default() };
@@ -134,7 +134,7 @@ backend_tests! {
         let past = at(then, false);
         assert_eq!((past[0].on_hand, past[0].reorder_point, past[0].reorder_qty), (10, 3, 20));
         assert!(at(then, true).is_empty(), "10 on hand was above the reorder point of then");
-        let now = at(jiff::Timestamp::now(), true);
+        let now = at(clock.now(), true);
         assert_eq!((now.len(), now[0].reorder_point), (1, 12), "low against today's point");
     }
 

@@ -3,13 +3,17 @@
 
 mod common;
 
-use common::{admin, events_of, invalid_field, level, store_with};
+use common::{admin, events_of, invalid_field, level, store_at, store_with};
 
-use std::{thread, time::Duration};
+use std::thread;
+
+use jiff::SignedDuration;
 
 use stockyard_core::PageRequest;
-use stockyard_core::{Adjustment, Conflict, Error, EventFilter, EventType, StockQuery, Store, StoreOptions, demo};
-use stockyard_testkit::backend_tests;
+use stockyard_core::{
+    Adjustment, Conflict, Error, EventFilter, EventType, ManualClock, StockQuery, Store, StoreOptions, demo,
+};
+use stockyard_testkit::{backend_tests, wait_until};
 
 fn on_hand(store: &Store, sku: &str, warehouse: &str) -> i64 {
     level(store, sku, warehouse).on_hand
@@ -149,20 +153,21 @@ backend_tests! {
     }
 
     fn stock_as_of_a_past_time_comes_from_the_ledger(db) {
-        let store = store_with(db, &["BOLT-1"]);
+        let clock = ManualClock::starting_now();
+        let store = store_at(db, &clock, &["BOLT-1"]);
         let inv = store.inventory();
-        let before_any = jiff::Timestamp::now();
-        thread::sleep(Duration::from_millis(5));
+        let before_any = clock.now();
+        let tick = || clock.advance(SignedDuration::from_millis(5));
+        tick();
         inv.receive(&admin(), "BOLT-1", None, 10, None).expect("receive");
-        thread::sleep(Duration::from_millis(5));
-        let after_receive = jiff::Timestamp::now();
-        thread::sleep(Duration::from_millis(5));
+        let after_receive = tick();
+        tick();
         inv.adjust(&admin(), "BOLT-1", None, Adjustment::By(-4), "sold").expect("adjust");
         let at = |t| {
             let query = StockQuery { sku: Some("BOLT-1".into()), warehouse: Some("MAIN".into()), at: Some(t), ..Default::default() };
             inv.levels(&admin(), &query).expect("as of").items[0].on_hand
         };
-        assert_eq!((at(before_any), at(after_receive), at(jiff::Timestamp::now())), (0, 10, 6));
+        assert_eq!((at(before_any), at(after_receive), at(clock.now())), (0, 10, 6));
     }
 
     fn products_with_stock_cannot_be_deleted(db) {
@@ -325,7 +330,7 @@ fn a_level_created_meanwhile_takes_the_receipt() {
     gate.execute("SELECT pg_advisory_lock($1)", &[&GATE]).expect("hold the gate");
     thread::scope(|s| {
         let receipt = s.spawn(|| store.inventory().receive(&admin(), "NEW-1", Some("EAST"), 1, None));
-        thread::sleep(Duration::from_millis(300));
+        wait_until("the receipt is parked", || db.sessions_waiting_for_locks() == 1);
         db.sql(&format!(
             "INSERT INTO stock_levels (product_id, warehouse_id, updated_at) VALUES ('{product}', '{east}', now())"
         ));

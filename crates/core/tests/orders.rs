@@ -15,11 +15,11 @@ use std::{
     thread,
 };
 
-use common::{admin, level, store_with};
+use common::{admin, level, store_at, store_with};
 
 use jiff::{SignedDuration, Timestamp};
 use stockyard_core::{
-    Actor, Conflict, Error, EventType, NewUser, OrderId, OrderStatus, Role, Store,
+    Actor, Conflict, Error, EventType, ManualClock, NewUser, OrderId, OrderStatus, Role, Store,
     inventory::{Hold, ReserveRequest},
     orders::{Customer, NewOrder, OrderPatch, OrderQuery, ReturnLine},
 };
@@ -48,7 +48,15 @@ fn new_order(lines: &[(&str, i64)], warehouse: Option<&str>) -> NewOrder {
 
 /// Products A-1 and B-1 at 1.00 with stock: A-1 10 at MAIN and 5 at EAST, B-1 4 at MAIN.
 fn stocked(db: &TestDb) -> Store {
-    let store = store_with(db, &["A-1", "B-1"]);
+    with_stock(store_with(db, &["A-1", "B-1"]))
+}
+
+/// [`stocked`], its time read from `clock`.
+fn stocked_at(db: &TestDb, clock: &ManualClock) -> Store {
+    with_stock(store_at(db, clock, &["A-1", "B-1"]))
+}
+
+fn with_stock(store: Store) -> Store {
     let inv = store.inventory();
     inv.receive(&admin(), "A-1", Some("MAIN"), 10, None).expect("A MAIN");
     inv.receive(&admin(), "A-1", Some("EAST"), 5, None).expect("A EAST");
@@ -521,7 +529,8 @@ backend_tests! {
     }
 
     fn only_the_actors_own_live_checkout_reservation_is_adopted(db) {
-        let store = stocked(db);
+        let clock = ManualClock::starting_now();
+        let store = stocked_at(db, &clock);
         let (orders, inv) = (store.orders(), store.inventory());
         let checkout = |actor: &Actor, ttl: i64| {
             let request = ReserveRequest { lines: vec![("A-1".into(), 1)], warehouse: Some("MAIN".into()), hold: Hold::CheckoutFor(SignedDuration::from_secs(ttl)), ..Default::default() };
@@ -532,7 +541,7 @@ backend_tests! {
         let released = checkout(&admin(), 600);
         inv.release(&admin(), &released).expect("release");
         let expired = checkout(&admin(), 600);
-        inv.expire_due(&Actor::system("sweeper"), Timestamp::now() + SignedDuration::from_mins(11)).expect("sweep");
+        inv.expire_due(&Actor::system("sweeper"), clock.now() + SignedDuration::from_mins(11)).expect("sweep");
         let lapsed = checkout(&admin(), 1);
         let user = NewUser { email: "mia@example.com".into(), role: Role::Manager, password: Some("correct horse battery".into()), ..Default::default() };
         store.users().create(&admin(), user).expect("manager");
@@ -540,7 +549,7 @@ backend_tests! {
         let hers = checkout(&mia, 600);
         let taken = checkout(&admin(), 600);
         let first = adopting(&admin(), &taken).expect("adopted");
-        std::thread::sleep(std::time::Duration::from_millis(1100));
+        clock.advance(SignedDuration::from_millis(1100));
 
         let before = (events(db), db.number("SELECT COUNT(*) FROM orders"), stock(&store, "A-1", "MAIN"));
         let cases: [(&str, &Actor, &str); 5] = [

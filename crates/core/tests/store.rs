@@ -1,7 +1,12 @@
 //! Opening, initialising and migrating a store, on both backends.
 
+use jiff::{SignedDuration, Timestamp};
 use stockyard_core::PageRequest;
-use stockyard_core::{Actor, Backend, Error, ErrorKind, EventFilter, Store, StoreOptions};
+use stockyard_core::{
+    Actor, Backend, Error, ErrorKind, EventFilter, ManualClock, NewProduct, Store, StoreOptions,
+    inventory::ReserveRequest,
+    orders::{Customer, NewOrder},
+};
 use stockyard_testkit::backend_tests;
 
 fn admin() -> Actor {
@@ -9,6 +14,43 @@ fn admin() -> Actor {
 }
 
 backend_tests! {
+    fn every_time_written_is_the_stores_clocks_and_it_may_go_back(db) {
+        let then: Timestamp = "2030-01-02T03:04:05.678901Z".parse().expect("time");
+        let clock = ManualClock::new(then);
+        let store = db.store_at(&clock);
+        let product = NewProduct { sku: "T-1".into(), name: "T".into(), price: "1.00".into(), ..Default::default() };
+        let product = store.catalog().create_product(&admin(), product).expect("product");
+        store.inventory().receive(&admin(), "T-1", None, 5, None).expect("receive");
+        let held = ReserveRequest { lines: vec![("T-1".into(), 1)], ..Default::default() };
+        let held = store.inventory().reserve(&admin(), held).expect("reserve");
+        let order = NewOrder {
+            customer: Customer { email: "ada@example.com".into(), ..Default::default() },
+            lines: vec![("T-1".into(), 2)],
+            ..Default::default()
+        };
+        let order = store.orders().create(&admin(), order).expect("order");
+        let paid = store.orders().pay(&admin(), &order.id.to_string(), None, None).expect("pay");
+        assert_eq!((product.created_at, held.created_at, order.created_at, paid.updated_at), (then, then, then, then));
+        assert_eq!(held.expires_at, Some(then + SignedDuration::from_mins(15)));
+        assert!(paid.history.iter().chain(&order.history).all(|change| change.at == then));
+
+        // Set back a year: later writes look older, and nothing that checks the logs minds.
+        let earlier = then - SignedDuration::from_hours(24 * 365);
+        clock.set(earlier);
+        store.inventory().release(&admin(), &held.id.to_string()).expect("release");
+        let events = store.events().list(&admin(), &EventFilter { limit: Some(1000), ..Default::default() }).expect("events");
+        let audit = store.audit().list(&admin(), None, &PageRequest { limit: Some(1000), cursor: None }).expect("audit").items;
+        let times = |mut at: Vec<(i64, Timestamp)>| {
+            at.sort_unstable();
+            at.dedup_by_key(|(_, at)| *at);
+            at.into_iter().map(|(_, at)| at).collect::<Vec<_>>()
+        };
+        assert_eq!(times(events.iter().map(|e| (e.seq, e.occurred_at)).collect()), [then, earlier], "in seq order");
+        assert_eq!(times(audit.iter().map(|r| (r.seq, r.occurred_at)).collect()), [then, earlier]);
+        assert!(store.audit().verify(&admin()).expect("chain").ok);
+        assert!(store.inventory().verify(&admin()).expect("replay").ok);
+    }
+
     fn init_is_idempotent(db) {
         let store = Store::create(db.url(), &db.options()).expect("create");
         assert!(!store.is_initialised().expect("read"));

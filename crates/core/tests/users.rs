@@ -4,15 +4,15 @@
 
 mod common;
 
-use std::{thread, time::Duration};
+use std::thread;
 
-use common::{PASSWORD, acting, admin, invalid_field, level, store_with};
+use common::{PASSWORD, acting, admin, invalid_field, level, store_at, store_with};
 
 use jiff::{SignedDuration, Timestamp};
 use jsonwebtoken::{EncodingKey, Header};
 use stockyard_core::PageRequest;
 use stockyard_core::{
-    Actor, Conflict, Error, EventType, NewUser, Role, StockQuery, Store, StoreOptions,
+    Actor, Conflict, Error, EventType, ManualClock, NewUser, Role, StockQuery, Store, StoreOptions,
     auth::NewApiToken,
     inventory::{ReservationStatus, ReserveRequest},
     orders::{Customer, NewOrder, OrderPatch, OrderQuery},
@@ -196,6 +196,20 @@ backend_tests! {
         assert!(auth.login("ann@example.com", "a new long passphrase").is_err());
     }
 
+    fn session_tokens_expire_by_the_stores_clock(db) {
+        let clock = ManualClock::starting_now();
+        let store = store_at(db, &clock, &[]);
+        acting(&store, "ann@example.com", "viewer", &[]);
+        let auth = store.auth();
+        let token = auth.login("ann@example.com", PASSWORD).expect("login");
+        // Valid through the second it expires in (an hour), refused after.
+        let expires = clock.now().as_second() + token.expires_in;
+        clock.set(Timestamp::from_second(expires).expect("a time"));
+        assert!(auth.authenticate(&token.access_token).is_ok(), "still valid in its last second");
+        clock.advance(SignedDuration::from_secs(1));
+        assert!(unauthenticated(auth.authenticate(&token.access_token)).contains("expired"));
+    }
+
     fn the_stored_secret_signs_without_configuration(db) {
         let store = store_with(db, &[]);
         acting(&store, "ann@example.com", "viewer", &[]);
@@ -206,7 +220,8 @@ backend_tests! {
     }
 
     fn failed_logins_back_off_without_saying_whether_the_email_exists(db) {
-        let store = store_with(db, &[]);
+        let clock = ManualClock::starting_now();
+        let store = store_at(db, &clock, &[]);
         acting(&store, "ann@example.com", "viewer", &[]);
         let auth = store.auth();
         let refusal = |result: Result<stockyard_core::auth::AccessToken, Error>| match result {
@@ -219,13 +234,14 @@ backend_tests! {
         }
         // Three failures: even the right password must now wait a second.
         assert_eq!(refusal(auth.login("ann@example.com", PASSWORD)), unknown);
-        thread::sleep(Duration::from_millis(1100));
+        clock.advance(SignedDuration::from_millis(1100));
         assert!(auth.login("ann@example.com", PASSWORD).is_ok());
         assert_eq!(db.number("SELECT failed_logins FROM users"), 0, "success resets the count");
     }
 
     fn api_tokens_are_shown_once_and_kept_as_hashes(db) {
-        let store = store_with(db, &[]);
+        let clock = ManualClock::starting_now();
+        let store = store_at(db, &clock, &[]);
         let auth = store.auth();
         let created = auth
             .create_token(&admin(), NewApiToken { name: "shop-app".into(), role: Role::Client, warehouses: vec![], expires_in: None })
@@ -249,7 +265,7 @@ backend_tests! {
             .create_token(&admin(), NewApiToken { name: "brief".into(), role: Role::Viewer, warehouses: vec![], expires_in: Some(SignedDuration::from_secs(1)) })
             .expect("token");
         assert!(auth.authenticate(&brief.secret).is_ok());
-        thread::sleep(Duration::from_millis(1100));
+        clock.advance(SignedDuration::from_millis(1100));
         assert!(unauthenticated(auth.authenticate(&brief.secret)).contains("expired"));
     }
 

@@ -7,11 +7,16 @@
 //! makes it a failure.
 
 pub mod bench;
+mod clock;
 pub mod http;
+pub mod redact;
 mod server;
 pub mod smtp;
+mod waits;
 
 use std::{io::Write, sync::Once, time::Duration};
+
+pub use waits::wait_until;
 
 use stockyard_core::{
     Actor, Backend, Store, StoreOptions,

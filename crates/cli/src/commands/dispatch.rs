@@ -4,7 +4,6 @@
 
 use std::io::Write;
 
-use jiff::Timestamp;
 use stockyard_core::{
     Actor, Error, Stop, Store,
     notifications::{
@@ -33,7 +32,7 @@ pub fn run(ctx: &mut Context<'_>, store: &Store, actor: &Actor, once: bool) -> R
                 noticed = true;
             }
             if report.created + report.delivered + report.retrying + report.failed > 0
-                && let Err(e) = ctx.out.progress(&format!("{}  {}", Timestamp::now(), summary(report)), report)
+                && let Err(e) = ctx.out.progress(&format!("{}  {}", store.now(), summary(report)), report)
             {
                 unwritten = Some(e);
                 stop.stop();

@@ -19,13 +19,13 @@ pub fn run(ctx: &mut Context<'_>, command: TokenCommand) -> Result<(), Failure> 
                 writeln!(ctx.out.raw(), "{}", created.secret)?;
                 return Ok(());
             }
-            let mut columns = columns(|c: &CreatedToken| &c.token);
+            let mut columns = columns(|c: &CreatedToken| &c.token, store.now());
             columns.push(Column::new("SECRET", |c: &CreatedToken| c.secret.clone()));
             ctx.out.one(&created, &columns)?;
             ctx.out.note("The secret is shown only this once: store it now.")?;
         }
         TokenCommand::List(page) => {
-            ctx.out.list(&auth.tokens(&actor, &page.into())?, &columns(|t: &ApiToken| t))?;
+            ctx.out.list(&auth.tokens(&actor, &page.into())?, &columns(|t: &ApiToken| t, store.now()))?;
         }
         TokenCommand::Revoke { name } => {
             let token = auth.revoke_token(&actor, &name)?;
@@ -35,9 +35,9 @@ pub fn run(ctx: &mut Context<'_>, command: TokenCommand) -> Result<(), Failure> 
     Ok(())
 }
 
-/// The columns of the token inside `T`; STATUS is `active`, `expired` or `revoked`. An
-/// empty scope shows as `(all)`.
-fn columns<T: 'static>(token: fn(&T) -> &ApiToken) -> Vec<Column<'static, T>> {
+/// The columns of the token inside `T`; STATUS is `active`, `expired` (by `now`) or
+/// `revoked`. An empty scope shows as `(all)`.
+fn columns<T: 'static>(token: fn(&T) -> &ApiToken, now: Timestamp) -> Vec<Column<'static, T>> {
     let time = |t: Option<Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
     let warehouses = move |t: &T| match token(t).warehouses.as_slice() {
         [] => "(all)".to_owned(),
@@ -47,7 +47,7 @@ fn columns<T: 'static>(token: fn(&T) -> &ApiToken) -> Vec<Column<'static, T>> {
         Column::new("NAME", move |t: &T| token(t).name.clone()),
         Column::new("ROLE", move |t: &T| token(t).role.to_string()),
         Column::new("WAREHOUSES", warehouses),
-        Column::new("STATUS", move |t: &T| status(token(t)).to_owned()),
+        Column::new("STATUS", move |t: &T| status(token(t), now).to_owned()),
         Column::new("EXPIRES_AT", move |t: &T| time(token(t).expires_at)),
         Column::new("CREATED_BY", move |t: &T| token(t).created_by.clone()),
         Column::new("CREATED_AT", move |t: &T| token(t).created_at.to_string()),
@@ -56,10 +56,10 @@ fn columns<T: 'static>(token: fn(&T) -> &ApiToken) -> Vec<Column<'static, T>> {
     ]
 }
 
-fn status(token: &ApiToken) -> &'static str {
+fn status(token: &ApiToken, now: Timestamp) -> &'static str {
     match (token.revoked_at, token.expires_at) {
         (Some(_), _) => "revoked",
-        (None, Some(at)) if at <= Timestamp::now() => "expired",
+        (None, Some(at)) if at <= now => "expired",
         _ => "active",
     }
 }

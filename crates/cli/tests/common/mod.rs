@@ -2,7 +2,9 @@
 #![allow(dead_code, reason = "each test file compiles this module and uses only some of it")]
 
 use assert_cmd::Command;
+use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
+use stockyard_core::{ManualClock, Store};
 use stockyard_testkit::TestDb;
 
 /// Settings the binary reads from the environment; cleared so the developer's own can't leak in.
@@ -48,6 +50,14 @@ pub fn json_of(mut cmd: Command, args: &[&str]) -> Value {
     let out = cmd.args(args).args(["--format", "json"]).assert().success().get_output().stdout.clone();
     serde_json::from_slice(&out)
         .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out)))
+}
+
+/// A store on the test database whose clock stands `ago` before now: what is done through
+/// it happened back then. The binary cannot be handed a clock, so a test that needs a hold
+/// or an order to have lapsed makes it in the past this way, and the binary, at real time,
+/// finds it lapsed — no sleeping until it is.
+pub fn store_ago(db: &TestDb, ago: SignedDuration) -> Store {
+    db.store_at(&ManualClock::new(Timestamp::now() - ago))
 }
 
 pub fn init(db: &TestDb) {

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::Audit;
 use crate::{
-    Action, Actor, Error, Result, clock,
+    Action, Actor, Error, Result,
     db::{Pool, Row, Tx, params},
     journal::{self, Change},
 };
@@ -210,7 +210,7 @@ pub(crate) fn move_heads(tx: &mut Tx<'_>, heads: &Heads) -> Result<()> {
 /// events that have no hash yet, from the last one that has — and records that, so an
 /// audit record covers them. (A head deleted later re-chains the audit records but covers
 /// no event: the events show as uncovered.)
-pub(crate) fn ensure(pool: &Pool) -> Result<()> {
+pub(crate) fn ensure(pool: &Pool, now: Timestamp) -> Result<()> {
     let ready = |tx: &mut Tx<'_>| -> Result<bool> {
         Ok(tx.query_opt("SELECT 1 FROM audit_head WHERE id = 1 AND event_seq IS NOT NULL", &[])?.is_some())
     };
@@ -241,7 +241,7 @@ pub(crate) fn ensure(pool: &Pool) -> Result<()> {
                 after: Some(serde_json::json!({ "events_chained": chained, "to_seq": events.seq })),
                 events: Vec::new(),
             };
-            journal::record(tx, &Actor::system("upgrade"), change, clock::now())?;
+            journal::record(tx, &Actor::system("upgrade"), change, now)?;
         }
         Ok(())
     })

@@ -12,7 +12,6 @@ use super::{Action, Auth, Role, sessions::API_TOKEN_PREFIX};
 use crate::{
     Actor, ApiTokenId, Conflict, Error, Page, PageRequest, Result, UserId,
     actor::shown_principal,
-    clock,
     db::{Row, Tx, params},
     events::EventType,
     journal::{self, Change},
@@ -61,7 +60,7 @@ impl Auth<'_> {
         actor.authorize(Action::TokenManage)?;
         let name = validate::code("name", &input.name, 64, "-_.")?;
         let role = input.role;
-        let now = clock::now();
+        let now = self.store.now();
         let expires_at = match input.expires_in {
             Some(d) if d.is_zero() || d.is_negative() => {
                 return Err(Error::invalid("expires", format!("{d:#} is not in the future")));
@@ -94,7 +93,7 @@ impl Auth<'_> {
                 params![token.id, &token.name, digest(&secret), role.as_str(), expires_at, actor.principal(), now],
             )?;
             users::write_scope(tx, "api_token_warehouses", "token_id", &token.id.to_string(), &token.warehouses)?;
-            record(tx, actor, &token, "token.create", EventType::ApiTokenCreated, None)?;
+            record(tx, actor, &token, "token.create", EventType::ApiTokenCreated, None, now)?;
             Ok(token)
         })?;
         Ok(CreatedToken { token, secret })
@@ -122,10 +121,10 @@ impl Auth<'_> {
         self.store.pool.write(|tx| {
             let before = find_live(tx, name)?.ok_or_else(|| Error::not_found("API token", name))?;
             actor.authorize_grant(&format!("API token {name}"), before.role, &before.warehouses)?;
-            let now = clock::now();
+            let now = self.store.now();
             tx.execute("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2", params![now, before.id])?;
             let token = ApiToken { revoked_at: Some(now), ..before.clone() };
-            record(tx, actor, &token, "token.revoke", EventType::ApiTokenRevoked, Some(&before))?;
+            record(tx, actor, &token, "token.revoke", EventType::ApiTokenRevoked, Some(&before), now)?;
             Ok(token)
         })
     }
@@ -152,7 +151,7 @@ impl Auth<'_> {
         if token.revoked_at.is_some() {
             return Err(Error::unauthenticated(format!("API token {} was revoked", token.name)));
         }
-        if token.expires_at.is_some_and(|at| at <= clock::now()) {
+        if token.expires_at.is_some_and(|at| at <= self.store.now()) {
             return Err(Error::unauthenticated(format!("API token {} has expired", token.name)));
         }
         if !creator_covers {
@@ -222,6 +221,7 @@ fn record(
     action: &'static str,
     event: EventType,
     before: Option<&ApiToken>,
+    at: Timestamp,
 ) -> Result<()> {
     let id = token.id.to_string();
     let after = json!(token);
@@ -232,6 +232,6 @@ fn record(
         after: Some(after.clone()),
         events: vec![(event, after)],
     };
-    journal::record(tx, actor, change, clock::now())?;
+    journal::record(tx, actor, change, at)?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Auth, passwords};
 use crate::{
-    Actor, Error, Result, UserId, clock,
+    Actor, Error, Result, UserId,
     crypto::{Keyring, rotation},
     db::{Tx, params},
     settings,
@@ -57,7 +57,7 @@ impl Auth<'_> {
             passwords::verify_nothing(password);
             return Err(refused());
         };
-        let now = clock::now();
+        let now = self.store.now();
         if account.locked_until.is_some_and(|until| until > now) {
             return Err(refused());
         }
@@ -91,17 +91,21 @@ impl Auth<'_> {
             return self.api_token_actor(bearer);
         }
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 0;
+        // Expiry is checked below by the store's clock, not the library's reading of the system's.
+        validation.validate_exp = false;
         validation.set_required_spec_claims(&["exp", "sub"]);
         let claims = jsonwebtoken::decode::<Claims>(bearer, &DecodingKey::from_secret(&self.secret()?), &validation)
             .map_err(|e| {
                 Error::unauthenticated(match e.kind() {
-                    ErrorKind::ExpiredSignature => "the session token has expired",
                     ErrorKind::InvalidSignature => "the session token's signature is not valid",
                     _ => "the session token is malformed",
                 })
             })?
             .claims;
+        // As the library would with no leeway: valid through its `exp` second.
+        if claims.exp < self.store.now().as_second() {
+            return Err(Error::unauthenticated("the session token has expired"));
+        }
         let id: UserId = claims.sub.parse().map_err(|_| Error::unauthenticated("the session token is malformed"))?;
         let account: Account = self
             .store

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::Catalog;
 use crate::{
-    Action, Actor, CategoryId, Conflict, Error, Result, clock,
+    Action, Actor, CategoryId, Conflict, Error, Result,
     db::{Row, Tx, params},
     events::EventType,
     journal::{self, Change},
@@ -40,7 +40,8 @@ impl Catalog<'_> {
             if find(tx, &name)?.is_some() {
                 return Err(Error::conflict(Conflict::Duplicate, format!("a category named {name:?} already exists")));
             }
-            let category = Category { id: CategoryId::new(), name: name.clone(), parent_id, created_at: clock::now() };
+            let category =
+                Category { id: CategoryId::new(), name: name.clone(), parent_id, created_at: self.store.now() };
             tx.execute(
                 "INSERT INTO categories (id, name, parent_id, created_at) VALUES ($1, $2, $3, $4)",
                 params![category.id, &category.name, category.parent_id, category.created_at],

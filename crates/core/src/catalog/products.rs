@@ -11,7 +11,7 @@ use super::{
     search,
 };
 use crate::{
-    Action, Actor, Conflict, Error, Page, ProductId, Result, Sku, clock,
+    Action, Actor, Conflict, Error, Page, ProductId, Result, Sku,
     db::{Tx, params},
     events::EventType,
     inventory,
@@ -31,7 +31,7 @@ impl Catalog<'_> {
         self.store.pool.write(|tx| {
             let category = input.category.as_deref().map(|c| categories::resolve(tx, c)).transpose()?;
             ensure_unique(tx, &sku, barcode.as_deref(), None)?;
-            let now = clock::now();
+            let now = self.store.now();
             let product = Product {
                 id: ProductId::new(),
                 sku: sku.clone(),
@@ -87,7 +87,7 @@ impl Catalog<'_> {
                 return Ok(current);
             }
             ensure_unique(tx, &next.sku, next.barcode.as_deref(), Some(current.id))?;
-            let now = clock::now();
+            let now = self.store.now();
             next.version += 1;
             next.updated_at = now;
             store_update(tx, &next, current.version)?;
@@ -144,7 +144,7 @@ impl Catalog<'_> {
                     held.join(", ")
                 )));
             }
-            let now = clock::now();
+            let now = self.store.now();
             tx.execute(
                 "UPDATE products SET deleted_at = $1, active = FALSE, version = version + 1, updated_at = $1 WHERE id = $2",
                 params![now, product.id],

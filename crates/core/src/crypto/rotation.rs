@@ -145,7 +145,7 @@ impl Keys<'_> {
             recorded.sealing.clone_from(&newest);
             fingerprint::record(tx, &recorded)?;
             let after = json!({ "sealing": newest, "keys": recorded.keys.keys().collect::<Vec<_>>() });
-            audit(tx, actor, &newest, Some(before), after)
+            audit(tx, actor, &newest, Some(before), after, self.store.now())
         })?;
         let mut resealed = 0;
         for (table, key_column, column) in SEALED {
@@ -171,7 +171,7 @@ impl Keys<'_> {
             }
             recorded.keys.retain(|id, _| *id == newest);
             fingerprint::record(tx, &recorded)?;
-            audit(tx, actor, &newest, None, json!({ "sealing": newest, "retired": retired }))
+            audit(tx, actor, &newest, None, json!({ "sealing": newest, "retired": retired }), self.store.now())
         })?;
         let ids = keyring.key_ids().into_iter().map(str::to_owned).collect();
         Ok(RotationReport { key_id: newest, keyring: ids, resealed })
@@ -184,6 +184,7 @@ fn audit(
     key: &str,
     before: Option<serde_json::Value>,
     after: serde_json::Value,
+    at: Timestamp,
 ) -> Result<()> {
     let change = Change {
         action: Action::KeyRotate.as_str(),
@@ -192,7 +193,7 @@ fn audit(
         after: Some(after),
         events: Vec::new(),
     };
-    journal::record(tx, actor, change, clock::now())?;
+    journal::record(tx, actor, change, at)?;
     Ok(())
 }
 
@@ -280,7 +281,8 @@ fn claim(tx: &mut Tx<'_>, holder: &str, renew: bool) -> Result<bool> {
     let current: String = tx.query_one(&sql, params![LEASE_SETTING])?.get(0)?;
     // `<expiry> <holder>`, or empty when free.
     let (until, owner) = current.split_once(' ').unwrap_or_default();
-    let now = clock::now();
+    // Real time, not the store's clock: the lease tells rotations in other processes apart.
+    let now = clock::wall();
     let lapsed = until.parse::<Timestamp>().map_or(true, |until| until <= now) || !crate::process::holder_alive(owner);
     let ours = owner == holder;
     if !(ours || (!renew && lapsed)) {
@@ -336,7 +338,8 @@ fn reseal_batch(
         )?;
     }
     if !rows.is_empty() {
-        audit(tx, actor, newest, None, json!({ "table": table, "column": column, "resealed": rows.len() }))?;
+        let resealed = json!({ "table": table, "column": column, "resealed": rows.len() });
+        audit(tx, actor, newest, None, resealed, store.now())?;
     }
     Ok(rows.len() as u64)
 }

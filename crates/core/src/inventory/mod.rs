@@ -9,6 +9,7 @@ mod replay;
 pub(crate) mod reservations;
 mod rules;
 
+use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
 
@@ -21,7 +22,7 @@ use self::{
     rules::Counts,
 };
 use crate::{
-    Action, Actor, Conflict, Error, ProductId, Result, Store, catalog, clock, db::Tx, events::EventType, idempotency,
+    Action, Actor, Conflict, Error, ProductId, Result, Store, catalog, db::Tx, events::EventType, idempotency,
     named::named, validate, warehouses,
 };
 
@@ -196,7 +197,7 @@ impl Inventory<'_> {
                 on_hand: OnHand::Set(counted),
                 reserved_delta: 0,
             };
-            let applied = one(ledger::apply(tx, actor, command, vec![line], clock::now())?)?;
+            let applied = one(ledger::apply(tx, actor, command, vec![line], self.store.now())?)?;
             Ok(Counted {
                 level: applied.level(),
                 expected: applied.before.on_hand,
@@ -232,10 +233,9 @@ impl Inventory<'_> {
             idempotency::once(
                 tx,
                 actor,
-                Action::StockTransfer,
-                &args,
+                idempotency::Request { action: Action::StockTransfer, args: &args, at: self.store.now() },
                 |tx| {
-                    let [out, into] = <[_; 2]>::try_from(ledger::apply(tx, actor, command, lines, clock::now())?)
+                    let [out, into] = <[_; 2]>::try_from(ledger::apply(tx, actor, command, lines, self.store.now())?)
                         .map_err(|_| Error::internal("a transfer applies two lines"))?;
                     Ok(Transfer { sku: out.item.sku.clone(), quantity, from: out.level(), to: into.level() })
                 },
@@ -259,7 +259,7 @@ impl Inventory<'_> {
         actor.authorize_at(Action::StockThreshold, warehouse.unwrap_or(warehouses::MAIN))?;
         self.store.pool.write(|tx| {
             let item = item(tx, sku, warehouse)?;
-            Ok(ledger::set_threshold(tx, actor, &item, reorder_point, reorder_qty, clock::now())?.level())
+            Ok(ledger::set_threshold(tx, actor, &item, reorder_point, reorder_qty, self.store.now())?.level())
         })
     }
 
@@ -289,9 +289,8 @@ impl Inventory<'_> {
             idempotency::once(
                 tx,
                 actor,
-                action,
-                &args,
-                |tx| Ok(one(ledger::apply(tx, actor, command, vec![line], clock::now())?)?.level()),
+                idempotency::Request { action, args: &args, at: self.store.now() },
+                |tx| Ok(one(ledger::apply(tx, actor, command, vec![line], self.store.now())?)?.level()),
                 |_| String::new(),
                 |tx, _| ledger::level(tx, &item),
             )
@@ -301,7 +300,13 @@ impl Inventory<'_> {
 
 /// Returned goods back on the shelf where they shipped from: one `return` movement per
 /// (product id or SKU, warehouse, quantity), audited against the order.
-pub(crate) fn restock(tx: &mut Tx<'_>, actor: &Actor, order: &str, lines: &[(String, String, i64)]) -> Result<()> {
+pub(crate) fn restock(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    order: &str,
+    lines: &[(String, String, i64)],
+    at: Timestamp,
+) -> Result<()> {
     let lines = lines
         .iter()
         .map(|(sku, warehouse, quantity)| {
@@ -319,7 +324,7 @@ pub(crate) fn restock(tx: &mut Tx<'_>, actor: &Actor, order: &str, lines: &[(Str
         reason: None,
         reference: Some(order),
     };
-    ledger::apply(tx, actor, command, lines, clock::now()).map(drop)
+    ledger::apply(tx, actor, command, lines, at).map(drop)
 }
 
 /// The product (live, by SKU or id) and the active warehouse (default `MAIN`) a change names.

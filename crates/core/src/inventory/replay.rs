@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{Inventory, rules::Counts};
 use crate::{
-    Action, Actor, Error, Result, clock,
+    Action, Actor, Error, Result,
     db::{Tx, Value, params},
     events::EventType,
     journal::{self, Change},
@@ -94,7 +94,7 @@ impl Inventory<'_> {
             tx.lock_exclusive("stock_levels")?;
             let replayed = replay(tx)?;
             let projection = projection(tx)?;
-            let now = clock::now();
+            let now = self.store.now();
             let mut corrected = Vec::new();
             for key in replayed.levels.keys().chain(projection.keys()) {
                 let (want, have) =

@@ -20,7 +20,6 @@ use super::{
 use crate::{
     Action, Actor, Conflict, Error, ProductId, ReservationId, Result, Shortage, WarehouseId,
     actor::shown_principal,
-    clock,
     db::{Pool, Row, Tx, params},
     idempotency,
     named::named,
@@ -124,9 +123,8 @@ impl Inventory<'_> {
             idempotency::once(
                 tx,
                 actor,
-                Action::ReservationCreate,
-                &args,
-                |tx| hold(tx, actor, strategy, &holding, raced),
+                idempotency::Request { action: Action::ReservationCreate, args: &args, at: self.store.now() },
+                |tx| hold(tx, actor, strategy, &holding, raced, self.store.now()),
                 |reservation| reservation.id.to_string(),
                 |tx, id| load(tx, actor, id.parse()?, false),
             )
@@ -191,7 +189,7 @@ impl Inventory<'_> {
     fn close(&self, actor: &Actor, id: &str, to: ReservationStatus, due: Option<Timestamp>) -> Result<Reservation> {
         actor.authorize(closing_action(to))?;
         let id: ReservationId = id.trim().parse()?;
-        self.store.pool.write(|tx| close_in(tx, actor, id, to, due, Closer::Holder))
+        self.store.pool.write(|tx| close_in(tx, actor, id, to, due, Closer::Holder, self.store.now()))
     }
 }
 
@@ -258,8 +256,8 @@ pub(crate) fn hold(
     strategy: &allocation::Strategy,
     holding: &Holding,
     raced: &Cell<bool>,
+    now: Timestamp,
 ) -> Result<Reservation> {
-    let now = clock::now();
     let expires_at = holding.ttl.map(|t| now.checked_add(t)).transpose().map_err(|e| Error::invalid("ttl", e))?;
     let (lines, allocation) = place(tx, actor, strategy, &holding.wanted, holding.warehouse.as_deref())?;
     let reservation = Reservation {
@@ -289,7 +287,7 @@ pub(crate) fn hold(
 /// Takes over the actor's own active checkout reservation for an order: it no longer
 /// expires. One that lapsed (even before the sweep saw it), was closed, is another's or is
 /// already an order's is refused. The row lock orders this against `release` and the sweep.
-pub(crate) fn adopt(tx: &mut Tx<'_>, actor: &Actor, id: ReservationId) -> Result<Reservation> {
+pub(crate) fn adopt(tx: &mut Tx<'_>, actor: &Actor, id: ReservationId, now: Timestamp) -> Result<Reservation> {
     let mut reservation = load(tx, actor, id, true)?;
     // The order is placed where the reservation holds its stock.
     for line in &reservation.lines {
@@ -308,7 +306,6 @@ pub(crate) fn adopt(tx: &mut Tx<'_>, actor: &Actor, id: ReservationId) -> Result
             format!("reservation {id} is already held by order {number}"),
         ));
     }
-    let now = clock::now();
     if let Some(expires_at) = reservation.expires_at.filter(|t| *t <= now) {
         return Err(Error::conflict(
             Conflict::Refused,
@@ -357,6 +354,7 @@ pub(crate) fn close_in(
     to: ReservationStatus,
     due: Option<Timestamp>,
     by: Closer,
+    now: Timestamp,
 ) -> Result<Reservation> {
     let action = closing_action(to);
     let mut reservation = load(tx, actor, id, true)?;
@@ -383,7 +381,6 @@ pub(crate) fn close_in(
             format!("reservation {id} is held by order {number}: only the order's own steps (cancel, ship) let it go"),
         ));
     }
-    let now = clock::now();
     tx.execute("UPDATE reservations SET status = $1, updated_at = $2 WHERE id = $3", params![to.as_str(), now, id])?;
     let (kind, reason) = match to {
         ReservationStatus::Committed => (MovementKind::Ship, None),

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::Notifications;
 use crate::{
-    Action, Actor, Result, clock,
+    Action, Actor, Result,
     db::{Row, Tx, params},
 };
 
@@ -32,7 +32,7 @@ impl Notifications<'_> {
     /// Every endpoint's breaker.
     pub fn endpoints(&self, actor: &Actor) -> Result<Vec<Endpoint>> {
         actor.authorize(Action::NotifyRead)?;
-        let now = clock::now();
+        let now = self.store.now();
         self.store.pool.read(|tx| {
             let rows = tx.query(
                 "SELECT endpoint, state, failures, open_until, updated_at FROM endpoint_breakers ORDER BY endpoint",
@@ -73,8 +73,13 @@ pub(crate) fn half_open(tx: &mut Tx<'_>, now: Timestamp) -> Result<Vec<String>> 
 /// Counts an attempt's outcome against its endpoint: a success closes the breaker, the
 /// [`THRESHOLD`]th failure in a row (or a failed probe) opens it for `cool_down`. Returns
 /// whether the endpoint now rests.
-pub(crate) fn record(tx: &mut Tx<'_>, endpoint: &str, ok: bool, cool_down: SignedDuration) -> Result<bool> {
-    let now = clock::now();
+pub(crate) fn record(
+    tx: &mut Tx<'_>,
+    endpoint: &str,
+    ok: bool,
+    cool_down: SignedDuration,
+    now: Timestamp,
+) -> Result<bool> {
     if ok {
         tx.execute(
             "INSERT INTO endpoint_breakers (endpoint, state, failures, updated_at) VALUES ($1, 'closed', 0, $2)

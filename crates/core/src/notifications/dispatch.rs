@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use jiff::SignedDuration;
+use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use serde_json::json;
 
@@ -267,7 +267,8 @@ impl Dispatcher {
         loop {
             let read = self.store.pool.bookkeep(|tx| {
                 let keyring = self.store.sealing_keyring(tx)?;
-                let after = lock_cursor(tx)?;
+                let now = self.store.now();
+                let after = lock_cursor(tx, now)?;
                 let batch = events::after(tx, after, None, EVENT_BATCH)?;
                 // Every template is rendered and every row inserted first; the events and
                 // audit records come last, because appending takes the journal's lock
@@ -277,7 +278,7 @@ impl Dispatcher {
                     let drafts = routing::drafts(tx, &keyring, event)?;
                     let mut ids = Vec::new();
                     for (index, draft) in drafts.iter().enumerate() {
-                        if let Some(id) = super::insert(tx, &keyring, draft)? {
+                        if let Some(id) = super::insert(tx, &keyring, draft, now)? {
                             ids.push((id, index));
                         }
                     }
@@ -288,14 +289,14 @@ impl Dispatcher {
                 let mut created = 0;
                 for (seq, drafts, ids) in &rendered {
                     let made: Vec<_> = ids.iter().map(|(id, index)| (*id, &drafts[*index])).collect();
-                    super::record_created(tx, &self.actor, &made, ("event", &seq.to_string()))?;
+                    super::record_created(tx, &self.actor, &made, ("event", &seq.to_string()), now)?;
                     created += made.len() as u64;
                 }
                 if let Some(last) = batch.last() {
                     tx.execute(
                         "INSERT INTO consumer_cursors (name, seq, updated_at) VALUES ($1, $2, $3)
                          ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at",
-                        params![CURSOR, last.seq, clock::now()],
+                        params![CURSOR, last.seq, now],
                     )?;
                 }
                 Ok((batch.len() as i64, created))
@@ -314,7 +315,7 @@ impl Dispatcher {
         let channels = if self.email.is_some() { "'email', 'in_app', 'webhook'" } else { "'in_app', 'webhook'" };
         self.store.pool.bookkeep(|tx| {
             let keyring = self.store.keyring(tx)?;
-            let now = clock::now();
+            let now = self.store.now();
             let lapsed = now
                 .checked_sub(self.policy.lease)
                 .map_err(|e| Error::internal_from("a time past the supported range", e))?;
@@ -371,7 +372,7 @@ impl Dispatcher {
             tx.execute(
                 "UPDATE notifications SET status = 'pending', attempts = attempts - 1, updated_at = $1
                  WHERE id = $2 AND status = 'sent' AND attempts = $3",
-                params![clock::now(), n.id, n.attempts],
+                params![self.store.now(), n.id, n.attempts],
             )?;
             Ok(())
         })
@@ -381,7 +382,7 @@ impl Dispatcher {
     /// attempt, `NotificationFailed`; also says whether its endpoint now rests.
     fn record(&self, n: &Notification, outcome: std::result::Result<(), String>) -> Result<(NotificationStatus, bool)> {
         self.store.pool.bookkeep(|tx| {
-            let now = clock::now();
+            let now = self.store.now();
             let (status, event, next) = match &outcome {
                 Ok(()) => (NotificationStatus::Delivered, Some(EventType::NotificationDelivered), now),
                 Err(_) if n.attempts >= self.policy.max_attempts => {
@@ -396,7 +397,7 @@ impl Dispatcher {
             };
             let error = outcome.as_ref().err().map(|e| e.chars().take(500).collect::<String>());
             let rests = n.endpoint != INBOX_ENDPOINT
-                && breakers::record(tx, &n.endpoint, outcome.is_ok(), self.policy.cool_down)?;
+                && breakers::record(tx, &n.endpoint, outcome.is_ok(), self.policy.cool_down, now)?;
             // Only the claim this run holds: a row re-claimed after a lapsed lease is not ours.
             let changed = tx.execute(
                 "UPDATE notifications SET status = $1, last_error = COALESCE($2, last_error), next_attempt_at = $3,
@@ -427,10 +428,10 @@ impl Dispatcher {
 }
 
 /// The cursor, locked until commit: dispatchers running side by side fan out each batch once.
-fn lock_cursor(tx: &mut Tx<'_>) -> Result<i64> {
+fn lock_cursor(tx: &mut Tx<'_>, now: Timestamp) -> Result<i64> {
     tx.execute(
         "INSERT INTO consumer_cursors (name, seq, updated_at) VALUES ($1, 0, $2) ON CONFLICT (name) DO NOTHING",
-        params![CURSOR, clock::now()],
+        params![CURSOR, now],
     )?;
     let sql = format!("SELECT seq FROM consumer_cursors WHERE name = $1{}", tx.for_update());
     tx.query_one(&sql, params![CURSOR])?.get(0)
@@ -443,10 +444,13 @@ const LEASE_NAME: &str = "dispatcher";
 
 /// Takes the dispatcher lease, or refuses while another live dispatcher holds it. A holder
 /// killed outright on this machine is seen to be gone at once, not after its lease.
+/// Leases run on real time, not the store's clock: they tell processes apart that may
+/// each have a clock of their own, and a lease dated by a test clock could look lapsed
+/// (or never lapse) to a dispatcher in another process.
 fn take_lease(store: &Store) -> Result<String> {
     let holder = crate::process::holder_name();
     store.pool.bookkeep(|tx| {
-        let now = clock::now();
+        let now = clock::wall();
         let until = now.checked_add(LEASE).map_err(|e| Error::internal_from("a time past the supported range", e))?;
         let current = tx.query_opt(
             "SELECT holder FROM dispatcher_leases WHERE name = $1 AND expires_at > $2",
@@ -474,7 +478,8 @@ impl Dispatcher {
     fn renew_lease(&self) -> Result<()> {
         let Some(holder) = &self.lease else { return Ok(()) };
         self.store.pool.bookkeep(|tx| {
-            let until = clock::now().checked_add(LEASE).map_err(|e| Error::internal_from("a time past the supported range", e))?;
+            // Real time, as in `take_lease`.
+            let until = clock::wall().checked_add(LEASE).map_err(|e| Error::internal_from("a time past the supported range", e))?;
             let renewed = tx.execute(
                 "UPDATE dispatcher_leases SET expires_at = $1 WHERE name = $2 AND holder = $3",
                 params![until, LEASE_NAME, holder],

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::{
-    Action, Actor, Channel, Error, NotificationId, Page, PageRequest, Result, Store, UserId, clock,
+    Action, Actor, Channel, Error, NotificationId, Page, PageRequest, Result, Store, UserId,
     crypto::{Keyring, rotation::context},
     db::{Row, Tx, params},
     events::EventType,
@@ -114,9 +114,10 @@ impl Notifications<'_> {
                 endpoint: EMAIL_ENDPOINT.into(),
                 rendered,
             };
-            let id = insert(tx, &keyring, &draft)?
+            let now = self.store.now();
+            let id = insert(tx, &keyring, &draft, now)?
                 .ok_or_else(|| Error::internal("an ad-hoc notification was deduplicated"))?;
-            record_created(tx, actor, &[(id, &draft)], ("notification", &id.to_string()))?;
+            record_created(tx, actor, &[(id, &draft)], ("notification", &id.to_string()), now)?;
             load(tx, &keyring, id)
         })
     }
@@ -191,7 +192,7 @@ impl Notifications<'_> {
         let id: NotificationId = id.trim().parse()?;
         self.store.pool.write(|tx| {
             let keyring = self.store.keyring(tx)?;
-            let now = clock::now();
+            let now = self.store.now();
             let changed = tx.execute(
                 "UPDATE notifications SET read_at = $1
                  WHERE id = $2 AND user_id = $3 AND channel = 'in_app' AND status = 'delivered' AND read_at IS NULL",
@@ -243,9 +244,13 @@ fn opened(keyring: &Keyring, id: NotificationId, field: &str, value: Option<Stri
 
 /// Inserts a draft unless its (event, recipient, channel) already has a row; the new id,
 /// or `None` when it had.
-pub(crate) fn insert(tx: &mut Tx<'_>, keyring: &Keyring, draft: &Draft) -> Result<Option<NotificationId>> {
+pub(crate) fn insert(
+    tx: &mut Tx<'_>,
+    keyring: &Keyring,
+    draft: &Draft,
+    now: Timestamp,
+) -> Result<Option<NotificationId>> {
     let id = NotificationId::new();
-    let now = clock::now();
     let unrendered = templates::Rendered { subject: draft.template.clone(), body: String::new(), html: None };
     let (r, status, error) = match &draft.rendered {
         Ok(r) => (r, "pending", None),
@@ -283,6 +288,7 @@ pub(crate) fn record_created(
     actor: &Actor,
     created: &[(NotificationId, &Draft)],
     entity: (&str, &str),
+    at: Timestamp,
 ) -> Result<()> {
     // Webhook deliveries have no `…Requested` event of their own (SPEC names none).
     let events = created
@@ -303,7 +309,7 @@ pub(crate) fn record_created(
         .collect::<Vec<_>>();
     let after = json!({ "notifications": created.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>() });
     let change = Change { action: "notify.create", entity, before: None, after: Some(after), events };
-    journal::record(tx, actor, change, clock::now())?;
+    journal::record(tx, actor, change, at)?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::Notifications;
 use crate::{
-    Action, Actor, Channel, Error, EventType, Result, clock,
+    Action, Actor, Channel, Error, EventType, Result,
     db::{Row, Tx, params},
     journal::{self, Change},
 };
@@ -183,8 +183,7 @@ pub(crate) fn find(tx: &mut Tx<'_>, name: &str, channel: Channel) -> Result<Opti
 }
 
 /// Installs the default templates that are missing (`init`); returns how many.
-pub(crate) fn install_defaults(tx: &mut Tx<'_>) -> Result<usize> {
-    let now = clock::now();
+pub(crate) fn install_defaults(tx: &mut Tx<'_>, now: Timestamp) -> Result<usize> {
     let mut installed = 0;
     for (event, channel, subject, body) in DEFAULTS {
         installed += tx.execute(
@@ -232,7 +231,7 @@ impl Notifications<'_> {
             subject: subject.to_owned(),
             body: body.to_owned(),
             html: html.map(str::to_owned),
-            updated_at: clock::now(),
+            updated_at: self.store.now(),
         };
         // An event's template must render what that event carries: try it on sample data.
         if EventType::ALL.iter().any(|e| name_of(*e) == template.name) {

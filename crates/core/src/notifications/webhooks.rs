@@ -166,7 +166,7 @@ impl Notifications<'_> {
             url: url.to_owned(),
             events: types,
             active: true,
-            created_at: clock::now(),
+            created_at: self.store.now(),
         };
         self.store.pool.write(|tx| {
             let keyring = self.store.sealing_keyring(tx)?;
@@ -178,7 +178,7 @@ impl Notifications<'_> {
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 params![webhook.id, &webhook.url, names.join(","), sealed, from_seq, true, webhook.created_at],
             )?;
-            record(tx, actor, "webhook.add", &webhook, None)
+            record(tx, actor, "webhook.add", &webhook, None, webhook.created_at)
         })?;
         Ok(CreatedWebhook { webhook, secret })
     }
@@ -196,6 +196,7 @@ impl Notifications<'_> {
         actor.authorize(Action::WebhookManage)?;
         let id: WebhookId = id.trim().parse()?;
         self.store.pool.write(|tx| {
+            let now = self.store.now();
             let row = tx
                 .query_opt(&format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1 AND active = $2"), params![id, true])?
                 .ok_or_else(|| Error::not_found("webhook", id.to_string()))?;
@@ -204,10 +205,10 @@ impl Notifications<'_> {
             tx.execute(
                 "UPDATE notifications SET status = 'failed', last_error = 'the webhook was removed', updated_at = $1
                  WHERE recipient_id = $2 AND channel = 'webhook' AND status = 'pending'",
-                params![clock::now(), id.to_string()],
+                params![now, id.to_string()],
             )?;
             let after = Webhook { active: false, ..before.clone() };
-            record(tx, actor, "webhook.remove", &after, Some(&before))?;
+            record(tx, actor, "webhook.remove", &after, Some(&before), now)?;
             Ok(after)
         })
     }
@@ -258,6 +259,7 @@ fn record(
     action: &'static str,
     webhook: &Webhook,
     before: Option<&Webhook>,
+    at: Timestamp,
 ) -> Result<()> {
     let id = webhook.id.to_string();
     let change = Change {
@@ -267,7 +269,7 @@ fn record(
         after: Some(json!(webhook)),
         events: Vec::new(),
     };
-    journal::record(tx, actor, change, clock::now())?;
+    journal::record(tx, actor, change, at)?;
     Ok(())
 }
 
@@ -308,7 +310,9 @@ impl Http {
 
     /// POSTs the body, signed now; a non-2xx answer is a failure naming the status.
     pub fn post(&self, post: &Post) -> std::result::Result<(), String> {
-        let signed = signature(&post.secret, Timestamp::now().as_second(), post.body.as_bytes());
+        // Signed at real time whatever the store's clock: the receiver checks the signature's
+        // age against its own clock.
+        let signed = signature(&post.secret, clock::wall().as_second(), post.body.as_bytes());
         let response = self
             .client
             .post(&post.url)

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::{Customer, Order, OrderStatus, Orders, Payment, Returned, StatusChange, placement, records};
 use crate::{
-    Action, Actor, Conflict, Error, Money, Result, clock,
+    Action, Actor, Conflict, Error, Money, Result,
     crypto::Keyring,
     db::{Tx, params},
     events::EventType,
@@ -64,7 +64,7 @@ impl Orders<'_> {
         if fields.iter().all(|(_, value)| value.is_none()) {
             return Err(Error::invalid("order", "name something to change: email, name, phone, address or notes"));
         }
-        self.step(actor, key, Action::OrderUpdate, None, |tx, order, events| {
+        self.step(actor, key, Action::OrderUpdate, None, |tx, order, events, _| {
             if let Some(expected) = patch.expected_version.filter(|v| *v != order.version) {
                 return Err(Error::conflict(
                     Conflict::StaleVersion { current: order.version },
@@ -118,7 +118,7 @@ impl Orders<'_> {
     pub fn pay(&self, actor: &Actor, key: &str, amount: Option<&str>, reference: Option<&str>) -> Result<Order> {
         let reference = reference.map(|r| validate::line("reference", r.trim(), 200)).transpose()?;
         let args = json!({ "order": key, "amount": amount, "reference": reference });
-        self.step(actor, key, Action::OrderPay, Some(&args), |tx, order, events| {
+        self.step(actor, key, Action::OrderPay, Some(&args), |tx, order, events, now| {
             if order.status != OrderStatus::Confirmed {
                 return Err(refused(order, "paid"));
             }
@@ -142,7 +142,7 @@ impl Orders<'_> {
                     ),
                 ));
             }
-            let payment = Payment { amount, reference: reference.clone(), actor: actor.to_string(), at: clock::now() };
+            let payment = Payment { amount, reference: reference.clone(), actor: actor.to_string(), at: now };
             records::add_payment(tx, order.id, order.payments.len(), &payment)?;
             order.paid = Money::from_minor(order.paid.minor() + amount.minor(), order.currency);
             order.payments.push(payment);
@@ -155,7 +155,7 @@ impl Orders<'_> {
                 }),
             ));
             if order.paid == order.total {
-                move_to(tx, actor, order, OrderStatus::Paid, None, events)?;
+                move_to(tx, actor, order, OrderStatus::Paid, None, events, now)?;
             }
             Ok(())
         })
@@ -182,11 +182,11 @@ impl Orders<'_> {
             }
         };
         let tracking = tracking.map(|t| validate::required("tracking number", t, 100)).transpose()?;
-        self.step(actor, key, action, None, |tx, order, events| {
+        self.step(actor, key, action, None, |tx, order, events, now| {
             order.status.check(to, &order.number.to_string())?;
             if to == OrderStatus::Shipped {
                 // Consumes exactly the reserved warehouse lines: on-hand goes down there.
-                if let Some(closed) = close_reservation(tx, actor, order, ReservationStatus::Committed)? {
+                if let Some(closed) = close_reservation(tx, actor, order, ReservationStatus::Committed, now)? {
                     return Err(Error::conflict(
                         Conflict::Refused,
                         format!(
@@ -200,7 +200,7 @@ impl Orders<'_> {
                 }
                 order.tracking_number = tracking.clone().or(order.tracking_number.take());
             }
-            move_to(tx, actor, order, to, None, events)?;
+            move_to(tx, actor, order, to, None, events, now)?;
             if to == OrderStatus::Delivered {
                 events.push((EventType::OrderFulfilled, json!({ "order_id": order.id, "number": order.number })));
             }
@@ -212,8 +212,8 @@ impl Orders<'_> {
     /// is marked for refund.
     pub fn cancel(&self, actor: &Actor, key: &str, reason: Option<&str>) -> Result<Order> {
         let reason = reason.map(|r| validate::line("reason", r.trim(), 200)).transpose()?.filter(|r| !r.is_empty());
-        self.step(actor, key, Action::OrderCancel, None, |tx, order, events| {
-            cancel_in(tx, actor, order, reason, events)
+        self.step(actor, key, Action::OrderCancel, None, |tx, order, events, now| {
+            cancel_in(tx, actor, order, reason, events, now)
         })
     }
 
@@ -222,7 +222,7 @@ impl Orders<'_> {
     /// restocked where it shipped from, or written off. Receiving a requested return
     /// without lines takes the requested ones.
     pub fn return_goods(&self, actor: &Actor, key: &str, lines: &[ReturnLine], request_only: bool) -> Result<Order> {
-        self.step(actor, key, Action::OrderReturn, None, |tx, order, events| {
+        self.step(actor, key, Action::OrderReturn, None, |tx, order, events, now| {
             let to = if request_only { OrderStatus::ReturnRequested } else { OrderStatus::Returned };
             order.status.check(to, &order.number.to_string())?;
             let returns = match (lines.is_empty(), order.status) {
@@ -238,7 +238,7 @@ impl Orders<'_> {
                     restocked.push((product_to_restock(tx, order, line)?, line.warehouse.clone(), line.quantity));
                 }
                 if !restocked.is_empty() {
-                    inventory::restock(tx, actor, &order.id.to_string(), &restocked)?;
+                    inventory::restock(tx, actor, &order.id.to_string(), &restocked, now)?;
                 }
                 events.push((
                     EventType::OrderReturned,
@@ -247,7 +247,7 @@ impl Orders<'_> {
             }
             order.returns = returns;
             records::set_returns(tx, order)?;
-            move_to(tx, actor, order, to, None, events)
+            move_to(tx, actor, order, to, None, events, now)
         })
     }
 
@@ -257,7 +257,7 @@ impl Orders<'_> {
     /// refund leaves it where it is. Each refund appends `OrderRefunded` with its amount and
     /// the running total.
     pub fn refund(&self, actor: &Actor, key: &str, amount: Option<&str>) -> Result<Order> {
-        self.step(actor, key, Action::OrderRefund, None, |tx, order, events| {
+        self.step(actor, key, Action::OrderRefund, None, |tx, order, events, now| {
             order.status.check(OrderStatus::Refunded, &order.number.to_string())?;
             let left = Money::from_minor(order.paid.minor() - order.refunded.minor(), order.currency);
             if left.minor() <= 0 {
@@ -297,7 +297,7 @@ impl Orders<'_> {
             ));
             if settled {
                 let note = Some(format!("refunded {}", order.refunded));
-                move_to(tx, actor, order, OrderStatus::Refunded, note, events)?;
+                move_to(tx, actor, order, OrderStatus::Refunded, note, events, now)?;
             }
             Ok(())
         })
@@ -326,12 +326,12 @@ impl Orders<'_> {
                 rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect()
             })?;
             for (_, id) in &due {
-                let outcome = self.step(actor, id, Action::OrderCancel, None, |tx, order, events| {
+                let outcome = self.step(actor, id, Action::OrderCancel, None, |tx, order, events, now| {
                     // Paid, or cancelled, meanwhile: no longer due.
                     if order.status != OrderStatus::Confirmed || order.created_at > cutoff {
                         return Err(refused(order, "cancelled"));
                     }
-                    cancel_in(tx, actor, order, Some(reason.clone()), events)
+                    cancel_in(tx, actor, order, Some(reason.clone()), events, now)
                 });
                 match outcome {
                     Ok(_) => cancelled += 1,
@@ -356,20 +356,20 @@ impl Orders<'_> {
         key: &str,
         action: Action,
         idempotent: Option<&Value>,
-        f: impl FnOnce(&mut Tx<'_>, &mut Order, &mut Events) -> Result<()>,
+        f: impl FnOnce(&mut Tx<'_>, &mut Order, &mut Events, Timestamp) -> Result<()>,
     ) -> Result<Order> {
         actor.authorize(action)?;
         self.store.pool.write(|tx| {
             // First, as every writer that seals does: see crate::crypto.
             let keyring = self.store.sealing_keyring(tx)?;
-            let Some(args) = idempotent else { return step_in(tx, actor, &keyring, key, action, f) };
+            let now = self.store.now();
+            let Some(args) = idempotent else { return step_in(tx, actor, &keyring, key, action, now, f) };
             let replay = |tx: &mut Tx<'_>, id: &str| records::find(tx, &keyring, actor, id, false);
             idempotency::once(
                 tx,
                 actor,
-                action,
-                args,
-                |tx| step_in(tx, actor, &keyring, key, action, f),
+                idempotency::Request { action, args, at: now },
+                |tx| step_in(tx, actor, &keyring, key, action, now, f),
                 |order| order.id.to_string(),
                 replay,
             )
@@ -384,7 +384,8 @@ fn step_in(
     keyring: &Keyring,
     key: &str,
     action: Action,
-    f: impl FnOnce(&mut Tx<'_>, &mut Order, &mut Events) -> Result<()>,
+    now: Timestamp,
+    f: impl FnOnce(&mut Tx<'_>, &mut Order, &mut Events, Timestamp) -> Result<()>,
 ) -> Result<Order> {
     let mut order = records::find(tx, keyring, actor, key, true)?;
     // Every step happens at the order's warehouses: a user scoped to warehouses
@@ -392,8 +393,7 @@ fn step_in(
     records::authorize_at_order(actor, action, &order)?;
     let before = records::summary(&order);
     let mut events = Vec::new();
-    f(tx, &mut order, &mut events)?;
-    let now = clock::now();
+    f(tx, &mut order, &mut events, now)?;
     (order.version, order.updated_at) = (order.version + 1, now);
     records::save(tx, &order)?;
     let id = order.id.to_string();
@@ -426,9 +426,10 @@ fn move_to(
     to: OrderStatus,
     note: Option<String>,
     events: &mut Events,
+    at: Timestamp,
 ) -> Result<()> {
     order.status.check(to, &order.number.to_string())?;
-    let change = StatusChange { from: Some(order.status), to, actor: actor.to_string(), note, at: clock::now() };
+    let change = StatusChange { from: Some(order.status), to, actor: actor.to_string(), note, at };
     records::add_history(tx, order.id, order.history.len(), &change)?;
     events.push((
         EventType::OrderStatusChanged,
@@ -449,10 +450,11 @@ fn cancel_in(
     order: &mut Order,
     reason: Option<String>,
     events: &mut Events,
+    now: Timestamp,
 ) -> Result<()> {
     order.status.check(OrderStatus::Cancelled, &order.number.to_string())?;
     // A reservation already released or expired has nothing left to release.
-    if let Some(ReservationStatus::Committed) = close_reservation(tx, actor, order, ReservationStatus::Released)? {
+    if let Some(ReservationStatus::Committed) = close_reservation(tx, actor, order, ReservationStatus::Released, now)? {
         return Err(Error::conflict(
             Conflict::Refused,
             format!(
@@ -466,7 +468,7 @@ fn cancel_in(
         EventType::OrderCancelled,
         json!({ "order_id": order.id, "number": order.number, "reason": reason, "refund_due": order.refund_due }),
     ));
-    move_to(tx, actor, order, OrderStatus::Cancelled, reason, events)
+    move_to(tx, actor, order, OrderStatus::Cancelled, reason, events, now)
 }
 
 /// Closes the order's reservation as one of the order's own steps, unless it was closed
@@ -477,10 +479,11 @@ fn close_reservation(
     actor: &Actor,
     order: &Order,
     to: ReservationStatus,
+    now: Timestamp,
 ) -> Result<Option<ReservationStatus>> {
     match reservations::status_of(tx, order.reservation_id)? {
         ReservationStatus::Active => {
-            reservations::close_in(tx, actor, order.reservation_id, to, None, Closer::Order)?;
+            reservations::close_in(tx, actor, order.reservation_id, to, None, Closer::Order, now)?;
             Ok(None)
         }
         closed => Ok(Some(closed)),

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{Customer, Order, OrderLine, OrderStatus, Orders, StatusChange, records};
 use crate::{
-    Action, Actor, Error, Money, OrderId, ReservationId, Result, catalog, clock,
+    Action, Actor, Error, Money, OrderId, ReservationId, Result, Store, catalog,
     crypto::Keyring,
     db::Tx,
     events::EventType,
@@ -40,7 +40,6 @@ impl Orders<'_> {
     /// nothing.
     pub fn create(&self, actor: &Actor, input: NewOrder) -> Result<Order> {
         let (holding, customer, reservation) = self.prepare(actor, &input)?;
-        let strategy = &self.store.options.allocation;
         let named = input.warehouse.is_some() || reservation.is_some();
         let args = json!({
             "customer": input.customer, "lines": input.lines, "warehouse": input.warehouse,
@@ -51,14 +50,13 @@ impl Orders<'_> {
             idempotency::once(
                 tx,
                 actor,
-                Action::OrderCreate,
-                &args,
+                idempotency::Request { action: Action::OrderCreate, args: &args, at: self.store.now() },
                 |tx| {
                     place(
                         tx,
                         actor,
                         &keyring,
-                        strategy,
+                        self.store,
                         &holding,
                         &customer,
                         reservation,
@@ -76,11 +74,10 @@ impl Orders<'_> {
     /// doing it (`--dry-run`).
     pub fn preview(&self, actor: &Actor, input: NewOrder) -> Result<Order> {
         let (holding, customer, reservation) = self.prepare(actor, &input)?;
-        let strategy = &self.store.options.allocation;
         self.store.pool.rehearse(|tx| {
             let keyring = self.store.sealing_keyring(tx)?;
             let raced = Cell::new(false);
-            place(tx, actor, &keyring, strategy, &holding, &customer, reservation, input.notes.as_deref(), &raced)
+            place(tx, actor, &keyring, self.store, &holding, &customer, reservation, input.notes.as_deref(), &raced)
         })
     }
 
@@ -104,14 +101,15 @@ fn place(
     tx: &mut Tx<'_>,
     actor: &Actor,
     keyring: &Keyring,
-    strategy: &crate::inventory::allocation::Strategy,
+    store: &Store,
     holding: &Holding,
     customer: &Customer,
     adopt: Option<ReservationId>,
     notes: Option<&str>,
     raced: &Cell<bool>,
 ) -> Result<Order> {
-    let now = clock::now();
+    // The store gives the allocation strategy and the time.
+    let now = store.now();
     // Price every line first: an unknown SKU or mixed currencies refuse before any stock moves.
     let mut lines = Vec::new();
     for (sku, quantity) in &holding.wanted {
@@ -154,11 +152,11 @@ fn place(
 
     let reservation = match adopt {
         Some(id) => {
-            let held = reservations::adopt(tx, actor, id)?;
+            let held = reservations::adopt(tx, actor, id, now)?;
             same_lines(&held, &lines)?;
             held
         }
-        None => reservations::hold(tx, actor, strategy, holding, raced)?,
+        None => reservations::hold(tx, actor, &store.options.allocation, holding, raced, now)?,
     };
     let id = OrderId::new();
     let created = |from, to| StatusChange { from, to, actor: actor.to_string(), note: None, at: now };

@@ -12,7 +12,6 @@ use serde_json::json;
 use crate::{
     Actor, Conflict, Error, Page, PageRequest, Result, Store, UserId,
     auth::{Action, Explanation, Role, passwords},
-    clock,
     db::{Row, Tx, params},
     events::EventType,
     journal::{self, Change},
@@ -101,7 +100,18 @@ impl Users<'_> {
             if load(tx, &email)?.is_some() {
                 return Err(Error::conflict(Conflict::Duplicate, format!("a user with email {email} already exists")));
             }
-            insert(tx, actor, &email, &name, role, warehouses, &hash)
+            let now = self.store.now();
+            let user = User {
+                id: UserId::new(),
+                email,
+                name,
+                role,
+                warehouses,
+                active: true,
+                created_at: now,
+                updated_at: now,
+            };
+            insert(tx, actor, user, &hash)
         })?;
         Ok(CreatedUser { user, generated_password: generated.then_some(password) })
     }
@@ -177,16 +187,17 @@ impl Users<'_> {
         passwords::check_strength(password)?;
         let hash = passwords::hash(password)?;
         self.store.pool.write(|tx| {
+            let now = self.store.now();
             let account = load_by_id(tx, id)?.ok_or_else(|| Error::not_found("user", &email))?;
             tx.execute(
                 "UPDATE users SET password_hash = $1, token_version = token_version + 1, failed_logins = 0,
                         locked_until = NULL, updated_at = $2 WHERE id = $3",
-                params![hash, clock::now(), account.user.id],
+                params![hash, now, account.user.id],
             )?;
             let summary = summary(&account.user);
             let mut after = summary.clone();
             after["password"] = json!("changed");
-            record(tx, actor, &account.user, "password", Some(summary), after)?;
+            record(tx, actor, &account.user, "password", Some(summary), after, now)?;
             Ok(account.user)
         })
     }
@@ -243,7 +254,7 @@ impl Users<'_> {
             if was_admin && !(user.active && user.role == Role::Admin) && admins == 1 {
                 return Err(Error::conflict(Conflict::InUse, format!("{email} is the last active admin")));
             }
-            user.updated_at = clock::now();
+            user.updated_at = self.store.now();
             tx.execute(
                 "UPDATE users SET role = $1, active = $2, token_version = token_version + 1, updated_at = $3
                  WHERE id = $4",
@@ -252,7 +263,7 @@ impl Users<'_> {
             if user.warehouses != before.warehouses {
                 write_scope(tx, USER_SCOPE, "user_id", &user.id.to_string(), &user.warehouses)?;
             }
-            record(tx, actor, &user, what, Some(summary(&before)), summary(&user))?;
+            record(tx, actor, &user, what, Some(summary(&before)), summary(&user), user.updated_at)?;
             Ok(user)
         })
     }
@@ -391,30 +402,11 @@ pub(crate) fn write_scope(tx: &mut Tx<'_>, table: &str, holder: &str, id: &str, 
     Ok(())
 }
 
-fn insert(
-    tx: &mut Tx<'_>,
-    actor: &Actor,
-    email: &str,
-    name: &str,
-    role: Role,
-    warehouses: Vec<String>,
-    password_hash: &str,
-) -> Result<User> {
-    let now = clock::now();
-    let user = User {
-        id: UserId::new(),
-        email: email.to_owned(),
-        name: name.to_owned(),
-        role,
-        warehouses,
-        active: true,
-        created_at: now,
-        updated_at: now,
-    };
+fn insert(tx: &mut Tx<'_>, actor: &Actor, user: User, password_hash: &str) -> Result<User> {
     tx.execute(
         "INSERT INTO users (id, email, name, role, active, password_hash, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-        params![user.id, email, name, role.as_str(), true, password_hash, now],
+        params![user.id, &user.email, &user.name, user.role.as_str(), user.active, password_hash, user.created_at],
     )?;
     write_scope(tx, USER_SCOPE, "user_id", &user.id.to_string(), &user.warehouses)?;
     let after = summary(&user);
@@ -426,7 +418,7 @@ fn insert(
         after: Some(after.clone()),
         events: vec![(EventType::UserCreated, after)],
     };
-    journal::record(tx, actor, change, now)?;
+    journal::record(tx, actor, change, user.created_at)?;
     Ok(user)
 }
 
@@ -442,6 +434,7 @@ fn record(
     what: &str,
     before: Option<serde_json::Value>,
     after: serde_json::Value,
+    at: Timestamp,
 ) -> Result<()> {
     let id = user.id.to_string();
     let mut payload = after.clone();
@@ -453,7 +446,7 @@ fn record(
         after: Some(after),
         events: vec![(EventType::UserUpdated, payload)],
     };
-    journal::record(tx, actor, change, clock::now())?;
+    journal::record(tx, actor, change, at)?;
     Ok(())
 }
 

@@ -7,7 +7,6 @@ use super::{Account, Users, own_or_managed, parse_email};
 use crate::{
     Actor, Error, EventType, Result,
     auth::{Action, Role},
-    clock,
     db::{Tx, params},
     journal::{self, Change},
     named::named,
@@ -119,7 +118,7 @@ impl Users<'_> {
                 after: Some(pick(&after)),
                 events: Vec::new(),
             };
-            journal::record(tx, actor, change, clock::now())?;
+            journal::record(tx, actor, change, self.store.now())?;
             Ok(after)
         })
     }

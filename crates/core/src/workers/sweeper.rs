@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::{Stop, rounds};
-use crate::{Action, Actor, Result, Store, clock};
+use crate::{Action, Actor, Result, Store};
 
 /// What one sweep did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -47,7 +47,7 @@ impl Sweeper {
 
     /// Releases the reservations due now, then cancels the orders unpaid too long.
     pub fn run_once(&self) -> Result<SweepReport> {
-        let now = clock::now();
+        let now = self.store.now();
         let reservations_expired = self.store.inventory().expire_due(&self.actor, now)?;
         let orders_cancelled = self.store.orders().expire_unpaid(&self.actor, now)?;
         Ok(SweepReport { orders_cancelled, reservations_expired })

@@ -2,7 +2,7 @@
 #![allow(dead_code, reason = "every test file compiles this module, and none uses all of it")]
 
 use stockyard_core::{
-    Actor, Error, EventFilter, EventType, NewProduct, NewUser, NewWarehouse, StockLevel, StockQuery, Store,
+    Actor, Error, EventFilter, EventType, ManualClock, NewProduct, NewUser, NewWarehouse, StockLevel, StockQuery, Store,
 };
 use stockyard_testkit::TestDb;
 
@@ -28,7 +28,15 @@ pub fn acting(store: &Store, email: &str, role: &str, warehouses: &[&str]) -> Ac
 
 /// An initialised store with warehouses MAIN and EAST and the given products.
 pub fn store_with(db: &TestDb, skus: &[&str]) -> Store {
-    let store = db.store();
+    stocked(db.store(), skus)
+}
+
+/// [`store_with`], its time read from `clock`.
+pub fn store_at(db: &TestDb, clock: &ManualClock, skus: &[&str]) -> Store {
+    stocked(db.store_at(clock), skus)
+}
+
+fn stocked(store: Store, skus: &[&str]) -> Store {
     store.warehouses().create(&admin(), NewWarehouse { code: "EAST".into(), name: "East".into() }).expect("EAST");
     for sku in skus {
         let product =
