@@ -12,7 +12,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::{Action, Actor, Error, Result, db::Tx, db::params};
+use crate::{Action, Actor, Error, Result, Store, db::Tx, db::params};
 
 /// A command that takes a key, as sent: what it does, with what (which a repeat must match),
 /// and when.
@@ -62,6 +62,16 @@ pub(crate) fn once<R>(
         )
     })?;
     Ok(out)
+}
+
+/// How long a key is remembered: long past any client's retries, short enough that the
+/// table stays small. The sweep forgets older keys.
+pub(crate) const KEYS_KEPT_FOR: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
+
+/// Forgets the keys claimed before `before`; returns how many. Bookkeeping: a key is how a
+/// change was asked for, not a change.
+pub(crate) fn forget(store: &Store, before: jiff::Timestamp) -> Result<u64> {
+    store.pool.bookkeep(|tx| tx.execute("DELETE FROM idempotency_keys WHERE created_at < $1", params![before]))
 }
 
 /// What a repeat must match: the action and its arguments, as canonical JSON (object keys

@@ -5,9 +5,11 @@ mod common;
 
 use std::{sync::Barrier, thread};
 
+use jiff::SignedDuration;
+
 use common::{PASSWORD, acting, admin, level, store_with};
 use stockyard_core::{
-    Actor, Adjustment, Error, ErrorKind, EventFilter, NewProduct, Store,
+    Actor, Adjustment, Error, ErrorKind, EventFilter, ManualClock, NewProduct, Store, Sweeper,
     inventory::{Hold, ReserveRequest},
     orders::{Customer, NewOrder},
 };
@@ -161,6 +163,24 @@ backend_tests! {
         assert!(err.chain().contains("injected fault"), "{err:?}");
         assert_eq!(state(db), before);
         assert_eq!(db.number("SELECT COUNT(*) FROM idempotency_keys"), 0);
+    }
+
+    fn the_sweep_forgets_keys_after_a_week(db) {
+        let clock = ManualClock::starting_now();
+        let store = db.store_at(&clock);
+        store.catalog().create_product(&admin(), NewProduct { sku: "K-1".into(), name: "K".into(), price: "1".into(), ..Default::default() }).expect("product");
+        let inv = store.inventory();
+        inv.receive(&keyed(admin(), "old"), "K-1", None, 1, None).expect("receive");
+        clock.advance(SignedDuration::from_hours(6 * 24));
+        inv.receive(&keyed(admin(), "new"), "K-1", None, 1, None).expect("receive");
+        clock.advance(SignedDuration::from_hours(2 * 24));
+        let sweeper = Sweeper::new(&store, &admin()).expect("sweeper");
+        sweeper.run_once().expect("sweep");
+        // Eight days on, "old" is forgotten and may be used anew; "new" (two days) still answers.
+        inv.receive(&keyed(admin(), "old"), "K-1", None, 5, None).expect("a forgotten key is free");
+        let err = inv.receive(&keyed(admin(), "new"), "K-1", None, 5, None).expect_err("still remembered");
+        assert!(matches!(err, Error::KeyReused { .. }), "{err:?}");
+        assert_eq!(level(&store, "K-1", "MAIN").on_hand, 7);
     }
 
     fn concurrent_repeats_wait_for_the_first_and_share_its_result(db) {

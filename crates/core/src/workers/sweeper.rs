@@ -1,5 +1,6 @@
-//! The sweep: checkout reservations whose time ran out are released, and confirmed orders
-//! unpaid past the store's timeout cancelled. Each is closed in its own transaction and
+//! The sweep: checkout reservations whose time ran out are released, confirmed orders
+//! unpaid past the store's timeout cancelled, and idempotency keys older than
+//! [`KEYS_KEPT_FOR`] forgotten. Each is closed in its own transaction and
 //! re-checked under its lock there, so sweepers running at once (threads, processes,
 //! machines on one PostgreSQL) close each exactly once between them.
 
@@ -8,7 +9,10 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::{Stop, rounds};
-use crate::{Action, Actor, Result, Store};
+use crate::{
+    Action, Actor, Result, Store,
+    idempotency::{self, KEYS_KEPT_FOR},
+};
 
 /// What one sweep did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -50,6 +54,10 @@ impl Sweeper {
         let now = self.store.now();
         let reservations_expired = self.store.inventory().expire_due(&self.actor, now)?;
         let orders_cancelled = self.store.orders().expire_unpaid(&self.actor, now)?;
+        let kept_since = now
+            .checked_sub(KEYS_KEPT_FOR)
+            .map_err(|e| crate::Error::internal_from("a time past the supported range", e))?;
+        idempotency::forget(&self.store, kept_since)?;
         Ok(SweepReport { orders_cancelled, reservations_expired })
     }
 
