@@ -96,8 +96,8 @@ impl Inventory<'_> {
                     )
                 }
             };
-            filter.push("p.deleted_at IS NULL".into());
-            filter.and_some("l.product_id = {}", product.as_ref().map(|p| p.id));
+            filter.push("l.product_id = p.id AND w.id = l.warehouse_id AND p.deleted_at IS NULL".into());
+            filter.and_some("p.id = {}", product.as_ref().map(|p| p.id));
             filter.and_some("l.warehouse_id = {}", warehouse.as_ref().map(|w| w.id));
             if let Some((sku, code)) = &after {
                 // `sku >= s` first: a range the SKU index can seek to.
@@ -108,11 +108,12 @@ impl Inventory<'_> {
                 filter.push(format!("{reorder_point} > 0 AND {on_hand} - {reserved} <= {reorder_point}"));
             }
             filter.in_scope("w.code", actor.scope());
+            // CROSS JOIN fixes SQLite's join order: products in SKU order, each one's levels.
+            // Left to itself it starts from the few warehouses and sorts every level of the
+            // store for one page. PostgreSQL plans it as the inner join it is.
             let sql = format!(
                 "SELECT l.product_id, p.sku, w.code, {on_hand}, {reserved}, {reorder_point}, {reorder_qty}
-                 FROM stock_levels l
-                 JOIN products p ON p.id = l.product_id
-                 JOIN warehouses w ON w.id = l.warehouse_id{}
+                 FROM products p CROSS JOIN stock_levels l CROSS JOIN warehouses w{}
                  ORDER BY p.sku, w.code LIMIT {}",
                 filter.clause(),
                 filter.bind(i64::from(limit) + 1)
