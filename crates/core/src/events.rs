@@ -111,9 +111,9 @@ pub struct EventFilter {
 /// gap-safe read every consumer resumes from.
 pub(crate) fn after(tx: &mut Tx<'_>, since: i64, event_type: Option<EventType>, limit: i64) -> Result<Vec<Event>> {
     let mut filter = Filter::default();
-    filter.and("seq > {}", since);
+    filter.on_key("seq > {}", since);
     filter.and_some("event_type = {}", event_type.map(|t| t.as_str()));
-    let sql = format!("SELECT {COLUMNS} FROM events{} ORDER BY seq LIMIT {}", filter.clause(), filter.bind(limit));
+    let sql = filter.page(COLUMNS, "events", "seq", "ASC", limit);
     tx.query(&sql, filter.params())?.iter().map(from_row).collect()
 }
 
@@ -139,11 +139,7 @@ impl Events<'_> {
         self.store.pool.read(|tx| {
             let mut filter = Filter::default();
             filter.and_some("event_type = {}", event_type.map(|t| t.as_str()));
-            let sql = format!(
-                "SELECT {COLUMNS} FROM events{} ORDER BY seq DESC LIMIT {}",
-                filter.clause(),
-                filter.bind(limit)
-            );
+            let sql = filter.page(COLUMNS, "events", "seq", "DESC", limit);
             let mut events = tx.query(&sql, filter.params())?.iter().map(from_row).collect::<Result<Vec<_>>>()?;
             events.reverse();
             Ok(events)

@@ -132,15 +132,11 @@ impl Audit<'_> {
         let after = page::decode_seq(page.cursor.as_deref())?;
         let items = self.store.pool.read(|tx| {
             let mut filter = Filter::default();
-            filter.and("seq > {}", after);
+            filter.on_key("seq > {}", after);
             // An empty part (`product:`, or nothing) filters nothing.
             filter.and_some("entity_type = {}", entity_type.filter(|t| !t.is_empty()));
             filter.and_some("entity_id = {}", entity_id.filter(|id| !id.is_empty()));
-            let sql = format!(
-                "SELECT {COLUMNS} FROM audit_log{} ORDER BY seq LIMIT {}",
-                filter.clause(),
-                filter.bind(i64::from(limit) + 1)
-            );
+            let sql = filter.page(COLUMNS, "audit_log", "seq", "ASC", i64::from(limit) + 1);
             let rows = tx.query(&sql, filter.params())?;
             rows.iter().map(from_row).collect::<Result<Vec<_>>>()
         })?;
