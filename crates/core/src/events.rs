@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::{
     Action, Actor, Error, Result, Store,
     audit::chain::EventFields,
-    db::{Row, Tx, params},
+    db::{Filter, Row, Tx, params},
     named::named,
     page,
 };
@@ -112,11 +112,11 @@ pub struct EventFilter {
 /// Up to `limit` events after `since` (of one type, if given), in `seq` order: the
 /// gap-safe read every consumer resumes from.
 pub(crate) fn after(tx: &mut Tx<'_>, since: i64, event_type: Option<EventType>, limit: i64) -> Result<Vec<Event>> {
-    let rows = tx.query(
-        &format!("SELECT {COLUMNS} FROM events WHERE seq > $1 AND ($2 = '' OR event_type = $2) ORDER BY seq LIMIT $3"),
-        params![since, event_type.map_or("", |t| t.as_str()), limit],
-    )?;
-    rows.iter().map(from_row).collect()
+    let mut filter = Filter::default();
+    filter.on_key("seq > {}", since);
+    filter.and_some("event_type = {}", event_type.map(|t| t.as_str()));
+    let sql = filter.page(COLUMNS, "events", "seq", "ASC", limit);
+    tx.query(&sql, filter.params())?.iter().map(from_row).collect()
 }
 
 /// Read access to the event log.
@@ -139,11 +139,10 @@ impl Events<'_> {
         actor.authorize(Action::EventsRead)?;
         let limit = i64::from(page::limit(Some(limit))?);
         self.store.pool.read(|tx| {
-            let rows = tx.query(
-                &format!("SELECT {COLUMNS} FROM events WHERE ($1 = '' OR event_type = $1) ORDER BY seq DESC LIMIT $2"),
-                params![event_type.map_or("", |t| t.as_str()), limit],
-            )?;
-            let mut events = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+            let mut filter = Filter::default();
+            filter.and_some("event_type = {}", event_type.map(|t| t.as_str()));
+            let sql = filter.page(COLUMNS, "events", "seq", "DESC", limit);
+            let mut events = tx.query(&sql, filter.params())?.iter().map(from_row).collect::<Result<Vec<_>>>()?;
             events.reverse();
             Ok(events)
         })

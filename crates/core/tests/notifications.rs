@@ -141,6 +141,42 @@ backend_tests! {
         assert_eq!([first.items, rest.items].concat(), all.items);
     }
 
+    fn every_combination_of_notification_filters_lists_the_right_ones(db) {
+        // Each combination is its own statement (crates/core/src/db/filter.rs).
+        let store = low_stock(db);
+        let inv = store.inventory();
+        for _ in 0..2 {
+            inv.receive(&admin(), "MUG-1", None, 20, None).expect("above the point");
+            inv.adjust(&admin(), "MUG-1", None, stockyard_core::Adjustment::By(-20), "sold").expect("low again");
+        }
+        dispatcher(&store, None).run_once().expect("run");
+        let notes = store.notifications();
+        let all = notes.list(&admin(), None, Some(1000), None).expect("all").items;
+        for status in [None, Some("delivered"), Some("pending"), Some("sent"), Some("failed")] {
+            let expected: Vec<_> = all.iter().filter(|n| status.is_none_or(|s| n.status.as_str() == s)).cloned().collect();
+            let (mut listed, mut cursor) = (Vec::new(), None::<String>);
+            loop {
+                let page = notes.list(&admin(), status, Some(2), cursor.as_deref()).expect("page");
+                listed.extend(page.items);
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            assert_eq!(listed, expected, "{status:?}");
+        }
+        let quiet = store.users().acting("quiet@example.com").expect("quiet");
+        let inbox = notes.inbox(&quiet, false, &PageRequest::default()).expect("inbox").items;
+        notes.mark_read(&quiet, &inbox[1].id.to_string()).expect("read one");
+        let read_now = notes.inbox(&quiet, false, &PageRequest::default()).expect("inbox").items;
+        for unread_only in [false, true] {
+            let expected: Vec<_> = read_now.iter().filter(|n| !unread_only || n.id != inbox[1].id).cloned().collect();
+            let first = notes.inbox(&quiet, unread_only, &PageRequest { limit: Some(1), cursor: None }).expect("page 1");
+            let rest = notes.inbox(&quiet, unread_only, &PageRequest { limit: Some(1000), cursor: first.next_cursor.clone() }).expect("rest");
+            assert_eq!([first.items, rest.items].concat(), expected, "unread only {unread_only}");
+        }
+    }
+
     fn the_customer_hears_of_their_order(db) {
         let store = store_with(db, &["MUG-1"]);
         store.inventory().receive(&admin(), "MUG-1", None, 10, None).expect("receive");

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::{
     Action, Actor, Page, PageRequest, Result, Store,
-    db::{Row, Tx, params},
+    db::{Filter, Row, Tx, params},
     page,
 };
 
@@ -124,20 +124,19 @@ impl Audit<'_> {
     pub fn list(&self, actor: &Actor, entity: Option<&str>, page: &PageRequest) -> Result<Page<AuditRecord>> {
         actor.authorize(Action::AuditRead)?;
         let (entity_type, entity_id) = match entity {
-            Some(e) => e.split_once(':').map_or((e, ""), |(t, id)| (t, id)),
-            None => ("", ""),
+            Some(e) => e.split_once(':').map_or((Some(e), None), |(t, id)| (Some(t), Some(id))),
+            None => (None, None),
         };
         let limit = page::limit(page.limit)?;
         let after = page::decode_seq(page.cursor.as_deref())?;
         let items = self.store.pool.read(|tx| {
-            let rows = tx.query(
-                &format!(
-                    "SELECT {COLUMNS} FROM audit_log
-                     WHERE seq > $1 AND ($2 = '' OR entity_type = $2) AND ($3 = '' OR entity_id = $3)
-                     ORDER BY seq LIMIT $4"
-                ),
-                params![after, entity_type, entity_id, i64::from(limit) + 1],
-            )?;
+            let mut filter = Filter::default();
+            filter.on_key("seq > {}", after);
+            // An empty part (`product:`, or nothing) filters nothing.
+            filter.and_some("entity_type = {}", entity_type.filter(|t| !t.is_empty()));
+            filter.and_some("entity_id = {}", entity_id.filter(|id| !id.is_empty()));
+            let sql = filter.page(COLUMNS, "audit_log", "seq", "ASC", i64::from(limit) + 1);
+            let rows = tx.query(&sql, filter.params())?;
             rows.iter().map(from_row).collect::<Result<Vec<_>>>()
         })?;
         Ok(page::from_rows(items, limit, |r| r.seq.to_string()))

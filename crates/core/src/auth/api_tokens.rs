@@ -12,7 +12,7 @@ use super::{Action, Auth, Role, sessions::API_TOKEN_PREFIX};
 use crate::{
     Actor, ApiTokenId, Conflict, Error, Page, PageRequest, Result, UserId,
     actor::shown_principal,
-    db::{Row, Tx, params},
+    db::{Filter, Row, Tx, params},
     events::EventType,
     journal::{self, Change},
     users, validate,
@@ -104,10 +104,14 @@ impl Auth<'_> {
         actor.authorize(Action::TokenManage)?;
         let (limit, before) = page.bounds()?;
         let items = self.store.pool.read(|tx| {
-            let rows = tx.query(
-                &format!("SELECT {COLUMNS} FROM api_tokens WHERE ($1 = '' OR id < $1) ORDER BY id DESC LIMIT $2"),
-                params![before, i64::from(limit) + 1],
-            )?;
+            let mut filter = Filter::default();
+            filter.and_some("id < {}", Some(before.as_str()).filter(|b| !b.is_empty()));
+            let sql = format!(
+                "SELECT {COLUMNS} FROM api_tokens{} ORDER BY id DESC LIMIT {}",
+                filter.clause(),
+                filter.bind(i64::from(limit) + 1)
+            );
+            let rows = tx.query(&sql, filter.params())?;
             rows.iter().map(|row| from_row(tx, row)).collect::<Result<Vec<_>>>()
         })?;
         Ok(crate::page::from_rows(items, limit, |t| t.id.to_string()))

@@ -7,59 +7,53 @@ use super::{
 };
 use crate::{
     Error, Page, Result,
-    db::{Backend, Tx, Value},
+    db::{Backend, Filter, Tx},
     money, page,
 };
 
 pub(super) fn products(tx: &mut Tx<'_>, query: &ProductQuery) -> Result<Page<Product>> {
     let limit = page::limit(query.limit)?;
-    let mut sql = format!("SELECT {} FROM products p WHERE p.deleted_at IS NULL", product::COLUMNS);
-    let mut params: Vec<Value> = Vec::new();
-
+    let mut filter = Filter::default();
+    filter.push("p.deleted_at IS NULL".into());
     if let Some(text) = query.search.as_deref().filter(|s| !s.trim().is_empty()) {
-        let p = bind(&mut params, Value::Text(match_expression(tx.backend(), text)?));
-        sql += &match tx.backend() {
-            Backend::Sqlite => format!(" AND p.rowid IN (SELECT rowid FROM products_fts WHERE products_fts MATCH {p})"),
-            Backend::Postgres => format!(" AND p.search @@ to_tsquery('simple', {p})"),
-        };
+        let p = filter.bind(match_expression(tx.backend(), text)?);
+        filter.push(match tx.backend() {
+            Backend::Sqlite => format!("p.rowid IN (SELECT rowid FROM products_fts WHERE products_fts MATCH {p})"),
+            Backend::Postgres => format!("p.search @@ to_tsquery('simple', {p})"),
+        });
     }
     if let Some(category) = query.category.as_deref() {
         let id = categories::resolve(tx, category)?;
-        let p = bind(&mut params, id.into());
-        sql += &format!(
-            " AND p.category_id IN (WITH RECURSIVE tree(id) AS (
+        let p = filter.bind(id);
+        filter.push(format!(
+            "p.category_id IN (WITH RECURSIVE tree(id) AS (
                  SELECT id FROM categories WHERE id = {p}
                  UNION SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id)
                SELECT id FROM tree)"
-        );
+        ));
     }
     for (bound, op, field) in [(&query.min_price, ">=", "min_price"), (&query.max_price, "<=", "max_price")] {
         if let Some(amount) = bound {
-            let p = bind(&mut params, money::parse_micros(amount, field)?.into());
-            sql += &format!(" AND p.price_micros {op} {p}");
+            filter.and(&format!("p.price_micros {op} {{}}"), money::parse_micros(amount, field)?);
         }
     }
     for (key, value) in &query.attributes {
-        let (k, v) = (bind(&mut params, key.into()), bind(&mut params, value.into()));
-        sql += &format!(
-            " AND EXISTS (SELECT 1 FROM product_attributes a WHERE a.product_id = p.id AND a.key = {k} AND a.value = {v})"
-        );
+        let (k, v) = (filter.bind(key), filter.bind(value));
+        filter.push(format!(
+            "EXISTS (SELECT 1 FROM product_attributes a WHERE a.product_id = p.id AND a.key = {k} AND a.value = {v})"
+        ));
     }
     if let Some(cursor) = &query.cursor {
-        let p = bind(&mut params, page::decode_cursor(cursor)?.into());
-        sql += &format!(" AND p.sku > {p}");
+        filter.and("p.sku > {}", page::decode_cursor(cursor)?);
     }
-    let p = bind(&mut params, i64::from(limit + 1).into());
-    sql += &format!(" ORDER BY p.sku LIMIT {p}");
-
-    let items = tx.query(&sql, &params)?.iter().map(product::from_row).collect::<Result<Vec<_>>>()?;
+    let sql = format!(
+        "SELECT {} FROM products p{} ORDER BY p.sku LIMIT {}",
+        product::COLUMNS,
+        filter.clause(),
+        filter.bind(i64::from(limit + 1))
+    );
+    let items = tx.query(&sql, filter.params())?.iter().map(product::from_row).collect::<Result<Vec<_>>>()?;
     Ok(page::from_rows(items, limit, |p| p.sku.to_string()))
-}
-
-/// Adds a parameter; returns its placeholder.
-fn bind(params: &mut Vec<Value>, value: Value) -> String {
-    params.push(value);
-    format!("${}", params.len())
 }
 
 /// Turns free text into a query where every word must match as a prefix, in the

@@ -6,12 +6,14 @@
 //! record commit together or not at all.
 
 mod checkpointer;
+mod filter;
 mod postgres;
 mod sqlite;
 mod value;
 
 use std::{path::PathBuf, sync::Arc};
 
+pub(crate) use filter::Filter;
 pub(crate) use postgres::Listener;
 pub(crate) use value::{Row, Value, params};
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{Inventory, MovementKind, StockLevel, rules::Counts};
 use crate::{
     Action, Actor, Error, Page, Result, catalog,
-    db::{Row, Tx, params},
+    db::{Filter, Row, Tx},
     page, warehouses,
 };
 
@@ -68,53 +68,57 @@ impl Inventory<'_> {
             None => actor.authorize(Action::StockRead)?,
         }
         let limit = page::limit(query.limit)?;
-        let (after_sku, after_code) = match &query.cursor {
+        let after = match &query.cursor {
             Some(cursor) => {
                 let key = page::decode_cursor(cursor)?;
                 let (sku, code) = key
                     .split_once(CURSOR_SEPARATOR)
                     .ok_or_else(|| Error::invalid("cursor", format!("{cursor:?} is not a stock cursor")))?;
-                (sku.to_owned(), code.to_owned())
+                Some((sku.to_owned(), code.to_owned()))
             }
-            None => (String::new(), String::new()),
+            None => None,
         };
         self.store.pool.read(|tx| {
             let product = query.sku.as_deref().map(|sku| catalog::find_product(tx, sku, false)).transpose()?;
             let warehouse = query.warehouse.as_deref().map(|code| warehouses::require(tx, code)).transpose()?;
+            let mut filter = Filter::default();
             // As of a past time, on-hand and reserved come from the last movement before it,
             // the thresholds from the last `InventoryThresholdSet` before it.
             let (on_hand, reserved, reorder_point, reorder_qty) = match query.at {
                 None => ("l.on_hand".into(), "l.reserved".into(), "l.reorder_point".into(), "l.reorder_qty".into()),
-                Some(_) => (
-                    as_of("on_hand_after"),
-                    as_of("reserved_after"),
-                    threshold_as_of(tx, "reorder_point"),
-                    threshold_as_of(tx, "reorder_qty"),
-                ),
+                Some(at) => {
+                    let at = filter.bind(at);
+                    (
+                        as_of("on_hand_after", &at),
+                        as_of("reserved_after", &at),
+                        threshold_as_of(tx, "reorder_point", &at),
+                        threshold_as_of(tx, "reorder_qty", &at),
+                    )
+                }
             };
+            filter.push("l.product_id = p.id AND w.id = l.warehouse_id AND p.deleted_at IS NULL".into());
+            filter.and_some("p.id = {}", product.as_ref().map(|p| p.id));
+            filter.and_some("l.warehouse_id = {}", warehouse.as_ref().map(|w| w.id));
+            if let Some((sku, code)) = &after {
+                // `sku >= s` first: a range the SKU index can seek to.
+                let (sku, code) = (filter.bind(sku), filter.bind(code));
+                filter.push(format!("p.sku >= {sku} AND (p.sku > {sku} OR w.code > {code})"));
+            }
+            if query.low {
+                filter.push(format!("{reorder_point} > 0 AND {on_hand} - {reserved} <= {reorder_point}"));
+            }
+            filter.in_scope("w.code", actor.scope());
+            // CROSS JOIN fixes SQLite's join order: products in SKU order, each one's levels.
+            // Left to itself it starts from the few warehouses and sorts every level of the
+            // store for one page. PostgreSQL plans it as the inner join it is.
             let sql = format!(
                 "SELECT l.product_id, p.sku, w.code, {on_hand}, {reserved}, {reorder_point}, {reorder_qty}
-                 FROM stock_levels l
-                 JOIN products p ON p.id = l.product_id
-                 JOIN warehouses w ON w.id = l.warehouse_id
-                 WHERE p.deleted_at IS NULL AND ($1 = '' OR l.product_id = $1) AND ($2 = '' OR l.warehouse_id = $2)
-                   AND (p.sku > $3 OR (p.sku = $3 AND w.code > $4))
-                   AND ($5 = FALSE OR ({reorder_point} > 0 AND {on_hand} - {reserved} <= {reorder_point})){scope}
-                 ORDER BY p.sku, w.code LIMIT $6",
-                scope = scope_filter(actor, if query.at.is_some() { 8 } else { 7 }),
+                 FROM products p CROSS JOIN stock_levels l CROSS JOIN warehouses w{}
+                 ORDER BY p.sku, w.code LIMIT {}",
+                filter.clause(),
+                filter.bind(i64::from(limit) + 1)
             );
-            let mut params = params![
-                product.as_ref().map(|p| p.id.to_string()).unwrap_or_default(),
-                warehouse.as_ref().map(|w| w.id.to_string()).unwrap_or_default(),
-                after_sku.as_str(),
-                after_code.as_str(),
-                query.low,
-                i64::from(limit) + 1
-            ]
-            .to_vec();
-            params.extend(query.at.map(Into::into));
-            params.extend(actor.scope().iter().map(Into::into));
-            let mut items = tx.query(&sql, &params)?.iter().map(level_from_row).collect::<Result<Vec<_>>>()?;
+            let mut items = tx.query(&sql, filter.params())?.iter().map(level_from_row).collect::<Result<Vec<_>>>()?;
             if let (Some(product), Some(warehouse), true, false) = (&product, &warehouse, items.is_empty(), query.low) {
                 let item = super::Item {
                     product_id: product.id,
@@ -152,23 +156,20 @@ impl Inventory<'_> {
         self.store.pool.read(|tx| {
             let product = catalog::find_product(tx, sku, false)?;
             let warehouse = warehouse.map(|code| warehouses::require(tx, code)).transpose()?;
+            let mut filter = Filter::default();
+            filter.and("m.product_id = {}", product.id);
+            filter.and_some("m.warehouse_id = {}", warehouse.map(|w| w.id));
+            filter.and("m.event_seq > {}", after);
+            filter.in_scope("w.code", actor.scope());
             let sql = format!(
                 "SELECT m.event_seq, w.code, m.kind, m.on_hand_delta, m.reserved_delta, m.on_hand_after,
                         m.reserved_after, m.reason, m.reference, m.actor, m.occurred_at
-                 FROM stock_movements m JOIN warehouses w ON w.id = m.warehouse_id
-                 WHERE m.product_id = $1 AND ($2 = '' OR m.warehouse_id = $2) AND m.event_seq > $3{}
-                 ORDER BY m.event_seq LIMIT $4",
-                scope_filter(actor, 5)
+                 FROM stock_movements m JOIN warehouses w ON w.id = m.warehouse_id{}
+                 ORDER BY m.event_seq LIMIT {}",
+                filter.clause(),
+                filter.bind(i64::from(limit) + 1)
             );
-            let mut params = params![
-                product.id,
-                warehouse.map(|w| w.id.to_string()).unwrap_or_default(),
-                after,
-                i64::from(limit) + 1
-            ]
-            .to_vec();
-            params.extend(actor.scope().iter().map(Into::into));
-            let rows = tx.query(&sql, &params)?;
+            let rows = tx.query(&sql, filter.params())?;
             let sku = product.sku.to_string();
             let items = rows.iter().map(|row| movement_from_row(row, &sku)).collect::<Result<Vec<_>>>()?;
             Ok(page::from_rows(items, limit, |m| m.seq.to_string()))
@@ -204,32 +205,25 @@ impl Inventory<'_> {
     }
 }
 
-/// ` AND w.code IN ($first, …)` over the actor's warehouse scope; nothing when unscoped.
-fn scope_filter(actor: &Actor, first: usize) -> String {
-    if actor.scope().is_empty() {
-        return String::new();
-    }
-    let placeholders: Vec<String> = (first..first + actor.scope().len()).map(|n| format!("${n}")).collect();
-    format!(" AND w.code IN ({})", placeholders.join(", "))
-}
-
-/// A column of the last movement of the level at or before `$7`, or 0 before the first.
-fn as_of(column: &str) -> String {
+/// A column of the last movement of the level at or before the time `at` (a placeholder),
+/// or 0 before the first.
+fn as_of(column: &str, at: &str) -> String {
     format!(
         "COALESCE((SELECT m.{column} FROM stock_movements m
-                   WHERE m.product_id = l.product_id AND m.warehouse_id = l.warehouse_id AND m.occurred_at <= $7
+                   WHERE m.product_id = l.product_id AND m.warehouse_id = l.warehouse_id AND m.occurred_at <= {at}
                    ORDER BY m.event_seq DESC LIMIT 1), 0)"
     )
 }
 
-/// A threshold of the level as the last `InventoryThresholdSet` at or before `$7` set it,
-/// or 0 before the first. Threshold events are few, and found by the event type index.
-fn threshold_as_of(tx: &Tx<'_>, field: &str) -> String {
+/// A threshold of the level as the last `InventoryThresholdSet` at or before the time `at`
+/// (a placeholder) set it, or 0 before the first. Threshold events are few, and found by
+/// the event type index.
+fn threshold_as_of(tx: &Tx<'_>, field: &str, at: &str) -> String {
     let json = |key| tx.json_field("e.payload", key);
     format!(
         "COALESCE((SELECT CAST({value} AS BIGINT) FROM events e
                    WHERE e.event_type = '{event}' AND {product} = l.product_id AND {warehouse} = l.warehouse_id
-                     AND e.occurred_at <= $7
+                     AND e.occurred_at <= {at}
                    ORDER BY e.seq DESC LIMIT 1), 0)",
         value = json(field),
         event = crate::events::EventType::InventoryThresholdSet.as_str(),

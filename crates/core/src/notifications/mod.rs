@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::{
     Action, Actor, Channel, Error, NotificationId, Page, PageRequest, Result, Store, UserId,
     crypto::{Keyring, rotation::context},
-    db::{Row, Tx, params},
+    db::{Filter, Row, Tx, params},
     events::EventType,
     journal::{self, Change},
     named::named,
@@ -134,16 +134,18 @@ impl Notifications<'_> {
         let status = status.map(str::parse::<NotificationStatus>).transpose()?;
         let limit = crate::page::limit(limit)?;
         // Ids are UUIDv7, so their text order is creation order: the last one shown is the cursor.
-        let before = cursor.map(crate::page::decode_cursor).transpose()?.unwrap_or_default();
+        let before = cursor.map(crate::page::decode_cursor).transpose()?;
         let items = self.store.pool.read(|tx| {
             let keyring = self.store.keyring(tx)?;
-            let rows = tx.query(
-                &format!(
-                    "SELECT {COLUMNS} FROM notifications WHERE ($1 = '' OR status = $1) AND ($2 = '' OR id < $2)
-                     ORDER BY id DESC LIMIT $3"
-                ),
-                params![status.map(|s| s.as_str()).unwrap_or_default(), before, i64::from(limit) + 1],
-            )?;
+            let mut filter = Filter::default();
+            filter.and_some("status = {}", status.map(|s| s.as_str()));
+            filter.and_some("id < {}", before);
+            let sql = format!(
+                "SELECT {COLUMNS} FROM notifications{} ORDER BY id DESC LIMIT {}",
+                filter.clause(),
+                filter.bind(i64::from(limit) + 1)
+            );
+            let rows = tx.query(&sql, filter.params())?;
             rows.iter().map(|row| from_row(&keyring, row).map(shown)).collect::<Result<Vec<_>>>()
         })?;
         Ok(crate::page::from_rows(items, limit, |n| n.id.to_string()))
@@ -170,15 +172,18 @@ impl Notifications<'_> {
         let (limit, before) = page.bounds()?;
         let items = self.store.pool.read(|tx| {
             let keyring = self.store.keyring(tx)?;
-            let rows = tx.query(
-                &format!(
-                    "SELECT {COLUMNS} FROM notifications
-                     WHERE user_id = $1 AND channel = 'in_app' AND status = 'delivered' AND ($2 = FALSE OR read_at IS NULL)
-                       AND ($3 = '' OR id < $3)
-                     ORDER BY id DESC LIMIT $4"
-                ),
-                params![user, unread_only, before, i64::from(limit) + 1],
-            )?;
+            let mut filter = Filter::default();
+            filter.and("user_id = {} AND channel = 'in_app' AND status = 'delivered'", user);
+            if unread_only {
+                filter.push("read_at IS NULL".into());
+            }
+            filter.and_some("id < {}", Some(before).filter(|b| !b.is_empty()));
+            let sql = format!(
+                "SELECT {COLUMNS} FROM notifications{} ORDER BY id DESC LIMIT {}",
+                filter.clause(),
+                filter.bind(i64::from(limit) + 1)
+            );
+            let rows = tx.query(&sql, filter.params())?;
             rows.iter().map(|row| from_row(&keyring, row)).collect::<Result<Vec<_>>>()
         })?;
         Ok(crate::page::from_rows(items, limit, |n| n.id.to_string()))

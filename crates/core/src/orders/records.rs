@@ -12,7 +12,7 @@ use crate::{
     Action, Actor, Currency, Error, Money, OrderId, Page, ReservationId, Result, Role,
     actor::shown_principal,
     crypto::{Keyring, rotation::context},
-    db::{Row, Tx, Value, params},
+    db::{Filter, Row, Tx, Value, params},
     page,
 };
 
@@ -211,48 +211,40 @@ pub(crate) fn list(
     query: &OrderQuery,
 ) -> Result<Page<Order>> {
     let limit = page::limit(query.limit)?;
-    let before: i64 = match &query.cursor {
-        Some(c) => page::decode_cursor(c)?
-            .parse()
-            .map_err(|_| Error::invalid("cursor", format!("{c:?} is not an order cursor")))?,
-        None => i64::MAX,
+    let before: Option<i64> = match &query.cursor {
+        Some(c) => Some(
+            page::decode_cursor(c)?
+                .parse()
+                .map_err(|_| Error::invalid("cursor", format!("{c:?} is not an order cursor")))?,
+        ),
+        None => None,
     };
     let customer = query
         .customer
         .as_deref()
         .map(|email| crate::users::parse_email(email).map(|e| keyring.blind_index(EMAIL_INDEX, &e)))
         .transpose()?;
+    let mut filter = Filter::default();
+    filter.and_some("number < {}", before);
+    filter.and_some("status = {}", status.map(|s| s.as_str()));
+    filter.and_some("customer_email_index = {}", customer);
     // A client lists only its own orders; a scoped actor only those served wholly from its
     // warehouses.
-    let owner = if actor.role() == Role::Client { actor.principal() } else { String::new() };
-    let scope = if actor.scope().is_empty() {
-        String::new()
-    } else {
-        let placeholders: Vec<String> = (6..6 + actor.scope().len()).map(|n| format!("${n}")).collect();
-        format!(
-            " AND NOT EXISTS (SELECT 1 FROM reservation_lines l JOIN warehouses w ON w.id = l.warehouse_id
-                              WHERE l.reservation_id = orders.reservation_id AND w.code NOT IN ({}))",
+    filter.and_some("owner = {}", (actor.role() == Role::Client).then(|| actor.principal()));
+    if !actor.scope().is_empty() {
+        let placeholders: Vec<String> = actor.scope().iter().map(|code| filter.bind(code)).collect();
+        filter.push(format!(
+            "NOT EXISTS (SELECT 1 FROM reservation_lines l JOIN warehouses w ON w.id = l.warehouse_id
+                         WHERE l.reservation_id = orders.reservation_id AND w.code NOT IN ({}))",
             placeholders.join(", ")
-        )
-    };
-    let mut values = params![
-        before,
-        status.map(|s| s.as_str()).unwrap_or_default(),
-        customer.unwrap_or_default(),
-        owner,
-        i64::from(limit) + 1
-    ]
-    .to_vec();
-    values.extend(actor.scope().iter().map(Into::into));
-    let rows = tx.query(
-        &format!(
-            "SELECT {COLUMNS} FROM orders
-             WHERE number < $1 AND ($2 = '' OR status = $2) AND ($3 = '' OR customer_email_index = $3)
-               AND ($4 = '' OR owner = $4){scope}
-             ORDER BY number DESC LIMIT $5"
-        ),
-        &values,
-    )?;
+        ));
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM orders{} ORDER BY number DESC LIMIT {}",
+        filter.clause(),
+        filter.bind(i64::from(limit) + 1)
+    );
+    let rows = tx.query(&sql, filter.params())?;
     let orders = load(tx, keyring, &rows)?.into_iter().map(|o| shown_to(actor, o)).collect();
     Ok(page::from_rows(orders, limit, |o| o.number.to_string()))
 }
