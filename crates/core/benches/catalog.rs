@@ -4,13 +4,10 @@
 //!
 //! `cargo bench -p stockyard-core --bench catalog` — prints a Markdown table.
 
-use std::{
-    collections::BTreeMap,
-    time::{Duration, Instant},
-};
+use std::{collections::BTreeMap, time::Instant};
 
 use stockyard_core::{Actor, ProductQuery, demo};
-use stockyard_testkit::TestDb;
+use stockyard_testkit::{TestDb, bench};
 
 fn main() {
     let products: usize =
@@ -87,16 +84,8 @@ fn bench(backend: &str, db: &TestDb, products: usize) {
     drop(store);
 }
 
-/// Runs `op` repeatedly for about a second and prints the median latency.
-fn report(backend: &str, name: &str, mut op: impl FnMut()) {
-    let mut samples = Vec::new();
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(1) || samples.len() < 20 {
-        let t = Instant::now();
-        op();
-        samples.push(t.elapsed());
-    }
-    samples.sort();
-    let median = samples[samples.len() / 2];
-    println!("| {backend} | {name} | {:.2} ms median ({} runs) |", median.as_secs_f64() * 1000.0, samples.len());
+/// Prints the median latency of `op` (see [`bench::median`]).
+fn report(backend: &str, name: &str, op: impl FnMut()) {
+    let (median, runs) = bench::median(op);
+    println!("| {backend} | {name} | {:.2} ms median ({runs} runs) |", median.as_secs_f64() * 1000.0);
 }

@@ -16,7 +16,7 @@
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
-    time::{Duration, Instant},
+    time::Instant,
 };
 
 use postgres::{Client, NoTls};
@@ -27,6 +27,7 @@ use stockyard_core::{
     demo,
     orders::{Customer, NewOrder, OrderQuery},
 };
+use stockyard_testkit::bench;
 
 const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const KEPT_DATABASE: &str = "stockyard_plans";
@@ -328,16 +329,8 @@ fn measure(backend: &str, store: &Store, products: usize) {
     run("tokens: first page", &|| drop(store.auth().tokens(me, &first).expect("tokens")));
 }
 
-/// Runs `op` for about a second (at least 20 times) and prints its median latency.
+/// Prints the median latency of `op` (see [`bench::median`]).
 fn report(backend: &str, name: &str, op: &dyn Fn()) {
-    let mut samples = Vec::new();
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(1) || samples.len() < 20 {
-        let t = Instant::now();
-        op();
-        samples.push(t.elapsed());
-    }
-    samples.sort();
-    let median = samples[samples.len() / 2];
-    println!("| {backend} | {name} | {:.2} ms | {} |", median.as_secs_f64() * 1000.0, samples.len());
+    let (median, runs) = bench::median(op);
+    println!("| {backend} | {name} | {:.2} ms | {runs} |", median.as_secs_f64() * 1000.0);
 }

@@ -81,6 +81,18 @@ fn statuses(db: &TestDb) -> Vec<(String, String, i64)> {
         .collect()
 }
 
+/// [`low_stock`] crossing its reorder point twice more, dispatched: three low-stock notes.
+fn three_low_stock_notes(db: &TestDb) -> Store {
+    let store = low_stock(db);
+    let inv = store.inventory();
+    for _ in 0..2 {
+        inv.receive(&admin(), "MUG-1", None, 20, None).expect("above the point");
+        inv.adjust(&admin(), "MUG-1", None, stockyard_core::Adjustment::By(-20), "sold").expect("low again");
+    }
+    dispatcher(&store, None).run_once().expect("run");
+    store
+}
+
 backend_tests! {
     fn low_stock_reaches_exactly_those_who_asked(db) {
         let store = low_stock(db);
@@ -122,14 +134,7 @@ backend_tests! {
     }
 
     fn the_inbox_pages_newest_first(db) {
-        let store = low_stock(db);
-        let inv = store.inventory();
-        // Two more crossings of the reorder point: three low-stock notes in all.
-        for _ in 0..2 {
-            inv.receive(&admin(), "MUG-1", None, 20, None).expect("above the point");
-            inv.adjust(&admin(), "MUG-1", None, stockyard_core::Adjustment::By(-20), "sold").expect("low again");
-        }
-        dispatcher(&store, None).run_once().expect("run");
+        let store = three_low_stock_notes(db);
         let quiet = store.users().acting("quiet@example.com").expect("quiet");
         let inbox = store.notifications();
         let all = inbox.inbox(&quiet, false, &PageRequest::default()).expect("inbox");
@@ -143,13 +148,7 @@ backend_tests! {
 
     fn every_combination_of_notification_filters_lists_the_right_ones(db) {
         // Each combination is its own statement (crates/core/src/db/filter.rs).
-        let store = low_stock(db);
-        let inv = store.inventory();
-        for _ in 0..2 {
-            inv.receive(&admin(), "MUG-1", None, 20, None).expect("above the point");
-            inv.adjust(&admin(), "MUG-1", None, stockyard_core::Adjustment::By(-20), "sold").expect("low again");
-        }
-        dispatcher(&store, None).run_once().expect("run");
+        let store = three_low_stock_notes(db);
         let notes = store.notifications();
         let all = notes.list(&admin(), None, Some(1000), None).expect("all").items;
         for status in [None, Some("delivered"), Some("pending"), Some("sent"), Some("failed")] {

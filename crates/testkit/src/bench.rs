@@ -28,6 +28,20 @@ pub fn timed_rate<W: FnMut(usize)>(threads: usize, timed: Duration, worker: impl
     done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
+/// The median latency of `op`, run for about a second and at least 20 times, and how many
+/// times it ran.
+pub fn median(mut op: impl FnMut()) -> (Duration, usize) {
+    let mut samples = Vec::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(1) || samples.len() < 20 {
+        let t = Instant::now();
+        op();
+        samples.push(t.elapsed());
+    }
+    samples.sort();
+    (samples[samples.len() / 2], samples.len())
+}
+
 /// An initialised store with a pool for 8 writers and `products` products `BENCH-00000`…,
 /// each with `stock` units at MAIN when `stock` is positive.
 pub fn stocked_store(db: &crate::TestDb, products: usize, stock: i64) -> stockyard_core::Store {
