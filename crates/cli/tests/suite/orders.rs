@@ -3,7 +3,7 @@
 //! that change nothing, refused transitions and their exit codes, what a client may see,
 //! the unpaid timeout, and `show --explain`.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

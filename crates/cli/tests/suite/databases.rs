@@ -1,7 +1,7 @@
 //! Databases that cannot be opened fail at once with the cause named, and a read-only
 //! SQLite file still serves reads.
 
-mod common;
+use crate::common;
 
 use std::{
     path::Path,

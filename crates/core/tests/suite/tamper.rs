@@ -4,7 +4,7 @@
 //! either log with its head rewound, events swapped — fails `verify`; a wiped log fails
 //! only against an anchor.
 
-mod common;
+use crate::common;
 
 use common::{admin, store_with};
 

@@ -4,7 +4,7 @@
 //! one-line fields that refuse line breaks, order totals that overflow named by line, and
 //! stock as of a past time with the thresholds of that time.
 
-mod common;
+use crate::common;
 
 use common::{admin, invalid_field, level, store_with};
 

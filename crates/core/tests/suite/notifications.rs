@@ -3,7 +3,7 @@
 //! between steps lose nothing and repeat only with the same delivery id; an unreachable
 //! server backs off to `failed` without holding up the in-app inbox.
 
-mod common;
+use crate::common;
 
 use common::{admin, store_with};
 

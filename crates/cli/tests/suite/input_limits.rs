@@ -2,7 +2,7 @@
 //! `SKU:QTY`, files and standard input without end, errors in one line, spreadsheet
 //! formulas in CSV output.
 
-mod common;
+use crate::common;
 
 use std::{process::Stdio, time::Duration};
 

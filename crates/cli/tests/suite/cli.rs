@@ -1,6 +1,6 @@
 //! The real `stockyard` binary on both backends: JSON shapes, CSV, exit codes, messages.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use common::{init, json, keys, stockyard};

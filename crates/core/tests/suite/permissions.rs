@@ -3,7 +3,7 @@
 //! twice — the library's `explain` against the table written out below, and the real
 //! operation, which must succeed or be refused with `Forbidden` having changed nothing.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

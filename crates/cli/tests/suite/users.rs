@@ -2,7 +2,7 @@
 //! secrets shown once, refusals and their exit codes, and the permission table checked
 //! command by command against `user explain`.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

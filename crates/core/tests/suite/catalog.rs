@@ -1,6 +1,6 @@
 //! Products and categories on both backends: CRUD, validation, events and audit, search.
 
-mod common;
+use crate::common;
 
 use common::{admin, events_of, invalid_field};
 

@@ -4,7 +4,7 @@
 //! refunds that add up to what was paid (and their races), faults injected between a step's
 //! writes, and customer data that never reaches the database in the clear.
 
-mod common;
+use crate::common;
 
 use std::{
     collections::BTreeSet,

@@ -3,7 +3,7 @@
 //! copy lands in their inbox; without SMTP settings emails wait; ad-hoc sends; templates
 //! that do not parse are refused by line; and who may do what.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -2,7 +2,7 @@
 //! prints, all-or-nothing holds, refusals and their exit codes, expiry, allocation and its
 //! settings, and (SQLite) many processes racing for the last units.
 
-mod common;
+use crate::common;
 
 use std::{
     process::{Output, Stdio},

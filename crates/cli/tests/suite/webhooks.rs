@@ -3,7 +3,7 @@
 //! carrying its notification's id, removed webhooks get nothing more, bad input and roles
 //! are refused with their exit codes, and each endpoint's circuit breaker is shown.
 
-mod common;
+use crate::common;
 
 use std::{
     io::{BufRead, BufReader},

@@ -2,7 +2,7 @@
 //! of tampering with plain SQL — an edited byte, a deleted record, a deleted tail, two
 //! records swapped — is found at the first record it breaks.
 
-mod common;
+use crate::common;
 
 use std::thread;
 

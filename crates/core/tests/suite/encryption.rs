@@ -5,7 +5,7 @@
 //! through another; a corrupted value fails clearly; and a blind index finds a value
 //! without it being stored in the clear.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

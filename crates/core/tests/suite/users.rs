@@ -2,7 +2,7 @@
 //! (forged, expired, stale), API tokens, login back-off, warehouse scope, clients' own
 //! reservations, and notification preferences.
 
-mod common;
+use crate::common;
 
 use std::{thread, time::Duration};
 

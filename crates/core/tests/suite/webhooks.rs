@@ -3,7 +3,7 @@
 //! whose breaker opens while email keeps flowing, and — on PostgreSQL — two dispatchers
 //! sharing 1,000 events with every delivery made once.
 
-mod common;
+use crate::common;
 
 use std::{collections::BTreeSet, thread, time::Duration};
 

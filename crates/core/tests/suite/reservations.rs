@@ -1,7 +1,7 @@
 //! Reservations on both backends: all or nothing, release, commit, expiry, allocation
 //! across warehouses, the reserved stock that removals must respect, and the race.
 
-mod common;
+use crate::common;
 
 use common::{admin, events_of, level, store_with};
 

@@ -1,7 +1,7 @@
 //! `stock …`, `events …` and `verify` through the real binary on both backends: JSON shapes
 //! and numbers, refusals and their exit codes, time travel, the event log and replay.
 
-mod common;
+use crate::common;
 
 use std::{
     io::{BufRead, BufReader},

@@ -1,7 +1,7 @@
 //! The stock ledger on both backends: every operation and refusal, transfers, thresholds,
 //! point-in-time answers, the delete rule, and verify/replay against tampering.
 
-mod common;
+use crate::common;
 
 use common::{admin, events_of, invalid_field, level, store_with};
 

@@ -4,7 +4,7 @@
 //! leave every value readable, and a keyring that lacks the keys in use is refused (by `init`
 //! too, which never makes one then).
 
-mod common;
+use crate::common;
 
 use std::process::Stdio;
 
