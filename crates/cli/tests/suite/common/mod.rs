@@ -1,5 +1,4 @@
 //! Helpers shared by the binary tests: the real `stockyard` binary pointed at a test database.
-#![allow(dead_code, reason = "each test file compiles this module and uses only some of it")]
 
 use assert_cmd::Command;
 use serde_json::Value;

@@ -1,5 +1,4 @@
-//! Helpers shared by the backend test files (each file uses some of them).
-#![allow(dead_code, reason = "every test file compiles this module, and none uses all of it")]
+//! Helpers shared by the backend test modules.
 
 use stockyard_core::{
     Actor, Error, EventFilter, EventType, NewProduct, NewUser, NewWarehouse, StockLevel, StockQuery, Store,
