@@ -164,7 +164,7 @@ fn json_failing(db: &TestDb, args: &[&str]) -> serde_json::Value {
 
 #[test]
 fn postgresql_needs_a_data_key() {
-    let Some(db) = TestDb::postgres() else { return };
+    let Some(db) = TestDb::migrated_postgres() else { return };
     let mut cmd = command(&db);
     cmd.env_remove("STOCKYARD_DATA_KEY_FILE").arg("init");
     let out = cmd.output().expect("run");

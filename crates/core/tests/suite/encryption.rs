@@ -342,7 +342,7 @@ backend_tests! {
 
 #[test]
 fn a_postgresql_store_without_a_data_key_is_refused_clearly() {
-    let Some(db) = TestDb::postgres() else { return };
+    let Some(db) = TestDb::migrated_postgres() else { return };
     let options = stockyard_core::StoreOptions { data_key: None, ..db.options() };
     let store = Store::create(db.url(), &options).expect("open");
     let err = storage_error(store.init(&admin()));

@@ -19,7 +19,7 @@ fn seqs_after(store: &Store, since: i64) -> Vec<(i64, String)> {
 
 #[test]
 fn a_reader_never_skips_an_event_that_commits_late() {
-    let Some(db) = TestDb::postgres() else { return };
+    let Some(db) = TestDb::migrated_postgres() else { return };
     let store = db.store();
     // Park the transaction creating warehouse SLOW at its audit record — its event already
     // written with its seq — until the test releases PARK_LOCK.

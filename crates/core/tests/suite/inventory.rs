@@ -310,7 +310,7 @@ backend_tests! {
 #[test]
 fn a_level_created_meanwhile_takes_the_receipt() {
     const GATE: i64 = 4343;
-    let Some(db) = stockyard_testkit::TestDb::postgres() else { return };
+    let Some(db) = stockyard_testkit::TestDb::migrated_postgres() else { return };
     let store = store_with(&db, &["NEW-1"]);
     let product = store.catalog().product(&admin(), "NEW-1").expect("product").id;
     let east = store.warehouses().get(&admin(), "EAST").expect("EAST").id;

@@ -245,7 +245,7 @@ proptest! {
 
     #[test]
     fn postgres_ledger_keeps_its_invariants(ops in prop::collection::vec(op(), 1..40)) {
-        if let Some(db) = TestDb::postgres() {
+        if let Some(db) = TestDb::migrated_postgres() {
             check(&db, &ops)?;
         }
     }

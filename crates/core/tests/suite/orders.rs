@@ -728,7 +728,7 @@ backend_tests! {
 /// the audit log included: SQLite's files byte for byte, PostgreSQL's rows as text.
 #[test]
 fn no_plaintext_personal_data_at_rest() {
-    let dbs: Vec<TestDb> = [Some(TestDb::sqlite()), TestDb::postgres()].into_iter().flatten().collect();
+    let dbs: Vec<TestDb> = [Some(TestDb::sqlite()), TestDb::migrated_postgres()].into_iter().flatten().collect();
     for db in &dbs {
         let store = stocked(db);
         let id = store.orders().create(&admin(), new_order(&[("A-1", 2)], None)).expect("create").id.to_string();

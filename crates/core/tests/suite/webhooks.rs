@@ -183,7 +183,7 @@ backend_tests! {
 /// Two dispatchers on PostgreSQL over 1,000 events: every notification delivered, none twice.
 #[test]
 fn two_dispatchers_share_a_thousand_events() {
-    let Some(db) = TestDb::postgres() else { return };
+    let Some(db) = TestDb::migrated_postgres() else { return };
     let receiver = Receiver::start();
     let store = subscribed(&db, &receiver);
     for _ in 0..1_000 {
