@@ -1,0 +1,17 @@
+//! The binary's tests, one module per former test file, linked into one binary (one binary
+//! per file cost a link of the whole stack each). Select a module with
+//! `cargo test -p stockyard-cli --test suite orders::`.
+
+mod common;
+
+mod cli;
+mod databases;
+mod idempotency;
+mod input_limits;
+mod integrity;
+mod notifications;
+mod orders;
+mod reservations;
+mod stock;
+mod users;
+mod webhooks;

@@ -1,0 +1,26 @@
+//! The core's integration tests, one module per former test file, linked into one binary
+//! (one binary per file cost a link of the whole stack each). Select a module with
+//! `cargo test -p stockyard-core --test suite orders::`.
+
+mod common;
+
+mod audit_chain;
+mod catalog;
+mod encryption;
+mod event_log;
+mod feed;
+mod idempotency;
+mod input_limits;
+mod inventory;
+mod ledger_properties;
+mod notifications;
+mod orders;
+mod permissions;
+mod reservations;
+mod search;
+mod store;
+mod tamper;
+mod users;
+mod warehouses;
+mod webhooks;
+mod workers;
