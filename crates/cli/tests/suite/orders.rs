@@ -6,7 +6,10 @@
 use crate::common;
 
 use assert_cmd::Command;
-use common::{events, items, json, json_of, keys, numbers, placements, stockyard, store_ago, with_products};
+use common::{
+    assert_mentions, events, items, json, json_of, keys, numbers, placements, refused, stockyard, store_ago,
+    with_products,
+};
 use jiff::SignedDuration;
 use serde_json::{Value, json};
 use stockyard_core::{
@@ -56,18 +59,6 @@ fn allocations(order: &Value) -> Vec<(String, String, i64)> {
 
 fn at(sku: &str, warehouse: &str, quantity: i64) -> (String, String, i64) {
     (sku.to_owned(), warehouse.to_owned(), quantity)
-}
-
-/// Runs a command expected to fail with `code`; returns its stderr.
-fn refused(mut cmd: Command, args: &[&str], code: i32) -> String {
-    let assert = cmd.args(args).assert().code(code);
-    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
-}
-
-fn assert_mentions(message: &str, fragments: &[&str]) {
-    for fragment in fragments {
-        assert!(message.contains(fragment), "{fragment:?} not in {message}");
-    }
 }
 
 fn stdout(cmd: &mut Command) -> String {

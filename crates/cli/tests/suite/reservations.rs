@@ -7,7 +7,10 @@ use crate::common;
 use std::process::{Output, Stdio};
 
 use assert_cmd::Command;
-use common::{command, events, items, json, json_of, keys, numbers, placements, stockyard, store_ago, with_products};
+use common::{
+    assert_mentions, command, events, items, json, json_of, keys, numbers, placements, refused, stockyard, store_ago,
+    with_products,
+};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use stockyard_core::{
@@ -86,19 +89,6 @@ fn assert_expires_in(reservation: &Value, ttl: SignedDuration, before: Timestamp
     let (created, expires) = (time(&reservation["created_at"]), time(&reservation["expires_at"]));
     assert!(before <= created && created <= after, "created {created} outside {before}..{after}");
     assert_eq!(expires.duration_since(created), ttl, "{reservation}");
-}
-
-/// Runs a command expected to fail with `code` and returns its stderr.
-fn refused(mut cmd: Command, args: &[&str], code: i32) -> String {
-    let assert = cmd.args(args).assert().code(code);
-    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
-}
-
-/// Every fragment appears in the message.
-fn assert_mentions(message: &str, fragments: &[&str]) {
-    for fragment in fragments {
-        assert!(message.contains(fragment), "{fragment:?} not in {message}");
-    }
 }
 
 fn stdout(output: &Output) -> String {

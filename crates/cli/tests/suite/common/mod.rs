@@ -63,6 +63,19 @@ pub fn init(db: &TestDb) {
     stockyard(db).arg("init").assert().success();
 }
 
+/// Runs a command expected to fail with `code` and returns its stderr.
+pub fn refused(mut cmd: Command, args: &[&str], code: i32) -> String {
+    let assert = cmd.args(args).assert().code(code);
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
+/// Every fragment appears in the message.
+pub fn assert_mentions(message: &str, fragments: &[&str]) {
+    for fragment in fragments {
+        assert!(message.contains(fragment), "{fragment:?} not in {message}");
+    }
+}
+
 /// The keys of a JSON object, sorted.
 pub fn keys(value: &Value) -> Vec<&str> {
     let mut keys: Vec<&str> = value.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
