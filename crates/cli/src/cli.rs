@@ -112,11 +112,52 @@ pub enum Command {
     /// The keyring that encrypts personal data and secrets
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Serve the HTTP API, with the notification dispatcher and the sweep running beside it
+    Serve(Serve),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
         shell: Shell,
     },
+}
+
+/// `serve`: each setting is a flag, else its environment variable, else `stockyard.toml`.
+#[derive(Debug, Args)]
+pub struct Serve {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "STOCKYARD_BIND", value_name = "ADDR")]
+    pub bind: Option<String>,
+    /// Requests per second per client (per address before login), or `off` [default: 100]
+    #[arg(long, env = "STOCKYARD_RATE_LIMIT", value_name = "N|off")]
+    pub rate_limit: Option<String>,
+    /// Allow browsers on this origin to call the API (repeatable); CORS is off without one
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub cors_origins: Vec<String>,
+    /// Serve the API alone: no notification dispatcher, no sweep
+    #[arg(long)]
+    pub no_workers: bool,
+    /// Database connections, and so core calls at once [default: 16]
+    #[arg(long, env = "STOCKYARD_POOL_SIZE", value_name = "N")]
+    pub pool_size: Option<u32>,
+    /// Requests answered at once; more are refused with 503 [default: 2048]
+    #[arg(long, env = "STOCKYARD_MAX_IN_FLIGHT", value_name = "N")]
+    pub max_in_flight: Option<usize>,
+    /// How often the sweep runs [default: 10s]
+    #[arg(long, env = "STOCKYARD_SWEEP_EVERY", value_name = "DURATION")]
+    pub sweep_every: Option<String>,
+    /// How often the dispatcher looks for work when no event wakes it [default: 1s]
+    #[arg(long, env = "STOCKYARD_DISPATCH_EVERY", value_name = "DURATION")]
+    pub dispatch_every: Option<String>,
+    /// Log lines as text or JSON (to stderr; RUST_LOG filters them)
+    #[arg(long, env = "STOCKYARD_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

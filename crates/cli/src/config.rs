@@ -26,6 +26,8 @@ pub struct Config {
     pub store: StoreOptions,
     /// Where the notification dispatcher sends email from and through.
     pub mail: Mail,
+    /// `serve`'s settings from the config file.
+    pub serve: ServeFile,
 }
 
 /// The email settings (`STOCKYARD_SMTP_URL`, `STOCKYARD_MAIL_FROM`); email is off unless
@@ -55,6 +57,28 @@ struct File {
     data_key_file: Option<PathBuf>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
+    bind: Option<String>,
+    rate_limit: Option<toml::Value>,
+    #[serde(default)]
+    cors_origins: Vec<String>,
+    pool_size: Option<u32>,
+    max_in_flight: Option<usize>,
+    sweep_every: Option<String>,
+    dispatch_every: Option<String>,
+    log_format: Option<crate::cli::LogFormat>,
+}
+
+/// What `stockyard.toml` sets for `serve` (flags and environment come first).
+#[derive(Debug, Default)]
+pub struct ServeFile {
+    pub bind: Option<String>,
+    pub rate_limit: Option<toml::Value>,
+    pub cors_origins: Vec<String>,
+    pub pool_size: Option<u32>,
+    pub max_in_flight: Option<usize>,
+    pub sweep_every: Option<String>,
+    pub dispatch_every: Option<String>,
+    pub log_format: Option<crate::cli::LogFormat>,
 }
 
 impl Config {
@@ -98,6 +122,16 @@ impl Config {
             quiet: global.quiet,
             store,
             mail,
+            serve: ServeFile {
+                bind: file.bind,
+                rate_limit: file.rate_limit,
+                cors_origins: file.cors_origins,
+                pool_size: file.pool_size,
+                max_in_flight: file.max_in_flight,
+                sweep_every: file.sweep_every,
+                dispatch_every: file.dispatch_every,
+                log_format: file.log_format,
+            },
         })
     }
 }

@@ -51,7 +51,7 @@ pub fn run(ctx: &mut Context<'_>, store: &Store, actor: &Actor, once: bool) -> R
 
 /// The email transport the settings name: none when neither is set (email is off); one of
 /// the two without the other is a mistake worth stopping for.
-fn transport(mail: &Mail) -> Result<Option<Box<dyn Transport>>, Failure> {
+pub(super) fn transport(mail: &Mail) -> Result<Option<Box<dyn Transport>>, Failure> {
     let half = |missing: &str, set: &str| {
         let reason = format!("not set, while {set} is: set both, or neither to leave email off");
         Err(Error::invalid(missing, reason).into())

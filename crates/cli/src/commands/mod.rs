@@ -9,6 +9,7 @@ mod orders;
 mod preferences;
 mod product;
 mod reservation;
+mod serve;
 mod setup;
 mod stock;
 mod tokens;
@@ -76,6 +77,7 @@ pub fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Notify(cmd) => notify::run(&mut ctx, cmd),
         Command::Webhook(cmd) => webhooks::run(&mut ctx, cmd),
         Command::Inbox(inbox) => notify::inbox(&mut ctx, inbox),
+        Command::Serve(args) => serve::run(&mut ctx, args),
         Command::Completions { shell } => {
             let mut cli = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cli, "stockyard", ctx.out.raw());

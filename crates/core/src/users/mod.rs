@@ -328,18 +328,21 @@ pub(crate) fn require(tx: &mut Tx<'_>, email: &str) -> Result<Account> {
     load(tx, email)?.ok_or_else(|| Error::not_found("user", email))
 }
 
-/// The account of `email` for something a user does to itself (its password, its
-/// preferences): the actor's own, decided by id, or one it manages (`user.manage`, and no
-/// wider than the actor). The refusal comes before any not-found, so it tells nothing of
-/// which emails exist.
-pub(crate) fn own_or_managed(tx: &mut Tx<'_>, actor: &Actor, email: &str) -> Result<Account> {
-    let account = load(tx, email)?;
+/// The account `user` names (an email or a user id) for something a user does to itself
+/// (its password, its preferences): the actor's own, decided by id, or one it manages
+/// (`user.manage`, and no wider than the actor). The refusal comes before any not-found,
+/// so it tells nothing of which accounts exist.
+pub(crate) fn own_or_managed(tx: &mut Tx<'_>, actor: &Actor, user: &str) -> Result<Account> {
+    let account = match user.trim().parse::<UserId>() {
+        Ok(id) => load_by_id(tx, id)?,
+        Err(_) => load(tx, &parse_email(user)?)?,
+    };
     if account.as_ref().is_some_and(|a| actor.is_user(a.user.id)) {
-        return account.ok_or_else(|| Error::not_found("user", email));
+        return account.ok_or_else(|| Error::not_found("user", user));
     }
     actor.authorize(Action::UserManage)?;
-    let account = account.ok_or_else(|| Error::not_found("user", email))?;
-    actor.authorize_grant(email, account.user.role, &account.user.warehouses)?;
+    let account = account.ok_or_else(|| Error::not_found("user", user))?;
+    actor.authorize_grant(&account.user.email, account.user.role, &account.user.warehouses)?;
     Ok(account)
 }
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Account, Users, own_or_managed, parse_email};
+use super::{Account, Users, own_or_managed};
 use crate::{
     Actor, Error, EventType, Result,
     auth::{Action, Role},
@@ -67,26 +67,25 @@ pub struct Preference {
 }
 
 impl Users<'_> {
-    /// Every preference of a user — each notifying event type × channel.
-    pub fn preferences(&self, actor: &Actor, email: &str) -> Result<Vec<Preference>> {
+    /// Every preference of a user (by email or id) — each notifying event type × channel.
+    pub fn preferences(&self, actor: &Actor, user: &str) -> Result<Vec<Preference>> {
         actor.authorize(Action::UserPrefs)?;
-        let email = parse_email(email)?;
         self.store.pool.read(|tx| {
-            let account = own_or_managed(tx, actor, &email)?;
+            let account = own_or_managed(tx, actor, user)?;
             effective(tx, &account)
         })
     }
 
-    /// Turns channels on or off for one event type; returns every preference after.
+    /// Turns channels on or off for one event type of a user (by email or id); returns
+    /// every preference after.
     pub fn set_preferences(
         &self,
         actor: &Actor,
-        email: &str,
+        user: &str,
         event: &str,
         channels: &[(Channel, bool)],
     ) -> Result<Vec<Preference>> {
         actor.authorize(Action::UserPrefs)?;
-        let email = parse_email(email)?;
         let event: EventType = event.trim().parse()?;
         if !NOTIFYING.contains(&event) {
             let names: Vec<_> = NOTIFYING.iter().map(EventType::as_str).collect();
@@ -96,7 +95,7 @@ impl Users<'_> {
             return Err(Error::invalid("channel", "name at least one CHANNEL=on|off"));
         }
         self.store.pool.write(|tx| {
-            let account = own_or_managed(tx, actor, &email)?;
+            let account = own_or_managed(tx, actor, user)?;
             let before = effective(tx, &account)?;
             for (channel, enabled) in channels {
                 tx.execute(

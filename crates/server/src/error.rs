@@ -1,0 +1,193 @@
+//! The one mapping from the core's errors (and the server's own refusals) to HTTP: a status
+//! and an `application/problem+json` body (RFC 9457). Internal failures are logged with
+//! their source and answered with the request id only.
+
+use axum::{
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use stockyard_core::{Conflict, Error};
+
+use crate::request_id;
+
+/// An answer other than success.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+    /// `errors: [{field, reason}]` for invalid input.
+    errors: Vec<FieldError>,
+    /// `lines` for insufficient stock.
+    lines: Vec<ShortLine>,
+    /// `current_version` for a stale `If-Match`.
+    current_version: Option<i64>,
+    /// Seconds, for 429 and 503.
+    retry_after: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub reason: String,
+}
+
+/// One short line of an order or reservation, as SPEC §4 names its fields.
+#[derive(Debug, Serialize)]
+struct ShortLine {
+    sku: String,
+    warehouse: String,
+    requested: i64,
+    available: i64,
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    r#type: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    code: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [FieldError],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    lines: &'a [ShortLine],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_version: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            lines: Vec::new(),
+            current_version: None,
+            retry_after: None,
+        }
+    }
+
+    /// A request the server cannot read: malformed JSON, a wrong type, a missing field, a
+    /// bad query parameter. `field` names what is at fault when it is known.
+    pub fn bad_request(field: Option<String>, reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        let mut error = Self::new(StatusCode::BAD_REQUEST, "bad_request", reason.clone());
+        if let Some(field) = field {
+            error.errors.push(FieldError { field, reason });
+        }
+        error
+    }
+
+    /// Too much at once: the server sheds the request instead of queueing it.
+    pub fn overloaded(detail: impl Into<String>) -> Self {
+        let mut error = Self::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", detail);
+        error.retry_after = Some(1);
+        error
+    }
+
+    /// Over the rate limit; try again after `seconds`.
+    pub fn too_many(seconds: u64) -> Self {
+        let mut error = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many requests: try again in {seconds} s"),
+        );
+        error.retry_after = Some(seconds.max(1));
+        error
+    }
+
+    /// A body over the server's limit.
+    pub fn too_large() -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is larger than this server takes")
+    }
+
+    pub fn no_route(path: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("no route {path}"))
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        let detail = e.to_string();
+        let status = match &e {
+            Error::NotFound { .. } => StatusCode::NOT_FOUND,
+            Error::Conflict { code: Conflict::StaleVersion { .. }, .. } => StatusCode::PRECONDITION_FAILED,
+            Error::Conflict { .. } | Error::InsufficientStock { .. } | Error::InvalidTransition { .. } => {
+                StatusCode::CONFLICT
+            }
+            Error::KeyReused { .. } | Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            Error::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Error::NotInitialised { .. } | Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let mut error = Self::new(status, e.code(), detail);
+        match e {
+            Error::Invalid { field, reason } => error.errors.push(FieldError { field, reason }),
+            Error::InsufficientStock { lines } => {
+                error.lines = lines
+                    .into_iter()
+                    .map(|l| ShortLine {
+                        sku: l.sku,
+                        warehouse: l.warehouse,
+                        requested: l.needed,
+                        available: l.available,
+                    })
+                    .collect();
+            }
+            Error::Conflict { code: Conflict::StaleVersion { current }, .. } => error.current_version = Some(current),
+            Error::NotInitialised { .. } | Error::Unavailable { .. } => error.retry_after = Some(1),
+            Error::Internal { .. } => {
+                tracing::error!(request_id = request_id::current().as_deref(), error = %e.chain(), "internal error");
+                error.detail = "the server failed to answer this request; its log has the details".into();
+            }
+            _ => {}
+        }
+        error
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let title = self.status.canonical_reason().unwrap_or("Error");
+        let request_id = request_id::current();
+        let problem = Problem {
+            r#type: format!("urn:stockyard:problem:{}", self.code),
+            title,
+            status: self.status.as_u16(),
+            detail: &self.detail,
+            code: self.code,
+            errors: &self.errors,
+            lines: &self.lines,
+            current_version: self.current_version,
+            request_id: request_id.filter(|_| self.status.is_server_error()),
+        };
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (self.status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// What handlers return.
+pub type ApiResult<T> = Result<T, ApiError>;

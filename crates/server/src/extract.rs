@@ -1,0 +1,188 @@
+//! Reading requests: who is calling (a bearer session or API token), JSON bodies and query
+//! parameters — every refusal a problem+json naming the field at fault.
+
+use std::{fmt::Display, str::FromStr};
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Query, Request},
+    http::{HeaderMap, header, request::Parts},
+};
+use serde::de::DeserializeOwned;
+use stockyard_core::{Actor, Error, PageRequest};
+
+use crate::{
+    AppState,
+    error::{ApiError, ApiResult},
+    request_id,
+};
+
+/// The authenticated caller of a request.
+#[derive(Debug)]
+pub struct Caller {
+    actor: Actor,
+    idempotency_key: Option<String>,
+}
+
+impl Caller {
+    /// The actor, for a request that takes no idempotency key.
+    pub fn actor(self) -> Actor {
+        self.actor
+    }
+
+    /// The actor with the request's `Idempotency-Key`, for the routes that honour one.
+    pub fn keyed(self) -> ApiResult<Actor> {
+        match &self.idempotency_key {
+            Some(key) => Ok(self.actor.with_idempotency_key(key)?),
+            None => Ok(self.actor),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let bearer = bearer(&parts.headers)?;
+        let actor = state.call(move |store| store.auth().authenticate(&bearer)).await?;
+        let actor = match request_id::current() {
+            Some(id) => actor.with_request_id(id),
+            None => actor,
+        };
+        let idempotency_key = match parts.headers.get("idempotency-key") {
+            None => None,
+            Some(value) => Some(
+                value
+                    .to_str()
+                    .map_err(|_| ApiError::bad_request(Some("Idempotency-Key".into()), "is not text"))?
+                    .to_owned(),
+            ),
+        };
+        Ok(Self { actor, idempotency_key })
+    }
+}
+
+/// The credential of `Authorization: Bearer …`.
+fn bearer(headers: &HeaderMap) -> ApiResult<String> {
+    let refused = |reason: &str| ApiError::from(Error::unauthenticated(reason));
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| refused("send a session or API token as `Authorization: Bearer TOKEN`"))?;
+    let text = value.to_str().map_err(|_| refused("the Authorization header is not text"))?;
+    match text.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(token.trim().to_owned())
+        }
+        _ => Err(refused("the Authorization header must be `Bearer TOKEN`")),
+    }
+}
+
+/// A JSON body (an empty one reads as `{}`). Malformed JSON is 400; a body of the wrong shape (a missing field, a wrong
+/// type, an unknown value) is 422 naming the field by its path (`lines[1].quantity`).
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> ApiResult<Self> {
+        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::too_large()
+            } else {
+                ApiError::bad_request(None, format!("cannot read the body: {e}"))
+            }
+        })?;
+        let text: &[u8] = if bytes.trim_ascii().is_empty() { b"{}" } else { &bytes };
+        let mut deserializer = serde_json::Deserializer::from_slice(text);
+        match serde_path_to_error::deserialize(&mut deserializer) {
+            Ok(value) => {
+                deserializer.end().map_err(|e| {
+                    ApiError::bad_request(
+                        None,
+                        format!("the body is not valid JSON: {}", strip_position(&e.to_string())),
+                    )
+                })?;
+                Ok(Json(value))
+            }
+            Err(e) => {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                let reason = strip_position(&inner.to_string());
+                if inner.is_data() {
+                    let field = if path == "." { "body".to_owned() } else { path };
+                    Err(ApiError::from(Error::invalid(field, reason)))
+                } else {
+                    Err(ApiError::bad_request(None, format!("the body is not valid JSON: {reason}")))
+                }
+            }
+        }
+    }
+}
+
+/// serde_json's " at line 1 column 9" tells a client nothing a field path does not.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// The query parameters of a request, read by name.
+#[derive(Debug, Default)]
+pub struct Params(Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        let Query(pairs) = Query::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request(None, format!("cannot read the query string: {e}")))?;
+        Ok(Self(pairs))
+    }
+}
+
+impl Params {
+    /// The value of `name`, when given and not empty.
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.0.iter().rev().find(|(n, v)| n == name && !v.is_empty()).map(|(_, v)| v.clone())
+    }
+
+    /// The value of `name` parsed, a problem naming it when it does not parse.
+    pub fn parse<T>(&self, name: &str) -> ApiResult<Option<T>>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        self.text(name)
+            .map(|v| v.parse::<T>().map_err(|e| ApiError::bad_request(Some(name.into()), format!("{v:?}: {e}"))))
+            .transpose()
+    }
+
+    /// A `true`/`false` flag; absent is false.
+    pub fn flag(&self, name: &str) -> ApiResult<bool> {
+        Ok(self.parse::<bool>(name)?.unwrap_or(false))
+    }
+
+    /// Every `PREFIX.KEY=value`, as (KEY, value).
+    pub fn prefixed(&self, prefix: &str) -> Vec<(String, String)> {
+        self.0.iter().filter_map(|(n, v)| n.strip_prefix(prefix).map(|key| (key.to_owned(), v.clone()))).collect()
+    }
+
+    /// `limit` and `cursor`.
+    pub fn page(&self) -> ApiResult<PageRequest> {
+        Ok(PageRequest { limit: self.parse("limit")?, cursor: self.text("cursor") })
+    }
+}
+
+/// The version an `If-Match` header names (`"3"`, `W/"3"` or `3`); a problem when it
+/// names none.
+pub fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
+    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let text = value.to_str().unwrap_or_default().trim();
+    let bare = text.trim_start_matches("W/").trim_matches('"');
+    bare.parse::<i64>().map(Some).map_err(|_| {
+        ApiError::bad_request(Some("If-Match".into()), format!("{text:?} is not a version this server gave"))
+    })
+}

@@ -1,0 +1,55 @@
+//! stockyard's HTTP API (`/api/v1`, SPEC §4) over the core, and the background workers a
+//! deployment runs beside it. A thin layer: handlers read the request, call the core on the
+//! blocking pool and write the answer; no domain rule lives here.
+//!
+//! [`router`] builds the whole API for tests and embedding; [`run`] is `stockyard serve`:
+//! the API on a socket, the workers on their own threads, and a graceful stop on SIGTERM or
+//! Ctrl-C.
+
+mod error;
+mod extract;
+mod feed;
+mod layers;
+mod limits;
+mod request_id;
+mod routes;
+mod run;
+mod settings;
+mod state;
+
+pub use run::{Workers, run, serve};
+pub use settings::{DEFAULT_BIND, DEFAULT_RATE_LIMIT, Settings};
+pub use state::AppState;
+
+use std::sync::Arc;
+
+use axum::{Router, extract::DefaultBodyLimit, middleware};
+use stockyard_core::Store;
+
+/// The whole API over `store`. `shutdown` ends open event streams when it turns true, so a
+/// graceful stop need not wait for clients that never hang up.
+pub fn router(
+    store: Store,
+    settings: &Settings,
+    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Router {
+    let state = AppState::new(store, settings, metrics, shutdown);
+    let api = routes::api().route_layer(middleware::from_fn_with_state(state.clone(), limits::rate_limited));
+    let in_flight = Arc::new(limits::InFlight::new(settings.max_in_flight));
+    let app = Router::new()
+        .nest("/api/v1", api)
+        .merge(routes::system::routes())
+        .fallback(layers::no_route)
+        .method_not_allowed_fallback(layers::wrong_method)
+        .layer(DefaultBodyLimit::max(settings.body_limit))
+        .layer(middleware::from_fn(layers::track))
+        .layer(middleware::from_fn_with_state(settings.request_timeout, layers::deadline))
+        .layer(middleware::from_fn_with_state(in_flight, limits::shed));
+    // CORS only when origins are named: otherwise not even its `vary` headers.
+    let app = match layers::cors(&settings.cors_origins) {
+        Some(cors) => app.layer(cors),
+        None => app,
+    };
+    app.layer(middleware::from_fn(request_id::layer)).with_state(state)
+}

@@ -1,0 +1,147 @@
+//! The event log: read by seq (`GET /events`) or followed live (`GET /events/stream`,
+//! Server-Sent Events whose `id:` is the seq, resumable with `Last-Event-ID`).
+
+use std::{collections::VecDeque, convert::Infallible, time::Duration};
+
+use axum::{
+    Router,
+    extract::State,
+    http::HeaderMap,
+    response::{
+        Response,
+        sse::{Event as SseEvent, KeepAlive, Sse},
+    },
+    routing::get,
+};
+use futures_util::Stream;
+use stockyard_core::{Actor, Event, EventFilter, EventType};
+use tokio::sync::watch;
+
+use super::ok;
+use crate::{
+    AppState,
+    error::{ApiError, ApiResult},
+    extract::{Caller, Params},
+};
+
+/// Events read per round trip while a stream catches up.
+const BATCH: u32 = 200;
+/// How long a stream waits before reading again after the store failed to answer.
+const RETRY: Duration = Duration::from_secs(1);
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/events", get(list)).route("/events/stream", get(stream))
+}
+
+/// A page of events in seq order; `next_cursor` is the seq to pass as `since` next.
+async fn list(State(state): State<AppState>, caller: Caller, params: Params) -> ApiResult<Response> {
+    let filter = EventFilter {
+        since: params.parse("since")?,
+        event_type: params.parse::<EventType>("type")?,
+        limit: params.parse("limit")?,
+    };
+    let limit = filter.limit.unwrap_or(100) as usize;
+    let actor = caller.actor();
+    let items = state.call(move |store| store.events().list(&actor, &filter)).await?;
+    let next_cursor = (items.len() == limit).then(|| items.last().map(|e| e.seq.to_string())).flatten();
+    Ok(ok(&stockyard_core::Page { items, next_cursor }))
+}
+
+/// Where a stream is: what it has read but not sent, the last seq it read, and the feed.
+struct Follow {
+    state: AppState,
+    actor: Actor,
+    event_type: Option<EventType>,
+    pending: VecDeque<Event>,
+    last: i64,
+    latest: watch::Receiver<i64>,
+    shutdown: watch::Receiver<bool>,
+}
+
+async fn stream(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+    headers: HeaderMap,
+) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
+    let event_type = params.parse::<EventType>("type")?;
+    let resume =
+        match headers.get("last-event-id") {
+            Some(value) => {
+                Some(value.to_str().ok().and_then(|v| v.trim().parse::<i64>().ok()).ok_or_else(|| {
+                    ApiError::bad_request(Some("Last-Event-ID".into()), "is not a seq this server sent")
+                })?)
+            }
+            None => params.parse::<i64>("since")?,
+        };
+    let actor = caller.actor();
+    // Refused now, as a problem, rather than as a stream that ends at once.
+    let check = actor.clone();
+    let newest = state
+        .call(move |store| {
+            store
+                .events()
+                .list(&check, &EventFilter { since: Some(i64::MAX - 1), event_type: None, limit: Some(1) })?;
+            store.feed().latest()
+        })
+        .await?;
+    let last = resume.unwrap_or(newest);
+    let state_heartbeat = state.heartbeat();
+    let follow = Follow {
+        latest: state.feed_pump().subscribe(state.store(), last),
+        shutdown: state.shutdown(),
+        state,
+        actor,
+        event_type,
+        pending: VecDeque::new(),
+        last,
+    };
+    let events = futures_util::stream::unfold(follow, |mut follow| async move {
+        follow.next().await.map(|event| (Ok(event), follow))
+    });
+    let heartbeat = KeepAlive::new().interval(state_heartbeat).text("heartbeat");
+    Ok(Sse::new(events).keep_alive(heartbeat))
+}
+
+impl Follow {
+    /// The next event to send, or `None` when the server is stopping.
+    async fn next(&mut self) -> Option<SseEvent> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Some(to_sse(&event));
+            }
+            if *self.shutdown.borrow() {
+                return None;
+            }
+            // Every event up to here has committed (appends commit in seq order): a read
+            // that finds none for this stream needs wait only for newer ones.
+            let horizon = *self.latest.borrow();
+            let filter = EventFilter { since: Some(self.last), event_type: self.event_type, limit: Some(BATCH) };
+            let actor = self.actor.clone();
+            match self.state.call(move |store| store.events().list(&actor, &filter)).await {
+                Ok(events) if !events.is_empty() => {
+                    self.last = events.last().map_or(self.last, |e| e.seq);
+                    self.pending.extend(events);
+                    continue;
+                }
+                // Nothing new: wait for the feed to move past what was read.
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(status = %e.status(), "event stream read failed; trying again");
+                    tokio::time::sleep(RETRY).await;
+                    continue;
+                }
+            }
+            let seen = self.last.max(horizon);
+            tokio::select! {
+                _ = self.latest.wait_for(|latest| *latest > seen) => {}
+                _ = self.shutdown.wait_for(|stopping| *stopping) => return None,
+            }
+        }
+    }
+}
+
+fn to_sse(event: &Event) -> SseEvent {
+    let data = serde_json::to_string(event).unwrap_or_default();
+    SseEvent::default().id(event.seq.to_string()).event(event.event_type.as_str()).data(data)
+}
