@@ -11,9 +11,12 @@ use stockyard_core::{Conflict, Error};
 
 use crate::request_id;
 
-/// An answer other than success.
+/// An answer other than success (boxed: results stay small on the success path).
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<Details>);
+
+#[derive(Debug)]
+struct Details {
     status: StatusCode,
     code: &'static str,
     detail: String,
@@ -61,7 +64,7 @@ struct Problem<'a> {
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Details {
             status,
             code,
             detail: detail.into(),
@@ -69,7 +72,7 @@ impl ApiError {
             lines: Vec::new(),
             current_version: None,
             retry_after: None,
-        }
+        }))
     }
 
     /// A request the server cannot read: malformed JSON, a wrong type, a missing field, a
@@ -78,7 +81,7 @@ impl ApiError {
         let reason = reason.into();
         let mut error = Self::new(StatusCode::BAD_REQUEST, "bad_request", reason.clone());
         if let Some(field) = field {
-            error.errors.push(FieldError { field, reason });
+            error.0.errors.push(FieldError { field, reason });
         }
         error
     }
@@ -86,7 +89,7 @@ impl ApiError {
     /// Too much at once: the server sheds the request instead of queueing it.
     pub fn overloaded(detail: impl Into<String>) -> Self {
         let mut error = Self::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", detail);
-        error.retry_after = Some(1);
+        error.0.retry_after = Some(1);
         error
     }
 
@@ -97,7 +100,7 @@ impl ApiError {
             "rate_limited",
             format!("too many requests: try again in {seconds} s"),
         );
-        error.retry_after = Some(seconds.max(1));
+        error.0.retry_after = Some(seconds.max(1));
         error
     }
 
@@ -115,7 +118,7 @@ impl ApiError {
     }
 
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 }
 
@@ -136,9 +139,9 @@ impl From<Error> for ApiError {
         };
         let mut error = Self::new(status, e.code(), detail);
         match e {
-            Error::Invalid { field, reason } => error.errors.push(FieldError { field, reason }),
+            Error::Invalid { field, reason } => error.0.errors.push(FieldError { field, reason }),
             Error::InsufficientStock { lines } => {
-                error.lines = lines
+                error.0.lines = lines
                     .into_iter()
                     .map(|l| ShortLine {
                         sku: l.sku,
@@ -148,11 +151,11 @@ impl From<Error> for ApiError {
                     })
                     .collect();
             }
-            Error::Conflict { code: Conflict::StaleVersion { current }, .. } => error.current_version = Some(current),
-            Error::NotInitialised { .. } | Error::Unavailable { .. } => error.retry_after = Some(1),
+            Error::Conflict { code: Conflict::StaleVersion { current }, .. } => error.0.current_version = Some(current),
+            Error::NotInitialised { .. } | Error::Unavailable { .. } => error.0.retry_after = Some(1),
             Error::Internal { .. } => {
                 tracing::error!(request_id = request_id::current().as_deref(), error = %e.chain(), "internal error");
-                error.detail = "the server failed to answer this request; its log has the details".into();
+                error.0.detail = "the server failed to answer this request; its log has the details".into();
             }
             _ => {}
         }
@@ -162,27 +165,28 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let title = self.status.canonical_reason().unwrap_or("Error");
+        let error = *self.0;
+        let title = error.status.canonical_reason().unwrap_or("Error");
         let request_id = request_id::current();
         let problem = Problem {
-            r#type: format!("urn:stockyard:problem:{}", self.code),
+            r#type: format!("urn:stockyard:problem:{}", error.code),
             title,
-            status: self.status.as_u16(),
-            detail: &self.detail,
-            code: self.code,
-            errors: &self.errors,
-            lines: &self.lines,
-            current_version: self.current_version,
-            request_id: request_id.filter(|_| self.status.is_server_error()),
+            status: error.status.as_u16(),
+            detail: &error.detail,
+            code: error.code,
+            errors: &error.errors,
+            lines: &error.lines,
+            current_version: error.current_version,
+            request_id: request_id.filter(|_| error.status.is_server_error()),
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
-        let mut response = (self.status, body).into_response();
+        let mut response = (error.status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if let Some(seconds) = self.retry_after {
+        if let Some(seconds) = error.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
-        if self.status == StatusCode::UNAUTHORIZED {
+        if error.status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response

@@ -1,0 +1,5 @@
+//! The server's tests: a real server on a free local port over a real SQLite file and a real
+//! PostgreSQL database, driven over HTTP. One binary, one module per area.
+
+mod common;
+mod smoke;
