@@ -178,20 +178,6 @@ backend_tests! {
             Backend::Postgres => assert!(second.is_ok()),
         }
     }
-
-    fn a_removed_subscription_is_no_longer_listed_nor_removed_twice(db) {
-        let store = store_with(db, &[]);
-        let notifications = store.notifications();
-        let events = ["OrderCreated".to_owned()];
-        let kept = notifications.add_webhook(&admin(), "http://127.0.0.1:9/kept", &events, None).expect("kept");
-        let gone = notifications.add_webhook(&admin(), "http://127.0.0.1:9/gone", &events, None).expect("gone");
-        let removed = notifications.remove_webhook(&admin(), &gone.webhook.id.to_string()).expect("remove");
-        assert!(!removed.active);
-        let listed: Vec<_> = notifications.webhooks(&admin()).expect("list").into_iter().map(|w| w.id).collect();
-        assert_eq!(listed, [kept.webhook.id]);
-        let again = notifications.remove_webhook(&admin(), &gone.webhook.id.to_string());
-        assert!(matches!(again, Err(Error::NotFound { .. })), "{again:?}");
-    }
 }
 
 /// Two dispatchers on PostgreSQL over 1,000 events: every notification delivered, none twice.
