@@ -143,6 +143,15 @@ impl Error {
         Error::Invalid { field: field.into(), reason: reason.to_string() }
     }
 
+    /// This refusal of input, about `field` instead (a line's index added, say); other
+    /// errors as they are.
+    pub(crate) fn at_field(self, field: impl Into<String>) -> Self {
+        match self {
+            Error::Invalid { reason, .. } => Error::Invalid { field: field.into(), reason },
+            other => other,
+        }
+    }
+
     pub fn conflict(code: Conflict, message: impl Into<String>) -> Self {
         Error::Conflict { code, message: message.into() }
     }

@@ -117,6 +117,21 @@ impl ApiError {
         Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
     }
 
+    /// The core names some fields as people read them (`warehouse_code`), or as another
+    /// request calls them (a reservation's `items`, an order's `lines`); on the wire the
+    /// field is what this request called it. Renames `label` — alone or as the head of a
+    /// path (`items[0].quantity`) — to `field` in `errors`.
+    pub fn naming(mut self, label: &str, field: &str) -> Self {
+        for error in &mut self.0.errors {
+            if let Some(rest) = error.field.strip_prefix(label)
+                && (rest.is_empty() || rest.starts_with(['[', '.']))
+            {
+                error.field = format!("{field}{rest}");
+            }
+        }
+        self
+    }
+
     pub fn status(&self) -> StatusCode {
         self.0.status
     }
@@ -139,7 +154,11 @@ impl From<Error> for ApiError {
         };
         let mut error = Self::new(status, e.code(), detail);
         match e {
-            Error::Invalid { field, reason } => error.0.errors.push(FieldError { field, reason }),
+            // The core names a field as people read it (`reservation id`); the wire's
+            // fields are snake_case.
+            Error::Invalid { field, reason } => {
+                error.0.errors.push(FieldError { field: field.replace(' ', "_"), reason })
+            }
             Error::InsufficientStock { lines } => {
                 error.0.lines = lines
                     .into_iter()

@@ -33,7 +33,10 @@ impl Caller {
     /// The actor with the request's `Idempotency-Key`, for the routes that honour one.
     pub fn keyed(self) -> ApiResult<Actor> {
         match &self.idempotency_key {
-            Some(key) => Ok(self.actor.with_idempotency_key(key)?),
+            Some(key) => self
+                .actor
+                .with_idempotency_key(key)
+                .map_err(|e| ApiError::from(e).naming("idempotency_key", "Idempotency-Key")),
             None => Ok(self.actor),
         }
     }
@@ -110,13 +113,28 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 let inner = e.into_inner();
                 let reason = strip_position(&inner.to_string());
                 if inner.is_data() {
-                    let field = if path == "." { "body".to_owned() } else { path };
-                    Err(ApiError::from(Error::invalid(field, reason)))
+                    Err(ApiError::from(Error::invalid(field_at_fault(&path, &reason), reason)))
                 } else {
                     Err(ApiError::bad_request(None, format!("the body is not valid JSON: {reason}")))
                 }
             }
         }
+    }
+}
+
+/// The field a shape error is about. serde reports a missing or unknown field while at the
+/// object holding it, so its name is in the message, not yet in the path.
+fn field_at_fault(path: &str, reason: &str) -> String {
+    let named = ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|prefix| reason.strip_prefix(prefix))
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name);
+    match (path, named) {
+        (".", Some(name)) => name.to_owned(),
+        (".", None) => "body".to_owned(),
+        (path, Some(name)) if !path.ends_with(&format!(".{name}")) && path != name => format!("{path}.{name}"),
+        (path, _) => path.to_owned(),
     }
 }
 

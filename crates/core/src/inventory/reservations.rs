@@ -400,12 +400,14 @@ fn wanted(lines: &[(String, i64)]) -> Result<Vec<(String, i64)>> {
         return Err(Error::invalid("items", "name at least one SKU and quantity"));
     }
     let mut wanted: Vec<(String, i64)> = Vec::new();
-    for (sku, quantity) in lines {
+    for (i, (sku, quantity)) in lines.iter().enumerate() {
         let sku = sku.trim();
-        // A product id passes too: its UUID text is a well-formed SKU.
-        crate::Sku::parse(sku)?;
-        let quantity = rules::positive("quantity", *quantity)
-            .map_err(|_| Error::invalid("quantity", format!("{sku}: {quantity} is not a positive whole number")))?;
+        // A product id passes too: its UUID text is a well-formed SKU. Each refusal names
+        // its line, as a request's `items` are numbered.
+        crate::Sku::parse(sku).map_err(|e| e.at_field(format!("items[{i}].sku")))?;
+        let quantity = rules::positive("quantity", *quantity).map_err(|_| {
+            Error::invalid(format!("items[{i}].quantity"), format!("{sku}: {quantity} is not a positive whole number"))
+        })?;
         match wanted.iter_mut().find(|(s, _)| s == sku) {
             Some((_, q)) => *q = rules::positive("quantity", *q + quantity)?,
             None => wanted.push((sku.to_owned(), quantity)),

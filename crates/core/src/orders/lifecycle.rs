@@ -515,15 +515,16 @@ fn product_to_restock(tx: &mut Tx<'_>, order: &Order, line: &Returned) -> Result
 
 fn where_from(order: &Order, lines: &[ReturnLine]) -> Result<Vec<Returned>> {
     let mut returns: Vec<Returned> = Vec::new();
-    for line in lines {
+    for (i, line) in lines.iter().enumerate() {
         let sku = line.sku.trim();
         let quantity = line.quantity;
         if quantity <= 0 {
-            return Err(Error::invalid("quantity", format!("{sku}: {quantity} is not a positive whole number")));
+            let reason = format!("{sku}: {quantity} is not a positive whole number");
+            return Err(Error::invalid(format!("lines[{i}].quantity"), reason));
         }
         let allocations: Vec<_> = order.allocations.iter().filter(|a| a.sku.eq_ignore_ascii_case(sku)).collect();
         if allocations.is_empty() {
-            return Err(Error::invalid("lines", format!("{sku} is not on order {}", order.number)));
+            return Err(Error::invalid(format!("lines[{i}].sku"), format!("{sku} is not on order {}", order.number)));
         }
         let mut left = quantity;
         for allocation in allocations {
@@ -548,7 +549,7 @@ fn where_from(order: &Order, lines: &[ReturnLine]) -> Result<Vec<Returned>> {
         }
         if left > 0 {
             return Err(Error::invalid(
-                "quantity",
+                format!("lines[{i}].quantity"),
                 format!("{sku}: {quantity} is more than order {} shipped and has not had back", order.number),
             ));
         }

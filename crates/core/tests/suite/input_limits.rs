@@ -72,9 +72,9 @@ backend_tests! {
             assert!(matches!(&err, Error::Conflict { code: Conflict::Refused, message } if message.contains("OFF-1") && message.contains("not for sale")), "{err}");
         }
         assert_eq!(level(&store, "ON-1", "MAIN").reserved, 0);
-        // A malformed SKU is invalid input, not an unknown product.
+        // A malformed SKU is invalid input, not an unknown product; its line is named.
         for sku in ["", "M1:1", " :", "A B"] {
-            assert_eq!(invalid_field(reserve(&store, &[(sku, 1)]).expect_err("malformed")), "sku", "{sku:?}");
+            assert_eq!(invalid_field(reserve(&store, &[(sku, 1)]).expect_err("malformed")), "items[0].sku", "{sku:?}");
         }
         assert_eq!(events(&store), before);
     }

@@ -153,6 +153,14 @@ backend_tests! {
         assert_eq!(events(db), fulfilled + 2, "OrderStatusChanged and OrderFulfilled");
 
         let back = [ReturnLine { sku: "A-1".into(), quantity: 2, scrap: false }, ReturnLine { sku: "B-1".into(), quantity: 1, scrap: true }];
+        // A bad line is named by its place in the request.
+        for (sku, quantity, field) in [("B-1", 0, "lines[1].quantity"), ("B-1", 5, "lines[1].quantity"), ("C-9", 1, "lines[1].sku")] {
+            let bad = [back[0].clone(), ReturnLine { sku: sku.into(), quantity, scrap: false }];
+            match orders.return_goods(&admin(), &id, &bad, false) {
+                Err(Error::Invalid { field: named, .. }) => assert_eq!(named, field),
+                other => panic!("{sku} {quantity}: {other:?}"),
+            }
+        }
         let returned = orders.return_goods(&admin(), &id, &back, false).expect("return");
         assert_eq!(returned.status, OrderStatus::Returned);
         assert_eq!((stock(&store, "A-1", "MAIN"), stock(&store, "B-1", "MAIN")), ((9, 0), (2, 0)), "restocked, and written off");

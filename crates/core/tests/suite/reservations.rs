@@ -187,6 +187,9 @@ backend_tests! {
         };
         assert!(field(request(&[], None)).starts_with("items"));
         assert!(field(request(&[("A-1", 0)], None)).contains("A-1"));
+        // Each refusal names its line.
+        assert!(field(request(&[("A-1", 1), ("A-1", -1)], None)).starts_with("items[1].quantity: A-1"));
+        assert!(field(request(&[("A-1", 1), ("bad sku", 1)], None)).starts_with("items[1].sku: "));
         assert!(field(ReserveRequest { hold: Hold::CheckoutFor(SignedDuration::ZERO), ..request(&[("A-1", 1)], None) }).starts_with("ttl"));
         assert!(field(ReserveRequest { reference: Some("x".repeat(201)), ..request(&[("A-1", 1)], None) }).starts_with("reference"));
         assert!(matches!(inv.reserve(&admin(), request(&[("NOPE", 1)], None)), Err(Error::NotFound { .. })));

@@ -52,7 +52,10 @@ async fn create_product(
     Json(input): Json<NewProduct>,
 ) -> ApiResult<Response> {
     let actor = caller.actor();
-    let product = state.call(move |store| store.catalog().create_product(&actor, input)).await?;
+    let product = state
+        .call(move |store| store.catalog().create_product(&actor, input))
+        .await
+        .map_err(|e| e.naming("attribute_key", "attributes"))?;
     Ok(with_etag(created(&product), product.version))
 }
 
@@ -67,7 +70,10 @@ async fn update_product(
         patch.expected_version = Some(version);
     }
     let actor = caller.actor();
-    let product = state.call(move |store| store.catalog().update_product(&actor, &key, patch)).await?;
+    let product = state
+        .call(move |store| store.catalog().update_product(&actor, &key, patch))
+        .await
+        .map_err(|e| e.naming("attribute_key", "attributes"))?;
     Ok(versioned(&product, product.version))
 }
 
@@ -104,5 +110,9 @@ async fn create_warehouse(
     Json(input): Json<NewWarehouse>,
 ) -> ApiResult<Response> {
     let actor = caller.actor();
-    Ok(created(&state.call(move |store| store.warehouses().create(&actor, input)).await?))
+    let made = state
+        .call(move |store| store.warehouses().create(&actor, input))
+        .await
+        .map_err(|e| e.naming("warehouse_code", "code"))?;
+    Ok(created(&made))
 }

@@ -128,7 +128,11 @@ async fn reserve(State(state): State<AppState>, caller: Caller, Json(body): Json
         reference: body.reference,
     };
     let actor = caller.keyed()?;
-    Ok(created(&state.call(move |store| store.inventory().reserve(&actor, request)).await?))
+    let held = state
+        .call(move |store| store.inventory().reserve(&actor, request))
+        .await
+        .map_err(|e| e.naming("ttl", "ttl_seconds").naming("warehouse_code", "items[0].warehouse"))?;
+    Ok(created(&held))
 }
 
 #[derive(Deserialize)]
@@ -168,7 +172,8 @@ async fn adjust(State(state): State<AppState>, caller: Caller, Json(body): Json<
         .call(move |store| {
             store.inventory().adjust(&actor, &body.sku, body.warehouse.as_deref(), adjustment, &body.reason)
         })
-        .await?;
+        .await
+        .map_err(|e| e.naming("by", "delta").naming("warehouse_code", "warehouse"))?;
     Ok(ok(&level))
 }
 

@@ -51,8 +51,10 @@ async fn send(State(state): State<AppState>, caller: Caller, Json(body): Json<Se
         return Err(Error::invalid("channel", reason).into());
     }
     let actor = caller.actor();
-    let sent =
-        state.call(move |store| store.notifications().send(&actor, &body.to, &body.template, &body.variables)).await?;
+    let sent = state
+        .call(move |store| store.notifications().send(&actor, &body.to, &body.template, &body.variables))
+        .await
+        .map_err(|e| e.naming("email", "to"))?;
     Ok(json(StatusCode::ACCEPTED, &sent))
 }
 
@@ -87,7 +89,8 @@ async fn add_webhook(
     let actor = caller.actor();
     let added = state
         .call(move |store| store.notifications().add_webhook(&actor, &body.url, &body.events, body.secret.as_deref()))
-        .await?;
+        .await
+        .map_err(|e| e.naming("event_type", "events"))?;
     Ok(created(&added))
 }
 

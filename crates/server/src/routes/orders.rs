@@ -93,7 +93,10 @@ async fn create(State(state): State<AppState>, caller: Caller, Json(body): Json<
         notes: body.notes,
     };
     let actor = caller.keyed()?;
-    let order = state.call(move |store| store.orders().create(&actor, input)).await?;
+    let order = state
+        .call(move |store| store.orders().create(&actor, input))
+        .await
+        .map_err(|e| e.naming("items", "lines").naming("warehouse_code", "warehouse"))?;
     Ok(with_etag(created(&order), order.version))
 }
 

@@ -76,7 +76,10 @@ async fn set_preferences(
 ) -> ApiResult<Response> {
     let channels: Vec<(Channel, bool)> = body.channels.into_iter().collect();
     let actor = caller.actor();
-    let after = state.call(move |store| store.users().set_preferences(&actor, &user, &body.event, &channels)).await?;
+    let after = state
+        .call(move |store| store.users().set_preferences(&actor, &user, &body.event, &channels))
+        .await
+        .map_err(|e| e.naming("event_type", "event"))?;
     Ok(ok(&unpaged(after)))
 }
 

@@ -1,5 +1,11 @@
 //! The server's tests: a real server on a free local port over a real SQLite file and a real
 //! PostgreSQL database, driven over HTTP. One binary, one module per area.
 
+mod catalog;
 mod common;
+mod idempotency;
+mod inventory;
+mod orders;
+mod people;
+mod permissions;
 mod smoke;

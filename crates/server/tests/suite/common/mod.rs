@@ -9,7 +9,7 @@ use reqwest::{
     header::HeaderMap,
 };
 use serde_json::Value;
-use stockyard_core::{Actor, NewUser, Role, Store};
+use stockyard_core::{Actor, NewProduct, NewUser, NewWarehouse, Role, StockLevel, StockQuery, Store};
 use stockyard_server::{Settings, router, serve};
 use stockyard_testkit::TestDb;
 use tokio::sync::watch;
@@ -34,7 +34,8 @@ pub fn settings() -> Settings {
 impl TestServer {
     /// A server over the initialised store of `db`.
     pub fn start(db: &TestDb) -> Self {
-        Self::start_with(db.store(), settings())
+        // As many calls into the core at once as the test store has connections.
+        Self::start_with(db.store(), Settings { pool_size: db.options().pool_size, ..settings() })
     }
 
     pub fn start_with(store: Store, settings: Settings) -> Self {
@@ -104,6 +105,39 @@ impl TestServer {
         self.as_role(Role::Admin, &[])
     }
 
+    /// Warehouses besides `MAIN`, made through the library.
+    pub fn warehouses(&self, codes: &[&str]) {
+        for code in codes {
+            let warehouse = NewWarehouse { code: (*code).to_owned(), name: format!("{code} warehouse") };
+            self.store.warehouses().create(&Actor::local_admin(), warehouse).expect("create a warehouse");
+        }
+    }
+
+    /// A product of `price` with `stock` on hand per warehouse, made through the library.
+    pub fn product(&self, sku: &str, price: &str, stock: &[(&str, i64)]) {
+        let product = NewProduct {
+            sku: sku.to_owned(),
+            name: format!("Product {sku}"),
+            price: price.to_owned(),
+            ..Default::default()
+        };
+        self.store.catalog().create_product(&Actor::local_admin(), product).expect("create a product");
+        for (warehouse, quantity) in stock {
+            self.store
+                .inventory()
+                .receive(&Actor::local_admin(), sku, Some(warehouse), *quantity, None)
+                .expect("receive stock");
+        }
+    }
+
+    /// The stock level of `sku` at `warehouse`, read through the library.
+    pub fn level(&self, sku: &str, warehouse: &str) -> StockLevel {
+        let query =
+            StockQuery { sku: Some(sku.to_owned()), warehouse: Some(warehouse.to_owned()), ..Default::default() };
+        let page = self.store.inventory().levels(&Actor::local_admin(), &query).expect("read stock");
+        page.items.into_iter().next().unwrap_or_else(|| panic!("no stock level of {sku} at {warehouse}"))
+    }
+
     /// Stops the server: in-flight requests finish first.
     pub fn stop(&mut self) {
         if let Some(stop) = self.stop.take() {
@@ -162,6 +196,26 @@ impl Reply {
         self.body
     }
 
+    /// Asserts a problem+json answer of `status` whose `errors[].field` names `field`, and
+    /// returns it.
+    #[track_caller]
+    pub fn invalid(self, status: u16, field: &str) -> Value {
+        let problem = self.problem(status);
+        let fields: Vec<&str> =
+            problem["errors"].as_array().into_iter().flatten().filter_map(|e| e["field"].as_str()).collect();
+        assert!(fields.contains(&field), "the problem names {fields:?}, not {field}: {problem}");
+        problem
+    }
+
+    /// Asserts invalid input refused — 400 when unreadable, 422 when the value is refused —
+    /// naming `field`; returns the problem.
+    #[track_caller]
+    pub fn rejects(self, field: &str) -> Value {
+        assert!(matches!(self.status, 400 | 422), "{}: {}", self.status, self.body);
+        let status = self.status;
+        self.invalid(status, field)
+    }
+
     /// Asserts a problem+json answer of `status` and returns it.
     #[track_caller]
     pub fn problem(self, status: u16) -> Value {
@@ -175,6 +229,12 @@ impl Reply {
 }
 
 impl Api {
+    /// This client, credential and all, talking to `server` (another one over the same
+    /// database, say, after a restart).
+    pub fn on(&self, server: &TestServer) -> Api {
+        Api { base: server.base.clone(), ..self.clone() }
+    }
+
     pub fn get(&self, path: &str) -> Reply {
         self.send(self.request(Method::GET, path))
     }
@@ -189,6 +249,22 @@ impl Api {
 
     pub fn delete(&self, path: &str) -> Reply {
         self.send(self.request(Method::DELETE, path))
+    }
+
+    /// A POST with an `Idempotency-Key`.
+    pub fn post_keyed(&self, path: &str, key: &str, body: &Value) -> Reply {
+        self.send(self.request(Method::POST, path).header("Idempotency-Key", key).json(body))
+    }
+
+    /// A PUT with an `If-Match` header as given.
+    pub fn put_if_match(&self, path: &str, if_match: &str, body: &Value) -> Reply {
+        self.send(self.request(Method::PUT, path).header("If-Match", if_match).json(body))
+    }
+
+    /// A request of `method` whose body is `text` as given, sent as JSON.
+    pub fn send_text(&self, method: Method, path: &str, text: &str) -> Reply {
+        let request = self.request(method, path).header("content-type", "application/json").body(text.to_owned());
+        self.send(request)
     }
 
     /// A request under `/api/v1` to finish by hand (headers, raw bodies), then [`Api::send`].
