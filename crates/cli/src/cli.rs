@@ -130,13 +130,20 @@ pub struct Serve {
     /// Requests per second per client (per address before login), or `off` [default: 100]
     #[arg(long, env = "STOCKYARD_RATE_LIMIT", value_name = "N|off")]
     pub rate_limit: Option<String>,
-    /// Allow browsers on this origin to call the API (repeatable); CORS is off without one
-    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    /// Allow browsers on this origin to call the API (repeatable, or comma-separated); CORS
+    /// is off without one
+    #[arg(long = "cors-origin", env = "STOCKYARD_CORS_ORIGINS", value_delimiter = ',', value_name = "ORIGIN")]
     pub cors_origins: Vec<String>,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key)
+    #[arg(long, env = "STOCKYARD_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --tls-cert
+    #[arg(long, env = "STOCKYARD_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<std::path::PathBuf>,
     /// Serve the API alone: no notification dispatcher, no sweep
     #[arg(long)]
     pub no_workers: bool,
-    /// Database connections, and so core calls at once [default: 16]
+    /// Database connections, and so core calls at once [default: 8]
     #[arg(long, env = "STOCKYARD_POOL_SIZE", value_name = "N")]
     pub pool_size: Option<u32>,
     /// Requests answered at once; more are refused with 503 [default: 2048]

@@ -66,6 +66,9 @@ struct File {
     sweep_every: Option<String>,
     dispatch_every: Option<String>,
     log_format: Option<crate::cli::LogFormat>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    webhook_allow_private: Option<bool>,
 }
 
 /// What `stockyard.toml` sets for `serve` (flags and environment come first).
@@ -79,6 +82,8 @@ pub struct ServeFile {
     pub sweep_every: Option<String>,
     pub dispatch_every: Option<String>,
     pub log_format: Option<crate::cli::LogFormat>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Config {
@@ -111,6 +116,10 @@ impl Config {
             (None, Some(key)) => Some(KeySource::Key(key)),
             (None, None) => None,
         };
+        store.webhook_allow_private = match setting("STOCKYARD_WEBHOOK_ALLOW_PRIVATE", None) {
+            Some(allow) => flag("STOCKYARD_WEBHOOK_ALLOW_PRIVATE", &allow)?,
+            None => file.webhook_allow_private.unwrap_or(false),
+        };
         let mail = Mail {
             smtp_url: setting("STOCKYARD_SMTP_URL", file.smtp_url),
             from: setting("STOCKYARD_MAIL_FROM", file.mail_from),
@@ -131,6 +140,8 @@ impl Config {
                 sweep_every: file.sweep_every,
                 dispatch_every: file.dispatch_every,
                 log_format: file.log_format,
+                tls_cert: file.tls_cert,
+                tls_key: file.tls_key,
             },
         })
     }
@@ -139,6 +150,15 @@ impl Config {
 /// A setting from the environment, else from the config file.
 fn setting(variable: &str, from_file: Option<String>) -> Option<String> {
     std::env::var(variable).ok().filter(|v| !v.trim().is_empty()).or(from_file)
+}
+
+/// A yes/no environment variable: `1`/`true`/`yes` or `0`/`false`/`no`.
+fn flag(variable: &str, value: &str) -> Result<bool, Failure> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(Error::invalid(variable, format!("{value:?} is not 1 or 0 (true or false)")).into()),
+    }
 }
 
 fn read(path: &Path) -> Result<File, Failure> {

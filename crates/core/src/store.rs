@@ -57,6 +57,10 @@ pub struct StoreOptions {
     pub data_key: Option<KeySource>,
     /// Where the store reads the time: the system clock, or a [`crate::ManualClock`] in tests.
     pub clock: Clock,
+    /// Lets webhooks call loopback, private, link-local and metadata addresses, which are
+    /// refused otherwise (against SSRF): for tests and single-host setups
+    /// (`STOCKYARD_WEBHOOK_ALLOW_PRIVATE=1`).
+    pub webhook_allow_private: bool,
 }
 
 impl std::fmt::Debug for StoreOptions {
@@ -71,6 +75,7 @@ impl std::fmt::Debug for StoreOptions {
             .field("unpaid_timeout", &self.unpaid_timeout)
             .field("data_key", &self.data_key)
             .field("clock", &self.clock)
+            .field("webhook_allow_private", &self.webhook_allow_private)
             .finish()
     }
 }
@@ -90,6 +95,7 @@ impl Default for StoreOptions {
             data_key: None,
             unpaid_timeout: SignedDuration::from_mins(30),
             clock: Clock::system(),
+            webhook_allow_private: false,
         }
     }
 }

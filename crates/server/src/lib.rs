@@ -16,10 +16,12 @@ mod routes;
 mod run;
 mod settings;
 mod state;
+mod tls;
 
-pub use run::{Workers, run, serve};
-pub use settings::{DEFAULT_BIND, DEFAULT_RATE_LIMIT, Settings};
+pub use run::{Workers, run, serve, serve_tls};
+pub use settings::{DEFAULT_BIND, DEFAULT_RATE_LIMIT, Settings, TlsFiles};
 pub use state::AppState;
+pub use tls::server_config as tls_config;
 
 use std::sync::Arc;
 

@@ -1,14 +1,15 @@
 //! `stockyard serve`: the API on a socket and the background workers on threads of their
 //! own, until SIGTERM or Ctrl-C — then no new connections, in-flight requests finish,
-//! event streams end, and each worker finishes the item in hand.
+//! event streams end, and each worker finishes the item in hand. Over HTTPS when the
+//! settings name a certificate.
 
-use std::{future::Future, net::SocketAddr, thread::JoinHandle};
+use std::{future::Future, net::SocketAddr, sync::Arc, thread::JoinHandle};
 
-use axum::Router;
+use axum::{Router, serve::ListenerExt};
 use stockyard_core::{Error, Stop, Store, Sweeper, notifications::dispatch::Dispatcher};
 use tokio::{net::TcpListener, sync::watch};
 
-use crate::{Settings, router};
+use crate::{Settings, router, tls};
 
 /// The background work a deployment runs beside the API; `None` leaves one out (several
 /// instances may all run both: the dispatcher claims each notification once and the sweep
@@ -78,9 +79,25 @@ pub async fn serve(
         .await
 }
 
+/// [`serve`] over HTTPS: each connection's TLS handshake completes before axum sees it.
+pub async fn serve_tls(
+    listener: TcpListener,
+    config: Arc<rustls::ServerConfig>,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    // The empty tap gives the listener axum's connect info (the peer's address).
+    let listener = tls::TlsListener::new(listener, config)?.tap_io(|_| {});
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
 /// Runs the server and its workers until a stop signal (blocking). `ready` hears the
 /// address once the server listens.
 pub fn run(store: Store, settings: &Settings, workers: Workers, ready: impl FnOnce(SocketAddr)) -> Result<(), Error> {
+    // Bad certificate files are refused before anything starts.
+    let tls = settings.tls.as_ref().map(tls::server_config).transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -95,18 +112,30 @@ pub fn run(store: Store, settings: &Settings, workers: Workers, ready: impl FnOn
     let stop = Stop::new();
     let threads = workers.start(&stop);
     let (stopping, shutdown) = watch::channel(false);
+    // The last handle on the store is dropped here, off the runtime: closing a PostgreSQL
+    // connection blocks, which must not happen on (or inside) an async runtime's thread.
+    let kept = store.clone();
     let app = router(store, settings, Some(metrics), shutdown);
     ready(address);
     tracing::info!(%address, "serving the API");
-    let served = runtime.block_on(serve(listener, app, async move {
+    let shutdown = async move {
         signal().await;
         tracing::info!("stopping: finishing requests in flight");
         let _ = stopping.send(true);
-    }));
+    };
+    let served = runtime.block_on(async move {
+        match tls {
+            Some(config) => serve_tls(listener, config, app, shutdown).await,
+            None => serve(listener, app, shutdown).await,
+        }
+    });
     stop.stop();
     for thread in threads {
         let _ = thread.join();
     }
+    // Tasks still holding the store (an event stream's pump) go with the runtime first.
+    drop(runtime);
+    drop(kept);
     served.map_err(|e| Error::internal_from("the server failed", e))
 }
 

@@ -1,6 +1,6 @@
 //! How the server runs; the CLI fills it from flags, environment and `stockyard.toml`.
 
-use std::{net::SocketAddr, num::NonZeroU32, time::Duration};
+use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, time::Duration};
 
 /// The server's settings. [`Settings::default`] is what `stockyard serve` runs with when
 /// nothing else is set.
@@ -23,6 +23,15 @@ pub struct Settings {
     pub queue_timeout: Duration,
     /// How often an SSE stream sends a heartbeat comment.
     pub heartbeat: Duration,
+    /// Serve HTTPS with this certificate and key; `None`: plain HTTP.
+    pub tls: Option<TlsFiles>,
+}
+
+/// A PEM certificate chain (the server's certificate first) and its private key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -40,6 +49,7 @@ impl Default for Settings {
             pool_size: stockyard_core::StoreOptions::default().pool_size,
             queue_timeout: Duration::from_secs(10),
             heartbeat: Duration::from_secs(15),
+            tls: None,
         }
     }
 }

@@ -104,10 +104,11 @@ impl TestDb {
         self.backend
     }
 
-    /// Store options for tests: a small pool, and the keyring file on PostgreSQL.
+    /// Store options for tests: a small pool, the keyring file on PostgreSQL, and webhooks
+    /// that may call the receivers tests run on 127.0.0.1.
     pub fn options(&self) -> StoreOptions {
         let data_key = self.key_file().map(|path| KeySource::File(path.to_owned()));
-        StoreOptions { pool_size: POOL_SIZE, data_key, ..StoreOptions::default() }
+        StoreOptions { pool_size: POOL_SIZE, data_key, webhook_allow_private: true, ..StoreOptions::default() }
     }
 
     /// The keyring file a PostgreSQL test store uses (`STOCKYARD_DATA_KEY_FILE` for the

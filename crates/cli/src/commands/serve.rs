@@ -1,10 +1,10 @@
 //! `serve`: the HTTP API with the notification dispatcher and the sweep beside it, until
 //! SIGTERM or Ctrl-C.
 
-use std::{io::Write, num::NonZeroU32, time::Duration};
+use std::{io::Write, num::NonZeroU32, path::PathBuf, time::Duration};
 
 use stockyard_core::{Actor, Error, Store, Sweeper, notifications::dispatch::Dispatcher};
-use stockyard_server::{DEFAULT_RATE_LIMIT, Settings, Workers};
+use stockyard_server::{DEFAULT_RATE_LIMIT, Settings, TlsFiles, Workers};
 
 use super::{Context, dispatch};
 use crate::{
@@ -35,6 +35,7 @@ pub fn run(ctx: &mut Context<'_>, args: Serve) -> Result<(), Failure> {
     }
     let origins = if args.cors_origins.is_empty() { file.cors_origins.clone() } else { args.cors_origins };
     settings.cors_origins = origins.iter().map(|o| origin(o)).collect::<Result<_, _>>()?;
+    settings.tls = tls(args.tls_cert.or_else(|| file.tls_cert.clone()), args.tls_key.or_else(|| file.tls_key.clone()))?;
     let sweep_every =
         interval("sweep interval (STOCKYARD_SWEEP_EVERY)", args.sweep_every.or(file.sweep_every.clone()))?;
     let dispatch_every =
@@ -60,10 +61,11 @@ pub fn run(ctx: &mut Context<'_>, args: Serve) -> Result<(), Failure> {
         }
         Workers { dispatcher: Some(dispatcher), sweeper: Some(sweeper) }
     };
+    let scheme = if settings.tls.is_some() { "https" } else { "http" };
     stockyard_server::run(store, &settings, workers, |address| {
         // Scripts and tests read the address (and the port `--bind …:0` chose) from here.
         let mut out = std::io::stdout();
-        let _ = writeln!(out, "listening on http://{address}");
+        let _ = writeln!(out, "listening on {scheme}://{address}");
         let _ = out.flush();
     })?;
     Ok(())
@@ -118,6 +120,26 @@ fn origin(text: &str) -> Result<String, Failure> {
     let rest = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
     match rest {
         Some(host) if !host.is_empty() && !host.contains('/') && text.is_ascii() => Ok(text.to_owned()),
-        _ => Err(Error::invalid("cors origin", format!("{text:?} is not an origin like https://shop.example")).into()),
+        _ => {
+            let reason = format!("{text:?} is not an origin like https://shop.example");
+            Err(Error::invalid("cors origin (STOCKYARD_CORS_ORIGINS)", reason).into())
+        }
+    }
+}
+
+/// HTTPS needs both a certificate and its key; one alone is a mistake.
+fn tls(cert: Option<PathBuf>, key: Option<PathBuf>) -> Result<Option<TlsFiles>, Failure> {
+    match (cert, key) {
+        (Some(cert), Some(key)) => Ok(Some(TlsFiles { cert, key })),
+        (None, None) => Ok(None),
+        (Some(_), None) => {
+            Err(Error::invalid("TLS key (STOCKYARD_TLS_KEY)", "a certificate is given without its key: name both")
+                .into())
+        }
+        (None, Some(_)) => Err(Error::invalid(
+            "TLS certificate (STOCKYARD_TLS_CERT)",
+            "a key is given without its certificate: name both",
+        )
+        .into()),
     }
 }

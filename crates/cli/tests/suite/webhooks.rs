@@ -14,7 +14,7 @@ use std::{
 use assert_cmd::Command;
 use common::{command, init, items, json, json_of, keys, stockyard, with_products};
 use jiff::Timestamp;
-use predicates::str::contains;
+use predicates::{prelude::PredicateBooleanExt, str::contains};
 use serde_json::Value;
 use stockyard_core::{Backend, notifications::webhooks::verify};
 use stockyard_testkit::{TestDb, backend_tests, http::Receiver};
@@ -89,6 +89,18 @@ impl Drop for Worker {
 }
 
 backend_tests! {
+    fn private_hosts_are_refused_unless_allowed(db) {
+        init(db);
+        for (url, class) in [("http://169.254.169.254/latest/meta-data/", "metadata"), ("http://10.0.0.1/hook", "private")] {
+            let mut guarded = stockyard(db);
+            guarded.env_remove("STOCKYARD_WEBHOOK_ALLOW_PRIVATE").args(["webhook", "add", url, "--events", "OrderCreated"]);
+            guarded.assert().code(6).stderr(contains("url").and(contains(class)).and(contains("STOCKYARD_WEBHOOK_ALLOW_PRIVATE")));
+        }
+        let mut bad = stockyard(db);
+        bad.env("STOCKYARD_WEBHOOK_ALLOW_PRIVATE", "maybe").args(["webhook", "list"]);
+        bad.assert().code(6).stderr(contains("STOCKYARD_WEBHOOK_ALLOW_PRIVATE"));
+    }
+
     fn a_subscribed_event_arrives_signed_with_its_delivery_id(db) {
         with_products(db, &["MUG-1"]);
         let receiver = Receiver::start();

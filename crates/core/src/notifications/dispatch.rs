@@ -225,7 +225,7 @@ impl Dispatcher {
                 let outcome = match notification.channel {
                     // Delivered means stored in the inbox: the row is the inbox.
                     Channel::InApp => Ok(()),
-                    Channel::Webhook => client(http).map_err(|e| e.to_string()).and_then(|client| {
+                    Channel::Webhook => client(http, &self.store).map_err(|e| e.to_string()).and_then(|client| {
                         client.post(&Post {
                             url: notification.to.clone(),
                             delivery_id: notification.id.to_string(),
@@ -507,10 +507,10 @@ impl Drop for Dispatcher {
 }
 
 /// The webhook client, made on first use.
-fn client(http: &mut Option<Http>) -> Result<&Http> {
+fn client<'h>(http: &'h mut Option<Http>, store: &Store) -> Result<&'h Http> {
     Ok(match http {
         Some(http) => http,
-        None => http.insert(Http::new()?),
+        None => http.insert(Http::new(store.options.webhook_allow_private)?),
     })
 }
 

@@ -5,6 +5,7 @@
 
 pub mod breakers;
 pub mod dispatch;
+mod egress;
 mod routing;
 pub mod templates;
 pub mod transport;

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::Sha256;
 
-use super::Notifications;
+use super::{Notifications, egress};
 use crate::{
     Action, Actor, Error, EventType, Result, WebhookId, clock,
     crypto::{Keyring, rotation::context},
@@ -131,11 +131,10 @@ impl Notifications<'_> {
     ) -> Result<CreatedWebhook> {
         actor.authorize(Action::WebhookManage)?;
         let url = url.trim();
-        let valid =
-            (url.starts_with("http://") || url.starts_with("https://")) && endpoint(url).len() > "http://:80".len();
-        if !valid || url.chars().any(char::is_whitespace) {
+        if url.chars().any(char::is_whitespace) {
             return Err(Error::invalid("url", format!("{url:?} is not an http:// or https:// URL")));
         }
+        egress::check(url, self.store.options.webhook_allow_private).map_err(|reason| Error::invalid("url", reason))?;
         let mut types = Vec::new();
         for name in events.iter().flat_map(|e| e.split(',')).map(str::trim).filter(|e| !e.is_empty()) {
             let event: EventType = name.parse()?;
@@ -283,39 +282,53 @@ pub struct Post {
     pub secret: String,
 }
 
-/// Sends webhook POSTs over HTTP(S).
+/// Sends webhook POSTs over HTTP(S), to the addresses [`egress`] allows.
 pub struct Http {
     client: reqwest::blocking::Client,
+    /// The addresses each delivery checked; `None`: any address may be called.
+    guard: Option<egress::Pinned>,
 }
 
 impl std::fmt::Debug for Http {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Http")
+        f.debug_struct("Http").field("guarded", &self.guard.is_some()).finish()
     }
 }
 
 impl Http {
-    pub fn new() -> Result<Self> {
+    /// A client that calls only public addresses, unless `allow_private`.
+    pub fn new(allow_private: bool) -> Result<Self> {
         // One TLS provider for the process (ring), chosen before the first client.
         static PROVIDER: OnceLock<()> = OnceLock::new();
         PROVIDER.get_or_init(|| {
             let _ = rustls::crypto::ring::default_provider().install_default();
         });
-        let client = reqwest::blocking::Client::builder()
-            .timeout(TIMEOUT)
-            .build()
-            .map_err(|e| Error::internal_from("cannot set up the HTTP client", e))?;
-        Ok(Self { client })
+        // A redirect would lead to an unchecked address: a 3xx answer is a failure.
+        let mut builder =
+            reqwest::blocking::Client::builder().timeout(TIMEOUT).redirect(reqwest::redirect::Policy::none());
+        let guard = (!allow_private).then(egress::Pinned::default);
+        if let Some(guard) = &guard {
+            // Through a proxy the proxy would choose the address: guarded clients connect
+            // themselves, and only to the addresses checked.
+            builder = builder.no_proxy().dns_resolver(std::sync::Arc::new(guard.clone()));
+        }
+        let client = builder.build().map_err(|e| Error::internal_from("cannot set up the HTTP client", e))?;
+        Ok(Self { client, guard })
     }
 
-    /// POSTs the body, signed now; a non-2xx answer is a failure naming the status.
+    /// POSTs the body, signed now; a non-2xx answer, or a host the client may not call, is
+    /// a failure saying why.
     pub fn post(&self, post: &Post) -> std::result::Result<(), String> {
+        let url = egress::check(&post.url, true)?;
+        if let Some(guard) = &self.guard {
+            guard.check(&url).map_err(|reason| format!("refused: {reason}"))?;
+        }
         // Signed at real time whatever the store's clock: the receiver checks the signature's
         // age against its own clock.
         let signed = signature(&post.secret, clock::wall().as_second(), post.body.as_bytes());
         let response = self
             .client
-            .post(&post.url)
+            .post(url)
             .header("Content-Type", "application/json")
             .header("X-Stockyard-Signature", signed)
             .header("X-Stockyard-Delivery", &post.delivery_id)

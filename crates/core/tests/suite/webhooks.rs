@@ -1,7 +1,9 @@
 //! Webhooks against a real local HTTP receiver: signed deliveries a receiver can verify
 //! (and a replay it can refuse), retries that end in exactly one success, a dead receiver
 //! whose breaker opens while email keeps flowing, and — on PostgreSQL — two dispatchers
-//! sharing 1,000 events with every delivery made once.
+//! sharing 1,000 events with every delivery made once. And where webhooks may not go
+//! (SSRF): this machine, its private network, metadata services — refused at subscription and
+//! again on the resolved address at delivery, unless the store allows them.
 
 use crate::common;
 
@@ -11,7 +13,7 @@ use common::{admin, store_with};
 
 use jiff::{SignedDuration, Timestamp};
 use stockyard_core::{
-    Backend, Conflict, Error, Store,
+    Backend, Conflict, Error, Store, StoreOptions,
     notifications::{
         NotificationStatus,
         dispatch::{Dispatcher, RetryPolicy},
@@ -47,6 +49,11 @@ fn subscribed(db: &TestDb, receiver: &Receiver) -> Store {
         )
         .expect("webhook");
     store
+}
+
+/// The test database opened as a deployment would: webhooks may not call private addresses.
+fn guarded(db: &TestDb) -> Store {
+    Store::open_with(db.url(), &StoreOptions { webhook_allow_private: false, ..db.options() }).expect("open")
 }
 
 fn run(store: &Store, max_attempts: i64) -> stockyard_core::notifications::dispatch::DispatchReport {
@@ -162,6 +169,60 @@ backend_tests! {
         run(&store, 3);
         let bodies: Vec<serde_json::Value> = receiver.requests().iter().map(|r| serde_json::from_str(&r.body).expect("json")).collect();
         assert_eq!(bodies.iter().map(|b| b["payload"]["on_hand_delta"].as_i64()).collect::<Vec<_>>(), [Some(1)]);
+    }
+
+    fn private_and_metadata_hosts_are_refused_unless_allowed(db) {
+        let allowed = store_with(db, &[]);
+        let guarded = guarded(db);
+        for (url, class) in [
+            ("http://127.0.0.1:9000/hook", "loopback"),
+            ("http://[::1]/hook", "loopback"),
+            ("http://localhost/hook", "loopback"),
+            ("http://10.0.0.8/hook", "private"),
+            ("https://172.20.1.1/hook", "private"),
+            ("https://192.168.0.10/hook", "private"),
+            ("https://[fd12:3456::1]/hook", "private"),
+            ("http://169.254.10.1/hook", "link-local"),
+            ("http://[fe80::1]/hook", "link-local"),
+            ("http://0.0.0.0:8080/hook", "unspecified"),
+            ("http://169.254.169.254/latest/meta-data/", "metadata"),
+            ("http://[fd00:ec2::254]/", "metadata"),
+            ("http://metadata.google.internal/computeMetadata/v1/", "metadata"),
+        ] {
+            match guarded.notifications().add_webhook(&admin(), url, &["InventoryChanged".into()], Some(SECRET)) {
+                Err(Error::Invalid { field, reason }) => {
+                    assert_eq!(field, "url", "{url}");
+                    assert!(reason.contains(class) && reason.contains("STOCKYARD_WEBHOOK_ALLOW_PRIVATE"), "{url}: {reason}");
+                }
+                other => panic!("{url} should be refused: {other:?}"),
+            }
+            allowed.notifications().add_webhook(&admin(), url, &["InventoryChanged".into()], Some(SECRET)).expect(url);
+        }
+        let Err(Error::Invalid { field, .. }) = guarded.notifications().add_webhook(&admin(), "ftp://hooks.example.com/", &["InventoryChanged".into()], None) else {
+            panic!("ftp is not a webhook");
+        };
+        assert_eq!(field, "url");
+        guarded.notifications().add_webhook(&admin(), "https://hooks.example.com/stock", &["InventoryChanged".into()], None).expect("a public host");
+    }
+
+    fn a_delivery_to_a_name_resolving_to_loopback_is_refused(db) {
+        let receiver = Receiver::start();
+        // Subscribed while allowed (as a rebinding name would pass at subscription)...
+        let store = store_with(db, &["MUG-1"]);
+        let url = receiver.url().replace("127.0.0.1", "localhost");
+        store.notifications().add_webhook(&admin(), &url, &["InventoryChanged".into()], Some(SECRET)).expect("webhook");
+        store.inventory().receive(&admin(), "MUG-1", None, 5, None).expect("receive");
+        // ...and delivered by a dispatcher of a store that does not allow it.
+        let report = run(&guarded(db), 1);
+        assert_eq!((report.delivered, report.failed), (0, 1), "{report:?}");
+        assert!(receiver.requests().is_empty(), "nothing reached the receiver");
+        let failed = store.notifications().list(&admin(), Some("failed"), None, None).expect("failed");
+        let error = failed.items[0].last_error.clone().unwrap_or_default();
+        assert!(error.contains("localhost resolves to") && error.contains("loopback"), "{error}");
+        // The same delivery goes through where private addresses are allowed.
+        store.inventory().receive(&admin(), "MUG-1", None, 1, None).expect("receive");
+        assert_eq!(run(&store, 1).delivered, 1);
+        assert_eq!(receiver.requests().len(), 1);
     }
 
     fn one_dispatcher_at_a_time_on_sqlite_several_on_postgresql(db) {

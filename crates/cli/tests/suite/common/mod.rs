@@ -7,7 +7,7 @@ use stockyard_core::{ManualClock, Store};
 use stockyard_testkit::TestDb;
 
 /// Settings the binary reads from the environment; cleared so the developer's own can't leak in.
-const SETTINGS: [&str; 11] = [
+const SETTINGS: [&str; 22] = [
     "STOCKYARD_DB",
     "STOCKYARD_USER",
     "STOCKYARD_CONFIG",
@@ -19,6 +19,17 @@ const SETTINGS: [&str; 11] = [
     "STOCKYARD_DATA_KEY_FILE",
     "STOCKYARD_SMTP_URL",
     "STOCKYARD_MAIL_FROM",
+    "STOCKYARD_BIND",
+    "STOCKYARD_RATE_LIMIT",
+    "STOCKYARD_CORS_ORIGINS",
+    "STOCKYARD_POOL_SIZE",
+    "STOCKYARD_MAX_IN_FLIGHT",
+    "STOCKYARD_SWEEP_EVERY",
+    "STOCKYARD_DISPATCH_EVERY",
+    "STOCKYARD_LOG_FORMAT",
+    "STOCKYARD_TLS_CERT",
+    "STOCKYARD_TLS_KEY",
+    "STOCKYARD_WEBHOOK_ALLOW_PRIVATE",
 ];
 
 /// The binary, pointed at the test database, with no settings leaking in from outside.
@@ -30,6 +41,8 @@ pub fn command(db: &TestDb) -> std::process::Command {
     if let Some(keyring) = db.key_file() {
         cmd.env("STOCKYARD_DATA_KEY_FILE", keyring);
     }
+    // Tests' webhook receivers listen on 127.0.0.1, which deployments may not call.
+    cmd.env("STOCKYARD_WEBHOOK_ALLOW_PRIVATE", "1");
     cmd.current_dir(std::env::temp_dir()).arg("--db").arg(db.url());
     cmd
 }
