@@ -11,12 +11,14 @@ mod extract;
 mod feed;
 mod layers;
 mod limits;
+mod openapi;
 mod request_id;
 mod routes;
 mod run;
 mod settings;
 mod state;
 
+pub use openapi::openapi;
 pub use run::{Workers, run, serve};
 pub use settings::{DEFAULT_BIND, DEFAULT_RATE_LIMIT, Settings};
 pub use state::AppState;
@@ -35,11 +37,10 @@ pub fn router(
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Router {
     let state = AppState::new(store, settings, metrics, shutdown);
-    let api = routes::api().route_layer(middleware::from_fn_with_state(state.clone(), limits::rate_limited));
+    let rate_limit = middleware::from_fn_with_state(state.clone(), limits::rate_limited);
+    let (app, _) = routes::all(|api| api.route_layer(rate_limit)).split_for_parts();
     let in_flight = Arc::new(limits::InFlight::new(settings.max_in_flight));
-    let app = Router::new()
-        .nest("/api/v1", api)
-        .merge(routes::system::routes())
+    let app = app
         .fallback(layers::no_route)
         .method_not_allowed_fallback(layers::wrong_method)
         .layer(DefaultBodyLimit::max(settings.body_limit))

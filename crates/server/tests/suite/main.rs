@@ -2,4 +2,5 @@
 //! PostgreSQL database, driven over HTTP. One binary, one module per area.
 
 mod common;
+mod openapi;
 mod smoke;
