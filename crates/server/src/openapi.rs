@@ -15,7 +15,7 @@ use utoipa::{
     openapi::{
         Components, ContentBuilder, HeaderBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, ResponseBuilder,
         path::{Operation, ParameterIn},
-        schema::{ObjectBuilder, Schema, Type},
+        schema::{ObjectBuilder, Schema, SchemaType, Type},
         security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
     },
 };
@@ -92,6 +92,13 @@ fn complete_operation(operation: &mut Operation, in_api: bool) {
     let public = operation.security.as_ref().is_some_and(|s| s.iter().all(|r| *r == SecurityRequirement::default()));
     operation.security =
         Some(if public { Vec::new() } else { vec![SecurityRequirement::new::<_, _, &str>(BEARER, [])] });
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if let RefOr::T(parameter) = parameter
+            && let Some(schema) = parameter.schema.as_mut()
+        {
+            never_null(schema);
+        }
+    }
     let parameters = operation.parameters.as_deref().unwrap_or_default();
     let has_input = operation.request_body.is_some() || !parameters.is_empty();
     let has_path_parameter = parameters.iter().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Path));
@@ -137,5 +144,29 @@ fn complete_operation(operation: &mut Operation, in_api: bool) {
                 HeaderBuilder::new().schema(Some(Schema::Object(schema))).description(Some(description)).build();
             response.headers.insert(name.into(), RefOr::T(header));
         }
+    }
+}
+
+/// A parameter declared `Option<T>` is one a request may leave out (`required: false`), never
+/// one it sends as `null`: its schema is `T`'s.
+fn never_null(schema: &mut RefOr<Schema>) {
+    let RefOr::T(inner) = schema else { return };
+    match inner {
+        Schema::Object(object) => {
+            if let SchemaType::Array(types) = &mut object.schema_type {
+                types.retain(|t| *t != Type::Null);
+                if let [only] = types.as_slice() {
+                    object.schema_type = SchemaType::Type(only.clone());
+                }
+            }
+        }
+        Schema::OneOf(one_of) => {
+            let is_null = |s: &RefOr<Schema>| matches!(s, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null));
+            one_of.items.retain(|s| !is_null(s));
+            if one_of.items.len() == 1 {
+                *schema = one_of.items.remove(0);
+            }
+        }
+        _ => {}
     }
 }
