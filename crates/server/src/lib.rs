@@ -2,7 +2,8 @@
 //! deployment runs beside it. A thin layer: handlers read the request, call the core on the
 //! blocking pool and write the answer; no domain rule lives here.
 //!
-//! [`router`] builds the whole API for tests and embedding; [`run`] is `stockyard serve`:
+//! [`router`] builds the whole API for tests and embedding, [`openapi()`] its OpenAPI
+//! document (served at `/api/v1/openapi.json`); [`run`] is `stockyard serve`:
 //! the API on a socket, the workers on their own threads, and a graceful stop on SIGTERM or
 //! Ctrl-C.
 

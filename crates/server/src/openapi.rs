@@ -34,6 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// This document. It needs no token: it describes the API and reveals no data.
 #[utoipa::path(
     get,
+    operation_id = "openapi",
     path = "/openapi.json",
     tag = "system",
     security(()),

@@ -15,7 +15,6 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
-
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
