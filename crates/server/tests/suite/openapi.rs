@@ -199,6 +199,10 @@ backend_tests! {
         call(Method::POST, "/webhooks", "/webhooks", Some(json!({ "url": "http://127.0.0.1:9/hook", "events": ["OrderCreated"] })), 201);
         call(Method::GET, "/webhooks", "/webhooks", None, 200);
         call(Method::GET, "/notifications/templates", "/notifications/templates", None, 200);
+        let send = json!({ "to": "ada@example.com", "template": "order_status_changed", "variables": { "number": 1, "to": "shipped", "tracking_number": "T-1" } });
+        let sent = call(Method::POST, "/notifications", "/notifications", Some(send), 202);
+        let sent_id = sent["id"].as_str().expect("a notification id");
+        call(Method::GET, "/notifications/status/{id}", &format!("/notifications/status/{sent_id}"), None, 200);
         call(Method::GET, "/me/notifications", "/me/notifications", None, 200);
         call(Method::GET, "/users", "/users", None, 200);
         call(Method::POST, "/users", "/users", Some(json!({ "email": "bo@example.com", "role": "sales" })), 201);
