@@ -35,6 +35,8 @@ mod journal;
 pub mod money;
 mod named;
 pub mod notifications;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod orders;
 mod page;
 mod process;

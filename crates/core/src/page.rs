@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use crate::{Error, Result};
 
 /// One page of a list, and the cursor of the next page (none on the last).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,

@@ -8,6 +8,7 @@ use crate::{Error, Result, validate};
 
 /// A validated SKU: 1–64 ASCII letters, digits and `- _ . /`, starting with a letter or
 /// digit. Case is kept; `:` is excluded so `SKU:QTY` arguments stay unambiguous.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct Sku(String);

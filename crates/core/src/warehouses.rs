@@ -15,6 +15,7 @@ use crate::{
 /// The warehouse `init` creates.
 pub const MAIN: &str = "MAIN";
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Warehouse {
     pub id: WarehouseId,
@@ -27,6 +28,7 @@ pub struct Warehouse {
     pub updated_at: Timestamp,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewWarehouse {

@@ -8,6 +8,7 @@ use axum::{
 };
 use serde::Serialize;
 use stockyard_core::{Conflict, Error};
+use utoipa::ToSchema;
 
 use crate::request_id;
 
@@ -30,34 +31,43 @@ struct Details {
     retry_after: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub reason: String,
 }
 
 /// One short line of an order or reservation, as SPEC §4 names its fields.
-#[derive(Debug, Serialize)]
-struct ShortLine {
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ShortLine {
     sku: String,
     warehouse: String,
     requested: i64,
     available: i64,
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An `application/problem+json` body (RFC 9457), as every refusal answers.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Problem<'a> {
+    /// `urn:stockyard:problem:CODE`.
     r#type: String,
     title: &'a str,
     status: u16,
     detail: &'a str,
+    /// What went wrong, machine-readable: `not_found`, `insufficient_stock`, …
     code: &'a str,
+    /// Invalid input: each field at fault and why.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    #[schema(value_type = Vec<FieldError>)]
     errors: &'a [FieldError],
+    /// Insufficient stock: each short line.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    #[schema(value_type = Vec<ShortLine>)]
     lines: &'a [ShortLine],
+    /// A stale `If-Match`: the version the resource is at.
     #[serde(skip_serializing_if = "Option::is_none")]
     current_version: Option<i64>,
+    /// A server error: the id its log lines carry.
     #[serde(skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
 }

@@ -2,7 +2,8 @@
 //! deployment runs beside it. A thin layer: handlers read the request, call the core on the
 //! blocking pool and write the answer; no domain rule lives here.
 //!
-//! [`router`] builds the whole API for tests and embedding; [`run`] is `stockyard serve`:
+//! [`router`] builds the whole API for tests and embedding, [`openapi()`] its OpenAPI
+//! document (served at `/api/v1/openapi.json`); [`run`] is `stockyard serve`:
 //! the API on a socket, the workers on their own threads, and a graceful stop on SIGTERM or
 //! Ctrl-C.
 
@@ -11,6 +12,7 @@ mod extract;
 mod feed;
 mod layers;
 mod limits;
+mod openapi;
 mod request_id;
 mod routes;
 mod run;
@@ -18,6 +20,7 @@ mod settings;
 mod state;
 mod tls;
 
+pub use openapi::openapi;
 pub use run::{Workers, run, serve, serve_tls};
 pub use settings::{DEFAULT_BIND, DEFAULT_RATE_LIMIT, Settings, TlsFiles};
 pub use state::AppState;
@@ -37,11 +40,10 @@ pub fn router(
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Router {
     let state = AppState::new(store, settings, metrics, shutdown);
-    let api = routes::api().route_layer(middleware::from_fn_with_state(state.clone(), limits::rate_limited));
+    let rate_limit = middleware::from_fn_with_state(state.clone(), limits::rate_limited);
+    let (app, _) = routes::all(|api| api.route_layer(rate_limit)).split_for_parts();
     let in_flight = Arc::new(limits::InFlight::new(settings.max_in_flight));
-    let app = Router::new()
-        .nest("/api/v1", api)
-        .merge(routes::system::routes())
+    let app = app
         .fallback(layers::no_route)
         .method_not_allowed_fallback(layers::wrong_method)
         .layer(DefaultBodyLimit::max(settings.body_limit))

@@ -26,6 +26,7 @@ const LOGIN_REFUSED: &str = "wrong email or password, or too many failed attempt
 pub(crate) const API_TOKEN_PREFIX: &str = "sy_";
 
 /// What a successful login answers (`POST /api/v1/auth/login`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccessToken {
     pub access_token: String,

@@ -13,6 +13,7 @@ use crate::{
     validate,
 };
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Category {
     pub id: CategoryId,
@@ -23,6 +24,7 @@ pub struct Category {
 }
 
 /// A category to create, under an optional parent (id or name).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewCategory {

@@ -52,6 +52,7 @@ impl Serialize for Product {
 
 /// A product to create. Values arrive as the user typed them; the core validates each and
 /// names the field at fault.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
@@ -74,6 +75,7 @@ pub struct NewProduct {
 }
 
 /// Changes to a product; `None` leaves a field as it is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProductPatch {

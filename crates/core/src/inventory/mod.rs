@@ -27,6 +27,7 @@ use crate::{
 };
 
 /// Stock of one product in one warehouse, as `stock show` and the HTTP API give it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StockLevel {
     pub product_id: ProductId,
@@ -118,6 +119,7 @@ pub enum Adjustment {
 }
 
 /// Both sides of a transfer, after it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Transfer {
     pub sku: String,

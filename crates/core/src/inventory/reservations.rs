@@ -68,6 +68,7 @@ pub struct ReserveRequest {
 }
 
 /// One line of a reservation: a quantity of a product held at one warehouse.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReservationLine {
     pub sku: String,
@@ -79,6 +80,7 @@ pub struct ReservationLine {
 }
 
 /// A reservation, in the shape `POST /inventory/reserve` answers with.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reservation {
     #[serde(rename = "reservation_id")]

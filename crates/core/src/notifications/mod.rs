@@ -37,6 +37,7 @@ named! {
 }
 
 /// One notification.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Notification {
     /// Also the delivery id every attempt carries.

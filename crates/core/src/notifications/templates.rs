@@ -15,6 +15,7 @@ use crate::{
 };
 
 /// A stored template.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Template {
     pub name: String,

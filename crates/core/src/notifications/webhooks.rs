@@ -24,6 +24,7 @@ use crate::{
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A webhook subscription (never its secret).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Webhook {
     pub id: WebhookId,
@@ -35,6 +36,7 @@ pub struct Webhook {
 }
 
 /// A new subscription with its secret: shown this once.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CreatedWebhook {
     #[serde(flatten)]

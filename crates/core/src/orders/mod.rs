@@ -19,6 +19,7 @@ use serde::{Serialize, Serializer};
 use crate::{Action, Actor, Error, Money, OrderId, ProductId, Result, Store};
 
 /// The customer of an order: personal data, encrypted at rest.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Customer {
     pub email: String,
@@ -28,18 +29,22 @@ pub struct Customer {
 }
 
 /// One line: a product, how many, and its unit price when the order was placed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OrderLine {
     pub sku: String,
     pub product_id: ProductId,
     pub quantity: i64,
     #[serde(serialize_with = "amount")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "12.50"))]
     pub unit_price: Money,
     #[serde(serialize_with = "amount")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "12.50"))]
     pub line_total: Money,
 }
 
 /// Which warehouse serves how much of a line.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Allocation {
     pub sku: String,
@@ -48,6 +53,7 @@ pub struct Allocation {
 }
 
 /// One step of the status history.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatusChange {
     pub from: Option<OrderStatus>,
@@ -59,9 +65,11 @@ pub struct StatusChange {
 }
 
 /// A payment received.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Payment {
     #[serde(serialize_with = "amount")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "12.50"))]
     pub amount: Money,
     pub reference: Option<String>,
     pub actor: String,
@@ -70,6 +78,7 @@ pub struct Payment {
 }
 
 /// Goods coming back: requested, or received and restocked or written off.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Returned {
     pub sku: String,
@@ -81,6 +90,7 @@ pub struct Returned {
 }
 
 /// An order as `order show` and `GET /api/v1/orders/{id}` give it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Order {
     pub id: OrderId,
@@ -92,10 +102,13 @@ pub struct Order {
     pub allocations: Vec<Allocation>,
     pub currency: crate::Currency,
     #[serde(serialize_with = "amount")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "12.50"))]
     pub total: Money,
     #[serde(serialize_with = "amount")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "12.50"))]
     pub paid: Money,
     #[serde(serialize_with = "amount")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "12.50"))]
     pub refunded: Money,
     /// A paid order was cancelled: its money is owed back.
     pub refund_due: bool,

@@ -19,6 +19,7 @@ use crate::{
 };
 
 /// A user account as shown to other users (never its password hash).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct User {
     pub id: UserId,
@@ -49,6 +50,7 @@ pub struct NewUser {
 
 /// A created user, with the password generated for it when none was given: shown once,
 /// never stored.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CreatedUser {
     #[serde(flatten)]

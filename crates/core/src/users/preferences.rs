@@ -57,6 +57,7 @@ pub fn default_enabled(role: Role, event: EventType, channel: Channel) -> bool {
 }
 
 /// One preference as it applies, and whether the user set it or it is the role's default.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Preference {
     pub event_type: EventType,

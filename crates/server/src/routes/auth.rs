@@ -2,8 +2,11 @@
 //! same, whether or not the email exists; repeated failures per account and per address
 //! wait (429).
 
-use axum::{Router, extract::State, http::Request, response::Response, routing::post};
+use axum::{extract::State, http::Request, response::Response};
 use serde::Deserialize;
+use stockyard_core::auth::AccessToken;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::ok;
 use crate::{
@@ -13,17 +16,30 @@ use crate::{
     limits,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Login {
     email: String,
     password: String,
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/auth/login", post(login))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(login))
 }
 
+/// A session token (JWT) for an email and password.
+#[utoipa::path(
+    post,
+    path = "/auth/login",
+    tag = "auth",
+    security(()),
+    request_body = Login,
+    responses(
+        (status = 200, description = "A session token", body = AccessToken),
+        (status = 401, description = "Wrong email or password (the same answer whether or not the email exists)"),
+        (status = 429, description = "Too many failed logins for this account or address; try again after `Retry-After`"),
+    ),
+)]
 async fn login(State(state): State<AppState>, request: Request<axum::body::Body>) -> ApiResult<Response> {
     let address = limits::peer(&request);
     let Json(Login { email, password }) =

@@ -1,13 +1,14 @@
 //! Products, categories and warehouses.
 
 use axum::{
-    Router,
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    routing::get,
 };
-use stockyard_core::{NewCategory, NewProduct, NewWarehouse, ProductPatch, ProductQuery};
+use stockyard_core::{
+    Category, NewCategory, NewProduct, NewWarehouse, Page, Product, ProductPatch, ProductQuery, Warehouse,
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{created, ok, versioned, with_etag};
 use crate::{
@@ -16,14 +17,30 @@ use crate::{
     extract::{Caller, Json, Params, if_match},
 };
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/products", get(list_products).post(create_product))
-        .route("/products/{key}", get(product).put(update_product).delete(delete_product))
-        .route("/categories", get(categories).post(create_category))
-        .route("/warehouses", get(warehouses).post(create_warehouse))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_products, create_product))
+        .routes(routes!(product, update_product, delete_product))
+        .routes(routes!(categories, create_category))
+        .routes(routes!(warehouses, create_warehouse))
 }
 
+/// A page of products matching every filter given.
+#[utoipa::path(
+    get,
+    path = "/products",
+    tag = "catalog",
+    params(
+        ("search" = Option<String>, Query, description = "Full-text search over SKU, name and description; every word must match as a prefix"),
+        ("category" = Option<String>, Query, description = "A category id or name; its subcategories are included"),
+        ("min_price" = Option<String>, Query, description = "Inclusive lower price bound, a decimal"),
+        ("max_price" = Option<String>, Query, description = "Inclusive upper price bound, a decimal"),
+        ("attr.KEY" = Option<String>, Query, description = "Products whose attribute KEY equals this value: a free-form pattern, one parameter `attr.<name>` per attribute to match (e.g. `attr.color=blue`)"),
+        ("limit" = Option<u32>, Query, description = "Items per page, 1 to 1000 (default 50)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+    ),
+    responses((status = 200, description = "A page of products", body = Page<Product>)),
+)]
 async fn list_products(State(state): State<AppState>, caller: Caller, params: Params) -> ApiResult<Response> {
     let page = params.page()?;
     let query = ProductQuery {
@@ -40,12 +57,31 @@ async fn list_products(State(state): State<AppState>, caller: Caller, params: Pa
     Ok(ok(&page))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "get_product",
+    path = "/products/{key}",
+    tag = "catalog",
+    params(("key" = String, Path, description = "The product's id or SKU")),
+    responses((status = 200, description = "The product; `ETag` is its version", body = Product, headers(("ETag" = String)))),
+)]
 async fn product(State(state): State<AppState>, caller: Caller, Path(key): Path<String>) -> ApiResult<Response> {
     let actor = caller.actor();
     let product = state.call(move |store| store.catalog().product(&actor, &key)).await?;
     Ok(versioned(&product, product.version))
 }
 
+#[utoipa::path(
+    post,
+    path = "/products",
+    tag = "catalog",
+    request_body = NewProduct,
+    responses(
+        (status = 201, description = "Created; `ETag` is its version", body = Product, headers(("ETag" = String))),
+        (status = 404, description = "No such category"),
+        (status = 409, description = "The SKU is taken"),
+    ),
+)]
 async fn create_product(
     State(state): State<AppState>,
     caller: Caller,
@@ -59,6 +95,21 @@ async fn create_product(
     Ok(with_etag(created(&product), product.version))
 }
 
+#[utoipa::path(
+    put,
+    path = "/products/{key}",
+    tag = "catalog",
+    params(
+        ("key" = String, Path, description = "The product's id or SKU"),
+        ("If-Match" = Option<String>, Header, description = "Update only if the product is still at this version (its `ETag`)"),
+    ),
+    request_body = ProductPatch,
+    responses(
+        (status = 200, description = "Updated; `ETag` is its new version", body = Product, headers(("ETag" = String))),
+        (status = 409, description = "A conflict, e.g. a barcode another product has"),
+        (status = 412, description = "`If-Match` names an old version; `current_version` is the product's"),
+    ),
+)]
 async fn update_product(
     State(state): State<AppState>,
     caller: Caller,
@@ -77,18 +128,46 @@ async fn update_product(
     Ok(versioned(&product, product.version))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/products/{key}",
+    tag = "catalog",
+    params(("key" = String, Path, description = "The product's id or SKU")),
+    responses(
+        (status = 204, description = "Deleted (soft)"),
+        (status = 409, description = "The product has stock or open orders"),
+    ),
+)]
 async fn delete_product(State(state): State<AppState>, caller: Caller, Path(key): Path<String>) -> ApiResult<Response> {
     let actor = caller.actor();
     state.call(move |store| store.catalog().delete_product(&actor, &key)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "list_categories",
+    path = "/categories",
+    tag = "catalog",
+    responses((status = 200, description = "Every category", body = Page<Category>)),
+)]
 async fn categories(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     let actor = caller.actor();
     let items = state.call(move |store| store.catalog().categories(&actor)).await?;
     Ok(ok(&super::unpaged(items)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/categories",
+    tag = "catalog",
+    request_body = NewCategory,
+    responses(
+        (status = 201, description = "Created", body = Category),
+        (status = 404, description = "No such parent category"),
+        (status = 409, description = "The name is taken"),
+    ),
+)]
 async fn create_category(
     State(state): State<AppState>,
     caller: Caller,
@@ -98,12 +177,29 @@ async fn create_category(
     Ok(created(&state.call(move |store| store.catalog().create_category(&actor, input)).await?))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "list_warehouses",
+    path = "/warehouses",
+    tag = "catalog",
+    responses((status = 200, description = "Every warehouse the caller may see", body = Page<Warehouse>)),
+)]
 async fn warehouses(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     let actor = caller.actor();
     let items = state.call(move |store| store.warehouses().list(&actor)).await?;
     Ok(ok(&super::unpaged(items)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/warehouses",
+    tag = "catalog",
+    request_body = NewWarehouse,
+    responses(
+        (status = 201, description = "Created", body = Warehouse),
+        (status = 409, description = "The code is taken"),
+    ),
+)]
 async fn create_warehouse(
     State(state): State<AppState>,
     caller: Caller,

@@ -4,18 +4,17 @@
 use std::{collections::VecDeque, convert::Infallible, time::Duration};
 
 use axum::{
-    Router,
     extract::State,
     http::HeaderMap,
     response::{
         Response,
         sse::{Event as SseEvent, KeepAlive, Sse},
     },
-    routing::get,
 };
 use futures_util::Stream;
-use stockyard_core::{Actor, Event, EventFilter, EventType};
+use stockyard_core::{Actor, Event, EventFilter, EventType, Page};
 use tokio::sync::watch;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::ok;
 use crate::{
@@ -29,11 +28,23 @@ const BATCH: u32 = 200;
 /// How long a stream waits before reading again after the store failed to answer.
 const RETRY: Duration = Duration::from_secs(1);
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/events", get(list)).route("/events/stream", get(stream))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(stream))
 }
 
 /// A page of events in seq order; `next_cursor` is the seq to pass as `since` next.
+#[utoipa::path(
+    get,
+    operation_id = "list_events",
+    path = "/events",
+    tag = "events",
+    params(
+        ("since" = Option<i64>, Query, description = "Only events after this seq"),
+        ("type" = Option<EventType>, Query, description = "Only events of this type"),
+        ("limit" = Option<u32>, Query, description = "Events per page, 1 to 1000 (default 100)"),
+    ),
+    responses((status = 200, description = "A page of events", body = Page<Event>)),
+)]
 async fn list(State(state): State<AppState>, caller: Caller, params: Params) -> ApiResult<Response> {
     let filter = EventFilter {
         since: params.parse("since")?,
@@ -58,6 +69,20 @@ struct Follow {
     shutdown: watch::Receiver<bool>,
 }
 
+/// The event log followed live, as Server-Sent Events: each `id:` is the event's seq,
+/// `event:` its type and `data:` the event as JSON; comments carry heartbeats.
+#[utoipa::path(
+    get,
+    operation_id = "stream_events",
+    path = "/events/stream",
+    tag = "events",
+    params(
+        ("type" = Option<EventType>, Query, description = "Only events of this type"),
+        ("since" = Option<i64>, Query, description = "Start after this seq (default: from now on)"),
+        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this seq (the `id:` last received); wins over `since`"),
+    ),
+    responses((status = 200, description = "A stream of events, one `data:` line of `Event` JSON each", content_type = "text/event-stream", body = String)),
+)]
 async fn stream(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,17 +1,17 @@
 //! Stock levels, adjustments, transfers and reservations.
 
 use axum::{
-    Router,
     extract::{Path, State},
     response::Response,
-    routing::{get, post},
 };
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 use stockyard_core::{
-    Adjustment, Error, StockLevel, StockQuery,
-    inventory::{Hold, ReserveRequest},
+    Adjustment, Error, Page, StockLevel, StockQuery, Transfer as Moved,
+    inventory::{Hold, Reservation, ReserveRequest},
 };
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{created, ok};
 use crate::{
@@ -20,17 +20,33 @@ use crate::{
     extract::{Caller, Json, Params},
 };
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/inventory", get(levels))
-        .route("/inventory/{product}", get(product_levels))
-        .route("/inventory/reserve", post(reserve))
-        .route("/inventory/release", post(release))
-        .route("/inventory/adjust", post(adjust))
-        .route("/inventory/transfer", post(transfer))
-        .route("/inventory/reservations/{id}", get(reservation))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(levels))
+        .routes(routes!(product_levels))
+        .routes(routes!(reserve))
+        .routes(routes!(release))
+        .routes(routes!(adjust))
+        .routes(routes!(transfer))
+        .routes(routes!(reservation))
 }
 
+/// Stock levels by SKU, then warehouse; a caller scoped to warehouses sees only theirs.
+#[utoipa::path(
+    get,
+    operation_id = "list_stock_levels",
+    path = "/inventory",
+    tag = "inventory",
+    params(
+        ("sku" = Option<String>, Query, description = "Only this product (SKU or id)"),
+        ("warehouse" = Option<String>, Query, description = "Only this warehouse (its code)"),
+        ("low_stock" = Option<bool>, Query, description = "Only levels at or below their reorder point"),
+        ("at" = Option<String>, Query, description = "Levels as they were at this time (RFC 3339), from the ledger"),
+        ("limit" = Option<u32>, Query, description = "Items per page, 1 to 1000 (default 50)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+    ),
+    responses((status = 200, description = "A page of stock levels", body = Page<StockLevel>)),
+)]
 async fn levels(State(state): State<AppState>, caller: Caller, params: Params) -> ApiResult<Response> {
     let page = params.page()?;
     let query = StockQuery {
@@ -46,7 +62,7 @@ async fn levels(State(state): State<AppState>, caller: Caller, params: Params) -
 }
 
 /// One product's stock: the totals over the warehouses the caller may see, and each level.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ProductStock {
     product_id: String,
     sku: String,
@@ -57,6 +73,14 @@ struct ProductStock {
     next_cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "get_product_stock",
+    path = "/inventory/{product}",
+    tag = "inventory",
+    params(("product" = String, Path, description = "The product's id or SKU")),
+    responses((status = 200, description = "The product's stock, in total and per warehouse", body = ProductStock)),
+)]
 async fn product_levels(
     State(state): State<AppState>,
     caller: Caller,
@@ -90,7 +114,7 @@ async fn product_levels(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Reserve {
     items: Vec<ReserveItem>,
@@ -98,7 +122,7 @@ struct Reserve {
     reference: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReserveItem {
     sku: String,
@@ -106,6 +130,23 @@ struct ReserveItem {
     warehouse: Option<String>,
 }
 
+/// Holds stock for a checkout: released on its own when `ttl_seconds` (default: the
+/// server's reservation TTL) pass.
+#[utoipa::path(
+    post,
+    operation_id = "reserve_stock",
+    path = "/inventory/reserve",
+    tag = "inventory",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "A repeat with the same key answers the first response and changes nothing"),
+    ),
+    request_body = Reserve,
+    responses(
+        (status = 201, description = "Reserved", body = Reservation),
+        (status = 404, description = "No such product or warehouse"),
+        (status = 409, description = "Not enough stock; `lines` names each short line"),
+    ),
+)]
 async fn reserve(State(state): State<AppState>, caller: Caller, Json(body): Json<Reserve>) -> ApiResult<Response> {
     // The core reserves a request at one warehouse or lets its strategy choose: items may
     // name a warehouse, the same one.
@@ -135,23 +176,44 @@ async fn reserve(State(state): State<AppState>, caller: Caller, Json(body): Json
     Ok(created(&held))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Release {
     reservation_id: String,
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "release_reservation",
+    path = "/inventory/release",
+    tag = "inventory",
+    request_body = Release,
+    responses(
+        (status = 200, description = "Released", body = Reservation),
+        (status = 404, description = "No such reservation, or one the caller may not see"),
+        (status = 409, description = "The reservation is held by an order, or no longer active"),
+    ),
+)]
 async fn release(State(state): State<AppState>, caller: Caller, Json(body): Json<Release>) -> ApiResult<Response> {
     let actor = caller.actor();
     Ok(ok(&state.call(move |store| store.inventory().release(&actor, &body.reservation_id)).await?))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "get_reservation",
+    path = "/inventory/reservations/{id}",
+    tag = "inventory",
+    params(("id" = String, Path, description = "The reservation's id")),
+    responses((status = 200, description = "The reservation", body = Reservation)),
+)]
 async fn reservation(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
     let actor = caller.actor();
     Ok(ok(&state.call(move |store| store.inventory().reservation(&actor, &id)).await?))
 }
 
-#[derive(Deserialize)]
+/// Exactly one of `delta` and `set`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Adjust {
     sku: String,
@@ -161,6 +223,21 @@ struct Adjust {
     reason: String,
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "adjust_stock",
+    path = "/inventory/adjust",
+    tag = "inventory",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "A repeat with the same key answers the first response and changes nothing"),
+    ),
+    request_body = Adjust,
+    responses(
+        (status = 200, description = "The level after the adjustment", body = StockLevel),
+        (status = 404, description = "No such product or warehouse"),
+        (status = 409, description = "On-hand would fall below zero or below what is reserved"),
+    ),
+)]
 async fn adjust(State(state): State<AppState>, caller: Caller, Json(body): Json<Adjust>) -> ApiResult<Response> {
     let adjustment = match (body.delta, body.set) {
         (Some(delta), None) => Adjustment::By(delta),
@@ -177,7 +254,8 @@ async fn adjust(State(state): State<AppState>, caller: Caller, Json(body): Json<
     Ok(ok(&level))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = TransferRequest)]
 #[serde(deny_unknown_fields)]
 struct Transfer {
     sku: String,
@@ -186,6 +264,21 @@ struct Transfer {
     quantity: i64,
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "transfer_stock",
+    path = "/inventory/transfer",
+    tag = "inventory",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "A repeat with the same key answers the first response and changes nothing"),
+    ),
+    request_body = Transfer,
+    responses(
+        (status = 200, description = "Both levels after the transfer", body = Moved),
+        (status = 404, description = "No such product or warehouse"),
+        (status = 409, description = "Not enough available stock at `from`"),
+    ),
+)]
 async fn transfer(State(state): State<AppState>, caller: Caller, Json(body): Json<Transfer>) -> ApiResult<Response> {
     let actor = caller.keyed()?;
     let moved = state

@@ -7,20 +7,26 @@ mod events;
 mod inventory;
 mod notifications;
 mod orders;
-pub mod system;
+mod system;
 mod users;
 
 use axum::{
-    Router,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
 
-pub fn api() -> Router<AppState> {
-    Router::new()
+/// Every route, documented: `/api/v1` (through `api_layer`, e.g. the rate limit) and the
+/// system routes beside it. [`crate::router`] serves it; [`crate::openapi`] documents it.
+pub fn all(api_layer: impl FnOnce(OpenApiRouter<AppState>) -> OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().nest("/api/v1", api_layer(api())).merge(system::routes())
+}
+
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(auth::routes())
         .merge(catalog::routes())
         .merge(inventory::routes())
@@ -28,6 +34,7 @@ pub fn api() -> Router<AppState> {
         .merge(notifications::routes())
         .merge(users::routes())
         .merge(events::routes())
+        .merge(crate::openapi::routes())
 }
 
 /// A JSON answer.

@@ -2,14 +2,21 @@
 //! inbox.
 
 use axum::{
-    Router,
     extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{delete, get, post},
 };
 use serde::Deserialize;
-use stockyard_core::{Channel, Error};
+use stockyard_core::{
+    Channel, Error, Page,
+    notifications::{
+        Notification,
+        templates::Template,
+        webhooks::{CreatedWebhook, Webhook},
+    },
+};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{created, json, ok, unpaged};
 use crate::{
@@ -18,18 +25,19 @@ use crate::{
     extract::{Caller, Json, Params},
 };
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/notifications", post(send))
-        .route("/notifications/status/{id}", get(status))
-        .route("/notifications/templates", get(templates))
-        .route("/webhooks", get(webhooks).post(add_webhook))
-        .route("/webhooks/{id}", delete(remove_webhook))
-        .route("/me/notifications", get(inbox))
-        .route("/me/notifications/{id}/read", post(mark_read))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(send))
+        .routes(routes!(status))
+        .routes(routes!(templates))
+        .routes(routes!(webhooks, add_webhook))
+        .routes(routes!(remove_webhook))
+        .routes(routes!(inbox))
+        .routes(routes!(mark_read))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = SendNotification)]
 #[serde(deny_unknown_fields)]
 struct Send {
     #[serde(default = "email")]
@@ -37,6 +45,7 @@ struct Send {
     to: String,
     template: String,
     #[serde(default)]
+    #[schema(value_type = Object)]
     variables: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -44,6 +53,18 @@ fn email() -> Channel {
     Channel::Email
 }
 
+/// Sends a template to an address now (email only: events notify the other channels).
+#[utoipa::path(
+    post,
+    operation_id = "send_notification",
+    path = "/notifications",
+    tag = "notifications",
+    request_body = Send,
+    responses(
+        (status = 202, description = "Queued for delivery", body = Notification),
+        (status = 404, description = "No such template"),
+    ),
+)]
 async fn send(State(state): State<AppState>, caller: Caller, Json(body): Json<Send>) -> ApiResult<Response> {
     if body.channel != Channel::Email {
         let reason =
@@ -58,22 +79,52 @@ async fn send(State(state): State<AppState>, caller: Caller, Json(body): Json<Se
     Ok(json(StatusCode::ACCEPTED, &sent))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "notification_status",
+    path = "/notifications/status/{id}",
+    tag = "notifications",
+    params(
+        ("id" = String, Path, description = "The notification's id"),
+    ),
+    responses(
+        (status = 200, description = "The notification and its delivery status", body = Notification),
+    ),
+)]
 async fn status(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
     let actor = caller.actor();
     Ok(ok(&state.call(move |store| store.notifications().status(&actor, &id)).await?))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "list_templates",
+    path = "/notifications/templates",
+    tag = "notifications",
+    responses(
+        (status = 200, description = "Every template", body = Page<Template>),
+    ),
+)]
 async fn templates(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     let actor = caller.actor();
     Ok(ok(&unpaged(state.call(move |store| store.notifications().templates(&actor)).await?)))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "list_webhooks",
+    path = "/webhooks",
+    tag = "notifications",
+    responses(
+        (status = 200, description = "Every webhook subscription (never its secret)", body = Page<Webhook>),
+    ),
+)]
 async fn webhooks(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     let actor = caller.actor();
     Ok(ok(&unpaged(state.call(move |store| store.notifications().webhooks(&actor)).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewWebhook {
     url: String,
@@ -81,6 +132,15 @@ struct NewWebhook {
     secret: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/webhooks",
+    tag = "notifications",
+    request_body = NewWebhook,
+    responses(
+        (status = 201, description = "Subscribed; the secret is shown this once", body = CreatedWebhook),
+    ),
+)]
 async fn add_webhook(
     State(state): State<AppState>,
     caller: Caller,
@@ -94,18 +154,56 @@ async fn add_webhook(
     Ok(created(&added))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/webhooks/{id}",
+    tag = "notifications",
+    params(
+        ("id" = String, Path, description = "The webhook's id"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+    ),
+)]
 async fn remove_webhook(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
     let actor = caller.actor();
     state.call(move |store| store.notifications().remove_webhook(&actor, &id)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// The caller's in-app inbox, newest first.
+#[utoipa::path(
+    get,
+    operation_id = "list_inbox",
+    path = "/me/notifications",
+    tag = "notifications",
+    params(
+        ("unread" = Option<bool>, Query, description = "Only notifications not yet read"),
+        ("limit" = Option<u32>, Query, description = "Items per page, 1 to 1000 (default 50)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "A page of in-app notifications", body = Page<Notification>),
+    ),
+)]
 async fn inbox(State(state): State<AppState>, caller: Caller, params: Params) -> ApiResult<Response> {
     let (unread, page) = (params.flag("unread")?, params.page()?);
     let actor = caller.actor();
     Ok(ok(&state.call(move |store| store.notifications().inbox(&actor, unread, &page)).await?))
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "mark_notification_read",
+    path = "/me/notifications/{id}/read",
+    tag = "notifications",
+    params(
+        ("id" = String, Path, description = "The notification's id"),
+    ),
+    responses(
+        (status = 200, description = "The notification, read", body = Notification),
+    ),
+)]
 async fn mark_read(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
     let actor = caller.actor();
     Ok(ok(&state.call(move |store| store.notifications().mark_read(&actor, &id)).await?))

@@ -2,17 +2,17 @@
 //! and refunds.
 
 use axum::{
-    Router,
     extract::{Path, State},
     http::HeaderMap,
     response::Response,
-    routing::{get, post, put},
 };
 use serde::Deserialize;
 use stockyard_core::{
-    Error, OrderStatus,
+    Error, Order, OrderStatus, Page,
     orders::{Customer, NewOrder, OrderPatch, OrderQuery, ReturnLine},
 };
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{created, ok, versioned, with_etag};
 use crate::{
@@ -21,17 +21,31 @@ use crate::{
     extract::{Caller, Json, Params, if_match},
 };
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/orders", get(list).post(create))
-        .route("/orders/{id}", get(order).put(update))
-        .route("/orders/{id}/status", put(status))
-        .route("/orders/{id}/payments", post(pay))
-        .route("/orders/{id}/cancel", post(cancel))
-        .route("/orders/{id}/returns", post(returns))
-        .route("/orders/{id}/refunds", post(refund))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(order, update))
+        .routes(routes!(status))
+        .routes(routes!(pay))
+        .routes(routes!(cancel))
+        .routes(routes!(returns))
+        .routes(routes!(refund))
 }
 
+/// A page of the orders the caller may see, newest first.
+#[utoipa::path(
+    get,
+    operation_id = "list_orders",
+    path = "/orders",
+    tag = "orders",
+    params(
+        ("status" = Option<OrderStatus>, Query, description = "Only orders in this state"),
+        ("customer" = Option<String>, Query, description = "Only this customer's orders (their email)"),
+        ("limit" = Option<u32>, Query, description = "Items per page, 1 to 1000 (default 50)"),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page"),
+    ),
+    responses((status = 200, description = "A page of orders", body = Page<Order>)),
+)]
 async fn list(State(state): State<AppState>, caller: Caller, params: Params) -> ApiResult<Response> {
     let page = params.page()?;
     let query = OrderQuery {
@@ -44,13 +58,26 @@ async fn list(State(state): State<AppState>, caller: Caller, params: Params) -> 
     Ok(ok(&state.call(move |store| store.orders().list(&actor, &query)).await?))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "get_order",
+    path = "/orders/{id}",
+    tag = "orders",
+    params(
+        ("id" = String, Path, description = "The order's id"),
+    ),
+    responses(
+        (status = 200, description = "The order; `ETag` is its version", body = Order, headers(("ETag" = String))),
+    ),
+)]
 async fn order(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
     let actor = caller.actor();
     let order = state.call(move |store| store.orders().order(&actor, &id)).await?;
     Ok(versioned(&order, order.version))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = PlaceOrder)]
 #[serde(deny_unknown_fields)]
 struct Place {
     customer: CustomerIn,
@@ -60,7 +87,8 @@ struct Place {
     notes: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = CustomerInput)]
 #[serde(deny_unknown_fields)]
 struct CustomerIn {
     email: Option<String>,
@@ -69,13 +97,30 @@ struct CustomerIn {
     address: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = OrderLineInput)]
 #[serde(deny_unknown_fields)]
 struct LineIn {
     sku: String,
     quantity: i64,
 }
 
+/// Places an order: reserves its stock (or takes over `reservation_id`) and answers it `confirmed`.
+#[utoipa::path(
+    post,
+    operation_id = "create_order",
+    path = "/orders",
+    tag = "orders",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "A repeat with the same key answers the first response and changes nothing"),
+    ),
+    request_body = Place,
+    responses(
+        (status = 201, description = "Placed and confirmed (stock reserved); `ETag` is its version", body = Order, headers(("ETag" = String))),
+        (status = 404, description = "No such product, warehouse or reservation"),
+        (status = 409, description = "Not enough stock; `lines` names each short line"),
+    ),
+)]
 async fn create(State(state): State<AppState>, caller: Caller, Json(body): Json<Place>) -> ApiResult<Response> {
     let Some(email) = body.customer.email else {
         return Err(Error::invalid("customer.email", "missing: an order needs the customer's email").into());
@@ -101,7 +146,8 @@ async fn create(State(state): State<AppState>, caller: Caller, Json(body): Json<
 }
 
 /// New customer details or notes: flat, or the customer's under `customer` as when placing.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = OrderUpdate)]
 #[serde(deny_unknown_fields)]
 struct Update {
     #[serde(default)]
@@ -113,6 +159,22 @@ struct Update {
     notes: Option<String>,
 }
 
+#[utoipa::path(
+    put,
+    operation_id = "update_order",
+    path = "/orders/{id}",
+    tag = "orders",
+    params(
+        ("id" = String, Path, description = "The order's id"),
+        ("If-Match" = Option<String>, Header, description = "Update only if the order is still at this version (its `ETag`)"),
+    ),
+    request_body = Update,
+    responses(
+        (status = 200, description = "The order after it; `ETag` is its version", body = Order, headers(("ETag" = String))),
+        (status = 409, description = "The order has shipped"),
+        (status = 412, description = "`If-Match` names an old version; `current_version` is the order's"),
+    ),
+)]
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -133,13 +195,28 @@ async fn update(
     Ok(versioned(&order, order.version))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = StatusChangeRequest)]
 #[serde(deny_unknown_fields)]
 struct StatusIn {
     status: OrderStatus,
     tracking_number: Option<String>,
 }
 
+#[utoipa::path(
+    put,
+    operation_id = "set_order_status",
+    path = "/orders/{id}/status",
+    tag = "orders",
+    params(
+        ("id" = String, Path, description = "The order's id"),
+    ),
+    request_body = StatusIn,
+    responses(
+        (status = 200, description = "The order after it; `ETag` is its version", body = Order, headers(("ETag" = String))),
+        (status = 409, description = "Not a transition the order's state allows"),
+    ),
+)]
 async fn status(
     State(state): State<AppState>,
     caller: Caller,
@@ -161,6 +238,19 @@ enum Amount {
     Number(serde_json::Number),
 }
 
+impl utoipa::PartialSchema for Amount {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String).examples(["12.50"]))
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .description(Some("A decimal amount: a string (`\"12.50\"`), or a JSON number read by its digits"))
+            .into()
+    }
+}
+
+impl ToSchema for Amount {}
+
 impl Amount {
     fn text(self) -> String {
         match self {
@@ -170,13 +260,29 @@ impl Amount {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = PaymentRequest)]
 #[serde(deny_unknown_fields)]
 struct PaymentIn {
     amount: Option<Amount>,
     reference: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "pay_order",
+    path = "/orders/{id}/payments",
+    tag = "orders",
+    params(
+        ("id" = String, Path, description = "The order's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A repeat with the same key answers the first response and changes nothing"),
+    ),
+    request_body = PaymentIn,
+    responses(
+        (status = 200, description = "The order after it; `ETag` is its version", body = Order, headers(("ETag" = String))),
+        (status = 409, description = "Not allowed in the order's state"),
+    ),
+)]
 async fn pay(
     State(state): State<AppState>,
     caller: Caller,
@@ -190,12 +296,27 @@ async fn pay(
     Ok(versioned(&order, order.version))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = CancelRequest)]
 #[serde(deny_unknown_fields)]
 struct CancelIn {
     reason: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "cancel_order",
+    path = "/orders/{id}/cancel",
+    tag = "orders",
+    params(
+        ("id" = String, Path, description = "The order's id"),
+    ),
+    request_body = CancelIn,
+    responses(
+        (status = 200, description = "The order after it; `ETag` is its version", body = Order, headers(("ETag" = String))),
+        (status = 409, description = "The order has shipped, or is cancelled already"),
+    ),
+)]
 async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
@@ -207,7 +328,8 @@ async fn cancel(
     Ok(versioned(&order, order.version))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = ReturnsRequest)]
 #[serde(deny_unknown_fields)]
 struct ReturnsIn {
     lines: Vec<ReturnLineIn>,
@@ -215,7 +337,8 @@ struct ReturnsIn {
     request_only: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = ReturnLineInput)]
 #[serde(deny_unknown_fields)]
 struct ReturnLineIn {
     sku: String,
@@ -229,6 +352,20 @@ fn restock_by_default() -> bool {
     true
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "return_goods",
+    path = "/orders/{id}/returns",
+    tag = "orders",
+    params(
+        ("id" = String, Path, description = "The order's id"),
+    ),
+    request_body = ReturnsIn,
+    responses(
+        (status = 200, description = "The order after it; `ETag` is its version", body = Order, headers(("ETag" = String))),
+        (status = 409, description = "Not allowed in the order's state"),
+    ),
+)]
 async fn returns(
     State(state): State<AppState>,
     caller: Caller,
@@ -242,12 +379,27 @@ async fn returns(
     Ok(versioned(&order, order.version))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = RefundRequest)]
 #[serde(deny_unknown_fields)]
 struct RefundIn {
     amount: Option<Amount>,
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "refund_order",
+    path = "/orders/{id}/refunds",
+    tag = "orders",
+    params(
+        ("id" = String, Path, description = "The order's id"),
+    ),
+    request_body = RefundIn,
+    responses(
+        (status = 200, description = "The order after it; `ETag` is its version", body = Order, headers(("ETag" = String))),
+        (status = 409, description = "Nothing (or less) is left to refund"),
+    ),
+)]
 async fn refund(
     State(state): State<AppState>,
     caller: Caller,

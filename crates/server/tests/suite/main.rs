@@ -5,6 +5,7 @@ mod catalog;
 mod common;
 mod idempotency;
 mod inventory;
+mod openapi;
 mod orders;
 mod people;
 mod permissions;
