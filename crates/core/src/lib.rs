@@ -41,6 +41,7 @@ mod process;
 mod settings;
 mod sku;
 mod store;
+mod tallies;
 pub mod users;
 mod validate;
 pub mod warehouses;
@@ -57,7 +58,7 @@ pub use catalog::{Catalog, Category, NewCategory, NewProduct, Product, ProductPa
 pub use clock::{Clock, ManualClock};
 pub use db::Backend;
 pub use error::{Conflict, Error, ErrorKind, Result, Shortage};
-pub use events::{Event, EventFilter, EventType, Events};
+pub use events::{Event, EventBatch, EventFilter, EventType, Events};
 pub use feed::Feed;
 pub use ids::{
     ApiTokenId, CategoryId, NotificationId, OrderId, ProductId, ReservationId, UserId, WarehouseId, WebhookId,
@@ -67,6 +68,7 @@ pub use money::{Currency, Money};
 pub use orders::{Order, OrderStatus, Orders};
 pub use page::{Page, PageRequest};
 pub use sku::Sku;
+pub use tallies::Tallies;
 pub use store::{DEFAULT_RESERVATION_TTL, InitReport, Store, StoreOptions};
 pub use users::{CreatedUser, NewUser, User, Users, preferences::Channel};
 pub use warehouses::{NewWarehouse, Warehouse, Warehouses};
