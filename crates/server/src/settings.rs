@@ -23,6 +23,9 @@ pub struct Settings {
     pub queue_timeout: Duration,
     /// How often an SSE stream sends a heartbeat comment.
     pub heartbeat: Duration,
+    /// The first wait after repeated failed logins (per account, per address); it doubles
+    /// with each further failure.
+    pub login_backoff: Duration,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -40,6 +43,7 @@ impl Default for Settings {
             pool_size: stockyard_core::StoreOptions::default().pool_size,
             queue_timeout: Duration::from_secs(10),
             heartbeat: Duration::from_secs(15),
+            login_backoff: Duration::from_secs(1),
         }
     }
 }

@@ -50,7 +50,7 @@ impl AppState {
             core_slots: Arc::new(Semaphore::new(settings.pool_size as usize)),
             queue_timeout: settings.queue_timeout,
             rate_limit: settings.rate_limit.map(RateLimit::new),
-            logins: LoginThrottle::default(),
+            logins: LoginThrottle::new(settings.login_backoff),
             store,
             metrics,
             shutdown,

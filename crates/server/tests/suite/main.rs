@@ -2,4 +2,6 @@
 //! PostgreSQL database, driven over HTTP. One binary, one module per area.
 
 mod common;
+mod events;
+mod operations;
 mod smoke;
