@@ -83,7 +83,10 @@ impl EventType {
             CategoryCreated => Action::CategoryRead,
             WarehouseCreated => Action::WarehouseRead,
             // The ledger's movements name who moved stock and why: staff only.
-            InventoryChanged | InventoryReserved | InventoryReleased | InventoryThresholdSet
+            InventoryChanged
+            | InventoryReserved
+            | InventoryReleased
+            | InventoryThresholdSet
             | InventoryThresholdReached => Action::StockHistory,
             OrderCreated | OrderStatusChanged | OrderPaymentReceived | OrderCancelled | OrderFulfilled
             | OrderReturned | OrderRefunded | OrderUpdated => Action::OrderRead,

@@ -12,6 +12,7 @@ mod integrity;
 mod notifications;
 mod orders;
 mod reservations;
+mod serve_shutdown;
 mod stock;
 mod users;
 mod webhooks;

@@ -51,7 +51,8 @@ fn world(db: &stockyard_testkit::TestDb) -> World {
     }
     let mine = acting(&store, "mine@example.com", "client", &[]);
     let theirs = acting(&store, "theirs@example.com", "client", &[]);
-    let request = ReserveRequest { lines: vec![("A-1".into(), 1)], warehouse: Some("MAIN".into()), ..Default::default() };
+    let request =
+        ReserveRequest { lines: vec![("A-1".into(), 1)], warehouse: Some("MAIN".into()), ..Default::default() };
     let my_reservation = store.inventory().reserve(&mine, request).expect("reserve").id.to_string();
     let my_order = order(&store, &mine, "MAIN");
     let their_order = order(&store, &theirs, "EAST");

@@ -23,12 +23,7 @@ use crate::common::{Api, PASSWORD, Reply, TestServer, settings, uuid_suffix};
 /// A new API token of `role`, made in the core (no login: its argon2 cost would run into
 /// the short deadlines some tests set).
 fn token(server: &TestServer, role: Role) -> Api {
-    let input = NewApiToken {
-        name: format!("ops-{}", uuid_suffix()),
-        role,
-        warehouses: Vec::new(),
-        expires_in: None,
-    };
+    let input = NewApiToken { name: format!("ops-{}", uuid_suffix()), role, warehouses: Vec::new(), expires_in: None };
     let created = server.store.auth().create_token(&Actor::local_admin(), input).expect("an API token");
     server.with_token(&created.secret)
 }
