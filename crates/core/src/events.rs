@@ -1,11 +1,13 @@
 //! The event log: what happened, in commit order, for every consumer (notifications,
-//! projections, webhooks, `events tail`). Rows are only ever appended.
+//! projections, webhooks, `events tail`, the server's event stream). Rows are only ever
+//! appended. A reader sees an event only if it may read what the event is about (see
+//! [`Events::read`]).
 
 use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::{
-    Action, Actor, Error, Result, Store,
+    Action, Actor, Error, Result, Role, Store,
     audit::chain::EventFields,
     db::{Filter, Row, Tx, params},
     named::named,
@@ -63,6 +65,42 @@ pub struct Event {
 
 const COLUMNS: &str = "seq, event_type, aggregate_type, aggregate_id, payload, actor, occurred_at";
 
+/// The events about stock at one warehouse: their payload names it (`warehouse`).
+const STOCK: [EventType; 5] = [
+    EventType::InventoryChanged,
+    EventType::InventoryReserved,
+    EventType::InventoryReleased,
+    EventType::InventoryThresholdSet,
+    EventType::InventoryThresholdReached,
+];
+
+impl EventType {
+    /// The action that reads what an event of this type is about: who may do it may see
+    /// the event (within its warehouses, and a client only its own orders and reservations).
+    pub fn read_action(self) -> Action {
+        use EventType::*;
+        match self {
+            ProductCreated | ProductUpdated | ProductDeleted | ProductPriceChanged => Action::ProductRead,
+            CategoryCreated => Action::CategoryRead,
+            WarehouseCreated => Action::WarehouseRead,
+            // The ledger's movements name who moved stock and why: staff only.
+            InventoryChanged
+            | InventoryReserved
+            | InventoryReleased
+            | InventoryThresholdSet
+            | InventoryThresholdReached => Action::StockHistory,
+            OrderCreated | OrderStatusChanged | OrderPaymentReceived | OrderCancelled | OrderFulfilled
+            | OrderReturned | OrderRefunded | OrderUpdated => Action::OrderRead,
+            EmailNotificationRequested
+            | SmsNotificationRequested
+            | PushNotificationRequested
+            | NotificationDelivered
+            | NotificationFailed => Action::NotifyRead,
+            UserCreated | UserUpdated | ApiTokenCreated | ApiTokenRevoked => Action::UserRead,
+        }
+    }
+}
+
 fn from_row(row: &Row) -> Result<Event> {
     let event_type: String = row.get(1)?;
     let payload: String = row.get(4)?;
@@ -80,12 +118,24 @@ fn from_row(row: &Row) -> Result<Event> {
 }
 
 /// Appends one event with the `seq` the journal handed out, chained to the event before
-/// it; returns its hash.
+/// it; returns its hash. Beside it go what decides who may read it: the owner of the
+/// order or reservation it is about (written before their events) and the warehouse of a
+/// stock event.
 pub(crate) fn append(tx: &mut Tx<'_>, event: &EventFields<'_>, prev_hash: &str) -> Result<String> {
     let hash = event.hash(prev_hash);
+    let warehouse = if STOCK.iter().any(|t| t.as_str() == event.event_type) {
+        let payload: serde_json::Value =
+            serde_json::from_str(event.payload).map_err(|e| Error::internal_from("event payload", e))?;
+        payload.get("warehouse").and_then(serde_json::Value::as_str).map(str::to_owned)
+    } else {
+        None
+    };
     tx.execute(
-        "INSERT INTO events (seq, event_type, aggregate_type, aggregate_id, payload, actor, occurred_at, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO events (seq, event_type, aggregate_type, aggregate_id, payload, actor, occurred_at, hash,
+                             warehouse, owner)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+                 (SELECT owner FROM orders WHERE id = $4 AND $3 = 'order'
+                  UNION ALL SELECT owner FROM reservations WHERE id = $4 AND $3 = 'reservation'))",
         params![
             event.seq,
             event.event_type,
@@ -94,10 +144,69 @@ pub(crate) fn append(tx: &mut Tx<'_>, event: &EventFields<'_>, prev_hash: &str) 
             event.payload,
             event.actor,
             event.occurred_at,
-            hash.as_str()
+            hash.as_str(),
+            warehouse
         ],
     )?;
     Ok(hash)
+}
+
+/// Up to `limit` events after `since` (of one type, if given), in `seq` order: the
+/// gap-safe read every internal consumer resumes from.
+pub(crate) fn after(tx: &mut Tx<'_>, since: i64, event_type: Option<EventType>, limit: i64) -> Result<Vec<Event>> {
+    let mut filter = Filter::default();
+    filter.on_key("seq > {}", since);
+    filter.and_some("event_type = {}", event_type.map(|t| t.as_str()));
+    let sql = filter.page(COLUMNS, "events", "seq", "ASC", limit);
+    tx.query(&sql, filter.params())?.iter().map(from_row).collect()
+}
+
+/// Limits `filter` to the events `actor` may see: every event of a type whose subject it
+/// reads everywhere; a stock event at one of its warehouses; an order event of an order
+/// served wholly from its warehouses (as `order list` shows a scoped user); and, for a
+/// client, the events of its own orders and reservations. No condition for one who sees
+/// everything.
+fn visible_to(filter: &mut Filter, actor: &Actor) {
+    let (role, scope) = (actor.role(), actor.scope());
+    let client = role == Role::Client;
+    let allowed = |t: &EventType| t.read_action().roles().contains(&role);
+    let scoped = |t: &EventType| t.read_action().at_warehouse() && !scope.is_empty();
+    let whole: Vec<EventType> = EventType::ALL
+        .iter()
+        .filter(|t| allowed(t) && !scoped(t) && !(client && t.read_action().own_only_for_clients()))
+        .copied()
+        .collect();
+    if whole.len() == EventType::ALL.len() {
+        return;
+    }
+    let types = |filter: &mut Filter, types: &[EventType]| -> String {
+        let placeholders: Vec<String> = types.iter().map(|t| filter.bind(t.as_str())).collect();
+        format!("event_type IN ({})", placeholders.join(", "))
+    };
+    let codes = |filter: &mut Filter| -> String {
+        scope.iter().map(|code| filter.bind(code.to_ascii_uppercase())).collect::<Vec<_>>().join(", ")
+    };
+    let mut any = vec![types(filter, &whole)];
+    let at_warehouses: Vec<EventType> = EventType::ALL.iter().filter(|t| allowed(t) && scoped(t)).copied().collect();
+    let (stock, orders): (Vec<EventType>, Vec<EventType>) =
+        at_warehouses.into_iter().partition(|t| t.read_action() == Action::StockHistory);
+    if !stock.is_empty() {
+        let types = types(filter, &stock);
+        any.push(format!("({types} AND warehouse IN ({}))", codes(filter)));
+    }
+    if !orders.is_empty() && !client {
+        let types = types(filter, &orders);
+        any.push(format!(
+            "({types} AND NOT EXISTS (SELECT 1 FROM orders o JOIN reservation_lines l ON l.reservation_id = o.reservation_id
+                                  JOIN warehouses w ON w.id = l.warehouse_id
+                                  WHERE o.id = events.aggregate_id AND w.code NOT IN ({})))",
+            codes(filter)
+        ));
+    }
+    if client {
+        any.push(format!("owner = {}", filter.bind(actor.principal())));
+    }
+    filter.push(format!("({})", any.join(" OR ")));
 }
 
 /// Which events to read.
@@ -110,14 +219,14 @@ pub struct EventFilter {
     pub limit: Option<u32>,
 }
 
-/// Up to `limit` events after `since` (of one type, if given), in `seq` order: the
-/// gap-safe read every consumer resumes from.
-pub(crate) fn after(tx: &mut Tx<'_>, since: i64, event_type: Option<EventType>, limit: i64) -> Result<Vec<Event>> {
-    let mut filter = Filter::default();
-    filter.on_key("seq > {}", since);
-    filter.and_some("event_type = {}", event_type.map(|t| t.as_str()));
-    let sql = filter.page(COLUMNS, "events", "seq", "ASC", limit);
-    tx.query(&sql, filter.params())?.iter().map(from_row).collect()
+/// One read of the log: the events the reader may see, and the seq it has read through —
+/// where the next read starts, past events it may not see, so a filtered reader never
+/// reads the same stretch twice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventBatch {
+    pub events: Vec<Event>,
+    /// Every event up to here has committed and was read (or passed over as unseen).
+    pub through: i64,
 }
 
 /// Read access to the event log.
@@ -127,21 +236,45 @@ pub struct Events<'s> {
 }
 
 impl Events<'_> {
-    /// Events in `seq` order after `filter.since`. Appends commit in `seq` order (see
-    /// `journal`), so a reader that resumes after the last `seq` it saw never skips one.
+    /// Events the actor may see, in `seq` order after `filter.since`.
     pub fn list(&self, actor: &Actor, filter: &EventFilter) -> Result<Vec<Event>> {
-        actor.authorize(Action::EventsRead)?;
-        let limit = i64::from(page::limit(Some(filter.limit.unwrap_or(100)))?);
-        self.store.pool.read(|tx| after(tx, filter.since.unwrap_or(0), filter.event_type, limit))
+        Ok(self.read(actor, filter)?.events)
     }
 
-    /// The newest `limit` events (of one type, if given), oldest first: where a tail starts.
+    /// Events the actor may see after `filter.since`, and how far the read went. Appends
+    /// commit in `seq` order (see `journal`), so every seq up to the newest committed when
+    /// the read began has committed: the read goes no further than that head, and a reader
+    /// that resumes from `through` never skips an event, however late it commits.
+    pub fn read(&self, actor: &Actor, filter: &EventFilter) -> Result<EventBatch> {
+        actor.authorize(Action::EventsRead)?;
+        let limit = page::limit(Some(filter.limit.unwrap_or(100)))?;
+        let since = filter.since.unwrap_or(0);
+        self.store.pool.read(|tx| {
+            let head = tx.last_event_seq()?;
+            let mut query = Filter::default();
+            query.on_key("seq > {}", since);
+            query.on_key("seq <= {}", head);
+            query.and_some("event_type = {}", filter.event_type.map(|t| t.as_str()));
+            visible_to(&mut query, actor);
+            let sql = query.page(COLUMNS, "events", "seq", "ASC", i64::from(limit));
+            let events = tx.query(&sql, query.params())?.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+            let through = match events.last() {
+                Some(last) if events.len() == limit as usize => last.seq,
+                _ => head.max(since),
+            };
+            Ok(EventBatch { events, through })
+        })
+    }
+
+    /// The newest `limit` events the actor may see (of one type, if given), oldest first:
+    /// where a tail starts.
     pub fn newest(&self, actor: &Actor, event_type: Option<EventType>, limit: u32) -> Result<Vec<Event>> {
         actor.authorize(Action::EventsRead)?;
         let limit = i64::from(page::limit(Some(limit))?);
         self.store.pool.read(|tx| {
             let mut filter = Filter::default();
             filter.and_some("event_type = {}", event_type.map(|t| t.as_str()));
+            visible_to(&mut filter, actor);
             let sql = filter.page(COLUMNS, "events", "seq", "DESC", limit);
             let mut events = tx.query(&sql, filter.params())?.iter().map(from_row).collect::<Result<Vec<_>>>()?;
             events.reverse();

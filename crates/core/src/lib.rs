@@ -43,6 +43,7 @@ mod process;
 mod settings;
 mod sku;
 mod store;
+mod tallies;
 pub mod users;
 mod validate;
 pub mod warehouses;
@@ -59,7 +60,7 @@ pub use catalog::{Catalog, Category, NewCategory, NewProduct, Product, ProductPa
 pub use clock::{Clock, ManualClock};
 pub use db::Backend;
 pub use error::{Conflict, Error, ErrorKind, Result, Shortage};
-pub use events::{Event, EventFilter, EventType, Events};
+pub use events::{Event, EventBatch, EventFilter, EventType, Events};
 pub use feed::Feed;
 pub use ids::{
     ApiTokenId, CategoryId, NotificationId, OrderId, ProductId, ReservationId, UserId, WarehouseId, WebhookId,
@@ -70,6 +71,7 @@ pub use orders::{Order, OrderStatus, Orders};
 pub use page::{Page, PageRequest};
 pub use sku::Sku;
 pub use store::{DEFAULT_RESERVATION_TTL, InitReport, Store, StoreOptions};
+pub use tallies::Tallies;
 pub use users::{CreatedUser, NewUser, User, Users, preferences::Channel};
 pub use warehouses::{NewWarehouse, Warehouse, Warehouses};
 pub use workers::{Stop, SweepReport, Sweeper};

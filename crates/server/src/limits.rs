@@ -109,10 +109,12 @@ const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
 const MAX_KEYS: usize = 100_000;
 
 /// Back-off on failed logins, per account (any email, existing or not, so the answer does
-/// not tell which exist) and per address. This process's view only: the core backs off
-/// per account across every instance too.
-#[derive(Debug, Default)]
+/// not tell which exist) and per address: after [`FREE_FAILURES`], each failure makes the
+/// next try wait, `first_wait` and then twice as long each time. This process's view only:
+/// the core backs off per account across every instance too.
+#[derive(Debug)]
 pub struct LoginThrottle {
+    first_wait: Duration,
     failures: Mutex<HashMap<String, Failures>>,
 }
 
@@ -123,6 +125,10 @@ struct Failures {
 }
 
 impl LoginThrottle {
+    pub fn new(first_wait: Duration) -> Self {
+        Self { first_wait, failures: Mutex::default() }
+    }
+
     /// How long the caller must wait before trying `keys` again, if at all.
     pub fn wait(&self, keys: &[String]) -> Option<Duration> {
         let now = Instant::now();
@@ -141,7 +147,7 @@ impl LoginThrottle {
             entry.count += 1;
             if entry.count >= FREE_FAILURES {
                 let doublings = (entry.count - FREE_FAILURES).min(10);
-                entry.until = now + Duration::from_secs(1 << doublings).min(MAX_WAIT);
+                entry.until = now + self.first_wait.saturating_mul(1 << doublings).min(MAX_WAIT);
             }
         }
     }

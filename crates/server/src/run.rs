@@ -112,9 +112,6 @@ pub fn run(store: Store, settings: &Settings, workers: Workers, ready: impl FnOn
     let stop = Stop::new();
     let threads = workers.start(&stop);
     let (stopping, shutdown) = watch::channel(false);
-    // The last handle on the store is dropped here, off the runtime: closing a PostgreSQL
-    // connection blocks, which must not happen on (or inside) an async runtime's thread.
-    let kept = store.clone();
     let app = router(store, settings, Some(metrics), shutdown);
     ready(address);
     tracing::info!(%address, "serving the API");
@@ -133,9 +130,6 @@ pub fn run(store: Store, settings: &Settings, workers: Workers, ready: impl FnOn
     for thread in threads {
         let _ = thread.join();
     }
-    // Tasks still holding the store (an event stream's pump) go with the runtime first.
-    drop(runtime);
-    drop(kept);
     served.map_err(|e| Error::internal_from("the server failed", e))
 }
 

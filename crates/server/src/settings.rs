@@ -25,6 +25,9 @@ pub struct Settings {
     pub heartbeat: Duration,
     /// Serve HTTPS with this certificate and key; `None`: plain HTTP.
     pub tls: Option<TlsFiles>,
+    /// The first wait after repeated failed logins (per account, per address); it doubles
+    /// with each further failure.
+    pub login_backoff: Duration,
 }
 
 /// A PEM certificate chain (the server's certificate first) and its private key.
@@ -50,6 +53,7 @@ impl Default for Settings {
             queue_timeout: Duration::from_secs(10),
             heartbeat: Duration::from_secs(15),
             tls: None,
+            login_backoff: Duration::from_secs(1),
         }
     }
 }

@@ -20,7 +20,8 @@ pub struct AppState(Arc<Inner>);
 
 #[derive(Debug)]
 struct Inner {
-    store: Store,
+    /// Always there: only `drop` takes it (see there).
+    store: Option<Store>,
     /// One permit per pooled connection: calls into the core beyond these wait.
     core_slots: Arc<Semaphore>,
     /// How long a call may wait for a turn before it is shed.
@@ -36,6 +37,12 @@ struct Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.feed.stop();
+        // The last handle on a PostgreSQL pool closes its connections by blocking on a
+        // runtime of their own, which panics on a thread of the server's runtime, where
+        // the state usually goes: it goes on a thread of its own instead.
+        if let Some(store) = self.store.take() {
+            let _ = std::thread::spawn(move || drop(store)).join();
+        }
     }
 }
 
@@ -50,8 +57,8 @@ impl AppState {
             core_slots: Arc::new(Semaphore::new(settings.pool_size as usize)),
             queue_timeout: settings.queue_timeout,
             rate_limit: settings.rate_limit.map(RateLimit::new),
-            logins: LoginThrottle::default(),
-            store,
+            logins: LoginThrottle::new(settings.login_backoff),
+            store: Some(store),
             metrics,
             shutdown,
             feed: Arc::default(),
@@ -60,7 +67,7 @@ impl AppState {
     }
 
     pub fn store(&self) -> &Store {
-        &self.0.store
+        self.0.store.as_ref().expect("the store lives as long as the state")
     }
 
     pub fn rate_limit(&self) -> Option<&RateLimit> {
@@ -103,7 +110,7 @@ impl AppState {
             .map_err(|_| ApiError::overloaded("every database connection is busy: try again shortly"))?
             .map_err(|_| ApiError::overloaded("the server is shutting down"))?;
         metrics::histogram!("stockyard_core_wait_seconds").record(started.elapsed().as_secs_f64());
-        let store = self.0.store.clone();
+        let store = self.store().clone();
         let outcome = tokio::task::spawn_blocking(move || {
             let _turn = permit;
             call(&store)

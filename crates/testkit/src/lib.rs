@@ -9,6 +9,7 @@
 pub mod bench;
 mod clock;
 pub mod http;
+mod locks;
 pub mod redact;
 mod server;
 pub mod smtp;
@@ -17,6 +18,7 @@ mod waits;
 
 use std::{io::Write, sync::Once, time::Duration};
 
+pub use locks::WriteLock;
 pub use waits::wait_until;
 
 use stockyard_core::{

@@ -13,6 +13,7 @@ mod notifications;
 mod orders;
 mod reservations;
 mod serve;
+mod serve_shutdown;
 mod stock;
 mod users;
 mod webhooks;

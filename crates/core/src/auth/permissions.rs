@@ -123,7 +123,10 @@ impl Action {
                 &[Admin, Manager]
             }
             Action::NotifyRun => &[Admin],
-            Action::EventsRead | Action::AuditRead => &[Admin, Manager, Viewer],
+            // Everyone may read the event log, each only the events about what it may read
+            // (`Events::read`); the audit log is the whole record: staff who oversee.
+            Action::EventsRead => &[Admin, Manager, Warehouse, Sales, Client, Viewer],
+            Action::AuditRead => &[Admin, Manager, Viewer],
             // Everyone reads and sets their own preferences; other users' need `user.manage`.
             Action::UserPrefs => &[Admin, Manager, Warehouse, Sales, Client, Viewer],
             Action::UserRead | Action::UserManage | Action::TokenManage | Action::KeyRotate | Action::StoreSetup => {

@@ -60,6 +60,8 @@ impl Auth<'_> {
         };
         let now = self.store.now();
         if account.locked_until.is_some_and(|until| until > now) {
+            // As costly as any other refusal, so the time taken does not tell it is locked.
+            passwords::verify_nothing(password);
             return Err(refused());
         }
         // The costly check runs outside any transaction.

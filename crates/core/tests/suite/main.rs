@@ -8,6 +8,7 @@ mod audit_chain;
 mod catalog;
 mod encryption;
 mod event_log;
+mod event_visibility;
 mod feed;
 mod idempotency;
 mod input_limits;

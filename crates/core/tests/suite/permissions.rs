@@ -63,7 +63,7 @@ const TABLE: &[(&str, &str)] = &[
     ("notify.read", "AM"),
     ("notify.run", "A"),
     ("webhook.manage", "AM"),
-    ("events.read", "AMV"),
+    ("events.read", "AMWSCV"),
     ("audit.read", "AMV"),
     ("user.read", "A"),
     ("user.manage", "A"),

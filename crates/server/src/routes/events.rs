@@ -1,5 +1,6 @@
 //! The event log: read by seq (`GET /events`) or followed live (`GET /events/stream`,
-//! Server-Sent Events whose `id:` is the seq, resumable with `Last-Event-ID`).
+//! Server-Sent Events whose `id:` is the seq, resumable with `Last-Event-ID`). Either way a
+//! caller sees only the events about what it may read (the core decides).
 
 use std::{collections::VecDeque, convert::Infallible, time::Duration};
 
@@ -138,28 +139,32 @@ impl Follow {
             if *self.shutdown.borrow() {
                 return None;
             }
-            // Every event up to here has committed (appends commit in seq order): a read
-            // that finds none for this stream needs wait only for newer ones.
-            let horizon = *self.latest.borrow();
+            // A read goes up to the newest committed event and says how far it went, past
+            // the events this caller may not see: the next read starts there, and waits
+            // only for events newer than that.
             let filter = EventFilter { since: Some(self.last), event_type: self.event_type, limit: Some(BATCH) };
             let actor = self.actor.clone();
-            match self.state.call(move |store| store.events().list(&actor, &filter)).await {
-                Ok(events) if !events.is_empty() => {
-                    self.last = events.last().map_or(self.last, |e| e.seq);
-                    self.pending.extend(events);
-                    continue;
+            match self.state.call(move |store| store.events().read(&actor, &filter)).await {
+                Ok(batch) => {
+                    self.last = batch.through;
+                    if !batch.events.is_empty() {
+                        self.pending.extend(batch.events);
+                        continue;
+                    }
                 }
-                // Nothing new: wait for the feed to move past what was read.
-                Ok(_) => {}
                 Err(e) => {
                     tracing::warn!(status = %e.status(), "event stream read failed; trying again");
-                    tokio::time::sleep(RETRY).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(RETRY) => {}
+                        _ = self.shutdown.wait_for(|stopping| *stopping) => return None,
+                    }
                     continue;
                 }
             }
-            let seen = self.last.max(horizon);
+            let seen = self.last;
             tokio::select! {
-                _ = self.latest.wait_for(|latest| *latest > seen) => {}
+                // The feed gone (the server is going): the stream ends; its client resumes.
+                moved = self.latest.wait_for(|latest| *latest > seen) => moved.ok().map(drop)?,
                 _ = self.shutdown.wait_for(|stopping| *stopping) => return None,
             }
         }

@@ -1,6 +1,7 @@
 //! Outside `/api/v1`: liveness (`/healthz`), readiness (`/readyz`: the database answers and
 //! is initialised) and Prometheus metrics (`/metrics`, for a token that may read the audit
-//! log; its labels are route templates and statuses, never personal data).
+//! log: this process's request counters and latencies, and the store's counts read at the
+//! scrape; labels are route templates, methods and statuses, never personal data).
 
 use axum::{
     extract::State,
@@ -8,7 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde_json::json;
-use stockyard_core::{Action, Error};
+use stockyard_core::{Action, Error, Tallies};
 
 use super::ok;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -61,8 +62,38 @@ async fn ready(State(state): State<AppState>) -> ApiResult<Response> {
     responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String)),
 )]
 async fn metrics(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
-    caller.actor().authorize(Action::AuditRead)?;
-    let text = state.metrics().map(|handle| handle.render()).unwrap_or_default();
+    let actor = caller.actor();
+    actor.authorize(Action::AuditRead)?;
+    let tallies = state.call(move |store| store.tallies(&actor)).await?;
+    let mut text = state.metrics().map(|handle| handle.render()).unwrap_or_default();
+    text.push_str(&render_tallies(&tallies));
     let content_type = HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
     Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
+}
+
+/// The store's counts in Prometheus text, read at each scrape: the same on every instance
+/// of a shared database, where this process's own counters are its share only.
+fn render_tallies(tallies: &Tallies) -> String {
+    let mut text = String::new();
+    let mut family = |name: &str, kind: &str, help: &str, samples: &[(Option<&str>, i64)]| {
+        text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+        for (status, value) in samples {
+            match status {
+                Some(status) => text.push_str(&format!("{name}{{status=\"{status}\"}} {value}\n")),
+                None => text.push_str(&format!("{name} {value}\n")),
+            }
+        }
+        text.push('\n');
+    };
+    family("stockyard_orders_placed_total", "counter", "Orders placed, ever.", &[(None, tallies.orders_placed)]);
+    family(
+        "stockyard_reservations_made_total",
+        "counter",
+        "Reservations made, ever (an order's own included).",
+        &[(None, tallies.reservations_made)],
+    );
+    let notifications: Vec<(Option<&str>, i64)> =
+        tallies.notifications.iter().map(|(status, count)| (Some(*status), *count)).collect();
+    family("stockyard_notifications", "gauge", "Notifications by delivery status, now.", &notifications);
+    text
 }

@@ -3,9 +3,11 @@
 
 mod catalog;
 mod common;
+mod events;
 mod idempotency;
 mod inventory;
 mod openapi;
+mod operations;
 mod orders;
 mod people;
 mod permissions;

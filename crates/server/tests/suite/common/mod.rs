@@ -39,6 +39,16 @@ impl TestServer {
     }
 
     pub fn start_with(store: Store, settings: Settings) -> Self {
+        Self::start_measured(store, settings, None)
+    }
+
+    /// [`TestServer::start_with`], its `/metrics` rendering `metrics` (a recorder the test
+    /// installed).
+    pub fn start_measured(
+        store: Store,
+        settings: Settings,
+        metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    ) -> Self {
         let (stop, stopped) = watch::channel(false);
         let (bound, address) = mpsc::channel();
         let served = store.clone();
@@ -51,7 +61,7 @@ impl TestServer {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
                 bound.send(listener.local_addr().expect("the bound address")).expect("the test waits");
-                let app = router(served, &settings, None, stopped.clone());
+                let app = router(served, &settings, metrics, stopped.clone());
                 let mut until = stopped;
                 serve(listener, app, async move {
                     let _ = until.wait_for(|stop| *stop).await;
