@@ -83,7 +83,7 @@ fn fingerprint(action: Action, args: &serde_json::Value) -> String {
 }
 
 /// Checks a key as given: one line of at most 200 characters.
-pub(crate) fn check(key: &str) -> Result<String> {
+pub fn check(key: &str) -> Result<String> {
     crate::validate::required("idempotency key", key, 200)
 }
 

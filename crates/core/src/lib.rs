@@ -62,6 +62,7 @@ pub use db::Backend;
 pub use error::{Conflict, Error, ErrorKind, Result, Shortage};
 pub use events::{Event, EventBatch, EventFilter, EventType, Events};
 pub use feed::Feed;
+pub use idempotency::check as check_idempotency_key;
 pub use ids::{
     ApiTokenId, CategoryId, NotificationId, OrderId, ProductId, ReservationId, UserId, WarehouseId, WebhookId,
 };

@@ -9,7 +9,7 @@ use axum::{
     http::{HeaderMap, header, request::Parts},
 };
 use serde::de::DeserializeOwned;
-use stockyard_core::{Actor, Error, PageRequest};
+use stockyard_core::{Actor, Error, PageRequest, Store};
 
 use crate::{
     AppState,
@@ -17,27 +17,39 @@ use crate::{
     request_id,
 };
 
-/// The authenticated caller of a request.
+/// Who calls: the request's bearer credential, checked against the store in the same turn
+/// on the blocking pool as the call it makes ([`AppState::act`]) — one turn, not two. A
+/// request without a credential is refused here, before its body is read.
 #[derive(Debug)]
 pub struct Caller {
-    actor: Actor,
-    idempotency_key: Option<String>,
+    bearer: String,
+    request_id: Option<String>,
+    /// The request's `Idempotency-Key`, as sent.
+    offered_key: Option<String>,
+    /// The key the call runs under: only the routes that honour one take it ([`Caller::keyed`]).
+    key: Option<String>,
 }
 
 impl Caller {
-    /// The actor, for a request that takes no idempotency key.
-    pub fn actor(self) -> Actor {
-        self.actor
+    /// The caller with the request's `Idempotency-Key`, for the routes that honour one.
+    pub fn keyed(mut self) -> ApiResult<Self> {
+        if let Some(key) = self.offered_key.take() {
+            stockyard_core::check_idempotency_key(&key)
+                .map_err(|e| ApiError::from(e).naming("idempotency_key", "Idempotency-Key"))?;
+            self.key = Some(key);
+        }
+        Ok(self)
     }
 
-    /// The actor with the request's `Idempotency-Key`, for the routes that honour one.
-    pub fn keyed(self) -> ApiResult<Actor> {
-        match &self.idempotency_key {
-            Some(key) => self
-                .actor
-                .with_idempotency_key(key)
-                .map_err(|e| ApiError::from(e).naming("idempotency_key", "Idempotency-Key")),
-            None => Ok(self.actor),
+    /// The actor behind the credential: refused when it is forged, expired or revoked.
+    pub fn authenticate(&self, store: &Store) -> stockyard_core::Result<Actor> {
+        let mut actor = store.auth().authenticate(&self.bearer)?;
+        if let Some(id) = &self.request_id {
+            actor = actor.with_request_id(id.clone());
+        }
+        match &self.key {
+            Some(key) => actor.with_idempotency_key(key),
+            None => Ok(actor),
         }
     }
 }
@@ -45,14 +57,9 @@ impl Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> ApiResult<Self> {
         let bearer = bearer(&parts.headers)?;
-        let actor = state.call(move |store| store.auth().authenticate(&bearer)).await?;
-        let actor = match request_id::current() {
-            Some(id) => actor.with_request_id(id),
-            None => actor,
-        };
-        let idempotency_key = match parts.headers.get("idempotency-key") {
+        let offered_key = match parts.headers.get("idempotency-key") {
             None => None,
             Some(value) => Some(
                 value
@@ -61,7 +68,7 @@ impl FromRequestParts<AppState> for Caller {
                     .to_owned(),
             ),
         };
-        Ok(Self { actor, idempotency_key })
+        Ok(Self { bearer, request_id: request_id::current(), offered_key, key: None })
     }
 }
 

@@ -5,11 +5,12 @@
 
 use std::{sync::Arc, time::Duration};
 
-use stockyard_core::{Result as CoreResult, Store};
+use stockyard_core::{Actor, Result as CoreResult, Store};
 use tokio::sync::Semaphore;
 
 use crate::{
     error::{ApiError, ApiResult},
+    extract::Caller,
     feed::Pump,
     limits::{LoginThrottle, RateLimit},
     settings::Settings,
@@ -95,6 +96,15 @@ impl AppState {
     /// How often an event stream says it is alive.
     pub fn heartbeat(&self) -> Duration {
         self.0.heartbeat
+    }
+
+    /// Authenticates `caller` and runs `call` as it, in one turn on the blocking pool.
+    pub async fn act<T, F>(&self, caller: Caller, call: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store, &Actor) -> CoreResult<T> + Send + 'static,
+    {
+        self.call(move |store| call(store, &caller.authenticate(store)?)).await
     }
 
     /// Runs `call` against the store on the blocking pool, once a connection's worth of

@@ -52,8 +52,7 @@ async fn list_products(State(state): State<AppState>, caller: Caller, params: Pa
         limit: page.limit,
         cursor: page.cursor,
     };
-    let actor = caller.actor();
-    let page = state.call(move |store| store.catalog().list_products(&actor, &query)).await?;
+    let page = state.act(caller, move |store, actor| store.catalog().list_products(actor, &query)).await?;
     Ok(ok(&page))
 }
 
@@ -66,8 +65,7 @@ async fn list_products(State(state): State<AppState>, caller: Caller, params: Pa
     responses((status = 200, description = "The product; `ETag` is its version", body = Product, headers(("ETag" = String)))),
 )]
 async fn product(State(state): State<AppState>, caller: Caller, Path(key): Path<String>) -> ApiResult<Response> {
-    let actor = caller.actor();
-    let product = state.call(move |store| store.catalog().product(&actor, &key)).await?;
+    let product = state.act(caller, move |store, actor| store.catalog().product(actor, &key)).await?;
     Ok(versioned(&product, product.version))
 }
 
@@ -87,9 +85,8 @@ async fn create_product(
     caller: Caller,
     Json(input): Json<NewProduct>,
 ) -> ApiResult<Response> {
-    let actor = caller.actor();
     let product = state
-        .call(move |store| store.catalog().create_product(&actor, input))
+        .act(caller, move |store, actor| store.catalog().create_product(actor, input))
         .await
         .map_err(|e| e.naming("attribute_key", "attributes"))?;
     Ok(with_etag(created(&product), product.version))
@@ -120,9 +117,8 @@ async fn update_product(
     if let Some(version) = if_match(&headers)? {
         patch.expected_version = Some(version);
     }
-    let actor = caller.actor();
     let product = state
-        .call(move |store| store.catalog().update_product(&actor, &key, patch))
+        .act(caller, move |store, actor| store.catalog().update_product(actor, &key, patch))
         .await
         .map_err(|e| e.naming("attribute_key", "attributes"))?;
     Ok(versioned(&product, product.version))
@@ -139,8 +135,7 @@ async fn update_product(
     ),
 )]
 async fn delete_product(State(state): State<AppState>, caller: Caller, Path(key): Path<String>) -> ApiResult<Response> {
-    let actor = caller.actor();
-    state.call(move |store| store.catalog().delete_product(&actor, &key)).await?;
+    state.act(caller, move |store, actor| store.catalog().delete_product(actor, &key)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -152,8 +147,7 @@ async fn delete_product(State(state): State<AppState>, caller: Caller, Path(key)
     responses((status = 200, description = "Every category", body = Page<Category>)),
 )]
 async fn categories(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
-    let actor = caller.actor();
-    let items = state.call(move |store| store.catalog().categories(&actor)).await?;
+    let items = state.act(caller, move |store, actor| store.catalog().categories(actor)).await?;
     Ok(ok(&super::unpaged(items)))
 }
 
@@ -173,8 +167,7 @@ async fn create_category(
     caller: Caller,
     Json(input): Json<NewCategory>,
 ) -> ApiResult<Response> {
-    let actor = caller.actor();
-    Ok(created(&state.call(move |store| store.catalog().create_category(&actor, input)).await?))
+    Ok(created(&state.act(caller, move |store, actor| store.catalog().create_category(actor, input)).await?))
 }
 
 #[utoipa::path(
@@ -185,8 +178,7 @@ async fn create_category(
     responses((status = 200, description = "Every warehouse the caller may see", body = Page<Warehouse>)),
 )]
 async fn warehouses(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
-    let actor = caller.actor();
-    let items = state.call(move |store| store.warehouses().list(&actor)).await?;
+    let items = state.act(caller, move |store, actor| store.warehouses().list(actor)).await?;
     Ok(ok(&super::unpaged(items)))
 }
 
@@ -205,9 +197,8 @@ async fn create_warehouse(
     caller: Caller,
     Json(input): Json<NewWarehouse>,
 ) -> ApiResult<Response> {
-    let actor = caller.actor();
     let made = state
-        .call(move |store| store.warehouses().create(&actor, input))
+        .act(caller, move |store, actor| store.warehouses().create(actor, input))
         .await
         .map_err(|e| e.naming("warehouse_code", "code"))?;
     Ok(created(&made))

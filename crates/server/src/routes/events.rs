@@ -53,8 +53,7 @@ async fn list(State(state): State<AppState>, caller: Caller, params: Params) -> 
         limit: params.parse("limit")?,
     };
     let limit = filter.limit.unwrap_or(100) as usize;
-    let actor = caller.actor();
-    let items = state.call(move |store| store.events().list(&actor, &filter)).await?;
+    let items = state.act(caller, move |store, actor| store.events().list(actor, &filter)).await?;
     let next_cursor = (items.len() == limit).then(|| items.last().map(|e| e.seq.to_string())).flatten();
     Ok(ok(&stockyard_core::Page { items, next_cursor }))
 }
@@ -100,15 +99,11 @@ async fn stream(
             }
             None => params.parse::<i64>("since")?,
         };
-    let actor = caller.actor();
     // Refused now, as a problem, rather than as a stream that ends at once.
-    let check = actor.clone();
-    let newest = state
-        .call(move |store| {
-            store
-                .events()
-                .list(&check, &EventFilter { since: Some(i64::MAX - 1), event_type: None, limit: Some(1) })?;
-            store.feed().latest()
+    let (actor, newest) = state
+        .act(caller, move |store, actor| {
+            store.events().list(actor, &EventFilter { since: Some(i64::MAX - 1), event_type: None, limit: Some(1) })?;
+            Ok((actor.clone(), store.feed().latest()?))
         })
         .await?;
     let last = resume.unwrap_or(newest);

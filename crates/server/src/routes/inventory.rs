@@ -57,8 +57,7 @@ async fn levels(State(state): State<AppState>, caller: Caller, params: Params) -
         limit: page.limit,
         cursor: page.cursor,
     };
-    let actor = caller.actor();
-    Ok(ok(&state.call(move |store| store.inventory().levels(&actor, &query)).await?))
+    Ok(ok(&state.act(caller, move |store, actor| store.inventory().levels(actor, &query)).await?))
 }
 
 /// One product's stock: the totals over the warehouses the caller may see, and each level.
@@ -86,14 +85,13 @@ async fn product_levels(
     caller: Caller,
     Path(product): Path<String>,
 ) -> ApiResult<Response> {
-    let actor = caller.actor();
     let (product, levels) = state
-        .call(move |store| {
-            let product = store.catalog().product(&actor, &product)?;
+        .act(caller, move |store, actor| {
+            let product = store.catalog().product(actor, &product)?;
             let mut levels = Vec::new();
             let mut query = StockQuery { sku: Some(product.id.to_string()), limit: Some(1000), ..Default::default() };
             loop {
-                let page = store.inventory().levels(&actor, &query)?;
+                let page = store.inventory().levels(actor, &query)?;
                 levels.extend(page.items);
                 match page.next_cursor {
                     Some(cursor) => query.cursor = Some(cursor),
@@ -168,9 +166,8 @@ async fn reserve(State(state): State<AppState>, caller: Caller, Json(body): Json
         hold: body.ttl_seconds.map_or(Hold::Checkout, |s| Hold::CheckoutFor(SignedDuration::from_secs(s))),
         reference: body.reference,
     };
-    let actor = caller.keyed()?;
     let held = state
-        .call(move |store| store.inventory().reserve(&actor, request))
+        .act(caller.keyed()?, move |store, actor| store.inventory().reserve(actor, request))
         .await
         .map_err(|e| e.naming("ttl", "ttl_seconds").naming("warehouse_code", "items[0].warehouse"))?;
     Ok(created(&held))
@@ -195,8 +192,7 @@ struct Release {
     ),
 )]
 async fn release(State(state): State<AppState>, caller: Caller, Json(body): Json<Release>) -> ApiResult<Response> {
-    let actor = caller.actor();
-    Ok(ok(&state.call(move |store| store.inventory().release(&actor, &body.reservation_id)).await?))
+    Ok(ok(&state.act(caller, move |store, actor| store.inventory().release(actor, &body.reservation_id)).await?))
 }
 
 #[utoipa::path(
@@ -208,8 +204,7 @@ async fn release(State(state): State<AppState>, caller: Caller, Json(body): Json
     responses((status = 200, description = "The reservation", body = Reservation)),
 )]
 async fn reservation(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
-    let actor = caller.actor();
-    Ok(ok(&state.call(move |store| store.inventory().reservation(&actor, &id)).await?))
+    Ok(ok(&state.act(caller, move |store, actor| store.inventory().reservation(actor, &id)).await?))
 }
 
 /// Exactly one of `delta` and `set`.
@@ -244,10 +239,9 @@ async fn adjust(State(state): State<AppState>, caller: Caller, Json(body): Json<
         (None, Some(set)) => Adjustment::Set(set),
         _ => return Err(Error::invalid("delta", "give exactly one of delta and set").into()),
     };
-    let actor = caller.keyed()?;
     let level = state
-        .call(move |store| {
-            store.inventory().adjust(&actor, &body.sku, body.warehouse.as_deref(), adjustment, &body.reason)
+        .act(caller.keyed()?, move |store, actor| {
+            store.inventory().adjust(actor, &body.sku, body.warehouse.as_deref(), adjustment, &body.reason)
         })
         .await
         .map_err(|e| e.naming("by", "delta").naming("warehouse_code", "warehouse"))?;
@@ -280,9 +274,10 @@ struct Transfer {
     ),
 )]
 async fn transfer(State(state): State<AppState>, caller: Caller, Json(body): Json<Transfer>) -> ApiResult<Response> {
-    let actor = caller.keyed()?;
     let moved = state
-        .call(move |store| store.inventory().transfer(&actor, &body.sku, body.quantity, &body.from, &body.to))
+        .act(caller.keyed()?, move |store, actor| {
+            store.inventory().transfer(actor, &body.sku, body.quantity, &body.from, &body.to)
+        })
         .await?;
     Ok(ok(&moved))
 }

@@ -71,9 +71,8 @@ async fn send(State(state): State<AppState>, caller: Caller, Json(body): Json<Se
             format!("{} cannot be sent ad hoc: only email can (events notify the other channels)", body.channel);
         return Err(Error::invalid("channel", reason).into());
     }
-    let actor = caller.actor();
     let sent = state
-        .call(move |store| store.notifications().send(&actor, &body.to, &body.template, &body.variables))
+        .act(caller, move |store, actor| store.notifications().send(actor, &body.to, &body.template, &body.variables))
         .await
         .map_err(|e| e.naming("email", "to"))?;
     Ok(json(StatusCode::ACCEPTED, &sent))
@@ -92,8 +91,7 @@ async fn send(State(state): State<AppState>, caller: Caller, Json(body): Json<Se
     ),
 )]
 async fn status(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
-    let actor = caller.actor();
-    Ok(ok(&state.call(move |store| store.notifications().status(&actor, &id)).await?))
+    Ok(ok(&state.act(caller, move |store, actor| store.notifications().status(actor, &id)).await?))
 }
 
 #[utoipa::path(
@@ -106,8 +104,7 @@ async fn status(State(state): State<AppState>, caller: Caller, Path(id): Path<St
     ),
 )]
 async fn templates(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
-    let actor = caller.actor();
-    Ok(ok(&unpaged(state.call(move |store| store.notifications().templates(&actor)).await?)))
+    Ok(ok(&unpaged(state.act(caller, move |store, actor| store.notifications().templates(actor)).await?)))
 }
 
 #[utoipa::path(
@@ -120,8 +117,7 @@ async fn templates(State(state): State<AppState>, caller: Caller) -> ApiResult<R
     ),
 )]
 async fn webhooks(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
-    let actor = caller.actor();
-    Ok(ok(&unpaged(state.call(move |store| store.notifications().webhooks(&actor)).await?)))
+    Ok(ok(&unpaged(state.act(caller, move |store, actor| store.notifications().webhooks(actor)).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -146,9 +142,10 @@ async fn add_webhook(
     caller: Caller,
     Json(body): Json<NewWebhook>,
 ) -> ApiResult<Response> {
-    let actor = caller.actor();
     let added = state
-        .call(move |store| store.notifications().add_webhook(&actor, &body.url, &body.events, body.secret.as_deref()))
+        .act(caller, move |store, actor| {
+            store.notifications().add_webhook(actor, &body.url, &body.events, body.secret.as_deref())
+        })
         .await
         .map_err(|e| e.naming("event_type", "events"))?;
     Ok(created(&added))
@@ -166,8 +163,7 @@ async fn add_webhook(
     ),
 )]
 async fn remove_webhook(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
-    let actor = caller.actor();
-    state.call(move |store| store.notifications().remove_webhook(&actor, &id)).await?;
+    state.act(caller, move |store, actor| store.notifications().remove_webhook(actor, &id)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -188,8 +184,7 @@ async fn remove_webhook(State(state): State<AppState>, caller: Caller, Path(id):
 )]
 async fn inbox(State(state): State<AppState>, caller: Caller, params: Params) -> ApiResult<Response> {
     let (unread, page) = (params.flag("unread")?, params.page()?);
-    let actor = caller.actor();
-    Ok(ok(&state.call(move |store| store.notifications().inbox(&actor, unread, &page)).await?))
+    Ok(ok(&state.act(caller, move |store, actor| store.notifications().inbox(actor, unread, &page)).await?))
 }
 
 #[utoipa::path(
@@ -205,6 +200,5 @@ async fn inbox(State(state): State<AppState>, caller: Caller, params: Params) ->
     ),
 )]
 async fn mark_read(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
-    let actor = caller.actor();
-    Ok(ok(&state.call(move |store| store.notifications().mark_read(&actor, &id)).await?))
+    Ok(ok(&state.act(caller, move |store, actor| store.notifications().mark_read(actor, &id)).await?))
 }

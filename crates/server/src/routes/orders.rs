@@ -54,8 +54,7 @@ async fn list(State(state): State<AppState>, caller: Caller, params: Params) -> 
         limit: page.limit,
         cursor: page.cursor,
     };
-    let actor = caller.actor();
-    Ok(ok(&state.call(move |store| store.orders().list(&actor, &query)).await?))
+    Ok(ok(&state.act(caller, move |store, actor| store.orders().list(actor, &query)).await?))
 }
 
 #[utoipa::path(
@@ -71,8 +70,7 @@ async fn list(State(state): State<AppState>, caller: Caller, params: Params) -> 
     ),
 )]
 async fn order(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
-    let actor = caller.actor();
-    let order = state.call(move |store| store.orders().order(&actor, &id)).await?;
+    let order = state.act(caller, move |store, actor| store.orders().order(actor, &id)).await?;
     Ok(versioned(&order, order.version))
 }
 
@@ -137,9 +135,8 @@ async fn create(State(state): State<AppState>, caller: Caller, Json(body): Json<
         reservation: body.reservation_id,
         notes: body.notes,
     };
-    let actor = caller.keyed()?;
     let order = state
-        .call(move |store| store.orders().create(&actor, input))
+        .act(caller.keyed()?, move |store, actor| store.orders().create(actor, input))
         .await
         .map_err(|e| e.naming("items", "lines").naming("warehouse_code", "warehouse"))?;
     Ok(with_etag(created(&order), order.version))
@@ -190,8 +187,7 @@ async fn update(
         notes: body.notes,
         expected_version: if_match(&headers)?,
     };
-    let actor = caller.actor();
-    let order = state.call(move |store| store.orders().update(&actor, &id, patch)).await?;
+    let order = state.act(caller, move |store, actor| store.orders().update(actor, &id, patch)).await?;
     Ok(versioned(&order, order.version))
 }
 
@@ -223,9 +219,10 @@ async fn status(
     Path(id): Path<String>,
     Json(body): Json<StatusIn>,
 ) -> ApiResult<Response> {
-    let actor = caller.actor();
     let order = state
-        .call(move |store| store.orders().set_status(&actor, &id, body.status, body.tracking_number.as_deref()))
+        .act(caller, move |store, actor| {
+            store.orders().set_status(actor, &id, body.status, body.tracking_number.as_deref())
+        })
         .await?;
     Ok(versioned(&order, order.version))
 }
@@ -289,10 +286,12 @@ async fn pay(
     Path(id): Path<String>,
     Json(body): Json<PaymentIn>,
 ) -> ApiResult<Response> {
-    let actor = caller.keyed()?;
     let amount = body.amount.map(Amount::text);
-    let order =
-        state.call(move |store| store.orders().pay(&actor, &id, amount.as_deref(), body.reference.as_deref())).await?;
+    let order = state
+        .act(caller.keyed()?, move |store, actor| {
+            store.orders().pay(actor, &id, amount.as_deref(), body.reference.as_deref())
+        })
+        .await?;
     Ok(versioned(&order, order.version))
 }
 
@@ -323,8 +322,7 @@ async fn cancel(
     Path(id): Path<String>,
     Json(CancelIn { reason }): Json<CancelIn>,
 ) -> ApiResult<Response> {
-    let actor = caller.actor();
-    let order = state.call(move |store| store.orders().cancel(&actor, &id, reason.as_deref())).await?;
+    let order = state.act(caller, move |store, actor| store.orders().cancel(actor, &id, reason.as_deref())).await?;
     Ok(versioned(&order, order.version))
 }
 
@@ -374,8 +372,9 @@ async fn returns(
 ) -> ApiResult<Response> {
     let lines: Vec<ReturnLine> =
         body.lines.into_iter().map(|l| ReturnLine { sku: l.sku, quantity: l.quantity, scrap: !l.restock }).collect();
-    let actor = caller.actor();
-    let order = state.call(move |store| store.orders().return_goods(&actor, &id, &lines, body.request_only)).await?;
+    let order = state
+        .act(caller, move |store, actor| store.orders().return_goods(actor, &id, &lines, body.request_only))
+        .await?;
     Ok(versioned(&order, order.version))
 }
 
@@ -407,7 +406,6 @@ async fn refund(
     Json(body): Json<RefundIn>,
 ) -> ApiResult<Response> {
     let amount = body.amount.map(Amount::text);
-    let actor = caller.actor();
-    let order = state.call(move |store| store.orders().refund(&actor, &id, amount.as_deref())).await?;
+    let order = state.act(caller, move |store, actor| store.orders().refund(actor, &id, amount.as_deref())).await?;
     Ok(versioned(&order, order.version))
 }

@@ -62,9 +62,12 @@ async fn ready(State(state): State<AppState>) -> ApiResult<Response> {
     responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String)),
 )]
 async fn metrics(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
-    let actor = caller.actor();
-    actor.authorize(Action::AuditRead)?;
-    let tallies = state.call(move |store| store.tallies(&actor)).await?;
+    let tallies = state
+        .act(caller, move |store, actor| {
+            actor.authorize(Action::AuditRead)?;
+            store.tallies(actor)
+        })
+        .await?;
     let mut text = state.metrics().map(|handle| handle.render()).unwrap_or_default();
     text.push_str(&render_tallies(&tallies));
     let content_type = HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");

@@ -39,8 +39,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 )]
 async fn list(State(state): State<AppState>, caller: Caller, params: Params) -> ApiResult<Response> {
     let page = params.page()?;
-    let actor = caller.actor();
-    Ok(ok(&state.call(move |store| store.users().list(&actor, &page)).await?))
+    Ok(ok(&state.act(caller, move |store, actor| store.users().list(actor, &page)).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -74,8 +73,7 @@ async fn create(State(state): State<AppState>, caller: Caller, Json(body): Json<
         warehouses: body.warehouses,
         password: body.password,
     };
-    let actor = caller.actor();
-    Ok(created(&state.call(move |store| store.users().create(&actor, input)).await?))
+    Ok(created(&state.act(caller, move |store, actor| store.users().create(actor, input)).await?))
 }
 
 #[utoipa::path(
@@ -91,8 +89,7 @@ async fn create(State(state): State<AppState>, caller: Caller, Json(body): Json<
     ),
 )]
 async fn preferences(State(state): State<AppState>, caller: Caller, Path(user): Path<String>) -> ApiResult<Response> {
-    let actor = caller.actor();
-    Ok(ok(&unpaged(state.call(move |store| store.users().preferences(&actor, &user)).await?)))
+    Ok(ok(&unpaged(state.act(caller, move |store, actor| store.users().preferences(actor, &user)).await?)))
 }
 
 /// Channels turned on or off for one event type: `{"event": "OrderShipped",
@@ -124,9 +121,8 @@ async fn set_preferences(
     Json(body): Json<Preferences>,
 ) -> ApiResult<Response> {
     let channels: Vec<(Channel, bool)> = body.channels.into_iter().collect();
-    let actor = caller.actor();
     let after = state
-        .call(move |store| store.users().set_preferences(&actor, &user, &body.event, &channels))
+        .act(caller, move |store, actor| store.users().set_preferences(actor, &user, &body.event, &channels))
         .await
         .map_err(|e| e.naming("event_type", "event"))?;
     Ok(ok(&unpaged(after)))
@@ -149,6 +145,5 @@ async fn set_preferences(
 )]
 async fn audit(State(state): State<AppState>, caller: Caller, params: Params) -> ApiResult<Response> {
     let (entity, page) = (params.text("entity"), params.page()?);
-    let actor = caller.actor();
-    Ok(ok(&state.call(move |store| store.audit().list(&actor, entity.as_deref(), &page)).await?))
+    Ok(ok(&state.act(caller, move |store, actor| store.audit().list(actor, entity.as_deref(), &page)).await?))
 }
