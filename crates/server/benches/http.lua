@@ -19,6 +19,8 @@ function request()
   n = n + 1
   if mode == "read" then
     return wrk.format("GET", "/api/v1/products/" .. sku(n * 7919), headers)
+  elseif mode == "floor" then
+    return wrk.format("GET", "/floor/" .. sku(n * 7919), headers)
   elseif mode == "order" then
     -- Three consecutive SKUs in ascending order, as the core's own order bench takes them.
     local first = (n * 3) % (products - 2)

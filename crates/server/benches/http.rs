@@ -2,7 +2,9 @@
 //! HTTP, closed loop at 100 and 1,000 connections (`wrk`), on SQLite and PostgreSQL —
 //! beside, in the same run, the in-process core figure for the same operation and an axum
 //! hello-world, the ceiling of the HTTP stack on this machine (the load generator shares
-//! its cores). Prints Markdown tables.
+//! its cores), and on SQLite a bare floor of a read over HTTP: the same hello-world server
+//! handing each request to the blocking pool for the two indexed reads no design can skip
+//! (the token, the product). Prints Markdown tables.
 //!
 //! Needs `wrk` (Debian: `apt-get install wrk`) and a release build of the binary:
 //! `cargo build --release -p stockyard-cli && cargo bench -p stockyard-server --bench http`.
@@ -34,7 +36,7 @@ const CONNECTIONS: [usize; 2] = [100, 1_000];
 fn main() {
     let mut args = std::env::args().skip(1);
     if args.next().as_deref() == Some("--hello") {
-        hello(&args.next().expect("--hello ADDR"));
+        hello(&args.next().expect("--hello ADDR [SQLITE_PATH]"), args.next());
         return;
     }
     let binary = release_binary();
@@ -93,6 +95,16 @@ fn backend_figures(backend: &str, db: &TestDb, binary: &PathBuf, ceiling: f64) {
     command.args(["--max-in-flight", "4096"]).env("STOCKYARD_DB", db.url()).env("RUST_LOG", "warn");
     if let Some(keys) = db.key_file() {
         command.env("STOCKYARD_DATA_KEY_FILE", keys);
+    }
+    if db.backend() == stockyard_core::Backend::Sqlite {
+        let this = std::env::current_exe().expect("this bench's path");
+        let path = db.url().trim_start_matches("sqlite://").to_owned();
+        let mut floor = Served::start(Command::new(this).args(["--hello", "127.0.0.1:0", &path]));
+        for connections in CONNECTIONS {
+            let result = wrk(&floor.url, "floor", &token, connections);
+            println!("{}", result.row(backend, &format!("bare floor of an HTTP read, {connections} connections")));
+        }
+        floor.stop();
     }
     let mut server = Served::start(&mut command);
     for connections in CONNECTIONS {
@@ -222,13 +234,24 @@ fn wrk(url: &str, mode: &str, token: &str, connections: usize) -> Load {
     Load { rate: requests as f64 / (duration_us as f64 / 1e6), p50_us, p99_us, p999_us, errors }
 }
 
-/// The hello-world server: `GET /` answers a short text, on a runtime like `serve`'s.
-fn hello(address: &str) {
+/// The hello-world server: `GET /` answers a short text, on a runtime like `serve`'s. With
+/// a SQLite database, `GET /floor/{sku}` is the bare floor of a read: on the blocking pool,
+/// the API token's row by its hash and the product's row by its SKU, answered as JSON.
+fn hello(address: &str, database: Option<String>) {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(address).await.expect("bind");
         println!("listening on http://{}", listener.local_addr().expect("address"));
-        let app = axum::Router::new().route("/", axum::routing::get(|| async { "Hello, world!" }));
+        let floor = move |axum::extract::Path(sku): axum::extract::Path<String>, headers: axum::http::HeaderMap| {
+            let database = database.clone().expect("a database for /floor");
+            async move {
+                let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                tokio::task::spawn_blocking(move || bare_read(&database, &bearer, &sku)).await.expect("the read")
+            }
+        };
+        let app = axum::Router::new()
+            .route("/", axum::routing::get(|| async { "Hello, world!" }))
+            .route("/floor/{sku}", axum::routing::get(floor));
         let stop = async {
             let mut terminate =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM");
@@ -236,6 +259,28 @@ fn hello(address: &str) {
         };
         axum::serve(listener, app).with_graceful_shutdown(stop).await.expect("serve");
     });
+}
+
+/// The two reads of the floor, on this thread's own connection.
+fn bare_read(database: &str, bearer: &str, sku: &str) -> String {
+    use sha2::Digest;
+    thread_local! {
+        static CONNECTION: std::cell::OnceCell<rusqlite::Connection> = const { std::cell::OnceCell::new() };
+    }
+    let hash: String =
+        sha2::Sha256::digest(bearer.trim_start_matches("Bearer ")).iter().map(|b| format!("{b:02x}")).collect();
+    CONNECTION.with(|cell| {
+        let connection = cell.get_or_init(|| rusqlite::Connection::open(database).expect("open the bench database"));
+        let token: Option<String> = connection
+            .prepare_cached("SELECT name FROM api_tokens WHERE token_hash = ?1")
+            .and_then(|mut s| s.query_row([&hash], |row| row.get(0)))
+            .ok();
+        let name: String = connection
+            .prepare_cached("SELECT name FROM products WHERE sku = ?1")
+            .and_then(|mut s| s.query_row([sku], |row| row.get(0)))
+            .expect("the product");
+        format!("{{\"sku\":\"{sku}\",\"name\":\"{name}\",\"token\":{}}}", token.is_some())
+    })
 }
 
 /// `target/release/stockyard`, built beforehand.

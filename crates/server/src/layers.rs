@@ -30,18 +30,28 @@ pub async fn deadline(State(limit): State<Duration>, request: Request, next: Nex
     }
 }
 
-/// Counts requests and their latency per route template, method and status — never the
-/// path itself, which may carry an email or an id.
+/// Counts and logs requests and their latency per route template, method and status —
+/// never the path itself, which may carry an email or an id.
 pub async fn track(request: Request, next: Next) -> Response {
     let route =
         request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = request.method().as_str().to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    let labels = [("route", route), ("method", method), ("status", status)];
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    // One log line per request, by route template like the metrics: no ids or emails.
+    tracing::info!(
+        request_id = crate::request_id::current().as_deref(),
+        method,
+        route,
+        status,
+        millis = elapsed.as_secs_f64() * 1000.0,
+        "answered"
+    );
+    let labels = [("route", route), ("method", method), ("status", status.to_string())];
     metrics::counter!("stockyard_http_requests_total", &labels).increment(1);
-    metrics::histogram!("stockyard_http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("stockyard_http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
     response
 }
 

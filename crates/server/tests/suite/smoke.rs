@@ -4,7 +4,9 @@ use reqwest::Method;
 use serde_json::json;
 use stockyard_testkit::backend_tests;
 
-use crate::common::TestServer;
+use stockyard_server::Settings;
+
+use crate::common::{TestServer, settings};
 
 backend_tests! {
     fn a_product_made_over_http_reads_back_with_its_version(db) {
@@ -28,5 +30,30 @@ backend_tests! {
         let server = TestServer::start(db);
         let problem = server.anonymous().get("/products").problem(401);
         assert_eq!(problem["status"], 401);
+    }
+}
+
+backend_tests! {
+    fn a_body_over_the_limit_is_413_and_changes_nothing(db) {
+        let server = TestServer::start_with(db.store(), Settings { body_limit: 1024, ..settings() });
+        let admin = server.admin();
+        let description = "x".repeat(2048);
+        let body = json!({ "sku": "BIG-01", "name": "Big", "price": "1.00", "description": description });
+        let problem = admin.post("/products", &body).problem(413);
+        assert_eq!(problem["code"], "too_large");
+        admin.get("/products/BIG-01").problem(404);
+    }
+
+    fn every_answer_carries_a_request_id_echoed_when_the_client_sent_one(db) {
+        let server = TestServer::start(db);
+        let anonymous = server.anonymous();
+        let made = anonymous.send(anonymous.request(Method::GET, "/products"));
+        let generated = made.header("x-request-id").expect("a request id").to_owned();
+        assert!(!generated.is_empty());
+        let sent = anonymous.send(anonymous.request(Method::GET, "/products").header("x-request-id", "trace-42"));
+        assert_eq!(sent.header("x-request-id"), Some("trace-42"));
+        // One that is too long or not printable is replaced, not echoed.
+        let odd = anonymous.send(anonymous.request(Method::GET, "/products").header("x-request-id", "a".repeat(500)));
+        assert_ne!(odd.header("x-request-id"), Some("a".repeat(500).as_str()));
     }
 }
