@@ -10,6 +10,7 @@ pub mod bench;
 mod clock;
 pub mod http;
 mod locks;
+mod reach;
 pub mod redact;
 mod server;
 pub mod smtp;
@@ -19,6 +20,7 @@ mod waits;
 use std::{io::Write, sync::Once, time::Duration};
 
 pub use locks::WriteLock;
+pub use reach::Reach;
 pub use waits::wait_until;
 
 use stockyard_core::{

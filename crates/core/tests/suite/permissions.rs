@@ -20,7 +20,7 @@ use stockyard_core::{
     orders::{Customer, NewOrder, OrderPatch, OrderQuery, ReturnLine},
     users::preferences::Channel,
 };
-use stockyard_testkit::backend_tests;
+use stockyard_testkit::{Reach, backend_tests};
 
 /// The table, written out independently of the code: the roles allowed each action, by
 /// initial (Admin, Manager, Warehouse, Sales, Client, Viewer).
@@ -99,35 +99,8 @@ const AT_WAREHOUSE: &[&str] = &[
     "order.deliver",
 ];
 
-const SCOPE: [&str; 2] = ["EAST", "WEST"];
-
 fn forbidden<T: std::fmt::Debug>(result: Result<T>) -> bool {
     matches!(result, Err(Error::Forbidden { .. }))
-}
-
-/// Where an actor acts in one pass of the matrix.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Reach {
-    /// No scope, acting at MAIN.
-    Unscoped,
-    /// Scoped to EAST and WEST, acting at MAIN.
-    Outside,
-    /// Scoped to EAST and WEST, acting at EAST (transfers to WEST).
-    Inside,
-}
-
-impl Reach {
-    fn here(self) -> &'static str {
-        if self == Reach::Inside { "EAST" } else { "MAIN" }
-    }
-
-    fn there(self) -> &'static str {
-        match self {
-            Reach::Unscoped => "EAST",
-            Reach::Outside => "EAST",
-            Reach::Inside => "WEST",
-        }
-    }
 }
 
 fn expected(role: Role, action: &str, reach: Reach) -> bool {
@@ -340,9 +313,9 @@ backend_tests! {
         assert_eq!(TABLE.len(), Action::ALL.len(), "the table names every action");
         let users = store.users();
         for role in Role::ALL {
-            for reach in [Reach::Unscoped, Reach::Outside, Reach::Inside] {
+            for reach in Reach::ALL {
                 let email = format!("{}@example.com", unique(role.as_str()));
-                let warehouses = if reach == Reach::Unscoped { vec![] } else { SCOPE.map(String::from).to_vec() };
+                let warehouses = reach.scope();
                 let user = NewUser {
                     email: email.clone(),
                     role: *role,

@@ -15,34 +15,9 @@ use stockyard_core::{
     inventory::ReserveRequest,
     orders::{Customer, NewOrder},
 };
-use stockyard_testkit::backend_tests;
+use stockyard_testkit::{Reach, backend_tests};
 
 use crate::common::{Api, TestServer};
-
-/// Where a user acts in one pass.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Reach {
-    /// No scope, acting at MAIN.
-    Unscoped,
-    /// Scoped to EAST and WEST, acting at MAIN.
-    Outside,
-    /// Scoped to EAST and WEST, acting at EAST (transferring to WEST).
-    Inside,
-}
-
-impl Reach {
-    fn scope(self) -> Vec<String> {
-        if self == Reach::Unscoped { vec![] } else { vec!["EAST".into(), "WEST".into()] }
-    }
-
-    fn here(self) -> &'static str {
-        if self == Reach::Inside { "EAST" } else { "MAIN" }
-    }
-
-    fn there(self) -> &'static str {
-        if self == Reach::Inside { "WEST" } else { "EAST" }
-    }
-}
 
 static UNIQUE: AtomicUsize = AtomicUsize::new(0);
 
@@ -233,7 +208,7 @@ backend_tests! {
         server.product("P-2", "1.00", &[("MAIN", 1_000), ("EAST", 1_000), ("WEST", 1_000)]);
         let mut walked = 0;
         for role in Role::ALL {
-            for reach in [Reach::Unscoped, Reach::Outside, Reach::Inside] {
+            for reach in Reach::ALL {
                 let email = format!("{}@example.com", unique(role.as_str()));
                 let scope = reach.scope();
                 let warehouses: Vec<&str> = scope.iter().map(String::as_str).collect();
