@@ -114,6 +114,8 @@ pub enum Command {
     Key(KeyCommand),
     /// Serve the HTTP API, with the notification dispatcher and the sweep running beside it
     Serve(Serve),
+    /// The warehouse-floor dashboard: stock, scanning, pick and pack, alerts (acts as --as)
+    Tui,
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]

@@ -13,6 +13,7 @@ mod serve;
 mod setup;
 mod stock;
 mod tokens;
+mod tui;
 mod users;
 mod warehouse;
 mod webhooks;
@@ -78,6 +79,7 @@ pub fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Webhook(cmd) => webhooks::run(&mut ctx, cmd),
         Command::Inbox(inbox) => notify::inbox(&mut ctx, inbox),
         Command::Serve(args) => serve::run(&mut ctx, args),
+        Command::Tui => tui::run(&ctx),
         Command::Completions { shell } => {
             let mut cli = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cli, "stockyard", ctx.out.raw());

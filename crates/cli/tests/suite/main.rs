@@ -15,5 +15,6 @@ mod reservations;
 mod serve;
 mod serve_shutdown;
 mod stock;
+mod tui;
 mod users;
 mod webhooks;
