@@ -12,7 +12,7 @@ use super::{
     records,
 };
 use crate::{
-    Action, Actor, Conflict, Error, Result,
+    Action, Actor, Conflict, Error, ProductId, Result,
     db::{Tx, params},
     events::EventType,
     warehouses,
@@ -42,7 +42,7 @@ impl Orders<'_> {
                 return Err(Error::conflict(
                     Conflict::Refused,
                     format!(
-                        "order {} is {}: only a paid order, or one being picked, is picked",
+                        "order {} is {}: only a paid order, or one being picked, takes picks",
                         order.number, order.status
                     ),
                 ));
@@ -63,10 +63,9 @@ impl Orders<'_> {
             let by = actor.to_string();
             if !records::add_pick(tx, order.id, line.product_id, allocation, quantity, &by, now)? {
                 // The order row's lock makes this unreachable; the guard holds regardless.
-                return Err(Error::conflict(
-                    Conflict::Refused,
-                    format!("order {}: {} at {} is picked in full", order.number, allocation.sku, allocation.warehouse),
-                ));
+                let (number, sku, place) = (order.number, &allocation.sku, &allocation.warehouse);
+                let message = format!("order {number}: {quantity} more of {sku} at {place} would pass its allocation");
+                return Err(Error::conflict(Conflict::Refused, message));
             }
             let allocation = &mut order.allocations[at];
             allocation.picked += quantity;
@@ -90,9 +89,9 @@ impl Orders<'_> {
     }
 
     /// The orders to pick at `warehouse`: paid or being picked, with units still to pick
-    /// there; oldest first (by number), at most `limit` (1 to 1000, default 100). For who
-    /// may pick there — a scoped picker also sees an order served from other warehouses
-    /// too, whose lines here are its to pick.
+    /// there; oldest first (by number), at most `limit` (1 to 1000, default 100). Only for
+    /// who may pick there; a scoped picker sees an order served from other warehouses too,
+    /// since its lines here are its to pick.
     pub fn to_pick(&self, actor: &Actor, warehouse: &str, limit: Option<u32>) -> Result<Vec<Order>> {
         actor.authorize_at(Action::OrderPick, warehouse)?;
         let limit = crate::page::limit(Some(limit.unwrap_or(TO_PICK_DEFAULT)))?;
@@ -124,7 +123,7 @@ fn line_of(tx: &mut Tx<'_>, order: &Order, code: &str) -> Result<OrderLine> {
     }
     let products = tx.query("SELECT id FROM products WHERE barcode = $1", params![code])?;
     for row in &products {
-        let id: crate::ProductId = row.get(0)?;
+        let id: ProductId = row.get(0)?;
         if let Some(line) = order.lines.iter().find(|l| l.product_id == id) {
             return Ok(line.clone());
         }
