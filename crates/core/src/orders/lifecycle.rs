@@ -48,7 +48,7 @@ pub struct ReturnLine {
 }
 
 /// A step's events, gathered while it runs.
-pub(super) type Events = Vec<(EventType, Value)>;
+type Events = Vec<(EventType, Value)>;
 
 /// What a step does, and where a user scoped to warehouses must be allowed to do it.
 #[derive(Debug, Clone, Copy)]
