@@ -36,6 +36,7 @@ named! {
         OrderReturned = "OrderReturned",
         OrderRefunded = "OrderRefunded",
         OrderUpdated = "OrderUpdated",
+        OrderPicked = "OrderPicked",
         EmailNotificationRequested = "EmailNotificationRequested",
         SmsNotificationRequested = "SmsNotificationRequested",
         PushNotificationRequested = "PushNotificationRequested",
@@ -90,7 +91,7 @@ impl EventType {
             | InventoryThresholdSet
             | InventoryThresholdReached => Action::StockHistory,
             OrderCreated | OrderStatusChanged | OrderPaymentReceived | OrderCancelled | OrderFulfilled
-            | OrderReturned | OrderRefunded | OrderUpdated => Action::OrderRead,
+            | OrderReturned | OrderRefunded | OrderUpdated | OrderPicked => Action::OrderRead,
             EmailNotificationRequested
             | SmsNotificationRequested
             | PushNotificationRequested

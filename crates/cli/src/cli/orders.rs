@@ -44,6 +44,22 @@ pub enum OrderCommand {
         #[arg(long, value_name = "T")]
         tracking: Option<String>,
     },
+    /// Record units of an order's line picked (by SKU or barcode): the first pick of a paid
+    /// order starts picking, the last one packs it
+    ///
+    /// QTY defaults to 1. A line served from several warehouses needs --warehouse, unless the
+    /// acting user may pick at only one of them. Picking more than is left to pick is refused
+    /// (exit 4), and so is packing by hand (`order status ID packed`) an order picked in part.
+    Pick {
+        /// Order id or number
+        id: String,
+        /// What was picked: its SKU or barcode, and how many (default 1)
+        #[arg(value_name = "SKU[:QTY]", value_parser = picked)]
+        item: (String, i64),
+        /// The warehouse picked at
+        #[arg(long, value_name = "W")]
+        warehouse: Option<String>,
+    },
     /// Cancel an order before shipment: its stock is released
     Cancel {
         /// Order id or number
@@ -134,9 +150,30 @@ fn return_line(arg: &str) -> Result<ReturnLine, String> {
     Ok(ReturnLine { sku, quantity, scrap })
 }
 
+/// `SKU:QTY`, or a bare SKU or barcode for one unit.
+fn picked(arg: &str) -> Result<(String, i64), String> {
+    match arg.rsplit_once(':') {
+        Some((code, quantity)) => {
+            let quantity =
+                quantity.trim().parse().map_err(|_| format!("{arg:?}: {quantity:?} is not a whole number"))?;
+            Ok((code.trim().to_owned(), quantity))
+        }
+        None => Ok((arg.trim().to_owned(), 1)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pick_is_one_unit_unless_counted() {
+        assert_eq!(picked("MUG-1"), Ok(("MUG-1".into(), 1)));
+        assert_eq!(picked("4006381333931:3"), Ok(("4006381333931".into(), 3)));
+        assert_eq!(picked(" MUG-1 : 2 "), Ok(("MUG-1".into(), 2)));
+        let message = picked("MUG-1:two").expect_err("not a number");
+        assert!(message.contains("\"MUG-1:two\"") && message.contains("whole number"), "{message}");
+    }
 
     #[test]
     fn return_lines_restock_unless_scrapped() {

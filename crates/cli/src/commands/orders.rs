@@ -1,4 +1,4 @@
-//! `order create|list|show|update|pay|status|cancel|return|refund`.
+//! `order create|list|show|update|pay|status|pick|cancel|return|refund`.
 
 use std::io::Write;
 
@@ -108,6 +108,13 @@ pub fn run(ctx: &mut Context<'_>, command: OrderCommand) -> Result<(), Failure> 
             let order = orders.set_status(&actor, &id, status.parse()?, tracking.as_deref())?;
             let tracking = order.tracking_number.as_ref().map(|t| format!(" (tracking {t})")).unwrap_or_default();
             let message = format!("Order {} is now {}{tracking}.", order.number, order.status);
+            ctx.out.done(&message, &order)?;
+        }
+        OrderCommand::Pick { id, item: (code, quantity), warehouse } => {
+            let order = orders.pick(&actor, &id, &code, quantity, warehouse.as_deref())?;
+            let (picked, of) = order.allocations.iter().fold((0, 0), |(p, q), a| (p + a.picked, q + a.quantity));
+            let progress = if picked == of { format!("all {of} units") } else { format!("{picked} of {of} units") };
+            let message = format!("Order {}: {progress} picked; it is now {}.", order.number, order.status);
             ctx.out.done(&message, &order)?;
         }
         OrderCommand::Cancel { id, reason } => {

@@ -1,7 +1,7 @@
 //! `order …` and the unpaid-order `sweep` through the real binary on both backends: a whole
 //! life from placement to refund with the stock after each step, dry runs and short stock
 //! that change nothing, refused transitions and their exit codes, what a client may see,
-//! the unpaid timeout, and `show --explain`.
+//! the unpaid timeout, `show --explain`, and picking.
 
 use crate::common;
 
@@ -390,6 +390,64 @@ backend_tests! {
         let text = stdout(stockyard(db).args(["order", "return", "2"]));
         assert_eq!(text, "Order 2 returned: 1 × A-1 restocked at MAIN.\n");
         assert_eq!(main_level(db, "A-1"), (3, 1, 2));
+        stockyard(db).arg("verify").assert().success();
+    }
+
+    fn orders_are_picked_by_sku_or_barcode_until_packed(db) {
+        with_products(db, &["A-1", "B-1", "C-1"]);
+        stockyard(db).args(["warehouse", "add", "EAST", "--name", "East"]).assert().success();
+        stockyard(db).args(["stock", "receive", "A-1", "4"]).assert().success();
+        stockyard(db).args(["stock", "receive", "A-1", "2", "--warehouse", "EAST"]).assert().success();
+        stockyard(db).args(["stock", "receive", "B-1", "2"]).assert().success();
+        stockyard(db).args(["product", "update", "B-1", "--barcode", "4006381333931"]).assert().success();
+        stockyard(db).args(["user", "add", "east@example.com", "--role", "warehouse", "--warehouse", "EAST", "--password-stdin"]).write_stdin(PASSWORD).assert().success();
+        stockyard(db).args(["order", "create", "--customer", "ada@example.com", "--line", "A-1:3", "B-1:2", "--warehouse", "MAIN"]).assert().success();
+        refused(stockyard(db), &["order", "pick", "1", "A-1"], 4);
+        stockyard(db).args(["order", "pay", "1"]).assert().success();
+
+        let first = json(db, &["order", "pick", "1", "A-1"]);
+        assert_eq!(keys(&first), ORDER_KEYS);
+        assert_eq!((&first["status"], &first["version"]), (&"picking".into(), &3.into()));
+        let a = first["allocations"].as_array().and_then(|a| a.iter().find(|a| a["sku"] == "A-1")).cloned().unwrap_or_default();
+        assert_eq!((&a["picked"], &a["quantity"], &a["picked_by"]), (&1.into(), &3.into(), &"local-admin".into()));
+        assert!(a["picked_at"].is_string(), "{a}");
+        assert_eq!(history(&first), ["pending", "confirmed", "paid", "picking"]);
+        assert_eq!(stdout(stockyard(db).args(["order", "pick", "1", "a-1:2"])), "Order 1: 3 of 5 units picked; it is now picking.\n");
+
+        let before = json(db, &["order", "show", "1"]);
+        let cases: &[(&[&str], i32, &[&str])] = &[
+            (&["order", "pick", "1", "A-1"], 4, &["order 1 has all 3 of A-1 at MAIN picked already"]),
+            (&["order", "pick", "1", "B-1:3"], 4, &["order 1 needs 2 more of B-1 at MAIN, not 3"]),
+            (&["order", "status", "1", "packed"], 4, &["order 1 has 3 of 5 units picked: pick the rest first"]),
+            (&["order", "pick", "1", "C-1"], 6, &["C-1 is not on order 1"]),
+            (&["order", "pick", "1", "B-1:0"], 6, &["quantity"]),
+            (&["order", "pick", "1", "B-1:two"], 6, &["\"B-1:two\"", "whole number"]),
+            (&["order", "pick", "1", "B-1", "--warehouse", "EAST"], 6, &["only at MAIN"]),
+            (&["order", "pick", "9", "B-1"], 3, &["order", "9"]),
+        ];
+        for (args, code, fragments) in cases {
+            assert_mentions(&refused(stockyard(db), args, *code), fragments);
+        }
+        assert_mentions(&refused(acting(db, "east@example.com"), &["order", "pick", "1", "B-1"], 5), &["order.pick", "MAIN"]);
+        assert_eq!(json(db, &["order", "show", "1"]), before, "refusals change nothing");
+
+        // B-1 by its barcode, as a scanner reads it: the last pick packs the order.
+        let text = stdout(stockyard(db).args(["order", "pick", "1", "4006381333931:2"]));
+        assert_eq!(text, "Order 1: all 5 units picked; it is now packed.\n");
+        assert_eq!(events(db, "OrderPicked").len(), 3);
+        stockyard(db).args(["order", "status", "1", "shipped"]).assert().success();
+
+        // A line served from two warehouses: where is said, or is the picker's only one.
+        let split = json(db, &["order", "create", "--customer", "bob@example.com", "--line", "A-1:3"]);
+        assert_eq!(allocations(&split), [at("A-1", "EAST", 2), at("A-1", "MAIN", 1)]);
+        stockyard(db).args(["order", "pay", "2"]).assert().success();
+        assert_mentions(&refused(stockyard(db), &["order", "pick", "2", "A-1"], 6), &["warehouse", "EAST and MAIN"]);
+        let east = json_of(acting(db, "east@example.com"), &["order", "pick", "2", "A-1:2"]);
+        let picked: Vec<(Value, Value)> =
+            east["allocations"].as_array().into_iter().flatten().map(|a| (a["warehouse"].clone(), a["picked"].clone())).collect();
+        assert_eq!(picked, [(json!("EAST"), json!(2)), (json!("MAIN"), json!(0))]);
+        let packed = json(db, &["order", "pick", "2", "A-1", "--warehouse", "main"]);
+        assert_eq!(packed["status"], "packed");
         stockyard(db).arg("verify").assert().success();
     }
 

@@ -1,7 +1,7 @@
 //! Every projection checked against what the event log says, read in one snapshot: stock
 //! movements (one per stock event, every field), the replay snapshot, reservations (their lines and status, and
 //! each level's `reserved` equal to its active reservation lines), orders (status, total,
-//! paid, refunded, lines), products (every catalog field, deleted or not) and users (role, active,
+//! paid, refunded, lines), order picks (units picked, of how many), products (every catalog field, deleted or not) and users (role, active,
 //! warehouse scope). Stock levels are checked by [`crate::Inventory::verify`]; the log
 //! itself by the chain ([`super::chain`]). Events written before a payload carried a field
 //! leave that field unchecked, and the report says so.
@@ -118,6 +118,8 @@ struct Said {
     levels: Levels,
     reservations: BTreeMap<String, Held>,
     orders: BTreeMap<String, Booked>,
+    /// Order picks by `order/SKU/warehouse`: units picked, of how many allocated.
+    picks: BTreeMap<String, (i64, i64)>,
     products: BTreeMap<String, (serde_json::Map<String, Json>, bool)>,
     users: BTreeMap<String, Fields>,
     unchecked: BTreeSet<String>,
@@ -138,6 +140,11 @@ impl Audit<'_> {
             check("reservations", reservation_rows(tx)?, said.reservations.iter().map(held_fields).collect());
             check("stock_levels.reserved", reserved_rows(tx)?, active_lines(tx)?);
             check("orders", order_rows(tx)?, said.orders.into_iter().map(|(id, o)| (id, o.fields)).collect());
+            check(
+                "order_picks",
+                pick_rows(tx)?,
+                said.picks.into_iter().map(|(key, n)| (key, pick_fields(n))).collect(),
+            );
             check("products", product_rows(tx)?, said.products.iter().map(product_fields).collect::<Result<_>>()?);
             check("users", user_rows(tx)?, said.users);
             Ok(ProjectionReport {
@@ -205,6 +212,13 @@ fn read_log(tx: &mut Tx<'_>, mismatches: &mut Vec<Mismatch>, checked: &mut BTree
                 | EventType::OrderStatusChanged
                 | EventType::OrderPaymentReceived
                 | EventType::OrderRefunded => book(&mut said, seq, event_type, &aggregate_id, &payload)?,
+                EventType::OrderPicked => {
+                    let event: PickEvent = serde_json::from_value(payload).map_err(malformed)?;
+                    let key = pick_key(&aggregate_id, &event.sku, &event.warehouse);
+                    let (picked, of) = said.picks.entry(key).or_default();
+                    // Saturating: a tampered payload shows as a mismatch, never a panic.
+                    (*picked, *of) = (picked.saturating_add(event.quantity), event.of);
+                }
                 EventType::ProductCreated | EventType::ProductUpdated | EventType::ProductDeleted => {
                     catalogue(&mut said, event_type, &aggregate_id, payload);
                 }
@@ -418,6 +432,37 @@ fn book(said: &mut Said, seq: i64, event_type: EventType, id: &str, payload: &Js
         said.unchecked.insert(format!("order {id}: refunded (its refund predates the amount in the log)"));
     }
     Ok(())
+}
+
+/// The payload of `OrderPicked`, as far as the picks need it.
+#[derive(Deserialize)]
+struct PickEvent {
+    sku: String,
+    warehouse: String,
+    quantity: i64,
+    of: i64,
+}
+
+fn pick_key(order: &str, sku: &str, warehouse: &str) -> String {
+    format!("{order}/{sku}/{warehouse}")
+}
+
+fn pick_fields((picked, of): (i64, i64)) -> Fields {
+    Fields::from([("picked", picked.to_string()), ("quantity", of.to_string())])
+}
+
+fn pick_rows(tx: &mut Tx<'_>) -> Result<BTreeMap<String, Fields>> {
+    let rows = tx.query(
+        "SELECT k.order_id, p.sku, w.code, k.picked, k.quantity FROM order_picks k
+         JOIN products p ON p.id = k.product_id JOIN warehouses w ON w.id = k.warehouse_id",
+        &[],
+    )?;
+    rows.iter()
+        .map(|r| {
+            let key = pick_key(&r.get::<String>(0)?, &r.get::<String>(1)?, &r.get::<String>(2)?);
+            Ok((key, pick_fields((r.get(3)?, r.get(4)?))))
+        })
+        .collect()
 }
 
 /// An order line as text: `SKU×QUANTITY@UNIT_PRICE_MINOR`.

@@ -7,7 +7,7 @@
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::{Customer, Order, OrderStatus, Orders, Payment, Returned, StatusChange, placement, records};
+use super::{Customer, Order, OrderStatus, Orders, Payment, Returned, StatusChange, picking, placement, records};
 use crate::{
     Action, Actor, Conflict, Error, Money, Result,
     crypto::Keyring,
@@ -50,6 +50,24 @@ pub struct ReturnLine {
 /// A step's events, gathered while it runs.
 type Events = Vec<(EventType, Value)>;
 
+/// What a step does, and where a user scoped to warehouses must be allowed to do it.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum At {
+    /// At every warehouse serving the order: taken only when all of them are the actor's.
+    Order(Action),
+    /// At the one warehouse the step acts at, which the step authorises itself once it
+    /// knows it (a pick: its line's).
+    OneWarehouse(Action),
+}
+
+impl At {
+    fn action(self) -> Action {
+        match self {
+            At::Order(action) | At::OneWarehouse(action) => action,
+        }
+    }
+}
+
 impl Orders<'_> {
     /// Changes the customer details and notes of an order not yet shipped, appending
     /// `OrderUpdated` (which names the fields changed, never their values).
@@ -64,7 +82,7 @@ impl Orders<'_> {
         if fields.iter().all(|(_, value)| value.is_none()) {
             return Err(Error::invalid("order", "name something to change: email, name, phone, address or notes"));
         }
-        self.step(actor, key, Action::OrderUpdate, None, |tx, order, events, _| {
+        self.step(actor, key, At::Order(Action::OrderUpdate), None, |tx, order, events, _| {
             if let Some(expected) = patch.expected_version.filter(|v| *v != order.version) {
                 return Err(Error::conflict(
                     Conflict::StaleVersion { current: order.version },
@@ -118,7 +136,7 @@ impl Orders<'_> {
     pub fn pay(&self, actor: &Actor, key: &str, amount: Option<&str>, reference: Option<&str>) -> Result<Order> {
         let reference = reference.map(|r| validate::line("reference", r.trim(), 200)).transpose()?;
         let args = json!({ "order": key, "amount": amount, "reference": reference });
-        self.step(actor, key, Action::OrderPay, Some(&args), |tx, order, events, now| {
+        self.step(actor, key, At::Order(Action::OrderPay), Some(&args), |tx, order, events, now| {
             if order.status != OrderStatus::Confirmed {
                 return Err(refused(order, "paid"));
             }
@@ -182,8 +200,11 @@ impl Orders<'_> {
             }
         };
         let tracking = tracking.map(|t| validate::required("tracking number", t, 100)).transpose()?;
-        self.step(actor, key, action, None, |tx, order, events, now| {
+        self.step(actor, key, At::Order(action), None, |tx, order, events, now| {
             order.status.check(to, &order.number.to_string())?;
+            if to == OrderStatus::Packed {
+                picking::check_packable(order)?;
+            }
             if to == OrderStatus::Shipped {
                 // Consumes exactly the reserved warehouse lines: on-hand goes down there.
                 if let Some(closed) = close_reservation(tx, actor, order, ReservationStatus::Committed, now)? {
@@ -212,7 +233,7 @@ impl Orders<'_> {
     /// is marked for refund.
     pub fn cancel(&self, actor: &Actor, key: &str, reason: Option<&str>) -> Result<Order> {
         let reason = reason.map(|r| validate::line("reason", r.trim(), 200)).transpose()?.filter(|r| !r.is_empty());
-        self.step(actor, key, Action::OrderCancel, None, |tx, order, events, now| {
+        self.step(actor, key, At::Order(Action::OrderCancel), None, |tx, order, events, now| {
             cancel_in(tx, actor, order, reason, events, now)
         })
     }
@@ -222,7 +243,7 @@ impl Orders<'_> {
     /// restocked where it shipped from, or written off. Receiving a requested return
     /// without lines takes the requested ones.
     pub fn return_goods(&self, actor: &Actor, key: &str, lines: &[ReturnLine], request_only: bool) -> Result<Order> {
-        self.step(actor, key, Action::OrderReturn, None, |tx, order, events, now| {
+        self.step(actor, key, At::Order(Action::OrderReturn), None, |tx, order, events, now| {
             let to = if request_only { OrderStatus::ReturnRequested } else { OrderStatus::Returned };
             order.status.check(to, &order.number.to_string())?;
             let returns = match (lines.is_empty(), order.status) {
@@ -257,7 +278,7 @@ impl Orders<'_> {
     /// refund leaves it where it is. Each refund appends `OrderRefunded` with its amount and
     /// the running total.
     pub fn refund(&self, actor: &Actor, key: &str, amount: Option<&str>) -> Result<Order> {
-        self.step(actor, key, Action::OrderRefund, None, |tx, order, events, now| {
+        self.step(actor, key, At::Order(Action::OrderRefund), None, |tx, order, events, now| {
             order.status.check(OrderStatus::Refunded, &order.number.to_string())?;
             let left = Money::from_minor(order.paid.minor() - order.refunded.minor(), order.currency);
             if left.minor() <= 0 {
@@ -326,7 +347,7 @@ impl Orders<'_> {
                 rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect()
             })?;
             for (_, id) in &due {
-                let outcome = self.step(actor, id, Action::OrderCancel, None, |tx, order, events, now| {
+                let outcome = self.step(actor, id, At::Order(Action::OrderCancel), None, |tx, order, events, now| {
                     // Paid, or cancelled, meanwhile: no longer due.
                     if order.status != OrderStatus::Confirmed || order.created_at > cutoff {
                         return Err(refused(order, "cancelled"));
@@ -350,26 +371,27 @@ impl Orders<'_> {
     /// One step on one order: authorised, the order locked, `f` applied, then the order
     /// saved with its version bumped and the step's events and audit record appended.
     /// A step that takes an idempotency key gives its arguments (see [`crate::idempotency`]).
-    fn step(
+    pub(super) fn step(
         &self,
         actor: &Actor,
         key: &str,
-        action: Action,
+        at: At,
         idempotent: Option<&Value>,
         f: impl FnOnce(&mut Tx<'_>, &mut Order, &mut Events, Timestamp) -> Result<()>,
     ) -> Result<Order> {
+        let action = at.action();
         actor.authorize(action)?;
         self.store.pool.write(|tx| {
             // First, as every writer that seals does: see crate::crypto.
             let keyring = self.store.sealing_keyring(tx)?;
             let now = self.store.now();
-            let Some(args) = idempotent else { return step_in(tx, actor, &keyring, key, action, now, f) };
+            let Some(args) = idempotent else { return step_in(tx, actor, &keyring, key, at, now, f) };
             let replay = |tx: &mut Tx<'_>, id: &str| records::find(tx, &keyring, actor, id, false);
             idempotency::once(
                 tx,
                 actor,
                 idempotency::Request { action, args, at: now },
-                |tx| step_in(tx, actor, &keyring, key, action, now, f),
+                |tx| step_in(tx, actor, &keyring, key, at, now, f),
                 |order| order.id.to_string(),
                 replay,
             )
@@ -383,14 +405,14 @@ fn step_in(
     actor: &Actor,
     keyring: &Keyring,
     key: &str,
-    action: Action,
+    at: At,
     now: Timestamp,
     f: impl FnOnce(&mut Tx<'_>, &mut Order, &mut Events, Timestamp) -> Result<()>,
 ) -> Result<Order> {
     let mut order = records::find(tx, keyring, actor, key, true)?;
-    // Every step happens at the order's warehouses: a user scoped to warehouses
-    // takes it only when all of them are theirs.
-    records::authorize_at_order(actor, action, &order)?;
+    if let At::Order(action) = at {
+        records::authorize_at_order(actor, action, &order)?;
+    }
     let before = records::summary(&order);
     let mut events = Vec::new();
     f(tx, &mut order, &mut events, now)?;
@@ -398,7 +420,7 @@ fn step_in(
     records::save(tx, &order)?;
     let id = order.id.to_string();
     let change = Change {
-        action: action.as_str(),
+        action: at.action().as_str(),
         entity: ("order", &id),
         before: Some(before),
         after: Some(records::summary(&order)),
@@ -419,7 +441,7 @@ fn refused(order: &Order, to: &str) -> Error {
 
 /// Moves the order to `to` if the state table allows it, with its history row and
 /// `OrderStatusChanged`.
-fn move_to(
+pub(super) fn move_to(
     tx: &mut Tx<'_>,
     actor: &Actor,
     order: &mut Order,

@@ -4,6 +4,7 @@
 //! no step is ever half done: a crash at any point leaves the order as it was before it.
 
 mod lifecycle;
+mod picking;
 mod placement;
 pub(crate) mod records;
 mod states;
@@ -43,13 +44,27 @@ pub struct OrderLine {
     pub line_total: Money,
 }
 
-/// Which warehouse serves how much of a line.
+/// Which warehouse serves how much of a line, and how much of it is picked there.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Allocation {
     pub sku: String,
     pub warehouse: String,
     pub quantity: i64,
+    /// Units picked so far (0 until the first pick).
+    pub picked: i64,
+    /// Who picked last, as people read it (`staff` to a client).
+    pub picked_by: Option<String>,
+    /// When the last pick was.
+    #[serde(serialize_with = "crate::clock::wire_opt")]
+    pub picked_at: Option<Timestamp>,
+}
+
+impl Allocation {
+    /// A warehouse line as placed: nothing picked yet.
+    pub(crate) fn unpicked(sku: String, warehouse: String, quantity: i64) -> Self {
+        Self { sku, warehouse, quantity, picked: 0, picked_by: None, picked_at: None }
+    }
 }
 
 /// One step of the status history.
@@ -179,6 +194,14 @@ impl Orders<'_> {
             let keyring = self.store.keyring(tx)?;
             records::list(tx, &keyring, actor, status, query)
         })
+    }
+
+    /// How many orders placed at or after `since` stand in each status now — every status,
+    /// zeros included, in [`OrderStatus::ALL`] order — counting only the orders the actor
+    /// may list (as [`Orders::list`] would). For a dashboard.
+    pub fn status_counts(&self, actor: &Actor, since: Timestamp) -> Result<Vec<(OrderStatus, i64)>> {
+        actor.authorize(Action::OrderRead)?;
+        self.store.pool.read(|tx| records::status_counts(tx, actor, since))
     }
 
     /// Why each line is served from the warehouses it is.

@@ -168,7 +168,7 @@ fn place(
         allocations: reservation
             .lines
             .iter()
-            .map(|l| super::Allocation { sku: l.sku.clone(), warehouse: l.warehouse.clone(), quantity: l.quantity })
+            .map(|l| super::Allocation::unpicked(l.sku.clone(), l.warehouse.clone(), l.quantity))
             .collect(),
         lines,
         currency,

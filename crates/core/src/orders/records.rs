@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 
+use jiff::Timestamp;
 use serde_json::json;
 
 use super::{
     Allocation, Customer, Order, OrderKey, OrderLine, OrderQuery, OrderStatus, Payment, Returned, StatusChange,
 };
 use crate::{
-    Action, Actor, Currency, Error, Money, OrderId, Page, ReservationId, Result, Role,
+    Action, Actor, Currency, Error, Money, OrderId, Page, ProductId, ReservationId, Result, Role, WarehouseId,
     actor::shown_principal,
     crypto::{Keyring, rotation::context},
     db::{Filter, Row, Tx, Value, params},
@@ -198,6 +199,7 @@ fn shown_to(actor: &Actor, mut order: Order) -> Order {
         };
         order.history.iter_mut().for_each(|c| hide(&mut c.actor));
         order.payments.iter_mut().for_each(|p| hide(&mut p.actor));
+        order.allocations.iter_mut().filter_map(|a| a.picked_by.as_mut()).for_each(hide);
     }
     order
 }
@@ -228,8 +230,20 @@ pub(crate) fn list(
     filter.and_some("number < {}", before);
     filter.and_some("status = {}", status.map(|s| s.as_str()));
     filter.and_some("customer_email_index = {}", customer);
-    // A client lists only its own orders; a scoped actor only those served wholly from its
-    // warehouses.
+    listable(&mut filter, actor);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM orders{} ORDER BY number DESC LIMIT {}",
+        filter.clause(),
+        filter.bind(i64::from(limit) + 1)
+    );
+    let rows = tx.query(&sql, filter.params())?;
+    let orders = load(tx, keyring, &rows)?.into_iter().map(|o| shown_to(actor, o)).collect();
+    Ok(page::from_rows(orders, limit, |o| o.number.to_string()))
+}
+
+/// Limits `filter` (on `orders`) to the orders `actor` may list: a client only its own; a
+/// scoped actor only those served wholly from its warehouses.
+fn listable(filter: &mut Filter, actor: &Actor) {
     filter.and_some("owner = {}", (actor.role() == Role::Client).then(|| actor.principal()));
     if !actor.scope().is_empty() {
         let placeholders: Vec<String> = actor.scope().iter().map(|code| filter.bind(code)).collect();
@@ -239,14 +253,67 @@ pub(crate) fn list(
             placeholders.join(", ")
         ));
     }
-    let sql = format!(
-        "SELECT {COLUMNS} FROM orders{} ORDER BY number DESC LIMIT {}",
-        filter.clause(),
-        filter.bind(i64::from(limit) + 1)
-    );
-    let rows = tx.query(&sql, filter.params())?;
-    let orders = load(tx, keyring, &rows)?.into_iter().map(|o| shown_to(actor, o)).collect();
-    Ok(page::from_rows(orders, limit, |o| o.number.to_string()))
+}
+
+/// How many of the orders placed at or after `since` that `actor` may list stand in each
+/// status, every status in [`OrderStatus::ALL`] order.
+pub(crate) fn status_counts(tx: &mut Tx<'_>, actor: &Actor, since: Timestamp) -> Result<Vec<(OrderStatus, i64)>> {
+    let mut filter = Filter::default();
+    filter.and("created_at >= {}", since);
+    listable(&mut filter, actor);
+    let sql = format!("SELECT status, COUNT(*) FROM orders{} GROUP BY status", filter.clause());
+    let mut counts: HashMap<String, i64> = HashMap::new();
+    for row in tx.query(&sql, filter.params())? {
+        counts.insert(row.get(0)?, row.get(1)?);
+    }
+    Ok(OrderStatus::ALL.iter().map(|s| (*s, counts.remove(s.as_str()).unwrap_or(0))).collect())
+}
+
+/// Paid orders and those being picked with units still to pick at `warehouse`, oldest first.
+pub(crate) fn to_pick(
+    tx: &mut Tx<'_>,
+    keyring: &Keyring,
+    actor: &Actor,
+    warehouse: WarehouseId,
+    limit: u32,
+) -> Result<Vec<Order>> {
+    let rows = tx.query(
+        &format!(
+            "SELECT {COLUMNS} FROM orders WHERE status IN ($1, $2) AND EXISTS (
+                 SELECT 1 FROM reservation_lines l
+                 LEFT JOIN order_picks k
+                        ON k.order_id = orders.id AND k.product_id = l.product_id AND k.warehouse_id = l.warehouse_id
+                 WHERE l.reservation_id = orders.reservation_id AND l.warehouse_id = $3
+                   AND COALESCE(k.picked, 0) < l.quantity)
+             ORDER BY number LIMIT $4"
+        ),
+        params![OrderStatus::Paid.as_str(), OrderStatus::Picking.as_str(), warehouse, i64::from(limit)],
+    )?;
+    Ok(load(tx, keyring, &rows)?.into_iter().map(|o| shown_to(actor, o)).collect())
+}
+
+/// Adds `quantity` units picked to an order's line at one of its warehouses: a guarded
+/// write, as the ledger's, that never passes the allocation (its first insert is held by
+/// the table's CHECK). False when it would have, and nothing was written.
+pub(crate) fn add_pick(
+    tx: &mut Tx<'_>,
+    order: OrderId,
+    product: ProductId,
+    allocation: &Allocation,
+    quantity: i64,
+    by: &str,
+    at: Timestamp,
+) -> Result<bool> {
+    let written = tx.execute(
+        "INSERT INTO order_picks (order_id, product_id, warehouse_id, quantity, picked, picked_by, picked_at)
+         VALUES ($1, $2, (SELECT id FROM warehouses WHERE code = $3), $4, $5, $6, $7)
+         ON CONFLICT (order_id, product_id, warehouse_id) DO UPDATE
+            SET picked = order_picks.picked + excluded.picked, picked_by = excluded.picked_by,
+                picked_at = excluded.picked_at
+          WHERE order_picks.picked + excluded.picked <= order_picks.quantity",
+        params![order, product, &allocation.warehouse, allocation.quantity, quantity, by, at],
+    )?;
+    Ok(written == 1)
 }
 
 /// The principal that owns an order.
@@ -292,7 +359,9 @@ pub(crate) fn summary(order: &Order) -> serde_json::Value {
         "lines": order.lines.iter().map(|l| json!({
             "sku": l.sku, "quantity": l.quantity, "unit_price": l.unit_price.amount()
         })).collect::<Vec<_>>(),
-        "allocations": order.allocations,
+        "allocations": order.allocations.iter().map(|a| json!({
+            "sku": a.sku, "warehouse": a.warehouse, "quantity": a.quantity, "picked": a.picked
+        })).collect::<Vec<_>>(),
         "version": order.version,
     })
 }
@@ -308,10 +377,15 @@ fn load(tx: &mut Tx<'_>, keyring: &Keyring, rows: &[Row]) -> Result<Vec<Order>> 
          WHERE order_id IN ({ids}) ORDER BY order_id, line_no",
         &ids,
     )?;
+    // Each allocation with its picks, if any (an order previewed has no row to join yet).
     let mut allocations = children(
         tx,
-        "SELECT l.reservation_id, p.sku, w.code, l.quantity FROM reservation_lines l
+        "SELECT l.reservation_id, p.sku, w.code, l.quantity, COALESCE(k.picked, 0), k.picked_by, k.picked_at
+         FROM reservation_lines l
          JOIN products p ON p.id = l.product_id JOIN warehouses w ON w.id = l.warehouse_id
+         LEFT JOIN orders o ON o.reservation_id = l.reservation_id
+         LEFT JOIN order_picks k
+                ON k.order_id = o.id AND k.product_id = l.product_id AND k.warehouse_id = l.warehouse_id
          WHERE l.reservation_id IN ({ids}) ORDER BY l.reservation_id, p.sku, w.code",
         &reservations,
     )?;
@@ -413,7 +487,16 @@ fn assemble(keyring: &Keyring, row: &Row, owner: String, kids: Children) -> Resu
     let allocations = kids
         .allocations
         .iter()
-        .map(|r| Ok(Allocation { sku: r.get(1)?, warehouse: r.get(2)?, quantity: r.get(3)? }))
+        .map(|r| {
+            Ok(Allocation {
+                sku: r.get(1)?,
+                warehouse: r.get(2)?,
+                quantity: r.get(3)?,
+                picked: r.get(4)?,
+                picked_by: r.get(5)?,
+                picked_at: r.get(6)?,
+            })
+        })
         .collect::<Result<Vec<_>>>()?;
     let history = kids
         .history

@@ -17,6 +17,7 @@ mod ledger_properties;
 mod notifications;
 mod orders;
 mod permissions;
+mod picks;
 mod reservations;
 mod search;
 mod store;

@@ -1,8 +1,8 @@
 //! Tamper evidence on both backends: a busy store verifies, and each kind of direct edit of
-//! the database — a stock movement, the replay snapshot, a reservation or its lines, an order, a product's
-//! price, a user's role, any field of an event, a deleted `OrderCreated`, a cut-off tail of
-//! either log with its head rewound, events swapped — fails `verify`; a wiped log fails
-//! only against an anchor.
+//! the database — a stock movement, the replay snapshot, a reservation or its lines, an order,
+//! an order's picks, a product's price, a user's role, any field of an event, a deleted
+//! `OrderCreated`, a cut-off tail of either log with its head rewound, events swapped —
+//! fails `verify`; a wiped log fails only against an anchor.
 
 use crate::common;
 
@@ -15,8 +15,8 @@ use stockyard_core::{
 };
 use stockyard_testkit::{TestDb, backend_tests};
 
-/// A store with a bit of everything: stock, a paid order, a refunded one, an active
-/// checkout reservation, a viewer and a repriced product.
+/// A store with a bit of everything: stock, a paid order, a refunded one, one being picked,
+/// an active checkout reservation, a viewer and a repriced product.
 fn busy(db: &TestDb) -> Store {
     let store = store_with(db, &["A-1", "B-1"]);
     let inventory = store.inventory();
@@ -34,6 +34,9 @@ fn busy(db: &TestDb) -> Store {
     orders.pay(&admin(), &refunded, None, None).expect("pay");
     orders.cancel(&admin(), &refunded, None).expect("cancel");
     orders.refund(&admin(), &refunded, None).expect("refund");
+    let picking = orders.create(&admin(), order("A-1")).expect("order").id.to_string();
+    orders.pay(&admin(), &picking, None, None).expect("pay");
+    orders.pick(&admin(), &picking, "A-1", 1, None).expect("pick");
     let hold = ReserveRequest { lines: vec![("B-1".into(), 1)], hold: Hold::Checkout, ..Default::default() };
     inventory.reserve(&admin(), hold).expect("reserve");
     let viewer = NewUser { email: "vi@example.org".into(), role: Role::Viewer, ..Default::default() };
@@ -85,7 +88,7 @@ backend_tests! {
         let report = projections(&store);
         assert!(report.ok, "{report:?}");
         assert!(report.unchecked.is_empty(), "{report:?}");
-        for table in ["stock_movements", "reservations", "orders", "products", "users"] {
+        for table in ["stock_movements", "reservations", "orders", "order_picks", "products", "users"] {
             assert!(report.checked.get(table).is_some_and(|n| *n > 0), "{table}: {report:?}");
         }
         assert!(store.inventory().verify(&admin()).expect("stock").ok);
@@ -152,6 +155,18 @@ backend_tests! {
         assert!(has(&found, "orders", "refunded") && has(&found, "orders", "total"), "{found:?}");
         db.sql("UPDATE order_lines SET quantity = 1");
         assert!(has(&mismatched(&store), "orders", "lines"));
+    }
+
+    fn an_edited_pick_is_found(db) {
+        let store = busy(db);
+        db.sql("UPDATE order_picks SET picked = picked + 1");
+        assert_eq!(mismatched(&store), [("order_picks".to_owned(), "picked".to_owned())]);
+        db.sql("UPDATE order_picks SET picked = picked - 1, quantity = quantity + 1");
+        assert_eq!(mismatched(&store), [("order_picks".to_owned(), "quantity".to_owned())]);
+        db.sql("DELETE FROM order_picks");
+        let report = projections(&store);
+        let missing = report.mismatches.iter().find(|m| m.table == "order_picks").expect("found");
+        assert_eq!((missing.field.as_str(), missing.projection.as_str()), ("picked", "(none)"));
     }
 
     fn an_edited_price_or_role_is_found(db) {

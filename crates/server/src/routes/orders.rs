@@ -1,5 +1,5 @@
-//! Orders: placing, reading, changing details and status, payments, cancellation, returns
-//! and refunds.
+//! Orders: placing, reading, changing details and status, payments, picking, cancellation,
+//! returns and refunds.
 
 use axum::{
     extract::{Path, State},
@@ -27,6 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(order, update))
         .routes(routes!(status))
         .routes(routes!(pay))
+        .routes(routes!(pick))
         .routes(routes!(cancel))
         .routes(routes!(returns))
         .routes(routes!(refund))
@@ -290,6 +291,49 @@ async fn pay(
     let order = state
         .act(caller.keyed()?, move |store, actor| {
             store.orders().pay(actor, &id, amount.as_deref(), body.reference.as_deref())
+        })
+        .await?;
+    Ok(versioned(&order, order.version))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[schema(as = PickRequest)]
+#[serde(deny_unknown_fields)]
+struct PickIn {
+    /// The SKU (any case) or the product barcode scanned.
+    sku: String,
+    /// Units picked (default 1).
+    quantity: Option<i64>,
+    /// Where (default: the only warehouse serving the line where the caller may pick).
+    warehouse: Option<String>,
+}
+
+/// Records units of one line picked at one warehouse: a paid order becomes `picking`, and
+/// `packed` once every allocation is picked.
+#[utoipa::path(
+    post,
+    operation_id = "pick_order",
+    path = "/orders/{id}/picks",
+    tag = "orders",
+    params(
+        ("id" = String, Path, description = "The order's id"),
+    ),
+    request_body = PickIn,
+    responses(
+        (status = 200, description = "The order after it; `ETag` is its version", body = Order, headers(("ETag" = String))),
+        (status = 409, description = "More than is left to pick, or the order is not paid or being picked"),
+    ),
+)]
+async fn pick(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<PickIn>,
+) -> ApiResult<Response> {
+    let quantity = body.quantity.unwrap_or(1);
+    let order = state
+        .act(caller, move |store, actor| {
+            store.orders().pick(actor, &id, &body.sku, quantity, body.warehouse.as_deref())
         })
         .await?;
     Ok(versioned(&order, order.version))

@@ -1,5 +1,5 @@
 //! Orders over HTTP, through their whole life: placing (201), listing and reading with an
-//! ETag, details under `If-Match`, status steps, payments, cancellation, returns and
+//! ETag, details under `If-Match`, status steps, payments, picks, cancellation, returns and
 //! accumulating refunds — and the refusals: bad input naming the field, roles the table
 //! refuses, scoped staff outside their warehouses, another client's order as not found.
 
@@ -157,6 +157,49 @@ backend_tests! {
             // A role refusal says nothing of the order: it is the same for any id.
             server.as_role(role, &[]).put(&status, &json!({ "status": "delivered" })).problem(403);
         }
+    }
+
+    fn orders_are_picked_line_by_line_until_packed(db) {
+        let server = TestServer::start(db);
+        stocked(&server);
+        let (admin, worker) = (server.admin(), server.as_role(Role::Warehouse, &[]));
+        let order = id(&place(&admin, "ada@example.com", 3, "MAIN"));
+        let picks = format!("/orders/{order}/picks");
+        let unpaid = worker.post(&picks, &json!({ "sku": "MUG" })).problem(409);
+        assert!(unpaid["detail"].as_str().is_some_and(|d| d.contains("is confirmed")), "{unpaid}");
+        advance(&admin, &order, &["pay"]);
+
+        let first = worker.post(&picks, &json!({ "sku": "mug" }));
+        assert_eq!(first.header("etag"), Some("\"3\""));
+        let first = first.expect(200);
+        let allocation = &first["allocations"][0];
+        assert_eq!((first["status"].as_str(), allocation["picked"].as_i64(), allocation["quantity"].as_i64()), (Some("picking"), Some(1), Some(3)));
+        assert!(allocation["picked_by"].is_string() && allocation["picked_at"].is_string(), "{allocation}");
+
+        let over = worker.post(&picks, &json!({ "sku": "MUG", "quantity": 3 })).problem(409);
+        assert_eq!(over["code"], "refused");
+        assert!(over["detail"].as_str().is_some_and(|d| d.contains("needs 2 more of MUG at MAIN, not 3")), "{over}");
+        for (body, field) in [
+            (json!({}), "sku"),
+            (json!({ "sku": 7 }), "sku"),
+            (json!({ "sku": "LAMP" }), "sku"),
+            (json!({ "sku": "MUG", "quantity": 0 }), "quantity"),
+            (json!({ "sku": "MUG", "quantity": "2" }), "quantity"),
+            (json!({ "sku": "MUG", "warehouse": "EAST" }), "warehouse"),
+            (json!({ "sku": "MUG", "rush": true }), "rush"),
+        ] {
+            worker.post(&picks, &body).rejects(field);
+        }
+        for role in [Role::Viewer, Role::Sales, Role::Client] {
+            server.as_role(role, &[]).post(&picks, &json!({ "sku": "MUG" })).problem(403);
+        }
+        server.as_role(Role::Warehouse, &["EAST"]).post(&picks, &json!({ "sku": "MUG" })).problem(403);
+        worker.post(&format!("/orders/{}/picks", uuid::Uuid::now_v7()), &json!({ "sku": "MUG" })).problem(404);
+        assert_eq!(admin.get(&format!("/orders/{order}")).expect(200), first, "refusals change nothing");
+
+        let packed = worker.post(&picks, &json!({ "sku": "MUG", "quantity": 2, "warehouse": "main" })).expect(200);
+        assert_eq!((packed["status"].as_str(), packed["allocations"][0]["picked"].as_i64()), (Some("packed"), Some(3)));
+        worker.post(&picks, &json!({ "sku": "MUG" })).problem(409);
     }
 
     fn payments_accept_strings_and_numbers_and_refuse_overpaying(db) {
