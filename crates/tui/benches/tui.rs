@@ -104,8 +104,7 @@ fn live_update(db: &TestDb, store: &Arc<Store>) {
     let admin = Actor::local_admin();
     let (send, messages) = mpsc::channel();
     let (mut app, first) = App::new(admin.clone(), store.location(), Theme::coloured(true));
-    let worker =
-        worker::spawn(store.clone(), admin.clone(), send.clone(), |c, o| Msg::Reply(Box::new((c, o))));
+    let worker = worker::spawn(store.clone(), admin.clone(), send.clone(), |c, o| Msg::Reply(Box::new((c, o))));
     let stop = Stop::new();
     worker::follow(store.clone(), 0, stop.clone(), send, Msg::Seq);
     let pump = |app: &mut App, until: &dyn Fn(&App) -> bool| {

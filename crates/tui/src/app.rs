@@ -91,6 +91,9 @@ pub struct App {
     pub quit: bool,
     /// Why the database cannot be reached, while it cannot.
     pub offline: Option<String>,
+    /// A ping is on its way: no second one until it answers (the worker may be waiting on
+    /// a connection for a while).
+    pinging: bool,
     pub flash: Option<Flash>,
     pub form: Option<Form>,
     pub dashboard: DashboardView,
@@ -118,6 +121,7 @@ impl App {
             help: false,
             quit: false,
             offline: None,
+            pinging: false,
             flash: None,
             form: None,
             dashboard: DashboardView::default(),
@@ -197,7 +201,9 @@ impl App {
                 Vec::new()
             }
             Action::NextScreen if !typing => self.show((self.screen.index() + 1) % Screen::ALL.len()),
-            Action::PrevScreen if !typing => self.show((self.screen.index() + Screen::ALL.len() - 1) % Screen::ALL.len()),
+            Action::PrevScreen if !typing => {
+                self.show((self.screen.index() + Screen::ALL.len() - 1) % Screen::ALL.len())
+            }
             Action::Screen(n) if !typing => self.show(n),
             _ => match self.screen {
                 Screen::Dashboard => self.dashboard_act(action),
@@ -256,17 +262,19 @@ impl App {
                 form.stage = Stage::Edit;
                 Vec::new()
             }
-            (Stage::Confirm, Action::Enter | Action::Char('y')) => match form.check(&|sku, wh| self.stock.on_hand(sku, wh)) {
-                Ok((op, _)) => {
-                    form.stage = Stage::Sending;
-                    form.refusal = None;
-                    vec![Command::Do { op, key: form.key.clone() }]
+            (Stage::Confirm, Action::Enter | Action::Char('y')) => {
+                match form.check(&|sku, wh| self.stock.on_hand(sku, wh)) {
+                    Ok((op, _)) => {
+                        form.stage = Stage::Sending;
+                        form.refusal = None;
+                        vec![Command::Do { op, key: form.key.clone() }]
+                    }
+                    Err(_) => {
+                        form.stage = Stage::Edit;
+                        Vec::new()
+                    }
                 }
-                Err(_) => {
-                    form.stage = Stage::Edit;
-                    Vec::new()
-                }
-            },
+            }
             (Stage::Confirm, _) => Vec::new(),
             (Stage::Edit, Action::Enter) => {
                 match form.check(&|sku, wh| self.stock.on_hand(sku, wh)) {
@@ -302,7 +310,11 @@ impl App {
         if self.dashboard.loaded && behind > 0 {
             self.dashboard.advance(behind);
         }
-        if self.offline.is_some() { vec![Command::Ping] } else { Vec::new() }
+        if self.offline.is_none() || self.pinging {
+            return Vec::new();
+        }
+        self.pinging = true;
+        vec![Command::Ping]
     }
 
     fn read_events(&mut self) -> Vec<Command> {
@@ -324,6 +336,9 @@ impl App {
     }
 
     fn reply(&mut self, command: Command, outcome: Outcome) -> Vec<Command> {
+        if command == Command::Ping {
+            self.pinging = false;
+        }
         let reply = match outcome {
             Ok(reply) => reply,
             Err(error) => return self.failed(command, error),
@@ -393,7 +408,7 @@ impl App {
         match command {
             Command::Do { op, .. } => {
                 let text = match unreachable {
-                    true => "Not saved: the database is unreachable. Enter tries again; it cannot apply twice.".into(),
+                    true => "Not saved: the database is unreachable. Enter tries again (never twice).".into(),
                     false => text,
                 };
                 match self.form.as_mut() {
@@ -429,7 +444,10 @@ impl App {
         for event in &batch.events {
             use EventType::*;
             match event.event_type {
-                InventoryChanged | InventoryReserved | InventoryReleased | InventoryThresholdSet
+                InventoryChanged
+                | InventoryReserved
+                | InventoryReleased
+                | InventoryThresholdSet
                 | InventoryThresholdReached => {
                     let field = |name: &str| event.payload.get(name).and_then(|v| v.as_str()).map(str::to_owned);
                     if let (Some(sku), Some(warehouse)) = (field("sku"), field("warehouse"))

@@ -95,10 +95,9 @@ pub type Problem = (usize, String);
 impl Form {
     pub fn stock(kind: FormKind, level: Level, other_warehouse: Option<&str>) -> Self {
         let fields = match kind {
-            FormKind::Receive => vec![
-                Field::new("Quantity", "", "units arriving"),
-                Field::new("Reason", "received", "optional note"),
-            ],
+            FormKind::Receive => {
+                vec![Field::new("Quantity", "", "units arriving"), Field::new("Reason", "received", "optional note")]
+            }
             FormKind::Adjust => vec![
                 Field::new("Change", "", "+N or -N, or =N to set on hand"),
                 Field::new("Reason", "", "required: damaged, found, …"),

@@ -42,9 +42,8 @@ pub fn run(store: Store, actor: Actor) -> io::Result<()> {
     let store = Arc::new(store);
     let (app, first) = App::new(actor.clone(), store.location(), Theme::from_env());
     let (send, messages) = mpsc::channel();
-    let worker = worker::spawn(store.clone(), actor, send.clone(), |command, outcome| {
-        Msg::Reply(Box::new((command, outcome)))
-    });
+    let worker =
+        worker::spawn(store.clone(), actor, send.clone(), |command, outcome| Msg::Reply(Box::new((command, outcome))));
     let stop = Stop::new();
     worker::follow(store, 0, stop.clone(), send.clone(), Msg::Seq);
     let mut terminal = Terminal::enter()?;

@@ -13,9 +13,7 @@ use std::{
 use jiff::Timestamp;
 use stockyard_core::{
     Actor, Adjustment, Error, Event, EventBatch, EventFilter, EventType, Order, OrderStatus, PageRequest, ProductId,
-    ProductQuery, StockLevel, StockQuery, Stop, Store,
-    inventory::ReorderSuggestion,
-    notifications::Notification,
+    ProductQuery, StockLevel, StockQuery, Stop, Store, inventory::ReorderSuggestion, notifications::Notification,
 };
 
 /// How many events one read of the log takes.

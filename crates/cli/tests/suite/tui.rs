@@ -31,7 +31,17 @@ impl Tmux {
         let socket = format!("stockyard-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
         let dir = tempfile::tempdir().expect("a temporary directory");
         let tmux = Tmux { socket, dir };
-        let out = tmux.run(&["new-session", "-d", "-x", "100", "-y", "30", "-s", "t", "env -i PATH=/usr/bin:/bin HOME=/tmp TERM=xterm-256color PS1='$ ' sh"]);
+        let out = tmux.run(&[
+            "new-session",
+            "-d",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "-s",
+            "t",
+            "env -i PATH=/usr/bin:/bin HOME=/tmp TERM=xterm-256color PS1='$ ' sh",
+        ]);
         assert!(out.status.success(), "tmux could not start: {}", String::from_utf8_lossy(&out.stderr));
         tmux
     }

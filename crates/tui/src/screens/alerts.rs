@@ -72,7 +72,9 @@ impl App {
                     return vec![Command::Do { op, key: uuid::Uuid::now_v7().to_string() }];
                 }
             }
-            _ if alerts.pane == Pane::Low => alerts.selected_low = moved(alerts.selected_low, alerts.low.len(), 10, action),
+            _ if alerts.pane == Pane::Low => {
+                alerts.selected_low = moved(alerts.selected_low, alerts.low.len(), 10, action)
+            }
             _ => alerts.selected_inbox = moved(alerts.selected_inbox, alerts.shown().len(), 10, action),
         }
         Vec::new()

@@ -54,7 +54,11 @@ impl PickView {
 
     /// The open order's lines at the chosen warehouse, by bin (when the product has one),
     /// then SKU.
-    pub fn pick_list<'o>(&self, order: &'o Order, bin: impl Fn(&str) -> Option<String>) -> Vec<(&'o Allocation, Option<String>)> {
+    pub fn pick_list<'o>(
+        &self,
+        order: &'o Order,
+        bin: impl Fn(&str) -> Option<String>,
+    ) -> Vec<(&'o Allocation, Option<String>)> {
         let here = self.warehouse.as_deref().unwrap_or_default();
         let mut lines: Vec<_> =
             order.allocations.iter().filter(|a| a.warehouse == here).map(|a| (a, bin(&a.sku))).collect();

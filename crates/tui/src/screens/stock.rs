@@ -151,8 +151,7 @@ impl StockView {
             .iter()
             .filter_map(|level| board.products.get(&level.product_id).map(|info| StockRow::new(level, info)))
             .collect();
-        self.by_item =
-            self.rows.iter().enumerate().map(|(i, r)| ((r.sku.clone(), r.warehouse.clone()), i)).collect();
+        self.by_item = self.rows.iter().enumerate().map(|(i, r)| ((r.sku.clone(), r.warehouse.clone()), i)).collect();
         (self.products, self.warehouses) = (board.products, board.warehouses);
         (self.loaded, self.error) = (true, None);
         self.refresh();
@@ -229,7 +228,8 @@ impl StockView {
             })
             .collect();
         let rows = &self.rows;
-        let by_item = |a: &usize, b: &usize| (&rows[*a].sku, &rows[*a].warehouse).cmp(&(&rows[*b].sku, &rows[*b].warehouse));
+        let by_item =
+            |a: &usize, b: &usize| (&rows[*a].sku, &rows[*a].warehouse).cmp(&(&rows[*b].sku, &rows[*b].warehouse));
         match self.sort {
             None | Some(Column::Sku) => self.view.sort_by(by_item),
             Some(column) => self.view.sort_by(|a, b| {

@@ -32,7 +32,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let header = Row::new(["SKU", "Wh", "Avail", "Reorder at", "Order"]).style(t.header());
     let title = format!(" Low stock: {} ", alerts.low.len());
     let block = Block::default().borders(Borders::ALL).title(Span::styled(title, focus(Pane::Low)));
-    let widths = [Constraint::Min(14), Constraint::Length(6), Constraint::Length(7), Constraint::Length(10), Constraint::Length(7)];
+    let widths = [
+        Constraint::Min(14),
+        Constraint::Length(6),
+        Constraint::Length(7),
+        Constraint::Length(10),
+        Constraint::Length(7),
+    ];
     frame.render_widget(Table::new(rows, widths).header(header).block(block), low);
 
     let shown = alerts.shown();
@@ -54,7 +60,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Line::from(Span::styled(format!("{} {time}  {}", if unread { "●" } else { " " }, n.subject), style))
         })
         .collect();
-    let title = format!(" Inbox: {} unread{} ", alerts.unread(), if alerts.unread_only { " (unread only)" } else { "" });
+    let title =
+        format!(" Inbox: {} unread{} ", alerts.unread(), if alerts.unread_only { " (unread only)" } else { "" });
     let block = Block::default().borders(Borders::ALL).title(Span::styled(title, focus(Pane::Inbox)));
     let body = if lines.is_empty() { vec![Line::from(Span::styled("Nothing here.", t.muted()))] } else { lines };
     frame.render_widget(Paragraph::new(body).block(block), inbox);

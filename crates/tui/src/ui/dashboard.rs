@@ -26,7 +26,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if spans.is_empty() {
         spans.push(Span::styled("none yet", t.muted()));
     }
-    let block = Block::default().borders(Borders::ALL).title(Span::styled(format!(" Orders today: {total} "), t.title()));
+    let block =
+        Block::default().borders(Borders::ALL).title(Span::styled(format!(" Orders today: {total} "), t.title()));
     frame.render_widget(Paragraph::new(Line::from(spans)).block(block).wrap(Wrap { trim: true }), orders);
 
     let (reserved, low) = app.stock.totals();

@@ -104,7 +104,13 @@ fn footer_keys(app: &App) -> Vec<(&'static str, &'static str)> {
         }
         Screen::Stock => vec![("/", "filter"), ("s S", "sort"), ("w", "wh"), ("L", "low"), ("r a t c p", "change")],
         Screen::Scan if app.scan.active => {
-            return vec![("scan+Enter", "find"), ("+/-", "receive/remove"), ("N+⏎/N-⏎", "qty"), ("Tab", "warehouse"), ("Esc", "leave")];
+            return vec![
+                ("scan+Enter", "find"),
+                ("+/-", "receive/remove"),
+                ("N+⏎/N-⏎", "qty"),
+                ("Tab", "warehouse"),
+                ("Esc", "leave"),
+            ];
         }
         Screen::Scan => vec![("Enter", "scan"), ("w", "warehouse")],
         Screen::Pick if app.pick.open.is_some() => {
@@ -159,14 +165,18 @@ fn draw_form(frame: &mut Frame, app: &App, form: &Form) {
     }
     let area = centred(frame.area(), 76, lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
-    let block = Block::default().borders(Borders::ALL).title(Span::styled(format!(" {} ", form.kind.title()), t.title()));
+    let block =
+        Block::default().borders(Borders::ALL).title(Span::styled(format!(" {} ", form.kind.title()), t.title()));
     frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
 }
 
 fn subject(form: &Form) -> String {
     match &form.subject {
         crate::form::Subject::Level(l) => {
-            format!("{} at {}: on hand {}, reserved {}, available {}", l.sku, l.warehouse, l.on_hand, l.reserved, l.available)
+            format!(
+                "{} at {}: on hand {}, reserved {}, available {}",
+                l.sku, l.warehouse, l.on_hand, l.reserved, l.available
+            )
         }
         crate::form::Subject::Order { number, status, .. } => format!("Order {number} ({status})"),
     }

@@ -49,7 +49,13 @@ fn draw_orders(frame: &mut Frame, area: Rect, app: &App) {
     let header = Row::new(["Order", "Status", "Placed", "Lines", "Picked"]).style(t.header());
     let title = format!(" To pick at {warehouse}: {} orders (w: another warehouse) ", pick.orders.len());
     let block = Block::default().borders(Borders::ALL).title(Span::styled(title, t.title()));
-    let widths = [Constraint::Length(8), Constraint::Length(10), Constraint::Length(12), Constraint::Length(6), Constraint::Length(8)];
+    let widths = [
+        Constraint::Length(8),
+        Constraint::Length(10),
+        Constraint::Length(12),
+        Constraint::Length(6),
+        Constraint::Length(8),
+    ];
     if pick.orders.is_empty() {
         let text = Paragraph::new(Span::styled("Nothing to pick here.", t.muted())).block(block);
         return frame.render_widget(text, area);

@@ -47,11 +47,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     stock.offset.set(offset);
 
     let sorted = |column: Column, title: &str| {
-        let mark = match (stock.sort == Some(column) || (stock.sort.is_none() && column == Column::Sku), stock.descending) {
-            (true, false) => "▲",
-            (true, true) => "▼",
-            _ => "",
-        };
+        let mark =
+            match (stock.sort == Some(column) || (stock.sort.is_none() && column == Column::Sku), stock.descending) {
+                (true, false) => "▲",
+                (true, true) => "▼",
+                _ => "",
+            };
         Cell::from(format!("{title}{mark}"))
     };
     let mut header = vec![sorted(Column::Sku, "SKU"), sorted(Column::Name, "Name")];

@@ -157,7 +157,13 @@ pub fn warehouse(db: &TestDb) -> (Store, ManualClock) {
         ("east@example.com", Role::Warehouse, vec!["EAST".to_owned()]),
         ("main@example.com", Role::Warehouse, vec!["MAIN".to_owned()]),
     ] {
-        let user = NewUser { email: email.into(), name: None, role, warehouses: scope, password: Some("long enough password".into()) };
+        let user = NewUser {
+            email: email.into(),
+            name: None,
+            role,
+            warehouses: scope,
+            password: Some("long enough password".into()),
+        };
         store.users().create(&admin, user).expect("a user");
     }
     (store, clock)

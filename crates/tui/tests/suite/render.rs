@@ -34,3 +34,15 @@ fn every_screen_at_both_sizes() {
         snapshot(&h, name);
     }
 }
+
+#[test]
+fn every_screen_draws_on_a_terminal_too_small_for_it() {
+    for (_, keys) in SCREENS {
+        let db = TestDb::sqlite();
+        let mut h = open_as(&db, "boss@example.com");
+        h.typed(keys);
+        for (width, height) in [(1, 1), (20, 5), (40, 10), (79, 23)] {
+            assert_eq!(h.screen(width, height).split('\n').count(), usize::from(height));
+        }
+    }
+}

@@ -214,6 +214,7 @@ stockyard_testkit::backend_tests! {
         // A tick tries again; the database answers; everything reloads.
         let retry = h.app.update(Msg::Tick(h.clock.now()));
         assert_eq!(retry, vec![Command::Ping]);
+        assert!(h.app.update(Msg::Tick(h.clock.now())).is_empty(), "one ping at a time");
         h.run(retry);
         assert!(h.app.offline.is_none());
         assert!(h.sent.contains(&Command::Board));
