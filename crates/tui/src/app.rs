@@ -440,26 +440,17 @@ impl App {
         let f = &mut self.follow;
         (f.seq, f.reading) = (batch.through, false);
         let mut items: Vec<(String, String)> = Vec::new();
-        let (mut products, mut orders, mut notes) = (false, false, false);
-        for event in &batch.events {
-            use EventType::*;
-            match event.event_type {
-                InventoryChanged
-                | InventoryReserved
-                | InventoryReleased
-                | InventoryThresholdSet
-                | InventoryThresholdReached => {
-                    let field = |name: &str| event.payload.get(name).and_then(|v| v.as_str()).map(str::to_owned);
-                    if let (Some(sku), Some(warehouse)) = (field("sku"), field("warehouse"))
-                        && !items.contains(&(sku.clone(), warehouse.clone()))
-                    {
-                        items.push((sku, warehouse));
-                    }
-                }
-                ProductCreated | ProductUpdated | ProductDeleted | WarehouseCreated => products = true,
-                e if e.as_str().starts_with("Order") => orders = true,
-                e if e.as_str().contains("Notification") => notes = true,
-                _ => {}
+        // What else the events touch, by what reading them takes.
+        let touches = |action: Permission| batch.events.iter().any(|e| e.event_type.read_action() == action);
+        let products = touches(Permission::ProductRead) || touches(Permission::WarehouseRead);
+        let (orders, notes) = (touches(Permission::OrderRead), touches(Permission::NotifyRead));
+        let low = batch.events.iter().any(|e| e.event_type == EventType::InventoryThresholdReached);
+        for event in batch.events.iter().filter(|e| e.event_type.read_action() == Permission::StockHistory) {
+            let field = |name: &str| event.payload.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+            if let (Some(sku), Some(warehouse)) = (field("sku"), field("warehouse"))
+                && !items.contains(&(sku.clone(), warehouse.clone()))
+            {
+                items.push((sku, warehouse));
             }
         }
         self.dashboard.record(&batch.events);
@@ -472,7 +463,7 @@ impl App {
         if orders || notes {
             next.push(Command::Dashboard);
         }
-        if notes || batch.events.iter().any(|e| e.event_type == InventoryThresholdReached) {
+        if notes || low {
             next.push(Command::Alerts);
         }
         if orders && let Some(warehouse) = self.pick.warehouse.clone() {
@@ -482,8 +473,6 @@ impl App {
         next
     }
 }
-
-use EventType::InventoryThresholdReached;
 
 fn capitalised(text: &str) -> String {
     let mut chars = text.chars();

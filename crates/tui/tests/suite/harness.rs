@@ -110,7 +110,7 @@ impl Harness {
 
 /// A small warehouse, the same on every run: MAIN and EAST, six products (bins, one
 /// barcode), stock with one low level, a paid order at MAIN, a confirmed one at EAST, and
-/// users: a manager, a picker scoped to EAST, a picker scoped to MAIN.
+/// users: a manager, a picker scoped to EAST, a picker scoped to MAIN, a viewer.
 pub fn warehouse(db: &TestDb) -> (Store, ManualClock) {
     let clock = ManualClock::new(START.parse::<Timestamp>().expect("a time"));
     let store = db.store_at(&clock);
@@ -156,6 +156,7 @@ pub fn warehouse(db: &TestDb) -> (Store, ManualClock) {
         ("boss@example.com", Role::Manager, vec![]),
         ("east@example.com", Role::Warehouse, vec!["EAST".to_owned()]),
         ("main@example.com", Role::Warehouse, vec!["MAIN".to_owned()]),
+        ("look@example.com", Role::Viewer, vec![]),
     ] {
         let user = NewUser {
             email: email.into(),

@@ -115,6 +115,28 @@ stockyard_testkit::backend_tests! {
         assert_eq!(h.on_hand("BOLT-M6", "MAIN"), 15);
     }
 
+    fn a_viewer_sees_every_screen_and_changes_nothing(db) {
+        let mut h = open_as(db, "look@example.com");
+        let audit = audit_count(&h);
+        assert_eq!(h.app.stock.rows.len(), 7);
+        select(&mut h, "NUT-M6", "MAIN");
+        for key in ["r", "a", "t", "c", "p"] {
+            h.app.flash = None;
+            h.typed(key);
+            assert!(h.app.form.is_none(), "{key}: no form for a viewer");
+            let flash = h.app.flash.clone().expect("the reason");
+            assert!(flash.error && flash.text.contains("viewer"), "{key}: {flash:?}");
+        }
+        h.typed("3NUT-M6\n+");
+        assert!(h.app.scan.log[0].error, "{:?}", h.app.scan.log);
+        h.key(KeyCode::Esc);
+        h.typed("4");
+        assert!(h.app.pick.error.as_deref().is_some_and(|e| e.contains("order.pick")), "{:?}", h.app.pick.error);
+        assert!(h.screen(80, 24).contains("Cannot show this"));
+        assert_eq!(audit_count(&h), audit);
+        assert_eq!(h.on_hand("NUT-M6", "MAIN"), 120);
+    }
+
     fn scanning_finds_by_sku_or_barcode_and_moves_stock_in_one_step(db) {
         let mut h = open_as(db, "boss@example.com");
         h.typed("3");
