@@ -3,7 +3,7 @@
 //! a round trip (a number that is not one, a missing reason); the core decides the rest
 //! and its refusal is shown in the form, which keeps what was typed.
 
-use stockyard_core::{Adjustment, Order};
+use stockyard_core::{Adjustment, Order, StockLevel};
 
 use crate::worker::Op;
 
@@ -32,23 +32,16 @@ impl FormKind {
     }
 }
 
-/// The level a stock form acts on, as it stood when the form opened.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Level {
-    pub sku: String,
-    pub warehouse: String,
-    pub on_hand: i64,
-    pub reserved: i64,
-    pub available: i64,
-    pub reorder_point: i64,
-    pub reorder_qty: i64,
-}
-
 /// What a form acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subject {
-    Level(Level),
-    Order { id: String, number: i64, status: String },
+    /// A level as it stood when the form opened.
+    Level(StockLevel),
+    Order {
+        id: String,
+        number: i64,
+        status: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +86,7 @@ pub type Checked = (Op, Vec<String>);
 pub type Problem = (usize, String);
 
 impl Form {
-    pub fn stock(kind: FormKind, level: Level, other_warehouse: Option<&str>) -> Self {
+    pub fn stock(kind: FormKind, level: StockLevel, other_warehouse: Option<&str>) -> Self {
         let fields = match kind {
             FormKind::Receive => {
                 vec![Field::new("Quantity", "", "units arriving"), Field::new("Reason", "received", "optional note")]
@@ -163,7 +156,7 @@ impl Form {
         }
     }
 
-    fn check_stock(&self, l: &Level, on_hand_at: &dyn Fn(&str, &str) -> Option<i64>) -> Result<Checked, Problem> {
+    fn check_stock(&self, l: &StockLevel, on_hand_at: &dyn Fn(&str, &str) -> Option<i64>) -> Result<Checked, Problem> {
         let (sku, warehouse) = (l.sku.clone(), l.warehouse.clone());
         let on_hand = |to: i64| format!("{sku} at {warehouse}: on hand {} → {to}", l.on_hand);
         Ok(match self.kind {
@@ -215,7 +208,7 @@ impl Form {
     }
 }
 
-fn available(l: &Level, to: i64) -> String {
+fn available(l: &StockLevel, to: i64) -> String {
     format!("available {} → {to} ({} reserved)", l.available, l.reserved)
 }
 
@@ -255,8 +248,9 @@ fn change(value: &str) -> Result<Adjustment, Problem> {
 mod tests {
     use super::*;
 
-    fn level() -> Level {
-        Level {
+    fn level() -> StockLevel {
+        StockLevel {
+            product_id: stockyard_core::ProductId::new(),
             sku: "MUG-01".into(),
             warehouse: "MAIN".into(),
             on_hand: 10,

@@ -11,7 +11,7 @@ use stockyard_core::{Action as Permission, ProductId, StockLevel};
 use super::moved;
 use crate::{
     app::App,
-    form::{Form, FormKind, Level},
+    form::{Form, FormKind},
     keys::Action,
     worker::{Board, Command, ProductInfo},
 };
@@ -47,20 +47,13 @@ impl Column {
     }
 }
 
-/// One product at one warehouse.
+/// One product at one warehouse: its level, and what the table shows of the product.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockRow {
-    pub product_id: ProductId,
-    pub sku: String,
+    pub level: StockLevel,
     pub name: String,
     pub barcode: Option<String>,
     pub bin: Option<String>,
-    pub warehouse: String,
-    pub on_hand: i64,
-    pub reserved: i64,
-    pub available: i64,
-    pub reorder_point: i64,
-    pub reorder_qty: i64,
     pub low: bool,
     /// SKU, name and barcode, lower-cased: what the filter matches.
     haystack: String,
@@ -69,44 +62,19 @@ pub struct StockRow {
 impl StockRow {
     fn new(level: &StockLevel, info: &ProductInfo) -> Self {
         let barcode = info.barcode.clone().unwrap_or_default();
-        let mut row = StockRow {
-            product_id: level.product_id,
-            sku: level.sku.clone(),
+        StockRow {
+            level: level.clone(),
             name: info.name.clone(),
             barcode: info.barcode.clone(),
             bin: info.bin.clone(),
-            warehouse: level.warehouse.clone(),
-            on_hand: 0,
-            reserved: 0,
-            available: 0,
-            reorder_point: 0,
-            reorder_qty: 0,
-            low: false,
+            low: level.is_low(),
             haystack: format!("{}\u{1f}{}\u{1f}{barcode}", level.sku, info.name).to_lowercase(),
-        };
-        row.set(level);
-        row
+        }
     }
 
     fn set(&mut self, level: &StockLevel) {
-        self.on_hand = level.on_hand;
-        self.reserved = level.reserved;
-        self.available = level.available;
-        self.reorder_point = level.reorder_point;
-        self.reorder_qty = level.reorder_qty;
+        self.level = level.clone();
         self.low = level.is_low();
-    }
-
-    pub fn level(&self) -> Level {
-        Level {
-            sku: self.sku.clone(),
-            warehouse: self.warehouse.clone(),
-            on_hand: self.on_hand,
-            reserved: self.reserved,
-            available: self.available,
-            reorder_point: self.reorder_point,
-            reorder_qty: self.reorder_qty,
-        }
     }
 }
 
@@ -138,7 +106,7 @@ pub struct StockView {
 
 impl StockView {
     pub fn load(&mut self, board: Board) {
-        let selected = self.selected_row().map(|r| (r.sku.clone(), r.warehouse.clone()));
+        let selected = self.selected_row().map(|r| (r.level.sku.clone(), r.level.warehouse.clone()));
         self.codes.clear();
         for (id, info) in &board.products {
             self.codes.insert(info.sku.to_lowercase(), *id);
@@ -151,7 +119,8 @@ impl StockView {
             .iter()
             .filter_map(|level| board.products.get(&level.product_id).map(|info| StockRow::new(level, info)))
             .collect();
-        self.by_item = self.rows.iter().enumerate().map(|(i, r)| ((r.sku.clone(), r.warehouse.clone()), i)).collect();
+        self.by_item =
+            self.rows.iter().enumerate().map(|(i, r)| ((r.level.sku.clone(), r.level.warehouse.clone()), i)).collect();
         (self.products, self.warehouses) = (board.products, board.warehouses);
         (self.loaded, self.error) = (true, None);
         self.refresh();
@@ -178,7 +147,7 @@ impl StockView {
             }
         }
         if added || self.sort.is_some() || self.low_only {
-            let selected = self.selected_row().map(|r| (r.sku.clone(), r.warehouse.clone()));
+            let selected = self.selected_row().map(|r| (r.level.sku.clone(), r.level.warehouse.clone()));
             self.refresh();
             if let Some(item) = selected {
                 self.select(&item.0, &item.1);
@@ -192,7 +161,7 @@ impl StockView {
     }
 
     pub fn on_hand(&self, sku: &str, warehouse: &str) -> Option<i64> {
-        self.row(sku, warehouse).map(|r| r.on_hand)
+        self.row(sku, warehouse).map(|r| r.level.on_hand)
     }
 
     /// The product a scanned code (SKU or barcode, any case) names.
@@ -210,7 +179,8 @@ impl StockView {
     }
 
     fn select(&mut self, sku: &str, warehouse: &str) {
-        if let Some(at) = self.view.iter().position(|&i| self.rows[i].sku == sku && self.rows[i].warehouse == warehouse)
+        if let Some(at) =
+            self.view.iter().position(|&i| self.rows[i].level.sku == sku && self.rows[i].level.warehouse == warehouse)
         {
             self.selected = at;
         }
@@ -223,23 +193,24 @@ impl StockView {
             .filter(|&i| {
                 let r = &self.rows[i];
                 (!self.low_only || r.low)
-                    && self.warehouse.as_ref().is_none_or(|w| *w == r.warehouse)
+                    && self.warehouse.as_ref().is_none_or(|w| *w == r.level.warehouse)
                     && (needle.is_empty() || r.haystack.contains(&needle))
             })
             .collect();
         let rows = &self.rows;
-        let by_item =
-            |a: &usize, b: &usize| (&rows[*a].sku, &rows[*a].warehouse).cmp(&(&rows[*b].sku, &rows[*b].warehouse));
+        let by_item = |a: &usize, b: &usize| {
+            (&rows[*a].level.sku, &rows[*a].level.warehouse).cmp(&(&rows[*b].level.sku, &rows[*b].level.warehouse))
+        };
         match self.sort {
             None | Some(Column::Sku) => self.view.sort_by(by_item),
             Some(column) => self.view.sort_by(|a, b| {
                 let (x, y) = (&rows[*a], &rows[*b]);
                 let order = match column {
                     Column::Name => x.name.cmp(&y.name),
-                    Column::Warehouse => x.warehouse.cmp(&y.warehouse),
-                    Column::OnHand => x.on_hand.cmp(&y.on_hand),
-                    Column::Reserved => x.reserved.cmp(&y.reserved),
-                    Column::Available => x.available.cmp(&y.available),
+                    Column::Warehouse => x.level.warehouse.cmp(&y.level.warehouse),
+                    Column::OnHand => x.level.on_hand.cmp(&y.level.on_hand),
+                    Column::Reserved => x.level.reserved.cmp(&y.level.reserved),
+                    Column::Available => x.level.available.cmp(&y.level.available),
                     Column::Sku => std::cmp::Ordering::Equal,
                 };
                 order.then_with(|| by_item(a, b))
@@ -253,7 +224,7 @@ impl StockView {
 
     /// Units held by reservations, and levels at or below their reorder point.
     pub fn totals(&self) -> (i64, usize) {
-        (self.rows.iter().map(|r| r.reserved).sum(), self.rows.iter().filter(|r| r.low).count())
+        (self.rows.iter().map(|r| r.level.reserved).sum(), self.rows.iter().filter(|r| r.low).count())
     }
 }
 
@@ -339,7 +310,7 @@ impl App {
             self.say("No row selected: clear the filter or load stock first.", true);
             return;
         };
-        let level = row.level();
+        let level = row.level.clone();
         let permission = match kind {
             FormKind::Receive => Permission::StockReceive,
             FormKind::Adjust => Permission::StockAdjust,

@@ -31,7 +31,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 Span::styled(info.bin.as_ref().map(|b| format!("  bin {b}")).unwrap_or_default(), t.muted()),
             ]));
             for row in app.stock.levels_of(&info.sku) {
-                let here = row.warehouse == scan.warehouse;
+                let here = row.level.warehouse == scan.warehouse;
                 let style = match (here, row.low) {
                     (_, true) => t.low(),
                     (true, false) => t.header(),
@@ -41,10 +41,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     format!(
                         "{} {:<6} on hand {:>6}  reserved {:>5}  available {:>6}",
                         if here { "▶" } else { " " },
-                        row.warehouse,
-                        row.on_hand,
-                        row.reserved,
-                        row.available
+                        row.level.warehouse,
+                        row.level.on_hand,
+                        row.level.reserved,
+                        row.level.available
                     ),
                     style,
                 )));

@@ -70,19 +70,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
     let rows = stock.view.iter().enumerate().skip(offset).take(height).map(|(at, &i)| {
         let r = &stock.rows[i];
-        let mut cells = vec![Cell::from(r.sku.as_str()), Cell::from(r.name.as_str())];
+        let mut cells = vec![Cell::from(r.level.sku.as_str()), Cell::from(r.name.as_str())];
         if wide {
             cells.push(Cell::from(r.barcode.as_deref().unwrap_or("")));
             cells.push(Cell::from(r.bin.as_deref().unwrap_or("")));
         }
         cells.extend([
-            Cell::from(r.warehouse.as_str()),
-            Cell::from(Line::from(r.on_hand.to_string()).right_aligned()),
-            Cell::from(Line::from(r.reserved.to_string()).right_aligned()),
-            Cell::from(Line::from(format!("{}{}", r.available, if r.low { " LOW" } else { "" })).right_aligned()),
+            Cell::from(r.level.warehouse.as_str()),
+            Cell::from(Line::from(r.level.on_hand.to_string()).right_aligned()),
+            Cell::from(Line::from(r.level.reserved.to_string()).right_aligned()),
+            Cell::from(Line::from(format!("{}{}", r.level.available, if r.low { " LOW" } else { "" })).right_aligned()),
         ]);
         if wide {
-            cells.push(Cell::from(Line::from(format!("{}/{}", r.reorder_point, r.reorder_qty)).right_aligned()));
+            cells.push(Cell::from(
+                Line::from(format!("{}/{}", r.level.reorder_point, r.level.reorder_qty)).right_aligned(),
+            ));
         }
         let style = match (at == stock.selected, r.low) {
             (true, _) => t.selected(),

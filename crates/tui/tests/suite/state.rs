@@ -26,7 +26,7 @@ fn select(h: &mut Harness, sku: &str, warehouse: &str) {
     h.typed("2/");
     h.typed(sku);
     h.key(KeyCode::Enter);
-    let at = h.app.stock.view.iter().position(|&i| h.app.stock.rows[i].warehouse == warehouse);
+    let at = h.app.stock.view.iter().position(|&i| h.app.stock.rows[i].level.warehouse == warehouse);
     h.app.stock.selected = at.unwrap_or_else(|| panic!("{sku} at {warehouse} is listed"));
 }
 
@@ -42,7 +42,7 @@ stockyard_testkit::backend_tests! {
         h.key(KeyCode::Enter);
         assert!(h.app.form.is_none(), "the form closes once the core made the change");
         assert_eq!(h.on_hand("NUT-M6", "MAIN"), 118);
-        assert_eq!(h.app.stock.row("NUT-M6", "MAIN").map(|r| r.on_hand), Some(118));
+        assert_eq!(h.app.stock.row("NUT-M6", "MAIN").map(|r| r.level.on_hand), Some(118));
         assert_eq!(events_of(&h, EventType::InventoryChanged), changed + 1);
         let page = PageRequest { limit: Some(1000), cursor: None };
         let audit = h.store.audit().list(&Actor::local_admin(), None, &page).expect("audit");
@@ -93,7 +93,7 @@ stockyard_testkit::backend_tests! {
         form.fields[0].value = "400".into();
         h.typed("\n\n");
         let row = h.app.stock.row("WASHER-M6", "MAIN").expect("the row");
-        assert_eq!((row.reorder_point, row.low), (400, true));
+        assert_eq!((row.level.reorder_point, row.low), (400, true));
     }
 
     fn a_scoped_user_is_refused_outside_its_warehouse_with_the_reason(db) {
@@ -160,7 +160,7 @@ stockyard_testkit::backend_tests! {
         assert_eq!(h.app.scan.warehouse, "EAST");
         h.typed("+");
         assert_eq!(h.on_hand("TAPE-50", "EAST"), 26);
-        assert_eq!(h.app.stock.row("TAPE-50", "EAST").map(|r| r.on_hand), Some(26));
+        assert_eq!(h.app.stock.row("TAPE-50", "EAST").map(|r| r.level.on_hand), Some(26));
     }
 
     fn picking_by_scan_packs_the_order_and_shipping_asks_for_tracking(db) {
@@ -209,7 +209,7 @@ stockyard_testkit::backend_tests! {
         other.inventory().receive(&Actor::local_admin(), "NUT-M6", Some("MAIN"), 7, None).expect("receive");
         h.sent.clear();
         h.feed();
-        assert_eq!(h.app.stock.row("NUT-M6", "MAIN").map(|r| r.on_hand), Some(127));
+        assert_eq!(h.app.stock.row("NUT-M6", "MAIN").map(|r| r.level.on_hand), Some(127));
         assert!(h.sent.contains(&Command::Levels(vec![("NUT-M6".into(), "MAIN".into())])), "only the moved level: {:?}", h.sent);
         assert!(!h.sent.contains(&Command::Board), "no full reload");
         assert_eq!(h.app.dashboard.recent.back().map(|e| e.event_type), Some(EventType::InventoryChanged));
