@@ -187,7 +187,8 @@ impl App {
             }
             return Vec::new();
         }
-        if action == Action::Quit && (self.form.is_none() || !self.typing()) {
+        // `q` while typing is text, so a quit then is Ctrl-C: it always quits.
+        if action == Action::Quit {
             self.quit = true;
             return Vec::new();
         }

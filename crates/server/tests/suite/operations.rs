@@ -171,18 +171,20 @@ backend_tests! {
             let reply = anonymous.post("/auth/login", &json!({ "email": email, "password": password }));
             (reply, started.elapsed())
         };
-        // What a real password check costs here: the quickest of two good logins.
-        let real = (0..2).map(|_| attempt(&email, PASSWORD)).map(|(r, t)| { assert_eq!(r.status, 200); t }).min().expect("timed");
+        assert_eq!(attempt(&email, PASSWORD).0.status, 200);
+        // A wrong password runs the password hash: the quicker of two is what a hash costs
+        // here, under whatever else the machine is doing (3 failures in all, under the
+        // throttle's 5 free ones).
+        let (wrong, first) = attempt(&email, "not the password");
+        let (_, second) = attempt(&email, "still not the password");
         let (unknown, unknown_took) = attempt(&format!("nobody-{}@example.com", uuid_suffix()), PASSWORD);
-        let (wrong, wrong_took) = attempt(&email, "not the password");
         assert_eq!(unknown.status, 401);
         assert_eq!(wrong.status, 401);
         assert_eq!(unknown.body, wrong.body, "the two refusals differ");
         assert_eq!(unknown.header("content-type"), wrong.header("content-type"));
-        // Both ran a password hash, not a quick lookup: each cost a good part of a real check.
-        for took in [unknown_took, wrong_took] {
-            assert!(took * 4 >= real, "a refusal took {took:?}, a real check {real:?}");
-        }
+        // An unknown email runs a hash too, not a quick lookup: it costs a good part of one.
+        let hash = first.min(second);
+        assert!(unknown_took * 4 >= hash, "an unknown email took {unknown_took:?}, a wrong password {hash:?}");
     }
 
     fn repeated_failed_logins_wait_per_account_and_per_address(db) {

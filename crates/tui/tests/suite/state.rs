@@ -115,6 +115,43 @@ stockyard_testkit::backend_tests! {
         assert_eq!(h.on_hand("BOLT-M6", "MAIN"), 15);
     }
 
+    fn the_stock_list_filters_sorts_narrows_and_pages(db) {
+        let mut h = open_as(db, "boss@example.com");
+        let shown = |h: &Harness| -> Vec<String> {
+            let stock = &h.app.stock;
+            stock.view.iter().map(|&i| format!("{} {}", stock.rows[i].level.sku, stock.rows[i].level.warehouse)).collect()
+        };
+        h.typed("2/HEX");
+        assert_eq!(shown(&h), ["BOLT-M6 EAST", "BOLT-M6 MAIN", "NUT-M6 MAIN"], "by name, any case");
+        h.key(KeyCode::Backspace);
+        h.key(KeyCode::Backspace);
+        h.key(KeyCode::Backspace);
+        h.typed("5901234123457\n");
+        assert_eq!(shown(&h), ["TAPE-50 EAST"], "by barcode");
+        h.key(KeyCode::Esc);
+        assert_eq!(shown(&h).len(), 7, "Esc clears the filter");
+        h.typed("L");
+        assert_eq!(shown(&h), ["BOLT-M6 MAIN"], "low only");
+        h.typed("Lsss");
+        assert_eq!(h.app.stock.sort, Some(stockyard_tui::screens::stock::Column::OnHand));
+        assert_eq!(shown(&h)[0], "DRILL-18V MAIN", "fewest on hand first");
+        h.typed("S");
+        assert_eq!(shown(&h)[0], "WASHER-M6 MAIN", "reversed");
+        h.typed("w");
+        let first = h.app.stock.warehouse.clone().expect("one warehouse");
+        assert!(shown(&h).iter().all(|r| r.ends_with(&first)), "{:?}", shown(&h));
+        h.typed("ww");
+        assert_eq!(h.app.stock.warehouse, None, "and back to all");
+        // Paging moves by what fits on screen.
+        h.screen(80, 8);
+        let page = h.app.stock.page.get();
+        h.typed("g");
+        h.key(KeyCode::PageDown);
+        assert_eq!(h.app.stock.selected, page);
+        h.typed("G");
+        assert_eq!(h.app.stock.selected, 6);
+    }
+
     fn a_viewer_sees_every_screen_and_changes_nothing(db) {
         let mut h = open_as(db, "look@example.com");
         let audit = audit_count(&h);
