@@ -68,6 +68,11 @@ impl Tmux {
         String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
     }
 
+    /// The screen with its styles, as escape sequences.
+    fn styled_screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-e", "-t", "t"]).stdout).into_owned()
+    }
+
     /// Waits until the screen shows every one of `fragments`.
     fn wait_for(&self, fragments: &[&str]) -> String {
         self.wait_until(fragments, |screen| fragments.iter().all(|f| screen.contains(f)))
@@ -102,7 +107,7 @@ fn tui_command(db: &TestDb, stty_before: &Path, stty_after: &Path) -> String {
     let binary = env!("CARGO_BIN_EXE_stockyard");
     let keyring = db.key_file().map(|k| format!("STOCKYARD_DATA_KEY_FILE='{}' ", k.display())).unwrap_or_default();
     format!(
-        "stty -a > '{}'; {keyring}'{binary}' --db '{}' tui; echo \"exit $?\"; stty -a > '{}'",
+        "stty -a > '{}'; NO_COLOR=1 {keyring}'{binary}' --db '{}' tui; echo \"exit $?\"; stty -a > '{}'",
         stty_before.display(),
         db.url(),
         stty_after.display()
@@ -133,6 +138,15 @@ stockyard_testkit::backend_tests! {
         tmux.type_text(&tui_command(db, &before, &after));
         tmux.press("Enter");
         tmux.wait_for(&["Dashboard", "Orders today"]);
+        // NO_COLOR: bold, dim and reverse only, never a colour (SGR 30–38, 90–97).
+        let styled = tmux.styled_screen();
+        let colours: Vec<&str> = styled
+            .split("\u{1b}[")
+            .skip(1)
+            .filter_map(|s| s.split_once('m').map(|(codes, _)| codes))
+            .filter(|codes| codes.split(';').any(|c| matches!(c.parse::<u8>(), Ok(30..=38 | 90..=97))))
+            .collect();
+        assert!(colours.is_empty(), "NO_COLOR was set, yet colours were drawn: {colours:?}");
 
         // Filter to the order's first SKU, adjust it down by one.
         let on_hand = level(db, &sku, warehouse);
@@ -178,6 +192,12 @@ stockyard_testkit::backend_tests! {
         let shown = json(db, &["order", "show", &number.to_string()]);
         assert_eq!(shown["status"], "packed", "{shown}");
 
+        // The terminal shrinks to 80×24: everything is drawn again to fit, keys still shown.
+        tmux.run(&["resize-window", "-t", "t", "-x", "80", "-y", "24"]);
+        tmux.wait_until(&["80 columns"], |screen| {
+            screen.lines().count() <= 24 && screen.lines().any(|l| l.contains("Esc back"))
+        });
+
         // Leave the pick list, quit: the shell is back, the terminal as it was.
         tmux.press("Escape");
         tmux.type_text("q");
@@ -188,7 +208,11 @@ stockyard_testkit::backend_tests! {
             std::thread::sleep(Duration::from_millis(50));
         }
         std::thread::sleep(Duration::from_millis(200));
-        let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-        assert_eq!(read(&before), read(&after), "stty -a differs after the dashboard quit");
+        // Every mode as it was; only the size line differs, since the window was resized.
+        let modes = |p: &Path| {
+            let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            text.lines().skip(1).collect::<Vec<_>>().join("\n")
+        };
+        assert_eq!(modes(&before), modes(&after), "stty -a differs after the dashboard quit");
     }
 }
