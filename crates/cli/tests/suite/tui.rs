@@ -201,13 +201,10 @@ stockyard_testkit::backend_tests! {
         // Leave the pick list, quit: the shell is back, the terminal as it was.
         tmux.press("Escape");
         tmux.type_text("q");
-        let screen = tmux.wait_for(&["exit 0"]);
-        assert!(screen.lines().any(|l| l.trim_end() == "$"), "the shell prompt is back:\n{screen}");
-        let deadline = Instant::now() + PATIENCE;
-        while !after.exists() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        std::thread::sleep(Duration::from_millis(200));
+        tmux.wait_for(&["exit 0"]);
+        // The shell prompt comes back once the last `stty -a` has written its file.
+        tmux.wait_until(&["$"], |screen| screen.lines().any(|l| l.trim_end() == "$"));
+        assert!(after.exists(), "the shell ran on after the dashboard quit");
         // Every mode as it was; only the size line differs, since the window was resized.
         let modes = |p: &Path| {
             let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
