@@ -58,7 +58,7 @@ pub use audit::{
 pub use auth::{Action, Auth, Explanation, Role};
 pub use catalog::{Catalog, Category, NewCategory, NewProduct, Product, ProductPatch, ProductQuery};
 pub use clock::{Clock, ManualClock};
-pub use db::Backend;
+pub use db::{Backend, statements_sent};
 pub use error::{Conflict, Error, ErrorKind, Result, Shortage};
 pub use events::{Event, EventBatch, EventFilter, EventType, Events};
 pub use feed::Feed;

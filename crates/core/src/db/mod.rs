@@ -11,7 +11,7 @@ mod postgres;
 mod sqlite;
 mod value;
 
-use std::{path::PathBuf, sync::Arc};
+use std::{cell::Cell, path::PathBuf, sync::Arc};
 
 pub(crate) use filter::Filter;
 pub(crate) use postgres::Listener;
@@ -159,10 +159,7 @@ impl Pool {
             if purpose != Purpose::Bookkeeping && tx.changed && !tx.journaled {
                 return Err(Error::internal("a command changed rows without recording the change: rolled back"));
             }
-            if purpose == Purpose::Rehearsal {
-                return Ok(out);
-            }
-            tx.commit()?;
+            tx.end(purpose != Purpose::Rehearsal)?;
             Ok(out)
         };
         match self {
@@ -195,12 +192,16 @@ impl Pool {
             Pool::Sqlite(pool) => {
                 let mut conn = get(&pool.conns)?;
                 let mut tx = Tx::new(Engine::Sqlite(conn.transaction().map_err(sqlite::map_err)?));
-                f(&mut tx)
+                let out = f(&mut tx)?;
+                tx.end(false)?;
+                Ok(out)
             }
             Pool::Postgres(pool) => {
                 let mut conn = get(pool)?;
                 let mut tx = Tx::new(Engine::Postgres(conn.begin_snapshot()?));
-                f(&mut tx)
+                let out = f(&mut tx)?;
+                tx.end(false)?;
+                Ok(out)
             }
         }
     }
@@ -208,6 +209,24 @@ impl Pool {
 
 fn get<M: r2d2::ManageConnection>(pool: &r2d2::Pool<M>) -> Result<r2d2::PooledConnection<M>> {
     pool.get().map_err(|e| Error::unavailable(format!("no database connection came free in time ({e})")))
+}
+
+thread_local! {
+    /// Statements this thread has sent (see [`statements_sent`]).
+    static SENT: Cell<u64> = const { Cell::new(0) };
+}
+
+fn sent(n: u64) {
+    SENT.with(|s| s.set(s.get() + n));
+}
+
+/// How many statements this thread has sent to the database so far, `BEGIN` and the
+/// transaction's end included. A command runs on its caller's thread, so the difference
+/// across a call is what that command sent. On PostgreSQL each statement is one round trip
+/// (its text is prepared once per connection; that first use costs one more): what the
+/// write path's benchmark and its round-trip ceilings count.
+pub fn statements_sent() -> u64 {
+    SENT.with(Cell::get)
 }
 
 /// What a write transaction is for (see [`Pool::write`]).
@@ -235,7 +254,9 @@ enum Engine<'c> {
 }
 
 impl<'c> Tx<'c> {
+    /// An open transaction: its `BEGIN` counts as a statement sent.
     fn new(engine: Engine<'c>) -> Self {
+        sent(1);
         Self { engine, changed: false, journaled: false, keyed: false }
     }
 }
@@ -250,6 +271,7 @@ impl Tx<'_> {
 
     /// Runs a statement, returning the number of rows it changed.
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        sent(1);
         let n = match &mut self.engine {
             Engine::Sqlite(tx) => sqlite::execute(tx, sql, params),
             Engine::Postgres(tx) => postgres::execute(tx, sql, params),
@@ -259,6 +281,7 @@ impl Tx<'_> {
     }
 
     pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        sent(1);
         let rows = match &mut self.engine {
             Engine::Sqlite(tx) => sqlite::query(tx, sql, params),
             Engine::Postgres(tx) => postgres::query(tx, sql, params),
@@ -301,7 +324,12 @@ impl Tx<'_> {
         self.query_opt(sql, params)?.ok_or_else(|| Error::internal("a query that must return a row returned none"))
     }
 
-    fn commit(self) -> Result<()> {
+    /// Commits, or with `keep` unset rolls back: either is a statement sent.
+    fn end(self, keep: bool) -> Result<()> {
+        sent(1);
+        if !keep {
+            return Ok(());
+        }
         match self.engine {
             Engine::Sqlite(tx) => tx.commit().map_err(sqlite::map_err),
             Engine::Postgres(tx) => tx.tx.commit().map_err(postgres::map_err),

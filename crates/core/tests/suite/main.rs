@@ -19,6 +19,7 @@ mod orders;
 mod permissions;
 mod picks;
 mod reservations;
+mod round_trips;
 mod search;
 mod store;
 mod tamper;
