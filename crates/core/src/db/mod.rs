@@ -291,6 +291,19 @@ impl Tx<'_> {
         Ok(rows)
     }
 
+    /// Inserts `rows` with one statement however many there are — one round trip, not one
+    /// per row: `insert` is the statement up to its `VALUES`, each row its columns' values.
+    pub fn insert_rows(&mut self, insert: &str, rows: &[Vec<Value>]) -> Result<u64> {
+        let Some(width) = rows.first().map(Vec::len) else { return Ok(0) };
+        let tuples: Vec<String> = (0..rows.len())
+            .map(|row| {
+                let columns: Vec<String> = (1..=width).map(|column| format!("${}", row * width + column)).collect();
+                format!("({})", columns.join(", "))
+            })
+            .collect();
+        self.execute(&format!("{insert} VALUES {}", tuples.join(", ")), &rows.concat())
+    }
+
     /// Marks the change as recorded: only [`crate::journal::record`] may call this.
     pub fn journaled(&mut self) {
         self.journaled = true;

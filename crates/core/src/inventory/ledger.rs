@@ -278,11 +278,9 @@ fn record(
         events,
     };
     let first_seq = journal::record(tx, actor, change, at)?;
-    for (offset, m) in movements {
-        tx.execute(
-            "INSERT INTO stock_movements (event_seq, product_id, warehouse_id, kind, on_hand_delta, reserved_delta,
-                                          on_hand_after, reserved_after, reason, reference, actor, occurred_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    let rows: Vec<_> = movements
+        .into_iter()
+        .map(|(offset, m)| {
             params![
                 first_seq + offset as i64,
                 m.product_id,
@@ -296,9 +294,15 @@ fn record(
                 m.reference,
                 actor.to_string(),
                 at
-            ],
-        )?;
-    }
+            ]
+            .to_vec()
+        })
+        .collect();
+    tx.insert_rows(
+        "INSERT INTO stock_movements (event_seq, product_id, warehouse_id, kind, on_hand_delta, reserved_delta,
+                                      on_hand_after, reserved_after, reason, reference, actor, occurred_at)",
+        &rows,
+    )?;
     Ok(())
 }
 

@@ -524,12 +524,9 @@ fn insert(tx: &mut Tx<'_>, r: &Reservation, owner: &str) -> Result<()> {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
         params![r.id, owner, r.reference.clone(), r.status.as_str(), r.expires_at, &r.allocation, r.created_at],
     )?;
-    for line in &r.lines {
-        tx.execute(
-            "INSERT INTO reservation_lines (reservation_id, product_id, warehouse_id, quantity) VALUES ($1, $2, $3, $4)",
-            params![r.id, line.product_id, line.warehouse_id, line.quantity],
-        )?;
-    }
+    let lines: Vec<_> =
+        r.lines.iter().map(|l| params![r.id, l.product_id, l.warehouse_id, l.quantity].to_vec()).collect();
+    tx.insert_rows("INSERT INTO reservation_lines (reservation_id, product_id, warehouse_id, quantity)", &lines)?;
     Ok(())
 }
 

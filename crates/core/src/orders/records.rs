@@ -74,16 +74,15 @@ pub(crate) fn insert(tx: &mut Tx<'_>, keyring: &Keyring, order: &Order, owner: &
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
         &values,
     )?;
-    for (n, line) in order.lines.iter().enumerate() {
-        tx.execute(
-            "INSERT INTO order_lines (order_id, line_no, product_id, sku, quantity, unit_price_minor)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            params![order.id, n as i64 + 1, line.product_id, &line.sku, line.quantity, line.unit_price.minor()],
-        )?;
-    }
-    for (n, change) in order.history.iter().enumerate() {
-        add_history(tx, order.id, n, change)?;
-    }
+    let lines: Vec<_> = order
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(n, l)| params![order.id, n as i64 + 1, l.product_id, &l.sku, l.quantity, l.unit_price.minor()].to_vec())
+        .collect();
+    tx.insert_rows("INSERT INTO order_lines (order_id, line_no, product_id, sku, quantity, unit_price_minor)", &lines)?;
+    let history: Vec<_> = order.history.iter().enumerate().map(|(n, c)| history_row(order.id, n, c)).collect();
+    tx.insert_rows(HISTORY, &history)?;
     Ok(())
 }
 
@@ -119,20 +118,24 @@ pub(crate) fn save(tx: &mut Tx<'_>, order: &Order) -> Result<()> {
     Ok(())
 }
 
+const HISTORY: &str = "INSERT INTO order_status_history (order_id, position, from_status, to_status, actor, note, at)";
+
+/// A status history row: its columns in [`HISTORY`]'s order.
+fn history_row(order: OrderId, position: usize, change: &StatusChange) -> Vec<Value> {
+    params![
+        order,
+        position as i64 + 1,
+        change.from.map(|s| s.as_str()),
+        change.to.as_str(),
+        &change.actor,
+        change.note.clone(),
+        change.at
+    ]
+    .to_vec()
+}
+
 pub(crate) fn add_history(tx: &mut Tx<'_>, order: OrderId, position: usize, change: &StatusChange) -> Result<()> {
-    tx.execute(
-        "INSERT INTO order_status_history (order_id, position, from_status, to_status, actor, note, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        params![
-            order,
-            position as i64 + 1,
-            change.from.map(|s| s.as_str()),
-            change.to.as_str(),
-            &change.actor,
-            change.note.clone(),
-            change.at
-        ],
-    )?;
+    tx.insert_rows(HISTORY, &[history_row(order, position, change)])?;
     Ok(())
 }
 
