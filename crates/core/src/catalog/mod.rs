@@ -7,7 +7,7 @@ mod search;
 
 pub use categories::{Category, NewCategory};
 pub use product::{NewProduct, Product, ProductPatch, ProductQuery};
-pub(crate) use products::{find as find_product, find_for_sale};
+pub(crate) use products::{find as find_product, find_all_for_sale};
 
 use crate::Store;
 

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     Action, Actor, Conflict, Error, Page, ProductId, Result, Sku,
-    db::{Tx, params},
+    db::{Tx, Value, params},
     events::EventType,
     inventory,
     journal::{self, Change},
@@ -188,13 +188,33 @@ pub(crate) fn find(tx: &mut Tx<'_>, key: &str, lock: bool) -> Result<Product> {
     Err(Error::not_found("product", key))
 }
 
-/// A live product that may be reserved and ordered: an inactive one is refused.
-pub(crate) fn find_for_sale(tx: &mut Tx<'_>, key: &str) -> Result<Product> {
-    let product = find(tx, key, false)?;
-    if !product.active {
-        return Err(Error::conflict(Conflict::Refused, format!("product {} is not for sale (inactive)", product.sku)));
-    }
-    Ok(product)
+/// Live products that may be reserved and ordered, by SKU or id, in one query and in the
+/// order asked: the first key that names no live product is not found, an inactive one is
+/// refused (not for sale), and a SKU wins over an id as in [`find`].
+pub(crate) fn find_all_for_sale(tx: &mut Tx<'_>, keys: &[&str]) -> Result<Vec<Product>> {
+    let keys: Vec<&str> = keys.iter().map(|k| k.trim()).collect();
+    let placeholders: Vec<String> = (1..=keys.len()).map(|n| format!("${n}")).collect();
+    let list = placeholders.join(", ");
+    let sql = format!(
+        "SELECT {} FROM products p WHERE (p.sku IN ({list}) OR p.id IN ({list})) AND p.deleted_at IS NULL",
+        product::COLUMNS
+    );
+    let values: Vec<Value> = keys.iter().map(|k| (*k).into()).collect();
+    let found = tx.query(&sql, &values)?.iter().map(product::from_row).collect::<Result<Vec<_>>>()?;
+    keys.iter()
+        .map(|key| {
+            let product = found
+                .iter()
+                .find(|p| p.sku.as_str() == *key)
+                .or_else(|| found.iter().find(|p| p.id.to_string() == *key))
+                .ok_or_else(|| Error::not_found("product", *key))?;
+            if !product.active {
+                let reason = format!("product {} is not for sale (inactive)", product.sku);
+                return Err(Error::conflict(Conflict::Refused, reason));
+            }
+            Ok(product.clone())
+        })
+        .collect()
 }
 
 /// Refuses a SKU or barcode that another live product holds, naming the value.

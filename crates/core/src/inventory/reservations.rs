@@ -427,7 +427,8 @@ fn place(
     wanted: &[(String, i64)],
     warehouse: Option<&str>,
 ) -> Result<(Vec<ReservationLine>, String)> {
-    let products = wanted.iter().map(|(sku, _)| crate::catalog::find_for_sale(tx, sku)).collect::<Result<Vec<_>>>()?;
+    let skus: Vec<&str> = wanted.iter().map(|(sku, _)| sku.as_str()).collect();
+    let products = crate::catalog::find_all_for_sale(tx, &skus)?;
     if let Some(code) = warehouse {
         let warehouse = active_warehouse(tx, code)?;
         let mut lines: Vec<ReservationLine> = products

@@ -112,8 +112,9 @@ fn place(
     let now = store.now();
     // Price every line first: an unknown SKU or mixed currencies refuse before any stock moves.
     let mut lines = Vec::new();
-    for (sku, quantity) in &holding.wanted {
-        let product = catalog::find_for_sale(tx, sku)?;
+    let skus: Vec<&str> = holding.wanted.iter().map(|(sku, _)| sku.as_str()).collect();
+    let products = catalog::find_all_for_sale(tx, &skus)?;
+    for (product, (_, quantity)) in products.into_iter().zip(&holding.wanted) {
         let total = product.price.minor().checked_mul(*quantity).ok_or_else(|| {
             Error::invalid(
                 "lines",
