@@ -118,26 +118,33 @@ fn from_row(row: &Row) -> Result<Event> {
     })
 }
 
-/// Appends one event with the `seq` the journal handed out, chained to the event before
-/// it; returns its hash. Beside it go what decides who may read it: the owner of the
-/// order or reservation it is about (written before their events) and the warehouse of a
-/// stock event.
-pub(crate) fn append(tx: &mut Tx<'_>, event: &EventFields<'_>, prev_hash: &str) -> Result<String> {
-    let hash = event.hash(prev_hash);
-    let warehouse = if STOCK.iter().any(|t| t.as_str() == event.event_type) {
-        let payload: serde_json::Value =
-            serde_json::from_str(event.payload).map_err(|e| Error::internal_from("event payload", e))?;
-        payload.get("warehouse").and_then(serde_json::Value::as_str).map(str::to_owned)
-    } else {
-        None
-    };
-    tx.execute(
-        "INSERT INTO events (seq, event_type, aggregate_type, aggregate_id, payload, actor, occurred_at, hash,
-                             warehouse, owner)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-                 (SELECT owner FROM orders WHERE id = $4 AND $3 = 'order'
-                  UNION ALL SELECT owner FROM reservations WHERE id = $4 AND $3 = 'reservation'))",
-        params![
+/// Appends a change's events, with the seqs the journal handed out, each chained to the one
+/// before it (the first to `prev_hash`), in one statement; returns the last one's hash.
+/// Beside each go what decides who may read it: the owner of the order or reservation it is
+/// about (written before their events) and the warehouse of a stock event.
+pub(crate) fn append(tx: &mut Tx<'_>, events: &[EventFields<'_>], prev_hash: &str) -> Result<String> {
+    let mut hash = prev_hash.to_owned();
+    let mut rows = Vec::with_capacity(events.len());
+    let mut values = Vec::with_capacity(events.len() * 9);
+    for (i, event) in events.iter().enumerate() {
+        hash = event.hash(&hash);
+        let warehouse = if STOCK.iter().any(|t| t.as_str() == event.event_type) {
+            let payload: serde_json::Value =
+                serde_json::from_str(event.payload).map_err(|e| Error::internal_from("event payload", e))?;
+            payload.get("warehouse").and_then(serde_json::Value::as_str).map(str::to_owned)
+        } else {
+            None
+        };
+        let n = |k: usize| format!("${}", i * 9 + k);
+        let columns: Vec<String> = (1..=9).map(n).collect();
+        rows.push(format!(
+            "({}, (SELECT owner FROM orders WHERE id = {agg} AND {kind} = 'order'
+                   UNION ALL SELECT owner FROM reservations WHERE id = {agg} AND {kind} = 'reservation'))",
+            columns.join(", "),
+            agg = n(4),
+            kind = n(3)
+        ));
+        values.extend_from_slice(params![
             event.seq,
             event.event_type,
             event.aggregate_type,
@@ -147,7 +154,19 @@ pub(crate) fn append(tx: &mut Tx<'_>, event: &EventFields<'_>, prev_hash: &str) 
             event.occurred_at,
             hash.as_str(),
             warehouse
-        ],
+        ]);
+    }
+    if rows.is_empty() {
+        return Ok(hash);
+    }
+    tx.execute(
+        &format!(
+            "INSERT INTO events (seq, event_type, aggregate_type, aggregate_id, payload, actor, occurred_at, hash,
+                                 warehouse, owner)
+             VALUES {}",
+            rows.join(", ")
+        ),
+        &values,
     )?;
     Ok(hash)
 }

@@ -47,18 +47,21 @@ pub(crate) fn record(tx: &mut Tx<'_>, actor: &Actor, change: Change<'_>, at: Tim
     let at = at.round(Unit::Microsecond).unwrap_or(at);
     let mut heads = chain::heads(tx)?;
     let actor_name = actor.to_string();
-    for (seq, (event_type, payload)) in (first..).zip(&change.events) {
-        let payload = payload.to_string();
-        let event = EventFields {
+    let payloads: Vec<String> = change.events.iter().map(|(_, payload)| payload.to_string()).collect();
+    let fields: Vec<EventFields<'_>> = (first..)
+        .zip(change.events.iter().zip(&payloads))
+        .map(|(seq, ((event_type, _), payload))| EventFields {
             seq,
             event_type: event_type.as_str(),
             aggregate_type: change.entity.0,
             aggregate_id: change.entity.1,
-            payload: &payload,
+            payload,
             actor: &actor_name,
             occurred_at: at,
-        };
-        heads.events = Head { seq, hash: events::append(tx, &event, &heads.events.hash)? };
+        })
+        .collect();
+    if let Some(last) = fields.last() {
+        heads.events = Head { seq: last.seq, hash: events::append(tx, &fields, &heads.events.hash)? };
     }
     let entry = AuditEntry { action: change.action, entity: change.entity, before: change.before, after: change.after };
     heads.audit = audit::append(tx, actor, &entry, at, &heads)?;
