@@ -142,7 +142,8 @@ fn seed(store: &Store, products: usize, orders: usize) {
 
 /// Copies every table PostgreSQL has from the SQLite store, as text through `COPY` (the two
 /// schemas are equal, `db::tests::both_backends_migrate_to_the_same_schema`), then moves
-/// the PostgreSQL-only counters (identities, `journal_head`) past the copied rows.
+/// PostgreSQL's own counters (identities, `order_numbers`) past the copied rows. Its
+/// `journal_queue` stays empty: SQLite seals every record as it writes it.
 fn copy_to_postgres(sqlite: &Path, pg_url: &str) {
     let lite = rusqlite::Connection::open(sqlite).expect("open SQLite");
     let mut pg = Client::connect(pg_url, NoTls).expect("connect");
@@ -150,7 +151,7 @@ fn copy_to_postgres(sqlite: &Path, pg_url: &str) {
         .query(
             "SELECT table_name FROM information_schema.tables
              WHERE table_schema = 'public' AND table_type = 'BASE TABLE'
-               AND table_name NOT IN ('journal_head', 'refinery_schema_history')",
+               AND table_name NOT IN ('journal_queue', 'refinery_schema_history')",
             &[],
         )
         .expect("tables")
@@ -193,7 +194,7 @@ fn copy_to_postgres(sqlite: &Path, pg_url: &str) {
         writer.finish().expect("finish copy");
     }
     tx.batch_execute(
-        "UPDATE journal_head SET last_event_seq = (SELECT COALESCE(MAX(seq), 0) FROM events);
+        "SELECT setval('order_numbers', (SELECT COALESCE(MAX(number), 0) + 1 FROM orders), false);
          SELECT setval(pg_get_serial_sequence(table_name, column_name),
                        (xpath('/row/m/text()', query_to_xml(format('SELECT COALESCE(MAX(%I), 0) + 1 AS m FROM %I', column_name, table_name), false, true, '')))[1]::text::bigint, false)
          FROM information_schema.columns WHERE table_schema = 'public' AND is_identity = 'YES';",

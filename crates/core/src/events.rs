@@ -8,8 +8,7 @@ use serde::Serialize;
 
 use crate::{
     Action, Actor, Error, Result, Role, Store,
-    audit::chain::EventFields,
-    db::{Filter, Row, Tx, params},
+    db::{Filter, Row, Tx},
     named::named,
     page,
 };
@@ -118,57 +117,15 @@ fn from_row(row: &Row) -> Result<Event> {
     })
 }
 
-/// Appends a change's events, with the seqs the journal handed out, each chained to the one
-/// before it (the first to `prev_hash`), in one statement; returns the last one's hash.
-/// Beside each go what decides who may read it: the owner of the order or reservation it is
-/// about (written before their events) and the warehouse of a stock event.
-pub(crate) fn append(tx: &mut Tx<'_>, events: &[EventFields<'_>], prev_hash: &str) -> Result<String> {
-    let mut hash = prev_hash.to_owned();
-    let mut rows = Vec::with_capacity(events.len());
-    let mut values = Vec::with_capacity(events.len() * 9);
-    for (i, event) in events.iter().enumerate() {
-        hash = event.hash(&hash);
-        let warehouse = if STOCK.iter().any(|t| t.as_str() == event.event_type) {
-            let payload: serde_json::Value =
-                serde_json::from_str(event.payload).map_err(|e| Error::internal_from("event payload", e))?;
-            payload.get("warehouse").and_then(serde_json::Value::as_str).map(str::to_owned)
-        } else {
-            None
-        };
-        let n = |k: usize| format!("${}", i * 9 + k);
-        let columns: Vec<String> = (1..=9).map(n).collect();
-        rows.push(format!(
-            "({}, (SELECT owner FROM orders WHERE id = {agg} AND {kind} = 'order'
-                   UNION ALL SELECT owner FROM reservations WHERE id = {agg} AND {kind} = 'reservation'))",
-            columns.join(", "),
-            agg = n(4),
-            kind = n(3)
-        ));
-        values.extend_from_slice(params![
-            event.seq,
-            event.event_type,
-            event.aggregate_type,
-            event.aggregate_id,
-            event.payload,
-            event.actor,
-            event.occurred_at,
-            hash.as_str(),
-            warehouse
-        ]);
+/// The warehouse code a stock event's payload names: beside the event, it decides who may
+/// read it (see [`Events::read`]).
+pub(crate) fn warehouse_of(event_type: &str, payload: &str) -> Result<Option<String>> {
+    if !STOCK.iter().any(|t| t.as_str() == event_type) {
+        return Ok(None);
     }
-    if rows.is_empty() {
-        return Ok(hash);
-    }
-    tx.execute(
-        &format!(
-            "INSERT INTO events (seq, event_type, aggregate_type, aggregate_id, payload, actor, occurred_at, hash,
-                                 warehouse, owner)
-             VALUES {}",
-            rows.join(", ")
-        ),
-        &values,
-    )?;
-    Ok(hash)
+    let payload: serde_json::Value =
+        serde_json::from_str(payload).map_err(|e| Error::internal_from("event payload", e))?;
+    Ok(payload.get("warehouse").and_then(serde_json::Value::as_str).map(str::to_owned))
 }
 
 /// Up to `limit` events after `since` (of one type, if given), in `seq` order: the

@@ -184,12 +184,18 @@ pub(crate) struct Heads {
     pub events: Head,
 }
 
-/// The heads. Appenders call it only under the journal's append lock, so it is the last
-/// change committed.
+/// The heads. Writers read them only under the journal's lock (see [`Tx::lock_journal`]),
+/// so they are the last records committed.
 pub(crate) fn heads(tx: &mut Tx<'_>) -> Result<Heads> {
     let row = tx
         .query_opt("SELECT seq, hash, event_seq, event_hash FROM audit_head WHERE id = 1", &[])?
         .ok_or_else(|| Error::internal("the audit chain has no head"))?;
+    heads_from_row(&row)
+}
+
+/// The heads from a row whose first columns are `audit_head`'s seq, hash, event_seq and
+/// event_hash.
+pub(crate) fn heads_from_row(row: &Row) -> Result<Heads> {
     let (event_seq, event_hash): (Option<i64>, Option<String>) = (row.get(2)?, row.get(3)?);
     let (Some(seq), Some(hash)) = (event_seq, event_hash) else {
         return Err(Error::internal("the event chain has no head"));
@@ -218,8 +224,8 @@ pub(crate) fn ensure(pool: &Pool, now: Timestamp) -> Result<()> {
         return Ok(());
     }
     pool.bookkeep(|tx| {
-        // Take the journal's append lock, then check again: another process may have won.
-        tx.claim_event_seqs(0)?;
+        // Take the journal's lock, then check again: another process may have won.
+        tx.lock_journal()?;
         if ready(tx)? {
             return Ok(());
         }

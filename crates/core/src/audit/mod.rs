@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::{
     Action, Actor, Page, PageRequest, Result, Store,
-    db::{Filter, Row, Tx, params},
+    db::{Filter, Row},
     page,
 };
 
@@ -33,61 +33,6 @@ pub struct AuditRecord {
     pub prev_hash: String,
     /// SHA-256 over this record's canonical encoding and `prev_hash`.
     pub hash: String,
-}
-
-/// What one command did to one entity, for the audit log.
-#[derive(Debug)]
-pub(crate) struct AuditEntry<'a> {
-    /// The permission-style action name, e.g. `product.update`.
-    pub action: &'static str,
-    pub entity: (&'a str, &'a str),
-    pub before: Option<serde_json::Value>,
-    pub after: Option<serde_json::Value>,
-}
-
-/// Appends a record linked to the audit head that covers the event head, and returns the
-/// new audit head. The caller ([`crate::journal::record`]) holds the journal's append lock,
-/// so appends are serialised and the heads it read are the last committed.
-pub(crate) fn append(
-    tx: &mut Tx<'_>,
-    actor: &Actor,
-    entry: &AuditEntry<'_>,
-    at: Timestamp,
-    heads: &chain::Heads,
-) -> Result<chain::Head> {
-    let fields = chain::Fields {
-        occurred_at: at,
-        actor: actor.to_string(),
-        action: entry.action.to_owned(),
-        entity_type: entry.entity.0.to_owned(),
-        entity_id: entry.entity.1.to_owned(),
-        before: entry.before.as_ref().map(ToString::to_string),
-        after: entry.after.as_ref().map(ToString::to_string),
-        request_id: actor.request_id().map(str::to_owned),
-        events: Some(heads.events.clone()),
-    };
-    let hash = fields.hash(&heads.audit.hash);
-    let seq: i64 = tx
-        .query_one(
-            "INSERT INTO audit_log (occurred_at, actor, action, entity_type, entity_id, before, after, request_id,
-                                    prev_hash, hash, event_seq)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq",
-            params![
-                at,
-                fields.actor,
-                fields.action,
-                fields.entity_type,
-                fields.entity_id,
-                fields.before,
-                fields.after,
-                fields.request_id,
-                heads.audit.hash.as_str(),
-                hash.as_str(),
-                heads.events.seq
-            ],
-        )?
-        .get(0)?;
-    Ok(chain::Head { seq, hash })
 }
 
 const COLUMNS: &str =

@@ -22,11 +22,51 @@ use crate::{Conflict, Error, Result, feed};
 /// The PostgreSQL channel every commit that appended events notifies, with its last seq.
 pub(crate) const EVENTS_CHANNEL: &str = "stockyard_events";
 
+/// The advisory lock its holder numbers and chains journal records under (PostgreSQL).
+const JOURNAL_LOCK: i64 = 0x5374_6f63_6b4a_726e; // "StockJrn"
+
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+impl Backend {
+    /// The rows of the JSON array in parameter `$param` as a table `r` with `columns`: many
+    /// rows in one statement whose text does not depend on their number, so it is prepared
+    /// once (PostgreSQL) and parsed once (SQLite). Times are given as `{:.6}` text.
+    pub(crate) fn json_rows(self, param: usize, columns: &[(&str, Column)]) -> String {
+        match self {
+            Backend::Sqlite => {
+                let values: Vec<String> =
+                    columns.iter().map(|(name, _)| format!("json_extract(value, '$.{name}') AS {name}")).collect();
+                format!("(SELECT {} FROM json_each(${param})) AS r", values.join(", "))
+            }
+            Backend::Postgres => {
+                let types: Vec<String> = columns
+                    .iter()
+                    .map(|(name, column)| {
+                        let ty = match column {
+                            Column::Int => "bigint",
+                            Column::Text => "text",
+                            Column::Time => "timestamptz",
+                        };
+                        format!("{name} {ty}")
+                    })
+                    .collect();
+                format!("jsonb_to_recordset((${param}::text)::jsonb) AS r({})", types.join(", "))
+            }
+        }
+    }
+}
+
+/// The type of a column read from JSON rows (see [`Backend::json_rows`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Column {
+    Int,
+    Text,
+    Time,
 }
 
 /// Where a store lives, parsed from its URL.
@@ -155,12 +195,17 @@ impl Pool {
     }
 
     fn transact<R>(&self, purpose: Purpose, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
-        let finish = |tx: Tx<'_>, out: R| {
+        // Writes the command's journal records, then commits (or, rehearsing, rolls back);
+        // returns whether records wait in the queue for the sealer.
+        let finish = |mut tx: Tx<'_>| -> Result<bool> {
             if purpose != Purpose::Bookkeeping && tx.changed && !tx.journaled {
                 return Err(Error::internal("a command changed rows without recording the change: rolled back"));
             }
-            tx.end(purpose != Purpose::Rehearsal)?;
-            Ok(out)
+            let records = std::mem::take(&mut tx.records);
+            let queued = crate::journal::flush(&mut tx, records)?;
+            let keep = purpose != Purpose::Rehearsal;
+            tx.end(keep)?;
+            Ok(queued && keep)
         };
         match self {
             Pool::Sqlite(pool) => {
@@ -169,8 +214,9 @@ impl Pool {
                     .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                     .map_err(sqlite::map_err)?;
                 let mut tx = Tx::new(Engine::Sqlite(tx));
+                tx.rehearsal = purpose == Purpose::Rehearsal;
                 let out = f(&mut tx)?;
-                let out = finish(tx, out)?;
+                finish(tx)?;
                 if purpose != Purpose::Rehearsal {
                     pool.checkpointer.committed();
                     pool.feed.committed();
@@ -180,9 +226,26 @@ impl Pool {
             Pool::Postgres(pool) => {
                 let mut conn = get(pool)?;
                 let mut tx = Tx::new(Engine::Postgres(conn.begin()?));
+                tx.rehearsal = purpose == Purpose::Rehearsal;
                 let out = f(&mut tx)?;
-                finish(tx, out)
+                if finish(tx)? {
+                    // Committed: the command is done whatever happens to its sealing. A
+                    // failure here leaves its records queued for the next sealer, as a
+                    // crash would.
+                    let _ = seal(&mut conn);
+                }
+                Ok(out)
             }
+        }
+    }
+
+    /// Seals every journal record queued and committed so far (PostgreSQL; SQLite writers
+    /// seal their own): what a long-running process does now and then, so records a writer
+    /// left queued — it crashed, or lost its connection — do not wait for the next command.
+    pub fn seal(&self) -> Result<()> {
+        match self {
+            Pool::Sqlite(_) => Ok(()),
+            Pool::Postgres(pool) => seal(&mut *get(pool)?),
         }
     }
 
@@ -203,6 +266,18 @@ impl Pool {
                 tx.end(false)?;
                 Ok(out)
             }
+        }
+    }
+}
+
+/// Sealing passes until the queue, as each pass sees it, is empty (see [`crate::journal`]).
+fn seal(conn: &mut postgres::Conn) -> Result<()> {
+    loop {
+        let mut tx = Tx::new(Engine::Postgres(conn.begin()?));
+        let more = crate::journal::seal_queued(&mut tx)?;
+        tx.end(true)?;
+        if !more {
+            return Ok(());
         }
     }
 }
@@ -244,6 +319,10 @@ pub(crate) struct Tx<'c> {
     changed: bool,
     /// The change was recorded (see [`crate::journal::record`]).
     journaled: bool,
+    /// The command's journal records, written as it ends.
+    records: Vec<crate::journal::Record>,
+    /// A dry run: rolled back whatever it does.
+    rehearsal: bool,
     /// The actor's idempotency key was claimed (see [`crate::idempotency::once`]).
     keyed: bool,
 }
@@ -257,7 +336,7 @@ impl<'c> Tx<'c> {
     /// An open transaction: its `BEGIN` counts as a statement sent.
     fn new(engine: Engine<'c>) -> Self {
         sent(1);
-        Self { engine, changed: false, journaled: false, keyed: false }
+        Self { engine, changed: false, journaled: false, records: Vec::new(), rehearsal: false, keyed: false }
     }
 }
 
@@ -304,14 +383,21 @@ impl Tx<'_> {
         self.execute(&format!("{insert} VALUES {}", tuples.join(", ")), &rows.concat())
     }
 
-    /// Marks the change as recorded: only [`crate::journal::record`] may call this.
-    pub fn journaled(&mut self) {
+    /// Keeps a journal record to write as the transaction ends: only
+    /// [`crate::journal::record`] may call this.
+    pub fn journal(&mut self, record: crate::journal::Record) {
+        self.records.push(record);
         self.journaled = true;
     }
 
     /// Marks the actor's idempotency key as claimed for this command.
     pub fn keyed(&mut self) {
         self.keyed = true;
+    }
+
+    /// Whether this transaction is a dry run, rolled back whatever it does.
+    pub fn is_rehearsal(&self) -> bool {
+        self.rehearsal
     }
 
     /// Whether this command claimed the actor's idempotency key.
@@ -349,28 +435,17 @@ impl Tx<'_> {
         }
     }
 
-    /// Claims `count` event seqs after the last one and returns the first, such that events
-    /// commit in seq order: a reader by seq never skips one that commits late.
-    /// - PostgreSQL: bumps the `journal_head` row, whose lock the transaction holds to commit,
-    ///   so appends are serialised (sequences would hand out seqs that commit out of order).
-    ///   It also notifies [`EVENTS_CHANNEL`] of the last seq, in the same round trip; the
-    ///   server delivers that only if the transaction commits, once it has.
-    /// - SQLite: the writer already holds the database's only write lock, so the next seq
-    ///   is simply the last one plus one — with no extra page written per commit.
-    pub fn claim_event_seqs(&mut self, count: i64) -> Result<i64> {
-        let first = match self.backend() {
-            Backend::Sqlite => self.query_one("SELECT COALESCE(MAX(seq), 0) + 1 FROM events", &[])?,
-            Backend::Postgres => self.query_one(
-                "UPDATE journal_head SET last_event_seq = last_event_seq + $1 WHERE id = 1
-                 RETURNING last_event_seq - $1 + 1,
-                           CASE WHEN $1 > 0 THEN pg_notify($2, last_event_seq::text) IS NULL END",
-                params![count, EVENTS_CHANNEL],
-            )?,
-        };
-        first.get(0)
+    /// Takes the journal's lock until commit: one holder at a time numbers and chains
+    /// records (PostgreSQL's sealer; see [`crate::journal`]). SQLite's `BEGIN IMMEDIATE`
+    /// already excludes every other writer.
+    pub fn lock_journal(&mut self) -> Result<()> {
+        if self.backend() == Backend::Postgres {
+            self.query("SELECT pg_advisory_xact_lock($1)::text", params![JOURNAL_LOCK])?;
+        }
+        Ok(())
     }
 
-    /// The seq of the last event committed (or claimed by this transaction).
+    /// The seq of the last event committed: every event up to it is readable.
     pub fn last_event_seq(&mut self) -> Result<i64> {
         self.query_one("SELECT COALESCE(MAX(seq), 0) FROM events", &[])?.get(0)
     }
@@ -473,7 +548,9 @@ mod tests {
     /// constraints. Column types, CHECKs and triggers differ by dialect and are left out, and
     /// so are the parts that are each backend's own: full-text search (SQLite's `products_fts`
     /// table, PostgreSQL's `products.search` column and its index), PostgreSQL's
-    /// `journal_head` (SQLite's single writer orders seqs without it) and the migration history.
+    /// `journal_queue` and SQLite's `counters` (PostgreSQL seals queued records after commit
+    /// and takes order numbers from a sequence; SQLite's single writer numbers both itself)
+    /// and the migration history.
     #[test]
     fn both_backends_migrate_to_the_same_schema() {
         use std::collections::BTreeSet;
@@ -522,9 +599,15 @@ mod tests {
             "SELECT 'unique ' || c.conname FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
              WHERE n.nspname = 'public' AND c.contype = 'u'",
         ));
-        const POSTGRES_ONLY: [&str; 4] =
-            ["products.search", "index products_search_idx", "journal_head.id", "journal_head.last_event_seq"];
+        const POSTGRES_ONLY: [&str; 5] = [
+            "products.search",
+            "index products_search_idx",
+            "journal_queue.id",
+            "journal_queue.body",
+            "journal_queue.queued_at",
+        ];
         postgres.retain(|name| !POSTGRES_ONLY.contains(&name.as_str()));
+        lite.retain(|name| !["counters.name", "counters.value"].contains(&name.as_str()));
         let only = |a: &BTreeSet<String>, b: &BTreeSet<String>| a.difference(b).cloned().collect::<Vec<_>>();
         assert_eq!(
             (only(&lite, &postgres), only(&postgres, &lite)),

@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value as Json, json};
 
 use super::{
     MovementKind, StockLevel,
@@ -247,7 +247,6 @@ fn record(
     at: Timestamp,
 ) -> Result<()> {
     let mut events = Vec::new();
-    let mut movements = Vec::new();
     for (line, done) in lines.iter().zip(applied) {
         let payload = StockChanged {
             product_id: done.item.product_id.to_string(),
@@ -263,7 +262,6 @@ fn record(
             reserved: done.after.reserved,
             available: done.after.available(),
         };
-        movements.push((events.len(), payload.clone()));
         events.push((
             line.kind.event_type(),
             serde_json::to_value(&payload).map_err(|e| Error::internal_from("cannot encode JSON", e))?,
@@ -277,33 +275,24 @@ fn record(
         after: Some(summary(applied, |a| a.after)),
         events,
     };
-    let first_seq = journal::record(tx, actor, change, at)?;
-    let rows: Vec<_> = movements
-        .into_iter()
-        .map(|(offset, m)| {
-            params![
-                first_seq + offset as i64,
-                m.product_id,
-                m.warehouse_id,
-                m.kind.as_str(),
-                m.on_hand_delta,
-                m.reserved_delta,
-                m.on_hand,
-                m.reserved,
-                m.reason,
-                m.reference,
-                actor.to_string(),
-                at
-            ]
-            .to_vec()
-        })
-        .collect();
-    tx.insert_rows(
-        "INSERT INTO stock_movements (event_seq, product_id, warehouse_id, kind, on_hand_delta, reserved_delta,
-                                      on_hand_after, reserved_after, reason, reference, actor, occurred_at)",
-        &rows,
-    )?;
-    Ok(())
+    journal::record(tx, actor, change, at)
+}
+
+/// The movement row of a stock event as the journal seals it (see `journal::seal`): one per
+/// `InventoryChanged`, `InventoryReserved` and `InventoryReleased`, keyed by the event's
+/// seq and holding what its payload says, so the ledger can be read per item.
+pub(crate) fn movement(seq: i64, event_type: &str, payload: &str, actor: &str, at: &str) -> Result<Option<Json>> {
+    let moves = [EventType::InventoryChanged, EventType::InventoryReserved, EventType::InventoryReleased];
+    if !moves.iter().any(|t| t.as_str() == event_type) {
+        return Ok(None);
+    }
+    let m: StockChanged =
+        serde_json::from_str(payload).map_err(|e| Error::internal_from("a stock event's payload", e))?;
+    Ok(Some(json!({
+        "event_seq": seq, "product_id": m.product_id, "warehouse_id": m.warehouse_id, "kind": m.kind.as_str(),
+        "on_hand_delta": m.on_hand_delta, "reserved_delta": m.reserved_delta, "on_hand_after": m.on_hand,
+        "reserved_after": m.reserved, "reason": m.reason, "reference": m.reference, "actor": actor, "occurred_at": at,
+    })))
 }
 
 /// `InventoryThresholdReached` when this change made the level low.

@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
 
+pub(crate) use ledger::movement;
 pub use levels::{Movement, ReorderSuggestion, StockQuery};
 pub use replay::{Difference, ReplayReport, VerifyReport};
 pub use reservations::{Hold, Reservation, ReservationLine, ReservationStatus, ReserveRequest};

@@ -1,13 +1,20 @@
-//! The event log read by `seq` never skips an event that commits late.
+//! The event log read by `seq` never skips an event that commits late, and its seqs are
+//! dense and in commit order.
 //!
-//! Only PostgreSQL can commit concurrent writers out of order (SQLite has one writer at a
-//! time), so the hazard is staged there: a trigger parks one writer after its event is
-//! written and before it commits, while a second writer tries to append and commit.
+//! Only PostgreSQL commits concurrent writers out of order (SQLite has one writer at a
+//! time), so the hazard is staged there: a trigger parks one writer after its journal
+//! record is queued and before it commits, while a second writer commits and is sealed.
 
-use std::thread;
+use std::{
+    sync::atomic::{AtomicBool, Ordering},
+    thread,
+};
 
-use stockyard_core::{Actor, EventFilter, EventType, NewWarehouse, Store};
-use stockyard_testkit::{TestDb, wait_until};
+use crate::common;
+
+use common::{admin, store_with};
+use stockyard_core::{Actor, EventFilter, NewWarehouse, Store};
+use stockyard_testkit::{TestDb, backend_tests, wait_until};
 
 const PARK_LOCK: i64 = 4242;
 
@@ -21,16 +28,16 @@ fn seqs_after(store: &Store, since: i64) -> Vec<(i64, String)> {
 fn a_reader_never_skips_an_event_that_commits_late() {
     let Some(db) = TestDb::migrated_postgres() else { return };
     let store = db.store();
-    // Park the transaction creating warehouse SLOW at its audit record — its event already
-    // written with its seq — until the test releases PARK_LOCK.
+    // Park the transaction creating warehouse SLOW once its journal record is queued — the
+    // change made, not committed — until the test releases PARK_LOCK.
     db.sql(&format!(
         "CREATE FUNCTION park() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-             IF NEW.action = 'warehouse.create' AND NEW.after LIKE '%\"code\":\"SLOW\"%' THEN
+             IF NEW.body LIKE '%\\\\\"code\\\\\":\\\\\"SLOW\\\\\"%' THEN
                  PERFORM pg_advisory_lock_shared({PARK_LOCK}); PERFORM pg_advisory_unlock_shared({PARK_LOCK});
              END IF;
              RETURN NEW;
          END $$;
-         CREATE TRIGGER park BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION park();"
+         CREATE TRIGGER park AFTER INSERT ON journal_queue FOR EACH ROW EXECUTE FUNCTION park();"
     ));
     let mut gate = postgres::Client::connect(db.url(), postgres::NoTls).expect("connect");
     gate.execute("SELECT pg_advisory_lock($1)", &[&PARK_LOCK]).expect("hold the gate");
@@ -46,18 +53,68 @@ fn a_reader_never_skips_an_event_that_commits_late() {
     thread::scope(|s| {
         let slow = s.spawn(create("SLOW"));
         wait_until("SLOW is parked", || db.sessions_waiting_for_locks() == 1);
-        let fast = s.spawn(create("FAST"));
-        // FAST either waits behind SLOW or (wrongly) commits; either way the reader looks then.
-        wait_until("FAST waits or is done", || db.sessions_waiting_for_locks() == 2 || fast.is_finished());
-        // A reader polling by seq meanwhile must see neither: FAST may not overtake SLOW.
-        for _ in 0..10 {
-            assert_eq!(seqs_after(&store, head), [], "an event became visible while an earlier seq was uncommitted");
-        }
+        // FAST commits while SLOW's change is still open: it is numbered first, and its
+        // writer returns only once it is readable.
+        s.spawn(create("FAST")).join().expect("fast writer");
+        assert_eq!(seqs_after(&store, head), [(head + 1, "FAST".to_owned())]);
+        assert!(!slow.is_finished());
         gate.execute("SELECT pg_advisory_unlock($1)", &[&PARK_LOCK]).expect("open the gate");
         slow.join().expect("slow writer");
-        fast.join().expect("fast writer");
     });
-    assert_eq!(seqs_after(&store, head), [(head + 1, "SLOW".to_owned()), (head + 2, "FAST".to_owned())]);
-    let filter = EventFilter { event_type: Some(EventType::WarehouseCreated), ..Default::default() };
-    assert_eq!(store.events().list(&Actor::local_admin(), &filter).expect("events").len(), 3);
+    // The reader that read through FAST now finds SLOW after it, not before.
+    assert_eq!(seqs_after(&store, head + 1), [(head + 2, "SLOW".to_owned())]);
+    assert_eq!(db.number("SELECT COUNT(*) FROM journal_queue"), 0, "nothing left queued");
+}
+
+const WRITERS: usize = 16;
+const RECEIPTS: usize = 15;
+
+backend_tests! {
+    fn sixteen_writers_and_a_reader_that_never_skips(db) {
+        let skus: Vec<String> = (0..WRITERS).map(|i| format!("W-{i}")).collect();
+        let store = store_with(db, &skus.iter().map(String::as_str).collect::<Vec<_>>());
+        let head = store.events().read(&admin(), &EventFilter::default()).expect("head").through;
+        let done = AtomicBool::new(false);
+        let seen = thread::scope(|s| {
+            let reader = s.spawn(|| {
+                let (mut seen, mut through) = (Vec::new(), head);
+                loop {
+                    // Whether the writers were done before this read began: then it is the last.
+                    let last = done.load(Ordering::SeqCst);
+                    let filter = EventFilter { since: Some(through), limit: Some(1000), ..Default::default() };
+                    let batch = store.events().read(&admin(), &filter).expect("read");
+                    seen.extend(batch.events.iter().map(|e| e.seq));
+                    through = batch.through;
+                    if last && batch.events.is_empty() {
+                        return seen;
+                    }
+                }
+            });
+            let writers: Vec<_> = skus
+                .iter()
+                .map(|sku| {
+                    let store = store.clone();
+                    s.spawn(move || {
+                        for _ in 0..RECEIPTS {
+                            store.inventory().receive(&admin(), sku, Some("MAIN"), 1, None).expect("receive");
+                        }
+                    })
+                })
+                .collect();
+            for writer in writers {
+                writer.join().expect("writer");
+            }
+            done.store(true, Ordering::SeqCst);
+            reader.join().expect("reader")
+        });
+        // Every event, once, in seq order, with no seq missing: one per receipt.
+        let want: Vec<i64> = (head + 1..=head + (WRITERS * RECEIPTS) as i64).collect();
+        assert_eq!(seen, want);
+        // Each item's movements follow its commits: on hand rose by one at each.
+        for sku in &skus {
+            let history = store.inventory().history(&admin(), sku, Some("MAIN"), Some(100), None).expect("history");
+            let on_hand: Vec<i64> = history.items.iter().map(|m| m.on_hand).collect();
+            assert_eq!(on_hand, (1..=RECEIPTS as i64).collect::<Vec<_>>(), "{sku}");
+        }
+    }
 }

@@ -7,7 +7,7 @@ use crate::common;
 
 use common::{admin, store_with};
 use stockyard_core::{
-    Store,
+    Backend, Store,
     inventory::{Hold, ReserveRequest},
     orders::{Customer, NewOrder},
     statements_sent,
@@ -41,9 +41,12 @@ fn reserve(store: &Store) {
     store.inventory().reserve(&admin(), request).expect("a reservation");
 }
 
-/// Each command's count, and its ceiling: today's figure (both backends send the same
-/// statements).
-const CEILINGS: &[(&str, u64)] = &[("order", 26), ("reserve", 13), ("receive", 11), ("pay", 17), ("pick", 17)];
+/// Each command's ceilings on SQLite and on PostgreSQL: today's figures. PostgreSQL's
+/// include the five of the sealing pass after commit (`BEGIN`, the journal lock, reading
+/// the queue, writing what it seals, `COMMIT`; see `journal`), which SQLite's writer does
+/// inside its own transaction.
+const CEILINGS: &[(&str, u64, u64)] =
+    &[("order", 20, 21), ("reserve", 12, 13), ("receive", 10, 11), ("pay", 16, 18), ("pick", 16, 18)];
 
 backend_tests! {
     fn the_hot_commands_send_no_more_statements_than_their_ceilings(db) {
@@ -67,7 +70,11 @@ backend_tests! {
             ("pick", counted(|| drop(store.orders().pick(&admin(), &placed, "B-1", 1, Some("MAIN")).expect("pick")))),
         ];
         eprintln!("statements per command on {:?}: {counts:?}", db.backend());
-        for ((name, count), (_, ceiling)) in counts.iter().zip(CEILINGS) {
+        for ((name, count), (_, sqlite, postgres)) in counts.iter().zip(CEILINGS) {
+            let ceiling = match db.backend() {
+                Backend::Sqlite => sqlite,
+                Backend::Postgres => postgres,
+            };
             assert!(count <= ceiling, "{name} sent {count} statements, over its ceiling of {ceiling}");
         }
     }

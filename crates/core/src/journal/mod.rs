@@ -1,0 +1,144 @@
+//! The one place a change is recorded: its events and its audit record, written with the
+//! change itself so none of the three can exist without the others, and hash-chained (see
+//! [`audit::chain`]).
+//!
+//! A command's records are kept on its transaction ([`record`]) and written when it ends
+//! ([`flush`]). How they get their seqs differs by backend, with one rule for readers:
+//! events become readable only numbered, densely and in commit order, so a reader by `seq`
+//! never skips one that commits late.
+//! - SQLite: the writer holds the database's only write lock, so it numbers and chains its
+//!   records itself ([`seal::write`]) before it commits.
+//! - PostgreSQL: numbering at write time would serialise every writer on one row until its
+//!   commit. Instead the transaction queues its records, unnumbered, in one `journal_queue`
+//!   row, and after commit one sealer at a time ([`seal_queued`], under an advisory lock)
+//!   numbers every committed record in queue order, chains it and moves it into `events`,
+//!   `audit_log` and `stock_movements`. The writer waits for that before it returns, so
+//!   what it wrote is readable when it says it is done; a writer that dies in between
+//!   leaves its record queued for the next one (or the server's sealer) to seal, and
+//!   `verify` names a record left queued too long.
+
+pub(crate) mod seal;
+
+use jiff::{Timestamp, Unit};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    Actor, Error, Result,
+    audit::chain,
+    db::{Backend, Tx, params},
+    events::EventType,
+};
+
+/// A state change as the event log and the audit log see it.
+#[derive(Debug)]
+pub(crate) struct Change<'a> {
+    pub action: &'static str,
+    /// Entity type and id, e.g. `("product", id)`.
+    pub entity: (&'a str, &'a str),
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    /// The events the change emits, in order.
+    pub events: Vec<(EventType, serde_json::Value)>,
+}
+
+/// A change as recorded before it is numbered: its audit record and its events, with every
+/// field but their seqs and hashes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Record {
+    pub at: Timestamp,
+    pub actor: String,
+    pub request_id: Option<String>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    /// The audit summaries as JSON text.
+    pub before: Option<String>,
+    pub after: Option<String>,
+    /// Event type and payload (JSON text), in order.
+    pub events: Vec<(String, String)>,
+}
+
+/// Records the change's events and audit record with the command's transaction, which
+/// writes them when it ends (see [`flush`]).
+pub(crate) fn record(tx: &mut Tx<'_>, actor: &Actor, change: Change<'_>, at: Timestamp) -> Result<()> {
+    if actor.idempotency_key().is_some() && !tx.is_keyed() {
+        return Err(Error::invalid(
+            "idempotency key",
+            format!(
+                "{} takes none: only order create, order pay, reserve and stock adjust, receive and transfer do",
+                change.action
+            ),
+        ));
+    }
+    let text = |v: Option<serde_json::Value>| v.as_ref().map(ToString::to_string);
+    tx.journal(Record {
+        // Stored at the precision both backends keep, so the hashes recompute from what is read.
+        at: at.round(Unit::Microsecond).unwrap_or(at),
+        actor: actor.to_string(),
+        request_id: actor.request_id().map(str::to_owned),
+        action: change.action.to_owned(),
+        entity_type: change.entity.0.to_owned(),
+        entity_id: change.entity.1.to_owned(),
+        before: text(change.before),
+        after: text(change.after),
+        events: change.events.into_iter().map(|(t, payload)| (t.as_str().to_owned(), payload.to_string())).collect(),
+    });
+    Ok(())
+}
+
+/// Writes a transaction's records as it ends: numbered and chained (SQLite), or queued in
+/// one row for the sealer (PostgreSQL). Returns whether it queued any.
+pub(crate) fn flush(tx: &mut Tx<'_>, records: Vec<Record>) -> Result<bool> {
+    if records.is_empty() {
+        return Ok(false);
+    }
+    match tx.backend() {
+        Backend::Sqlite => {
+            let heads = chain::heads(tx)?;
+            let heads = seal::write(tx, heads, &records)?;
+            chain::move_heads(tx, &heads)?;
+            Ok(false)
+        }
+        Backend::Postgres => {
+            let at = records.iter().map(|r| r.at).max();
+            let body =
+                serde_json::to_string(&records).map_err(|e| Error::internal_from("cannot encode a journal record", e))?;
+            tx.execute("INSERT INTO journal_queue (body, queued_at) VALUES ($1, $2)", params![body, at])?;
+            Ok(true)
+        }
+    }
+}
+
+/// Records sealed per pass: a bound on one sealing transaction.
+const SEAL_BATCH: i64 = 1000;
+
+/// One sealing pass (PostgreSQL), in a transaction of its own: takes the sealer's lock,
+/// numbers and chains the records queued (and committed) by then, up to [`SEAL_BATCH`], and
+/// notifies listeners of the new head. Returns whether records may remain.
+pub(crate) fn seal_queued(tx: &mut Tx<'_>) -> Result<bool> {
+    tx.lock_journal()?;
+    // Read only after the lock is held, in a statement of its own: its snapshot then holds
+    // the last pass's commit, whose heads it continues.
+    let rows = tx.query(
+        "SELECT h.seq, h.hash, h.event_seq, h.event_hash, q.id, q.body
+         FROM audit_head h LEFT JOIN LATERAL (SELECT id, body FROM journal_queue ORDER BY id LIMIT $1) q ON TRUE
+         WHERE h.id = 1 ORDER BY q.id",
+        params![SEAL_BATCH],
+    )?;
+    let Some(first) = rows.first() else { return Err(Error::internal("the audit chain has no head")) };
+    let heads = chain::heads_from_row(first)?;
+    let mut ids = Vec::new();
+    let mut records = Vec::new();
+    for row in &rows {
+        let (Some(id), Some(body)) = (row.get::<Option<i64>>(4)?, row.get::<Option<String>>(5)?) else { continue };
+        let queued: Vec<Record> = serde_json::from_str(&body)
+            .map_err(|e| Error::internal_from(format!("journal record {id} is malformed"), e))?;
+        ids.push(id.to_string());
+        records.extend(queued);
+    }
+    if ids.is_empty() {
+        return Ok(false);
+    }
+    seal::write_queued(tx, heads, &records, &ids.join(","))?;
+    Ok(ids.len() as i64 == SEAL_BATCH)
+}
