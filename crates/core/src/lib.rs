@@ -52,7 +52,7 @@ pub mod workers;
 pub use actor::Actor;
 pub use audit::{
     Audit, AuditRecord,
-    chain::{Anchor, ChainHead, ChainProblem, ChainReport},
+    chain::{Anchor, ChainHead, ChainProblem, ChainReport, UNSEALED_AFTER},
     projections::{Mismatch, ProjectionReport},
 };
 pub use auth::{Action, Auth, Explanation, Role};

@@ -350,9 +350,18 @@ pub struct ChainReport {
     pub event_head: Head,
     /// The anchor checked, if one was given.
     pub anchor: Option<Anchor>,
+    /// Commands whose records are committed but not yet sealed into the logs
+    /// (PostgreSQL, for the moment after each commit; see [`UNSEALED_AFTER`]).
+    pub unsealed: i64,
     /// The first thing wrong, if any.
     pub problem: Option<ChainProblem>,
 }
+
+/// How long a committed record may wait to be sealed before `verify` reports it. Its writer
+/// seals it right after commit, and the sweeper (`stockyard serve`) every round, so an older
+/// one means no sealer could: until one does, its events are unreadable and its chain links
+/// unmade.
+pub const UNSEALED_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 
 /// The first break: at an audit record (`seq`), at an event (`event_seq`), or at the end
 /// (neither).
@@ -511,9 +520,19 @@ impl Audit<'_> {
             let heads = heads(tx)?;
             let events = walk_events(tx)?;
             let audit = walk_audit(tx, anchor)?;
+            let (unsealed, oldest) = journal::unsealed(tx)?;
+            let stale = oldest.filter(|(_, at)| self.store.now().duration_since(*at) > UNSEALED_AFTER).map(|(id, at)| {
+                format!(
+                    "journal record {id}, committed at {at}, is still not sealed: its events and audit record are \
+                     not in the logs yet (a sealer runs after every command and in the sweeper of `stockyard serve`; if \
+                     they run, the record cannot be sealed)"
+                )
+            });
             let problem = match (events.problem.clone(), audit.problem.clone()) {
                 (Some(problem), _) | (None, Some(problem)) => Some(problem),
-                (None, None) => end_problem(&heads, &audit, &events, anchor).map(ChainProblem::at_end),
+                (None, None) => {
+                    end_problem(&heads, &audit, &events, anchor).or(stale).map(ChainProblem::at_end)
+                }
             };
             Ok(ChainReport {
                 ok: problem.is_none(),
@@ -522,6 +541,7 @@ impl Audit<'_> {
                 head: heads.audit,
                 event_head: heads.events,
                 anchor: anchor.cloned(),
+                unsealed,
                 problem,
             })
         })

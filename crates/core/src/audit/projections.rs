@@ -17,6 +17,7 @@ use crate::{
     Action, Actor, Error, Result,
     db::{Tx, params},
     events::EventType,
+    journal::{self, EventRow},
     money::{Currency, Money},
 };
 
@@ -177,54 +178,19 @@ fn read_log(tx: &mut Tx<'_>, mismatches: &mut Vec<Mismatch>, checked: &mut BTree
         let from = last;
         let mut want = BTreeMap::new();
         for row in &rows {
-            let seq: i64 = row.get(0)?;
-            let event_type: String = row.get(1)?;
-            let aggregate_id: String = row.get(2)?;
-            let payload: String = row.get(3)?;
-            let payload: Json = serde_json::from_str(&payload)
-                .map_err(|e| Error::internal_from(format!("event {seq} has a malformed payload"), e))?;
-            let Ok(event_type) = event_type.parse::<EventType>() else {
-                return Err(Error::internal(format!("event {seq} has an unknown type {event_type:?}")));
+            let event = EventRow {
+                seq: row.get(0)?,
+                event_type: row.get(1)?,
+                aggregate_id: row.get(2)?,
+                payload: row.get(3)?,
+                actor: row.get(4)?,
+                occurred_at: row.get(5)?,
             };
-            said.events += 1;
-            last = seq;
-            if seq > snapshot_seq && snapshot.is_none() {
+            last = event.seq;
+            if event.seq > snapshot_seq && snapshot.is_none() {
                 snapshot = Some(level_fields(&said.levels));
             }
-            let malformed =
-                |e: serde_json::Error| Error::internal_from(format!("event {seq} has a malformed payload"), e);
-            match event_type {
-                EventType::InventoryChanged | EventType::InventoryReserved | EventType::InventoryReleased => {
-                    let event: StockEvent = serde_json::from_value(payload).map_err(malformed)?;
-                    want.insert(seq.to_string(), movement_fields(&event, row.get(4)?, row.get(5)?));
-                    let level = said.levels.entry((event.product_id.clone(), event.warehouse_id.clone())).or_default();
-                    // Saturating: a tampered payload shows as a mismatch, never a panic.
-                    level[0] = level[0].saturating_add(event.on_hand_delta.unwrap_or_default());
-                    level[1] = level[1].saturating_add(event.reserved_delta.unwrap_or_default());
-                    hold(&mut said, event);
-                }
-                EventType::InventoryThresholdSet => {
-                    let event: ThresholdEvent = serde_json::from_value(payload).map_err(malformed)?;
-                    let level = said.levels.entry((event.product_id, event.warehouse_id)).or_default();
-                    (level[2], level[3]) = (event.reorder_point, event.reorder_qty);
-                }
-                EventType::OrderCreated
-                | EventType::OrderStatusChanged
-                | EventType::OrderPaymentReceived
-                | EventType::OrderRefunded => book(&mut said, seq, event_type, &aggregate_id, &payload)?,
-                EventType::OrderPicked => {
-                    let event: PickEvent = serde_json::from_value(payload).map_err(malformed)?;
-                    let key = pick_key(&aggregate_id, &event.sku, &event.warehouse);
-                    let (picked, of) = said.picks.entry(key).or_default();
-                    // Saturating: a tampered payload shows as a mismatch, never a panic.
-                    (*picked, *of) = (picked.saturating_add(event.quantity), event.of);
-                }
-                EventType::ProductCreated | EventType::ProductUpdated | EventType::ProductDeleted => {
-                    catalogue(&mut said, event_type, &aggregate_id, payload);
-                }
-                EventType::UserCreated | EventType::UserUpdated => enrol(&mut said, &aggregate_id, &payload),
-                _ => {}
-            }
+            fold(&mut said, event, Some(&mut want))?;
         }
         let done = (rows.len() as i64) < BATCH;
         // The last batch also takes any movement beyond the log's end.
@@ -233,6 +199,14 @@ fn read_log(tx: &mut Tx<'_>, mismatches: &mut Vec<Mismatch>, checked: &mut BTree
         movements += have.len().max(want.len());
         compare("stock_movements", &have, &want, mismatches);
         if done {
+            // Records queued and committed but not sealed yet (PostgreSQL) are changes made:
+            // fold them in too, but expect no movement rows, which sealing writes.
+            for event in journal::pending_events(tx, last)? {
+                if snapshot.is_none() {
+                    snapshot = Some(level_fields(&said.levels));
+                }
+                fold(&mut said, event, None)?;
+            }
             checked.insert("stock_movements".into(), movements);
             let want = snapshot.unwrap_or_else(|| level_fields(&said.levels));
             let have = snapshot_rows(tx, snapshot_seq)?;
@@ -241,6 +215,54 @@ fn read_log(tx: &mut Tx<'_>, mismatches: &mut Vec<Mismatch>, checked: &mut BTree
             return Ok(said);
         }
     }
+}
+
+/// Folds one event into what the log says; a sealed one also into the movement rows it
+/// should have (`movements`).
+fn fold(said: &mut Said, event: EventRow, movements: Option<&mut BTreeMap<String, Fields>>) -> Result<()> {
+    let seq = event.seq;
+    let malformed = |e: serde_json::Error| Error::internal_from(format!("event {seq} has a malformed payload"), e);
+    let payload: Json = serde_json::from_str(&event.payload).map_err(malformed)?;
+    let Ok(event_type) = event.event_type.parse::<EventType>() else {
+        return Err(Error::internal(format!("event {seq} has an unknown type {:?}", event.event_type)));
+    };
+    said.events += 1;
+    let aggregate_id = &event.aggregate_id;
+    match event_type {
+        EventType::InventoryChanged | EventType::InventoryReserved | EventType::InventoryReleased => {
+            let stock: StockEvent = serde_json::from_value(payload).map_err(malformed)?;
+            if let Some(movements) = movements {
+                movements.insert(seq.to_string(), movement_fields(&stock, event.actor, event.occurred_at));
+            }
+            let level = said.levels.entry((stock.product_id.clone(), stock.warehouse_id.clone())).or_default();
+            // Saturating: a tampered payload shows as a mismatch, never a panic.
+            level[0] = level[0].saturating_add(stock.on_hand_delta.unwrap_or_default());
+            level[1] = level[1].saturating_add(stock.reserved_delta.unwrap_or_default());
+            hold(said, stock);
+        }
+        EventType::InventoryThresholdSet => {
+            let threshold: ThresholdEvent = serde_json::from_value(payload).map_err(malformed)?;
+            let level = said.levels.entry((threshold.product_id, threshold.warehouse_id)).or_default();
+            (level[2], level[3]) = (threshold.reorder_point, threshold.reorder_qty);
+        }
+        EventType::OrderCreated
+        | EventType::OrderStatusChanged
+        | EventType::OrderPaymentReceived
+        | EventType::OrderRefunded => book(said, seq, event_type, aggregate_id, &payload)?,
+        EventType::OrderPicked => {
+            let pick: PickEvent = serde_json::from_value(payload).map_err(malformed)?;
+            let key = pick_key(aggregate_id, &pick.sku, &pick.warehouse);
+            let (picked, of) = said.picks.entry(key).or_default();
+            // Saturating: a tampered payload shows as a mismatch, never a panic.
+            (*picked, *of) = (picked.saturating_add(pick.quantity), pick.of);
+        }
+        EventType::ProductCreated | EventType::ProductUpdated | EventType::ProductDeleted => {
+            catalogue(said, event_type, aggregate_id, payload);
+        }
+        EventType::UserCreated | EventType::UserUpdated => enrol(said, aggregate_id, &payload),
+        _ => {}
+    }
+    Ok(())
 }
 
 fn movement_fields(event: &StockEvent, actor: String, at: Timestamp) -> Fields {

@@ -240,11 +240,12 @@ impl Pool {
     }
 
     /// Seals every journal record queued and committed so far (PostgreSQL; SQLite writers
-    /// seal their own): what a long-running process does now and then, so records a writer
-    /// left queued — it crashed, or lost its connection — do not wait for the next command.
-    pub fn seal(&self) -> Result<()> {
+    /// seal their own) and returns how many commands' records it sealed: what a long-running
+    /// process does now and then, so records a writer left queued — it crashed, or lost its
+    /// connection — do not wait for the next command.
+    pub fn seal(&self) -> Result<usize> {
         match self {
-            Pool::Sqlite(_) => Ok(()),
+            Pool::Sqlite(_) => Ok(0),
             Pool::Postgres(pool) => seal(&mut *get(pool)?),
         }
     }
@@ -271,13 +272,15 @@ impl Pool {
 }
 
 /// Sealing passes until the queue, as each pass sees it, is empty (see [`crate::journal`]).
-fn seal(conn: &mut postgres::Conn) -> Result<()> {
+fn seal(conn: &mut postgres::Conn) -> Result<usize> {
+    let mut sealed = 0;
     loop {
         let mut tx = Tx::new(Engine::Postgres(conn.begin()?));
-        let more = crate::journal::seal_queued(&mut tx)?;
+        let count = crate::journal::seal_queued(&mut tx)?;
         tx.end(true)?;
-        if !more {
-            return Ok(());
+        sealed += count;
+        if count < crate::journal::SEAL_BATCH {
+            return Ok(sealed);
         }
     }
 }

@@ -65,6 +65,8 @@ type Key = (String, String);
 /// The projection as the event log says it should be.
 struct Replayed {
     levels: BTreeMap<Key, Counts>,
+    /// Whether the levels hold queued records' events, not sealed yet (PostgreSQL).
+    pending: bool,
     from_seq: i64,
     to_seq: i64,
     applied: u64,
@@ -163,7 +165,7 @@ impl Inventory<'_> {
         })?;
         // The replay is sound whatever the projection says: keep it as a snapshot when due.
         let every = self.store.options.snapshot_every;
-        if replayed.to_seq - replayed.from_seq >= every {
+        if !replayed.pending && replayed.to_seq - replayed.from_seq >= every {
             self.store.pool.bookkeep(|tx| snapshot_if_due(tx, &replayed, every))?;
         }
         Ok(VerifyReport {
@@ -196,6 +198,31 @@ fn replay(tx: &mut Tx<'_>) -> Result<Replayed> {
     let head = tx.last_event_seq()?;
     let (mut to_seq, mut applied) = (from_seq, 0);
     let mut start = from_seq;
+    let mut fold = |seq: i64, event_type: &str, payload: &str| -> Result<()> {
+        let moves = [
+            EventType::InventoryChanged,
+            EventType::InventoryReserved,
+            EventType::InventoryReleased,
+            EventType::InventoryThresholdSet,
+        ];
+        if !moves.iter().any(|t| t.as_str() == event_type) {
+            return Ok(());
+        }
+        to_seq = seq;
+        let event: StockEvent = serde_json::from_str(payload)
+            .map_err(|e| Error::internal_from(format!("event {seq} has a malformed stock payload"), e))?;
+        let level: &mut Counts = levels.entry((event.product_id, event.warehouse_id)).or_default();
+        match (event.reorder_point, event.reorder_qty) {
+            (Some(point), Some(qty)) => (level.reorder_point, level.reorder_qty) = (point, qty),
+            _ => {
+                let overflow = || Error::internal(format!("event {seq} overflows a stock level"));
+                level.on_hand = level.on_hand.checked_add(event.on_hand_delta).ok_or_else(overflow)?;
+                level.reserved = level.reserved.checked_add(event.reserved_delta).ok_or_else(overflow)?;
+            }
+        }
+        applied += 1;
+        Ok(())
+    };
     while start < head {
         let rows = tx.query(
             "SELECT seq, event_type, payload FROM events
@@ -211,23 +238,17 @@ fn replay(tx: &mut Tx<'_>) -> Result<Replayed> {
         )?;
         start += BATCH;
         for row in &rows {
-            to_seq = row.get(0)?;
-            let payload: String = row.get(2)?;
-            let event: StockEvent = serde_json::from_str(&payload)
-                .map_err(|e| Error::internal_from(format!("event {to_seq} has a malformed stock payload"), e))?;
-            let level: &mut Counts = levels.entry((event.product_id, event.warehouse_id)).or_default();
-            match (event.reorder_point, event.reorder_qty) {
-                (Some(point), Some(qty)) => (level.reorder_point, level.reorder_qty) = (point, qty),
-                _ => {
-                    let overflow = || Error::internal(format!("event {to_seq} overflows a stock level"));
-                    level.on_hand = level.on_hand.checked_add(event.on_hand_delta).ok_or_else(overflow)?;
-                    level.reserved = level.reserved.checked_add(event.reserved_delta).ok_or_else(overflow)?;
-                }
-            }
-            applied += 1;
+            let (event_type, payload): (String, String) = (row.get(1)?, row.get(2)?);
+            fold(row.get(0)?, &event_type, &payload)?;
         }
     }
-    Ok(Replayed { levels, from_seq, to_seq, applied })
+    // Records queued and committed but not sealed yet (PostgreSQL) are changes the levels
+    // already hold.
+    let pending = journal::pending_events(tx, head)?;
+    for event in &pending {
+        fold(event.seq, &event.event_type, &event.payload)?;
+    }
+    Ok(Replayed { levels, pending: !pending.is_empty(), from_seq, to_seq, applied })
 }
 
 fn projection(tx: &mut Tx<'_>) -> Result<BTreeMap<Key, Counts>> {
@@ -264,7 +285,8 @@ fn upsert(tx: &mut Tx<'_>, (product_id, warehouse_id): &Key, c: &Counts, now: ji
 /// last one; returns whether it did.
 fn snapshot_if_due(tx: &mut Tx<'_>, replayed: &Replayed, every: i64) -> Result<bool> {
     let newest: i64 = tx.query_one("SELECT COALESCE(MAX(seq), 0) FROM stock_snapshots", &[])?.get(0)?;
-    if replayed.to_seq - newest < every {
+    // A snapshot holds sealed events only: their seqs are final.
+    if replayed.pending || replayed.to_seq - newest < every {
         return Ok(false);
     }
     tx.execute("DELETE FROM stock_snapshots", &[])?;

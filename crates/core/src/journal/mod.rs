@@ -101,8 +101,8 @@ pub(crate) fn flush(tx: &mut Tx<'_>, records: Vec<Record>) -> Result<bool> {
         }
         Backend::Postgres => {
             let at = records.iter().map(|r| r.at).max();
-            let body =
-                serde_json::to_string(&records).map_err(|e| Error::internal_from("cannot encode a journal record", e))?;
+            let body = serde_json::to_string(&records)
+                .map_err(|e| Error::internal_from("cannot encode a journal record", e))?;
             tx.execute("INSERT INTO journal_queue (body, queued_at) VALUES ($1, $2)", params![body, at])?;
             Ok(true)
         }
@@ -110,12 +110,13 @@ pub(crate) fn flush(tx: &mut Tx<'_>, records: Vec<Record>) -> Result<bool> {
 }
 
 /// Records sealed per pass: a bound on one sealing transaction.
-const SEAL_BATCH: i64 = 1000;
+pub(crate) const SEAL_BATCH: usize = 1000;
 
 /// One sealing pass (PostgreSQL), in a transaction of its own: takes the sealer's lock,
 /// numbers and chains the records queued (and committed) by then, up to [`SEAL_BATCH`], and
-/// notifies listeners of the new head. Returns whether records may remain.
-pub(crate) fn seal_queued(tx: &mut Tx<'_>) -> Result<bool> {
+/// notifies listeners of the new head. Returns how many commands' records it sealed; as
+/// many as [`SEAL_BATCH`] means more may wait.
+pub(crate) fn seal_queued(tx: &mut Tx<'_>) -> Result<usize> {
     tx.lock_journal()?;
     // Read only after the lock is held, in a statement of its own: its snapshot then holds
     // the last pass's commit, whose heads it continues.
@@ -123,7 +124,7 @@ pub(crate) fn seal_queued(tx: &mut Tx<'_>) -> Result<bool> {
         "SELECT h.seq, h.hash, h.event_seq, h.event_hash, q.id, q.body
          FROM audit_head h LEFT JOIN LATERAL (SELECT id, body FROM journal_queue ORDER BY id LIMIT $1) q ON TRUE
          WHERE h.id = 1 ORDER BY q.id",
-        params![SEAL_BATCH],
+        params![SEAL_BATCH as i64],
     )?;
     let Some(first) = rows.first() else { return Err(Error::internal("the audit chain has no head")) };
     let heads = chain::heads_from_row(first)?;
@@ -136,9 +137,73 @@ pub(crate) fn seal_queued(tx: &mut Tx<'_>) -> Result<bool> {
         ids.push(id.to_string());
         records.extend(queued);
     }
-    if ids.is_empty() {
-        return Ok(false);
+    if !ids.is_empty() {
+        seal::write_queued(tx, heads, &records, &ids.join(","))?;
     }
-    seal::write_queued(tx, heads, &records, &ids.join(","))?;
-    Ok(ids.len() as i64 == SEAL_BATCH)
+    Ok(ids.len())
+}
+
+/// The records queued and committed as the transaction sees them, oldest first (none on
+/// SQLite, whose writers seal their own).
+fn queued(tx: &mut Tx<'_>) -> Result<Vec<Record>> {
+    if tx.backend() == Backend::Sqlite {
+        return Ok(Vec::new());
+    }
+    let mut records = Vec::new();
+    for row in tx.query("SELECT id, body FROM journal_queue ORDER BY id", &[])? {
+        let (id, body): (i64, String) = (row.get(0)?, row.get(1)?);
+        let queued: Vec<Record> = serde_json::from_str(&body)
+            .map_err(|e| Error::internal_from(format!("journal record {id} is malformed"), e))?;
+        records.extend(queued);
+    }
+    Ok(records)
+}
+
+/// How many commands' records wait to be sealed, and the oldest one's queue id and time.
+pub(crate) fn unsealed(tx: &mut Tx<'_>) -> Result<(i64, Option<(i64, Timestamp)>)> {
+    if tx.backend() == Backend::Sqlite {
+        return Ok((0, None));
+    }
+    let row = tx.query_one(
+        "SELECT COUNT(*), MIN(id), (SELECT queued_at FROM journal_queue ORDER BY id LIMIT 1) FROM journal_queue",
+        &[],
+    )?;
+    let oldest = match (row.get::<Option<i64>>(1)?, row.get::<Option<Timestamp>>(2)?) {
+        (Some(id), Some(at)) => Some((id, at)),
+        _ => None,
+    };
+    Ok((row.get(0)?, oldest))
+}
+
+/// An event's stored fields, as a check of the log reads them: sealed, or queued with the
+/// seq the next sealer would give it.
+pub(crate) struct EventRow {
+    pub seq: i64,
+    pub event_type: String,
+    pub aggregate_id: String,
+    pub payload: String,
+    pub actor: String,
+    pub occurred_at: Timestamp,
+}
+
+/// The events of the queued records, numbered on from `head` as sealing them now would:
+/// with them, a check of the projections sees the log as the changes made so far say.
+pub(crate) fn pending_events(tx: &mut Tx<'_>, head: i64) -> Result<Vec<EventRow>> {
+    let records = queued(tx)?.into_iter();
+    let events = records.flat_map(|r| {
+        r.events
+            .into_iter()
+            .map(move |(event_type, payload)| (event_type, payload, r.entity_id.clone(), r.actor.clone(), r.at))
+    });
+    Ok((head + 1..)
+        .zip(events)
+        .map(|(seq, (event_type, payload, aggregate_id, actor, occurred_at))| EventRow {
+            seq,
+            event_type,
+            aggregate_id,
+            payload,
+            actor,
+            occurred_at,
+        })
+        .collect())
 }

@@ -44,7 +44,13 @@ fn number(mut heads: Heads, records: &[Record]) -> Result<Sealed> {
                 "occurred_at": time(record.at), "hash": heads.events.hash,
                 "warehouse": events::warehouse_of(event_type, payload)?,
             }));
-            sealed.movements.extend(inventory::movement(fields.seq, event_type, payload, &record.actor, &time(record.at))?);
+            sealed.movements.extend(inventory::movement(
+                fields.seq,
+                event_type,
+                payload,
+                &record.actor,
+                &time(record.at),
+            )?);
         }
         let fields = chain::Fields {
             occurred_at: record.at,
@@ -123,7 +129,13 @@ const MOVEMENT_COLUMNS: &[(&str, Column)] = &[
 ];
 
 /// `INSERT INTO table` of the rows in JSON parameter `$param`.
-fn insert(backend: Backend, table: &str, columns: &[(&str, Column)], extra: Option<(&str, &str)>, param: usize) -> String {
+fn insert(
+    backend: Backend,
+    table: &str,
+    columns: &[(&str, Column)],
+    extra: Option<(&str, &str)>,
+    param: usize,
+) -> String {
     let mut names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
     let mut values: Vec<String> = names.iter().map(|name| format!("r.{name}")).collect();
     if let Some((name, value)) = extra {

@@ -1,6 +1,7 @@
-//! The sweep: checkout reservations whose time ran out are released, confirmed orders
-//! unpaid past the store's timeout cancelled, and idempotency keys older than
-//! [`KEYS_KEPT_FOR`] forgotten. Each is closed in its own transaction and
+//! The sweep: journal records a writer left unsealed are sealed (PostgreSQL: it died
+//! between its commit and its sealing; see `journal`), checkout reservations whose time ran
+//! out are released, confirmed orders unpaid past the store's timeout cancelled, and
+//! idempotency keys older than [`KEYS_KEPT_FOR`] forgotten. Each is closed in its own transaction and
 //! re-checked under its lock there, so sweepers running at once (threads, processes,
 //! machines on one PostgreSQL) close each exactly once between them.
 
@@ -17,6 +18,8 @@ use crate::{
 /// What one sweep did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SweepReport {
+    /// Commands whose journal records were left for a sealer.
+    pub records_sealed: usize,
     pub orders_cancelled: usize,
     pub reservations_expired: usize,
 }
@@ -49,8 +52,10 @@ impl Sweeper {
         self
     }
 
-    /// Releases the reservations due now, then cancels the orders unpaid too long.
+    /// Seals what waits to be sealed, releases the reservations due now, then cancels the
+    /// orders unpaid too long.
     pub fn run_once(&self) -> Result<SweepReport> {
+        let records_sealed = self.store.pool.seal()?;
         let now = self.store.now();
         let reservations_expired = self.store.inventory().expire_due(&self.actor, now)?;
         let orders_cancelled = self.store.orders().expire_unpaid(&self.actor, now)?;
@@ -58,7 +63,7 @@ impl Sweeper {
             .checked_sub(KEYS_KEPT_FOR)
             .map_err(|e| crate::Error::internal_from("a time past the supported range", e))?;
         idempotency::forget(&self.store, kept_since)?;
-        Ok(SweepReport { orders_cancelled, reservations_expired })
+        Ok(SweepReport { records_sealed, orders_cancelled, reservations_expired })
     }
 
     /// Sweeps every interval until `stop`, passing each round's report (or the storage

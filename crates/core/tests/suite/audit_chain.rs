@@ -8,7 +8,8 @@ use std::thread;
 
 use common::{admin, store_with};
 
-use stockyard_core::{ChainReport, Store};
+use jiff::SignedDuration;
+use stockyard_core::{ChainReport, EventType, ManualClock, Store, UNSEALED_AFTER, workers::Sweeper};
 use stockyard_testkit::{TestDb, backend_tests};
 
 /// A store whose audit log holds the set-up records plus `n` stock receipts.
@@ -118,4 +119,41 @@ backend_tests! {
         store.inventory().receive(&admin(), "A-1", None, 1, None).expect("and it goes on");
         assert!(verify(&store).ok);
     }
+}
+
+/// A writer that could not seal after its commit (PostgreSQL: its sealing failed here; a
+/// crash would leave the same) has still done its command; the record waits in the queue,
+/// `verify` names it once it has waited too long, and the sweeper seals it.
+#[test]
+fn a_record_left_unsealed_is_reported_then_sealed_by_the_sweeper() {
+    let Some(db) = TestDb::migrated_postgres() else { return };
+    let clock = ManualClock::starting_now();
+    let store = common::store_at(&db, &clock, &["A-1"]);
+    db.sql(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+             RAISE EXCEPTION 'sealing refused';
+         END $$;
+         CREATE TRIGGER refuse BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse();",
+    );
+    let level = store.inventory().receive(&admin(), "A-1", Some("MAIN"), 7, None).expect("acknowledged");
+    assert_eq!(level.on_hand, 7);
+    db.sql("DROP TRIGGER refuse ON audit_log");
+    assert_eq!(db.number("SELECT COUNT(*) FROM journal_queue"), 1);
+    let report = verify(&store);
+    assert!(report.ok && report.unsealed == 1, "a fresh record is in its window: {report:?}");
+    // The stock check sees the change the levels hold, sealed or not.
+    assert!(store.inventory().verify(&admin()).expect("stock verify").ok);
+    assert!(store.audit().projections(&admin()).expect("projections").ok);
+
+    clock.advance(UNSEALED_AFTER + SignedDuration::from_secs(1));
+    let report = verify(&store);
+    assert!(!report.ok, "{report:?}");
+    assert!(report.problem.expect("a problem").reason.contains("still not sealed"));
+
+    let swept = Sweeper::new(&store, &admin()).expect("sweeper").run_once().expect("sweep");
+    assert_eq!(swept.records_sealed, 1);
+    let report = verify(&store);
+    assert!(report.ok && report.unsealed == 0, "{report:?}");
+    let received = common::events_of(&store, EventType::InventoryChanged);
+    assert_eq!(received.last().expect("the receipt")["on_hand"], 7);
 }
