@@ -48,8 +48,9 @@ impl Workers {
             let stop = stop.clone();
             threads.push(std::thread::spawn(move || {
                 let outcome = sweeper.run(&stop, |round| match round {
-                    Ok(report) if report.reservations_expired + report.orders_cancelled > 0 => {
+                    Ok(report) if report.records_sealed + report.reservations_expired + report.orders_cancelled > 0 => {
                         tracing::info!(
+                            records_sealed = report.records_sealed,
                             reservations_expired = report.reservations_expired,
                             orders_cancelled = report.orders_cancelled,
                             "swept"

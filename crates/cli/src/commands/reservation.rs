@@ -42,10 +42,14 @@ pub fn release(ctx: &mut Context<'_>, id: &str) -> Result<(), Failure> {
 pub fn sweep(ctx: &mut Context<'_>) -> Result<(), Failure> {
     let (store, actor) = (ctx.store()?, ctx.actor()?);
     let report = Sweeper::new(&store, &actor)?.run_once()?;
-    let message = format!(
+    let mut message = format!(
         "Expired {} reservation(s); cancelled {} unpaid order(s).",
         report.reservations_expired, report.orders_cancelled
     );
+    if report.records_sealed > 0 {
+        message
+            .push_str(&format!(" Sealed the journal records of {} command(s) left unsealed.", report.records_sealed));
+    }
     Ok(ctx.out.done(&message, &report)?)
 }
 

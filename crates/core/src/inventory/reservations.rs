@@ -18,7 +18,7 @@ use super::{
     rules,
 };
 use crate::{
-    Action, Actor, Conflict, Error, ProductId, ReservationId, Result, Shortage, WarehouseId,
+    Action, Actor, Conflict, Error, Product, ProductId, ReservationId, Result, Shortage, WarehouseId,
     actor::shown_principal,
     db::{Pool, Row, Tx, params},
     idempotency,
@@ -126,7 +126,10 @@ impl Inventory<'_> {
                 tx,
                 actor,
                 idempotency::Request { action: Action::ReservationCreate, args: &args, at: self.store.now() },
-                |tx| hold(tx, actor, strategy, &holding, raced, self.store.now()),
+                |tx| {
+                    let products = holding.products(tx)?;
+                    hold(tx, actor, strategy, &holding, &products, raced, self.store.now())
+                },
                 |reservation| reservation.id.to_string(),
                 |tx, id| load(tx, actor, id.parse()?, false),
             )
@@ -229,6 +232,13 @@ impl Holding {
         }
         Ok(Self { wanted: wanted(lines)?, warehouse, ttl, reference })
     }
+
+    /// The products wanted, each looked up once, in the order of the lines; an unknown or
+    /// inactive SKU is refused.
+    pub fn products(&self, tx: &mut Tx<'_>) -> Result<Vec<Product>> {
+        let skus: Vec<&str> = self.wanted.iter().map(|(sku, _)| sku.as_str()).collect();
+        crate::catalog::find_all_for_sale(tx, &skus)
+    }
 }
 
 /// Runs `f` in a write transaction; when it holds stock the allocation chose (no warehouse
@@ -257,11 +267,12 @@ pub(crate) fn hold(
     actor: &Actor,
     strategy: &allocation::Strategy,
     holding: &Holding,
+    products: &[Product],
     raced: &Cell<bool>,
     now: Timestamp,
 ) -> Result<Reservation> {
     let expires_at = holding.ttl.map(|t| now.checked_add(t)).transpose().map_err(|e| Error::invalid("ttl", e))?;
-    let (lines, allocation) = place(tx, actor, strategy, &holding.wanted, holding.warehouse.as_deref())?;
+    let (lines, allocation) = place(tx, actor, strategy, products, &holding.wanted, holding.warehouse.as_deref())?;
     let reservation = Reservation {
         id: ReservationId::new(),
         status: ReservationStatus::Active,
@@ -424,11 +435,10 @@ fn place(
     tx: &mut Tx<'_>,
     actor: &Actor,
     strategy: &allocation::Strategy,
+    products: &[Product],
     wanted: &[(String, i64)],
     warehouse: Option<&str>,
 ) -> Result<(Vec<ReservationLine>, String)> {
-    let skus: Vec<&str> = wanted.iter().map(|(sku, _)| sku.as_str()).collect();
-    let products = crate::catalog::find_all_for_sale(tx, &skus)?;
     if let Some(code) = warehouse {
         let warehouse = active_warehouse(tx, code)?;
         let mut lines: Vec<ReservationLine> = products

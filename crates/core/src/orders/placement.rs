@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{Customer, Order, OrderLine, OrderStatus, Orders, StatusChange, records};
 use crate::{
-    Action, Actor, Error, Money, OrderId, ReservationId, Result, Store, catalog,
+    Action, Actor, Error, Money, OrderId, ReservationId, Result, Store,
     crypto::Keyring,
     db::Tx,
     events::EventType,
@@ -112,9 +112,8 @@ fn place(
     let now = store.now();
     // Price every line first: an unknown SKU or mixed currencies refuse before any stock moves.
     let mut lines = Vec::new();
-    let skus: Vec<&str> = holding.wanted.iter().map(|(sku, _)| sku.as_str()).collect();
-    let products = catalog::find_all_for_sale(tx, &skus)?;
-    for (product, (_, quantity)) in products.into_iter().zip(&holding.wanted) {
+    let products = holding.products(tx)?;
+    for (product, (_, quantity)) in products.iter().zip(&holding.wanted) {
         let total = product.price.minor().checked_mul(*quantity).ok_or_else(|| {
             Error::invalid(
                 "lines",
@@ -157,7 +156,7 @@ fn place(
             same_lines(&held, &lines)?;
             held
         }
-        None => reservations::hold(tx, actor, &store.options.allocation, holding, raced, now)?,
+        None => reservations::hold(tx, actor, &store.options.allocation, holding, &products, raced, now)?,
     };
     let id = OrderId::new();
     let created = |from, to| StatusChange { from, to, actor: actor.to_string(), note: None, at: now };

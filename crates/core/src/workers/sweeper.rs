@@ -18,10 +18,16 @@ use crate::{
 /// What one sweep did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SweepReport {
-    /// Commands whose journal records were left for a sealer.
+    /// Commands whose journal records a writer left for a sealer (PostgreSQL); shown only
+    /// when there were some.
+    #[serde(skip_serializing_if = "is_zero")]
     pub records_sealed: usize,
     pub orders_cancelled: usize,
     pub reservations_expired: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The sweeper of a store. Blocking, like every call of the core: run it on a thread of
