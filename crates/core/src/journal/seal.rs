@@ -1,8 +1,7 @@
 //! Numbering and chaining records, and writing them where readers find them: each event
 //! gets the next seq and is chained to the one before, each audit record the next audit
 //! seq and a hash covering the event head after its events, and each stock event its
-//! movement row. Rows go in as one JSON array per table, so a statement's text — prepared
-//! once per connection — does not depend on how many there are.
+//! movement row. Each table's rows go in with one statement (see [`Backend::rows`]).
 
 use jiff::Timestamp;
 use serde_json::{Value as Json, json};
@@ -11,7 +10,7 @@ use super::Record;
 use crate::{
     Result,
     audit::chain::{self, EventFields, Head, Heads},
-    db::{Backend, Column, EVENTS_CHANNEL, Tx, params},
+    db::{Backend, Column, EVENTS_CHANNEL, Tx, Value, params},
     events, inventory,
 };
 
@@ -128,49 +127,42 @@ const MOVEMENT_COLUMNS: &[(&str, Column)] = &[
     ("occurred_at", Column::Time),
 ];
 
-/// `INSERT INTO table` of the rows in JSON parameter `$param`.
-fn insert(
-    backend: Backend,
-    table: &str,
-    columns: &[(&str, Column)],
-    extra: Option<(&str, &str)>,
-    param: usize,
-) -> String {
-    let mut names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
-    let mut values: Vec<String> = names.iter().map(|name| format!("r.{name}")).collect();
-    if let Some((name, value)) = extra {
-        names.push(name);
-        values.push(value.to_owned());
+/// A table the sealer writes: its columns, and what else goes in each row.
+struct Table {
+    name: &'static str,
+    columns: &'static [(&'static str, Column)],
+    extra: Option<(&'static str, &'static str)>,
+}
+
+const TABLES: [Table; 3] = [
+    Table { name: "events", columns: EVENT_COLUMNS, extra: Some(("owner", EVENT_OWNER)) },
+    Table { name: "audit_log", columns: AUDIT_COLUMNS, extra: None },
+    Table { name: "stock_movements", columns: MOVEMENT_COLUMNS, extra: None },
+];
+
+impl Table {
+    /// `INSERT INTO` the table of `rows`, bound from parameter `$first` on.
+    fn insert(&self, backend: Backend, first: usize, rows: &[Json]) -> (String, Vec<Value>) {
+        let mut names: Vec<&str> = self.columns.iter().map(|(name, _)| *name).collect();
+        let mut values: Vec<String> = names.iter().map(|name| format!("r.{name}")).collect();
+        if let Some((name, value)) = self.extra {
+            names.push(name);
+            values.push(value.to_owned());
+        }
+        let (source, params) = backend.rows(first, self.columns, rows);
+        let sql = format!("INSERT INTO {} ({}) SELECT {} FROM {source}", self.name, names.join(", "), values.join(", "));
+        (sql, params)
     }
-    format!(
-        "INSERT INTO {table} ({}) SELECT {} FROM {}",
-        names.join(", "),
-        values.join(", "),
-        backend.json_rows(param, columns)
-    )
-}
-
-/// The three inserts, their rows in the parameters numbered `params`.
-fn inserts(backend: Backend, [events, audit, movements]: [usize; 3]) -> [String; 3] {
-    [
-        insert(backend, "events", EVENT_COLUMNS, Some(("owner", EVENT_OWNER)), events),
-        insert(backend, "audit_log", AUDIT_COLUMNS, None, audit),
-        insert(backend, "stock_movements", MOVEMENT_COLUMNS, None, movements),
-    ]
-}
-
-fn rows(rows: &[Json]) -> String {
-    Json::Array(rows.to_vec()).to_string()
 }
 
 /// Numbers, chains and writes `records` after `heads`, in the writer's own transaction
 /// (SQLite); returns the new heads for the caller to keep.
 pub(crate) fn write(tx: &mut Tx<'_>, heads: Heads, records: &[Record]) -> Result<Heads> {
     let sealed = number(heads, records)?;
-    let [events, audit, movements] = inserts(tx.backend(), [1, 1, 1]);
-    for (sql, table) in [(events, &sealed.events), (audit, &sealed.audit), (movements, &sealed.movements)] {
-        if !table.is_empty() {
-            tx.execute(&sql, params![rows(table)])?;
+    for (table, rows) in TABLES.iter().zip([&sealed.events, &sealed.audit, &sealed.movements]) {
+        if !rows.is_empty() {
+            let (sql, params) = table.insert(tx.backend(), 1, rows);
+            tx.execute(&sql, &params)?;
         }
     }
     Ok(sealed.heads)
@@ -181,26 +173,33 @@ pub(crate) fn write(tx: &mut Tx<'_>, heads: Heads, records: &[Record]) -> Result
 /// notifies listeners of the new event head.
 pub(crate) fn write_queued(tx: &mut Tx<'_>, heads: Heads, records: &[Record], ids: &str) -> Result<()> {
     let sealed = number(heads, records)?;
-    let [events, audit, movements] = inserts(Backend::Postgres, [1, 2, 3]);
+    let rows = [&sealed.events, &sealed.audit, &sealed.movements];
+    let mut params = Vec::new();
+    let [events, audit, movements]: [String; 3] = std::array::from_fn(|i| {
+        let (sql, values) = TABLES[i].insert(Backend::Postgres, params.len() + 1, rows[i]);
+        params.extend(values);
+        sql
+    });
     let heads = &sealed.heads;
+    let n = params.len();
+    params.extend_from_slice(params![
+        ids,
+        heads.audit.seq,
+        heads.audit.hash.as_str(),
+        heads.events.seq,
+        heads.events.hash.as_str(),
+        EVENTS_CHANNEL
+    ]);
+    let [ids, seq, hash, event_seq, event_hash, channel] = std::array::from_fn(|i| format!("${}", n + i + 1));
     tx.query(
         &format!(
             "WITH e AS ({events}), a AS ({audit}), m AS ({movements}),
-                  q AS (DELETE FROM journal_queue WHERE id = ANY (string_to_array($4, ',')::bigint[]))
-             UPDATE audit_head SET seq = $5, hash = $6, event_seq = $7::bigint, event_hash = $8 WHERE id = 1
-             RETURNING pg_notify($9, $7::bigint::text)::text"
+                  q AS (DELETE FROM journal_queue WHERE id = ANY (string_to_array({ids}, ',')::bigint[]))
+             UPDATE audit_head SET seq = {seq}, hash = {hash}, event_seq = {event_seq}::bigint, event_hash = {event_hash}
+             WHERE id = 1
+             RETURNING pg_notify({channel}, {event_seq}::bigint::text)::text"
         ),
-        params![
-            rows(&sealed.events),
-            rows(&sealed.audit),
-            rows(&sealed.movements),
-            ids,
-            heads.audit.seq,
-            heads.audit.hash.as_str(),
-            heads.events.seq,
-            heads.events.hash.as_str(),
-            EVENTS_CHANNEL
-        ],
+        &params,
     )?;
     Ok(())
 }
