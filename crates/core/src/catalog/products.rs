@@ -195,9 +195,11 @@ pub(crate) fn find_all_for_sale(tx: &mut Tx<'_>, keys: &[&str]) -> Result<Vec<Pr
     let keys: Vec<&str> = keys.iter().map(|k| k.trim()).collect();
     let placeholders: Vec<String> = (1..=keys.len()).map(|n| format!("${n}")).collect();
     let list = placeholders.join(", ");
+    // Two index lookups: an `OR` of the two would scan the SKU index whole on SQLite.
     let sql = format!(
-        "SELECT {} FROM products p WHERE (p.sku IN ({list}) OR p.id IN ({list})) AND p.deleted_at IS NULL",
-        product::COLUMNS
+        "SELECT {columns} FROM products p WHERE p.sku IN ({list}) AND p.deleted_at IS NULL
+         UNION ALL SELECT {columns} FROM products p WHERE p.id IN ({list}) AND p.deleted_at IS NULL",
+        columns = product::COLUMNS
     );
     let values: Vec<Value> = keys.iter().map(|k| (*k).into()).collect();
     let found = tx.query(&sql, &values)?.iter().map(product::from_row).collect::<Result<Vec<_>>>()?;

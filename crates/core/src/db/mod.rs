@@ -38,7 +38,12 @@ impl Backend {
     /// the statement's text — prepared once per connection — does not depend on how many
     /// there are; SQLite, with no round trips to save, reads a plain `VALUES` list fastest
     /// (each JSON access would parse the row again).
-    pub(crate) fn rows(self, first: usize, columns: &[(&str, Column)], rows: &[serde_json::Value]) -> (String, Vec<Value>) {
+    pub(crate) fn rows(
+        self,
+        first: usize,
+        columns: &[(&str, Column)],
+        rows: &[serde_json::Value],
+    ) -> (String, Vec<Value>) {
         match self {
             Backend::Sqlite => {
                 let mut values = Vec::with_capacity(rows.len() * columns.len());
@@ -72,7 +77,10 @@ impl Backend {
                     })
                     .collect();
                 let json = serde_json::Value::Array(rows.to_vec()).to_string();
-                (format!("jsonb_to_recordset((${first}::text)::jsonb) AS r({})", types.join(", ")), vec![Value::Text(json)])
+                (
+                    format!("jsonb_to_recordset((${first}::text)::jsonb) AS r({})", types.join(", ")),
+                    vec![Value::Text(json)],
+                )
             }
         }
     }
@@ -341,6 +349,8 @@ pub(crate) struct Tx<'c> {
     journaled: bool,
     /// The command's journal records, written as it ends.
     records: Vec<crate::journal::Record>,
+    /// Writes waiting to go out together (see [`Tx::defer`]).
+    deferred: Vec<(String, Vec<Value>)>,
     /// A dry run: rolled back whatever it does.
     rehearsal: bool,
     /// The actor's idempotency key was claimed (see [`crate::idempotency::once`]).
@@ -356,7 +366,15 @@ impl<'c> Tx<'c> {
     /// An open transaction: its `BEGIN` counts as a statement sent.
     fn new(engine: Engine<'c>) -> Self {
         sent(1);
-        Self { engine, changed: false, journaled: false, records: Vec::new(), rehearsal: false, keyed: false }
+        Self {
+            engine,
+            changed: false,
+            journaled: false,
+            records: Vec::new(),
+            deferred: Vec::new(),
+            rehearsal: false,
+            keyed: false,
+        }
     }
 }
 
@@ -370,6 +388,11 @@ impl Tx<'_> {
 
     /// Runs a statement, returning the number of rows it changed.
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        self.send_deferred()?;
+        self.execute_now(sql, params)
+    }
+
+    fn execute_now(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         sent(1);
         let n = match &mut self.engine {
             Engine::Sqlite(tx) => sqlite::execute(tx, sql, params),
@@ -380,6 +403,13 @@ impl Tx<'_> {
     }
 
     pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        self.send_deferred()?;
+        self.query_ahead(sql, params)
+    }
+
+    /// [`Tx::query`] for a statement that touches no row a deferred write does (drawing
+    /// from a sequence): it may run before them, so they can still go out together.
+    pub fn query_ahead(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         sent(1);
         let rows = match &mut self.engine {
             Engine::Sqlite(tx) => sqlite::query(tx, sql, params),
@@ -390,17 +420,56 @@ impl Tx<'_> {
         Ok(rows)
     }
 
+    /// Runs an `INSERT` of new rows whose outcome the command does not read, as late as it
+    /// may: on PostgreSQL it waits for the transaction's next statement or its end, and the
+    /// writes waiting then go out as one statement — one round trip for all of them. SQLite,
+    /// with no round trips to save, runs it now. A constraint it breaks fails the command
+    /// either way, only later.
+    pub fn defer(&mut self, sql: &str, params: &[Value]) -> Result<()> {
+        match self.engine {
+            Engine::Sqlite(_) => self.execute(sql, params).map(drop),
+            Engine::Postgres(_) => {
+                self.deferred.push((sql.to_owned(), params.to_vec()));
+                self.changed = true;
+                Ok(())
+            }
+        }
+    }
+
+    /// [`Tx::insert_rows`], deferred as [`Tx::defer`] is.
+    pub fn defer_rows(&mut self, insert: &str, rows: &[Vec<Value>]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let (sql, params) = rows_insert(insert, rows);
+        self.defer(&sql, &params)
+    }
+
+    /// Sends the deferred writes, as one statement: all but the last as data-modifying
+    /// `WITH` parts, whose rows' foreign keys PostgreSQL checks at the statement's end.
+    fn send_deferred(&mut self) -> Result<()> {
+        let deferred = std::mem::take(&mut self.deferred);
+        let Some(((last, _), rest)) = deferred.split_last() else { return Ok(()) };
+        let mut params = Vec::new();
+        let mut parts = Vec::new();
+        for (i, (sql, values)) in rest.iter().enumerate() {
+            parts.push(format!("w{i} AS ({})", shift_placeholders(sql, params.len())));
+            params.extend_from_slice(values);
+        }
+        let last_sql = shift_placeholders(last, params.len());
+        params.extend_from_slice(&deferred[deferred.len() - 1].1);
+        let sql = if parts.is_empty() { last_sql } else { format!("WITH {} {last_sql}", parts.join(", ")) };
+        self.execute_now(&sql, &params).map(drop)
+    }
+
     /// Inserts `rows` with one statement however many there are — one round trip, not one
     /// per row: `insert` is the statement up to its `VALUES`, each row its columns' values.
     pub fn insert_rows(&mut self, insert: &str, rows: &[Vec<Value>]) -> Result<u64> {
-        let Some(width) = rows.first().map(Vec::len) else { return Ok(0) };
-        let tuples: Vec<String> = (0..rows.len())
-            .map(|row| {
-                let columns: Vec<String> = (1..=width).map(|column| format!("${}", row * width + column)).collect();
-                format!("({})", columns.join(", "))
-            })
-            .collect();
-        self.execute(&format!("{insert} VALUES {}", tuples.join(", ")), &rows.concat())
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let (sql, params) = rows_insert(insert, rows);
+        self.execute(&sql, &params)
     }
 
     /// Keeps a journal record to write as the transaction ends: only
@@ -444,7 +513,9 @@ impl Tx<'_> {
     }
 
     /// Commits, or with `keep` unset rolls back: either is a statement sent.
-    fn end(self, keep: bool) -> Result<()> {
+    fn end(mut self, keep: bool) -> Result<()> {
+        // A dry run sends them too: what they would break, it reports.
+        self.send_deferred()?;
         sent(1);
         if !keep {
             return Ok(());
@@ -497,6 +568,46 @@ impl Tx<'_> {
     }
 }
 
+/// `insert` (up to its `VALUES`) of `rows`, and their values as parameters.
+fn rows_insert(insert: &str, rows: &[Vec<Value>]) -> (String, Vec<Value>) {
+    let width = rows.first().map_or(0, Vec::len);
+    let tuples: Vec<String> = (0..rows.len())
+        .map(|row| {
+            let columns: Vec<String> = (1..=width).map(|column| format!("${}", row * width + column)).collect();
+            format!("({})", columns.join(", "))
+        })
+        .collect();
+    (format!("{insert} VALUES {}", tuples.join(", ")), rows.concat())
+}
+
+/// `sql` with each placeholder `$n` outside quotes made `$(n + by)`.
+fn shift_placeholders(sql: &str, by: usize) -> String {
+    if by == 0 {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut quote = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) => {
+                let mut n = 0usize;
+                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    n = n * 10 + d as usize;
+                    chars.next();
+                }
+                out.push_str(&(n + by).to_string());
+            }
+            None => {}
+        }
+    }
+    out
+}
+
 /// Whether a statement is one that changes rows.
 fn changes_rows(sql: &str) -> bool {
     let verb = sql.split_whitespace().next().unwrap_or_default();
@@ -533,6 +644,37 @@ pub(crate) fn constraint_violated(constraint: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_shift_outside_quotes_only() {
+        assert_eq!(
+            shift_placeholders("INSERT INTO t VALUES ($1, '$2', \"$3\", $12) -- $x", 4),
+            "INSERT INTO t VALUES ($5, '$2', \"$3\", $16) -- $x"
+        );
+        assert_eq!(shift_placeholders("SELECT $1", 0), "SELECT $1");
+    }
+
+    stockyard_testkit::backend_tests! {
+        fn deferred_writes_go_out_together_before_what_reads_them(db) {
+            let pool = Pool::open(&Location::parse(db.url()).expect("url"), true, 1, std::sync::Arc::default()).expect("open");
+            let values = pool
+                .bookkeep(|tx| {
+                    tx.defer("INSERT INTO settings (key, value) VALUES ($1, $2)", params!["a", "1"])?;
+                    tx.defer_rows("INSERT INTO settings (key, value)", &[params!["b", "2"].to_vec(), params!["c", "3"].to_vec()])?;
+                    let before = statements_sent();
+                    let rows = tx.query("SELECT value FROM settings WHERE key IN ('a', 'b', 'c') ORDER BY key", &[])?;
+                    // PostgreSQL sent the three writes as one statement, then the read.
+                    let statements = statements_sent() - before;
+                    assert_eq!(statements, if tx.backend() == Backend::Postgres { 2 } else { 1 });
+                    rows.iter().map(|r| r.get::<String>(0)).collect::<Result<Vec<_>>>()
+                })
+                .expect("bookkeep");
+            assert_eq!(values, ["1", "2", "3"]);
+            // A write that breaks a constraint fails its transaction, if only at its end.
+            let duplicate = pool.bookkeep(|tx| tx.defer("INSERT INTO settings (key, value) VALUES ('a', 'again')", &[]));
+            assert!(matches!(duplicate, Err(Error::Conflict { .. })), "{duplicate:?}");
+        }
+    }
 
     stockyard_testkit::backend_tests! {
         fn a_command_that_changes_rows_without_recording_them_is_rolled_back(db) {

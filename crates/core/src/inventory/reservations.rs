@@ -284,7 +284,6 @@ pub(crate) fn hold(
         created_at: now,
         updated_at: now,
     };
-    insert(tx, &reservation, &actor.principal())?;
     let id = reservation.id.to_string();
     let command = Command {
         action: Action::ReservationCreate.as_str(),
@@ -294,6 +293,8 @@ pub(crate) fn hold(
     };
     ledger::apply(tx, actor, command, ledger_lines(&reservation, MovementKind::Reserve), now)
         .inspect_err(|e| raced.set(matches!(e, Error::InsufficientStock { .. })))?;
+    // After the stock it holds: the rows then go out with the command's other writes.
+    insert(tx, &reservation, &actor.principal())?;
     Ok(reservation)
 }
 
@@ -529,16 +530,16 @@ fn active_warehouse(tx: &mut Tx<'_>, code: &str) -> Result<warehouses::Warehouse
 }
 
 /// Stores a new reservation, owned by the principal `owner`.
+/// Inserts a new reservation and its lines (deferred: nothing in the command reads them).
 fn insert(tx: &mut Tx<'_>, r: &Reservation, owner: &str) -> Result<()> {
-    tx.execute(
+    tx.defer(
         "INSERT INTO reservations (id, owner, reference, status, expires_at, allocation, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
         params![r.id, owner, r.reference.clone(), r.status.as_str(), r.expires_at, &r.allocation, r.created_at],
     )?;
     let lines: Vec<_> =
         r.lines.iter().map(|l| params![r.id, l.product_id, l.warehouse_id, l.quantity].to_vec()).collect();
-    tx.insert_rows("INSERT INTO reservation_lines (reservation_id, product_id, warehouse_id, quantity)", &lines)?;
-    Ok(())
+    tx.defer_rows("INSERT INTO reservation_lines (reservation_id, product_id, warehouse_id, quantity)", &lines)
 }
 
 /// A reservation with its lines, if the actor may see it; locked until commit when `lock`

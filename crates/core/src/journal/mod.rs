@@ -103,7 +103,7 @@ pub(crate) fn flush(tx: &mut Tx<'_>, records: Vec<Record>) -> Result<bool> {
             let at = records.iter().map(|r| r.at).max();
             let body = serde_json::to_string(&records)
                 .map_err(|e| Error::internal_from("cannot encode a journal record", e))?;
-            tx.execute("INSERT INTO journal_queue (body, queued_at) VALUES ($1, $2)", params![body, at])?;
+            tx.defer("INSERT INTO journal_queue (body, queued_at) VALUES ($1, $2)", params![body, at])?;
             Ok(true)
         }
     }

@@ -150,7 +150,8 @@ impl Table {
             values.push(value.to_owned());
         }
         let (source, params) = backend.rows(first, self.columns, rows);
-        let sql = format!("INSERT INTO {} ({}) SELECT {} FROM {source}", self.name, names.join(", "), values.join(", "));
+        let sql =
+            format!("INSERT INTO {} ({}) SELECT {} FROM {source}", self.name, names.join(", "), values.join(", "));
         (sql, params)
     }
 }

@@ -32,7 +32,8 @@ pub(crate) fn next_number(tx: &mut Tx<'_>) -> Result<i64> {
         }
         Backend::Postgres => "SELECT nextval('order_numbers')",
     };
-    tx.query_one(sql, &[])?.get(0)
+    let row = tx.query_ahead(sql, &[])?.into_iter().next();
+    row.ok_or_else(|| Error::internal("no order number was drawn"))?.get(0)
 }
 
 fn seal(keyring: &Keyring, order: OrderId, field: &str, value: Option<&str>) -> Result<Option<String>> {
@@ -63,7 +64,8 @@ fn customer_values(keyring: &Keyring, order: &Order) -> Result<Vec<Value>> {
     .to_vec())
 }
 
-/// Inserts a new order, owned by the principal `owner`, with its lines and first history.
+/// Inserts a new order, owned by the principal `owner`, with its lines and first history
+/// (deferred: nothing in the command reads them).
 pub(crate) fn insert(tx: &mut Tx<'_>, keyring: &Keyring, order: &Order, owner: &str) -> Result<()> {
     let mut values = params![order.id, order.number, order.status.as_str(), owner].to_vec();
     values.extend(customer_values(keyring, order)?);
@@ -75,7 +77,7 @@ pub(crate) fn insert(tx: &mut Tx<'_>, keyring: &Keyring, order: &Order, owner: &
         order.version,
         order.created_at
     ]);
-    tx.execute(
+    tx.defer(
         "INSERT INTO orders (id, number, status, owner, customer_email, customer_email_index, customer_name,
                              customer_phone, customer_phone_index, customer_address, currency, total_minor,
                              reservation_id, notes, version, created_at, updated_at)
@@ -88,10 +90,9 @@ pub(crate) fn insert(tx: &mut Tx<'_>, keyring: &Keyring, order: &Order, owner: &
         .enumerate()
         .map(|(n, l)| params![order.id, n as i64 + 1, l.product_id, &l.sku, l.quantity, l.unit_price.minor()].to_vec())
         .collect();
-    tx.insert_rows("INSERT INTO order_lines (order_id, line_no, product_id, sku, quantity, unit_price_minor)", &lines)?;
+    tx.defer_rows("INSERT INTO order_lines (order_id, line_no, product_id, sku, quantity, unit_price_minor)", &lines)?;
     let history: Vec<_> = order.history.iter().enumerate().map(|(n, c)| history_row(order.id, n, c)).collect();
-    tx.insert_rows(HISTORY, &history)?;
-    Ok(())
+    tx.defer_rows(HISTORY, &history)
 }
 
 /// Writes the order's customer details (sealed, re-indexed) and notes.
