@@ -8,6 +8,7 @@
 mod checkpointer;
 mod filter;
 mod postgres;
+mod sealing;
 mod sqlite;
 mod value;
 
@@ -30,68 +31,6 @@ const JOURNAL_LOCK: i64 = 0x5374_6f63_6b4a_726e; // "StockJrn"
 pub enum Backend {
     Sqlite,
     Postgres,
-}
-
-impl Backend {
-    /// `rows` (JSON objects) as a table `r` with `columns`, bound from parameter `$first` on:
-    /// the table's SQL and its parameters. PostgreSQL takes them all as one JSON array, so
-    /// the statement's text — prepared once per connection — does not depend on how many
-    /// there are; SQLite, with no round trips to save, reads a plain `VALUES` list fastest
-    /// (each JSON access would parse the row again).
-    pub(crate) fn rows(
-        self,
-        first: usize,
-        columns: &[(&str, Column)],
-        rows: &[serde_json::Value],
-    ) -> (String, Vec<Value>) {
-        match self {
-            Backend::Sqlite => {
-                let mut values = Vec::with_capacity(rows.len() * columns.len());
-                let tuples: Vec<String> = rows
-                    .iter()
-                    .map(|row| {
-                        let placeholders: Vec<String> = columns
-                            .iter()
-                            .map(|(name, _)| {
-                                values.push(Value::from_json(&row[*name]));
-                                format!("${}", first + values.len() - 1)
-                            })
-                            .collect();
-                        format!("({})", placeholders.join(", "))
-                    })
-                    .collect();
-                let named: Vec<String> =
-                    columns.iter().enumerate().map(|(i, (name, _))| format!("column{} AS {name}", i + 1)).collect();
-                (format!("(SELECT {} FROM (VALUES {})) AS r", named.join(", "), tuples.join(", ")), values)
-            }
-            Backend::Postgres => {
-                let types: Vec<String> = columns
-                    .iter()
-                    .map(|(name, column)| {
-                        let ty = match column {
-                            Column::Int => "bigint",
-                            Column::Text => "text",
-                            Column::Time => "timestamptz",
-                        };
-                        format!("{name} {ty}")
-                    })
-                    .collect();
-                let json = serde_json::Value::Array(rows.to_vec()).to_string();
-                (
-                    format!("jsonb_to_recordset((${first}::text)::jsonb) AS r({})", types.join(", ")),
-                    vec![Value::Text(json)],
-                )
-            }
-        }
-    }
-}
-
-/// The type of a column of JSON rows (see [`Backend::rows`]); times are `{:.6}` text.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Column {
-    Int,
-    Text,
-    Time,
 }
 
 /// Where a store lives, parsed from its URL.
@@ -142,7 +81,8 @@ fn redact_password(url: &str) -> String {
 #[derive(Clone)]
 pub(crate) enum Pool {
     Sqlite(sqlite::Pool),
-    Postgres(postgres::Pool),
+    /// With what its writers share to seal after commit.
+    Postgres(postgres::Pool, Arc<sealing::Sealing>),
 }
 
 impl std::fmt::Debug for Pool {
@@ -167,7 +107,9 @@ impl Pool {
                 }
                 Pool::Sqlite(sqlite::open_pool(path, create, max_size, feed)?)
             }
-            Location::Postgres(url) => Pool::Postgres(postgres::open_pool(url, &location.display(), max_size)?),
+            Location::Postgres(url) => {
+                Pool::Postgres(postgres::open_pool(url, &location.display(), max_size)?, Arc::default())
+            }
         };
         pool.migrate()?;
         Ok(pool)
@@ -176,14 +118,14 @@ impl Pool {
     pub fn backend(&self) -> Backend {
         match self {
             Pool::Sqlite(_) => Backend::Sqlite,
-            Pool::Postgres(_) => Backend::Postgres,
+            Pool::Postgres(..) => Backend::Postgres,
         }
     }
 
     fn migrate(&self) -> Result<()> {
         match self {
             Pool::Sqlite(pool) => sqlite::migrate(&mut get(&pool.conns)?, pool.read_only),
-            Pool::Postgres(pool) => postgres::migrate(&mut get(pool)?.client),
+            Pool::Postgres(pool, _) => postgres::migrate(&mut get(pool)?.client),
         }
     }
 
@@ -193,7 +135,7 @@ impl Pool {
             Pool::Sqlite(pool) => get(&pool.conns)?
                 .execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
                 .map_err(sqlite::map_err),
-            Pool::Postgres(pool) => get(pool)?.client.batch_execute("ANALYZE").map_err(postgres::map_err),
+            Pool::Postgres(pool, _) => get(pool)?.client.batch_execute("ANALYZE").map_err(postgres::map_err),
         }
     }
 
@@ -248,7 +190,7 @@ impl Pool {
                 }
                 Ok(out)
             }
-            Pool::Postgres(pool) => {
+            Pool::Postgres(pool, sealing) => {
                 let mut conn = get(pool)?;
                 let mut tx = Tx::new(Engine::Postgres(conn.begin()?));
                 tx.rehearsal = purpose == Purpose::Rehearsal;
@@ -257,7 +199,7 @@ impl Pool {
                     // Committed: the command is done whatever happens to its sealing. A
                     // failure here leaves its records queued for the next sealer, as a
                     // crash would.
-                    let _ = seal(&mut conn);
+                    let _ = sealing.after_commit(|| seal(&mut conn));
                 }
                 Ok(out)
             }
@@ -271,7 +213,7 @@ impl Pool {
     pub fn seal(&self) -> Result<usize> {
         match self {
             Pool::Sqlite(_) => Ok(0),
-            Pool::Postgres(pool) => seal(&mut *get(pool)?),
+            Pool::Postgres(pool, _) => seal(&mut *get(pool)?),
         }
     }
 
@@ -285,7 +227,7 @@ impl Pool {
                 tx.end(false)?;
                 Ok(out)
             }
-            Pool::Postgres(pool) => {
+            Pool::Postgres(pool, _) => {
                 let mut conn = get(pool)?;
                 let mut tx = Tx::new(Engine::Postgres(conn.begin_snapshot()?));
                 let out = f(&mut tx)?;

@@ -14,20 +14,6 @@ pub(crate) enum Value {
     Time(Timestamp),
 }
 
-impl Value {
-    /// A JSON scalar as a parameter: integers, text, booleans and null (anything else as its
-    /// JSON text).
-    pub fn from_json(json: &serde_json::Value) -> Self {
-        match json {
-            serde_json::Value::Null => Value::Null,
-            serde_json::Value::Bool(b) => Value::Bool(*b),
-            serde_json::Value::String(s) => Value::Text(s.clone()),
-            serde_json::Value::Number(n) => n.as_i64().map_or_else(|| Value::Text(n.to_string()), Value::Int),
-            other => Value::Text(other.to_string()),
-        }
-    }
-}
-
 impl From<i64> for Value {
     fn from(v: i64) -> Self {
         Value::Int(v)

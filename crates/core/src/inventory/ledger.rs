@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value as Json, json};
+use serde_json::json;
 
 use super::{
     MovementKind, StockLevel,
@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     Actor, Conflict, Error, ProductId, Result, Shortage, WarehouseId,
-    db::{Tx, params},
+    db::{Tx, Value, params},
     events::EventType,
     journal::{self, Change},
 };
@@ -280,19 +280,39 @@ fn record(
 
 /// The movement row of a stock event as the journal seals it (see `journal::seal`): one per
 /// `InventoryChanged`, `InventoryReserved` and `InventoryReleased`, keyed by the event's
-/// seq and holding what its payload says, so the ledger can be read per item.
-pub(crate) fn movement(seq: i64, event_type: &str, payload: &str, actor: &str, at: &str) -> Result<Option<Json>> {
+/// seq and holding what its payload says, so the ledger can be read per item. Its values
+/// are in the order `event_seq, product_id, warehouse_id, kind, on_hand_delta,
+/// reserved_delta, on_hand_after, reserved_after, reason, reference, actor, occurred_at`.
+pub(crate) fn movement(
+    seq: i64,
+    event_type: &str,
+    payload: &str,
+    actor: &str,
+    at: Timestamp,
+) -> Result<Option<Vec<Value>>> {
     let moves = [EventType::InventoryChanged, EventType::InventoryReserved, EventType::InventoryReleased];
     if !moves.iter().any(|t| t.as_str() == event_type) {
         return Ok(None);
     }
     let m: StockChanged =
         serde_json::from_str(payload).map_err(|e| Error::internal_from("a stock event's payload", e))?;
-    Ok(Some(json!({
-        "event_seq": seq, "product_id": m.product_id, "warehouse_id": m.warehouse_id, "kind": m.kind.as_str(),
-        "on_hand_delta": m.on_hand_delta, "reserved_delta": m.reserved_delta, "on_hand_after": m.on_hand,
-        "reserved_after": m.reserved, "reason": m.reason, "reference": m.reference, "actor": actor, "occurred_at": at,
-    })))
+    Ok(Some(
+        params![
+            seq,
+            m.product_id,
+            m.warehouse_id,
+            m.kind.as_str(),
+            m.on_hand_delta,
+            m.reserved_delta,
+            m.on_hand,
+            m.reserved,
+            m.reason,
+            m.reference,
+            actor,
+            at
+        ]
+        .to_vec(),
+    ))
 }
 
 /// `InventoryThresholdReached` when this change made the level low.

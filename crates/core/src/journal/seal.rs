@@ -1,25 +1,25 @@
 //! Numbering and chaining records, and writing them where readers find them: each event
 //! gets the next seq and is chained to the one before, each audit record the next audit
 //! seq and a hash covering the event head after its events, and each stock event its
-//! movement row. Each table's rows go in with one statement (see [`Backend::rows`]).
+//! movement row. Each table's rows go in with one statement (see `Table::insert`).
 
-use jiff::Timestamp;
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use super::Record;
 use crate::{
     Result,
     audit::chain::{self, EventFields, Head, Heads},
-    db::{Backend, Column, EVENTS_CHANNEL, Tx, Value, params},
+    db::{Backend, EVENTS_CHANNEL, Tx, Value, params},
     events, inventory,
 };
 
-/// The rows a batch of records becomes, and the heads after it.
+/// The rows a batch of records becomes, each its columns' values in table order, and the
+/// heads after it.
 struct Sealed {
     heads: Heads,
-    events: Vec<Json>,
-    audit: Vec<Json>,
-    movements: Vec<Json>,
+    events: Vec<Vec<Value>>,
+    audit: Vec<Vec<Value>>,
+    movements: Vec<Vec<Value>>,
 }
 
 /// Numbers and chains `records` after `heads`.
@@ -37,19 +37,21 @@ fn number(mut heads: Heads, records: &[Record]) -> Result<Sealed> {
                 occurred_at: record.at,
             };
             heads.events = Head { seq: fields.seq, hash: fields.hash(&heads.events.hash) };
-            sealed.events.push(json!({
-                "seq": fields.seq, "event_type": event_type, "aggregate_type": record.entity_type,
-                "aggregate_id": record.entity_id, "payload": payload, "actor": record.actor,
-                "occurred_at": time(record.at), "hash": heads.events.hash,
-                "warehouse": events::warehouse_of(event_type, payload)?,
-            }));
-            sealed.movements.extend(inventory::movement(
-                fields.seq,
-                event_type,
-                payload,
-                &record.actor,
-                &time(record.at),
-            )?);
+            sealed.events.push(
+                params![
+                    fields.seq,
+                    event_type,
+                    &record.entity_type,
+                    &record.entity_id,
+                    payload,
+                    &record.actor,
+                    record.at,
+                    heads.events.hash.as_str(),
+                    events::warehouse_of(event_type, payload)?
+                ]
+                .to_vec(),
+            );
+            sealed.movements.extend(inventory::movement(fields.seq, event_type, payload, &record.actor, record.at)?);
         }
         let fields = chain::Fields {
             occurred_at: record.at,
@@ -63,96 +65,180 @@ fn number(mut heads: Heads, records: &[Record]) -> Result<Sealed> {
             events: Some(heads.events.clone()),
         };
         let head = Head { seq: heads.audit.seq + 1, hash: fields.hash(&heads.audit.hash) };
-        sealed.audit.push(json!({
-            "seq": head.seq, "occurred_at": time(record.at), "actor": record.actor, "action": record.action,
-            "entity_type": record.entity_type, "entity_id": record.entity_id, "before": record.before,
-            "after": record.after, "request_id": record.request_id, "prev_hash": heads.audit.hash,
-            "hash": head.hash, "event_seq": heads.events.seq,
-        }));
+        sealed.audit.push(
+            params![
+                head.seq,
+                record.at,
+                &record.actor,
+                &record.action,
+                &record.entity_type,
+                &record.entity_id,
+                record.before.clone(),
+                record.after.clone(),
+                record.request_id.clone(),
+                heads.audit.hash.as_str(),
+                head.hash.as_str(),
+                heads.events.seq
+            ]
+            .to_vec(),
+        );
         heads.audit = head;
     }
     sealed.heads = heads;
     Ok(sealed)
 }
 
-/// A time as both backends read it from JSON text.
-fn time(at: Timestamp) -> String {
-    format!("{at:.6}")
+/// A column's type, as PostgreSQL reads it from JSON.
+#[derive(Debug, Clone, Copy)]
+enum Column {
+    Int,
+    Text,
+    Time,
 }
 
-const EVENT_COLUMNS: &[(&str, Column)] = &[
-    ("seq", Column::Int),
-    ("event_type", Column::Text),
-    ("aggregate_type", Column::Text),
-    ("aggregate_id", Column::Text),
-    ("payload", Column::Text),
-    ("actor", Column::Text),
-    ("occurred_at", Column::Time),
-    ("hash", Column::Text),
-    ("warehouse", Column::Text),
+/// A table the sealer writes: its columns, in the order of a row's values.
+struct Table {
+    name: &'static str,
+    columns: &'static [(&'static str, Column)],
+    /// One more column, computed in SQL from the row's other columns (given as SQL).
+    extra: Option<(&'static str, fn(&dyn Fn(&str) -> String) -> String)>,
+}
+
+const TABLES: [Table; 3] = [
+    Table {
+        name: "events",
+        columns: &[
+            ("seq", Column::Int),
+            ("event_type", Column::Text),
+            ("aggregate_type", Column::Text),
+            ("aggregate_id", Column::Text),
+            ("payload", Column::Text),
+            ("actor", Column::Text),
+            ("occurred_at", Column::Time),
+            ("hash", Column::Text),
+            ("warehouse", Column::Text),
+        ],
+        extra: Some(("owner", owner)),
+    },
+    Table {
+        name: "audit_log",
+        columns: &[
+            ("seq", Column::Int),
+            ("occurred_at", Column::Time),
+            ("actor", Column::Text),
+            ("action", Column::Text),
+            ("entity_type", Column::Text),
+            ("entity_id", Column::Text),
+            ("before", Column::Text),
+            ("after", Column::Text),
+            ("request_id", Column::Text),
+            ("prev_hash", Column::Text),
+            ("hash", Column::Text),
+            ("event_seq", Column::Int),
+        ],
+        extra: None,
+    },
+    Table {
+        name: "stock_movements",
+        columns: &[
+            ("event_seq", Column::Int),
+            ("product_id", Column::Text),
+            ("warehouse_id", Column::Text),
+            ("kind", Column::Text),
+            ("on_hand_delta", Column::Int),
+            ("reserved_delta", Column::Int),
+            ("on_hand_after", Column::Int),
+            ("reserved_after", Column::Int),
+            ("reason", Column::Text),
+            ("reference", Column::Text),
+            ("actor", Column::Text),
+            ("occurred_at", Column::Time),
+        ],
+        extra: None,
+    },
 ];
 
 /// Beside each event, who may read it as its owner: the owner of the order or reservation
 /// it is about, written in the same transaction or before.
-const EVENT_OWNER: &str = "(SELECT owner FROM orders WHERE id = r.aggregate_id AND r.aggregate_type = 'order'
-     UNION ALL SELECT owner FROM reservations WHERE id = r.aggregate_id AND r.aggregate_type = 'reservation')";
-
-const AUDIT_COLUMNS: &[(&str, Column)] = &[
-    ("seq", Column::Int),
-    ("occurred_at", Column::Time),
-    ("actor", Column::Text),
-    ("action", Column::Text),
-    ("entity_type", Column::Text),
-    ("entity_id", Column::Text),
-    ("before", Column::Text),
-    ("after", Column::Text),
-    ("request_id", Column::Text),
-    ("prev_hash", Column::Text),
-    ("hash", Column::Text),
-    ("event_seq", Column::Int),
-];
-
-const MOVEMENT_COLUMNS: &[(&str, Column)] = &[
-    ("event_seq", Column::Int),
-    ("product_id", Column::Text),
-    ("warehouse_id", Column::Text),
-    ("kind", Column::Text),
-    ("on_hand_delta", Column::Int),
-    ("reserved_delta", Column::Int),
-    ("on_hand_after", Column::Int),
-    ("reserved_after", Column::Int),
-    ("reason", Column::Text),
-    ("reference", Column::Text),
-    ("actor", Column::Text),
-    ("occurred_at", Column::Time),
-];
-
-/// A table the sealer writes: its columns, and what else goes in each row.
-struct Table {
-    name: &'static str,
-    columns: &'static [(&'static str, Column)],
-    extra: Option<(&'static str, &'static str)>,
+fn owner(column: &dyn Fn(&str) -> String) -> String {
+    let (id, kind) = (column("aggregate_id"), column("aggregate_type"));
+    format!(
+        "(SELECT owner FROM orders WHERE id = {id} AND {kind} = 'order'
+          UNION ALL SELECT owner FROM reservations WHERE id = {id} AND {kind} = 'reservation')"
+    )
 }
 
-const TABLES: [Table; 3] = [
-    Table { name: "events", columns: EVENT_COLUMNS, extra: Some(("owner", EVENT_OWNER)) },
-    Table { name: "audit_log", columns: AUDIT_COLUMNS, extra: None },
-    Table { name: "stock_movements", columns: MOVEMENT_COLUMNS, extra: None },
-];
-
 impl Table {
-    /// `INSERT INTO` the table of `rows`, bound from parameter `$first` on.
-    fn insert(&self, backend: Backend, first: usize, rows: &[Json]) -> (String, Vec<Value>) {
+    /// `INSERT INTO` the table of `rows`, bound from parameter `$first` on. SQLite takes a
+    /// plain `VALUES` list (it has no round trips to save, and reads plain values fastest);
+    /// PostgreSQL one JSON array, so the text — prepared once per connection — is the same
+    /// whatever the number of rows.
+    fn insert(&self, backend: Backend, first: usize, rows: &[Vec<Value>]) -> (String, Vec<Value>) {
         let mut names: Vec<&str> = self.columns.iter().map(|(name, _)| *name).collect();
-        let mut values: Vec<String> = names.iter().map(|name| format!("r.{name}")).collect();
-        if let Some((name, value)) = self.extra {
-            names.push(name);
-            values.push(value.to_owned());
+        names.extend(self.extra.map(|(name, _)| name));
+        let into = format!("INSERT INTO {} ({})", self.name, names.join(", "));
+        match backend {
+            Backend::Sqlite => {
+                let width = self.columns.len();
+                let tuples: Vec<String> = (0..rows.len())
+                    .map(|row| {
+                        let at = |column: usize| format!("${}", first + row * width + column);
+                        let mut values: Vec<String> = (0..width).map(at).collect();
+                        if let Some((_, extra)) = self.extra {
+                            let position = |name: &str| self.columns.iter().position(|(n, _)| *n == name).unwrap_or(0);
+                            values.push(extra(&|name| at(position(name))));
+                        }
+                        format!("({})", values.join(", "))
+                    })
+                    .collect();
+                (format!("{into} VALUES {}", tuples.join(", ")), rows.concat())
+            }
+            Backend::Postgres => {
+                let mut values: Vec<String> = self.columns.iter().map(|(name, _)| format!("r.{name}")).collect();
+                values.extend(self.extra.map(|(_, extra)| extra(&|name| format!("r.{name}"))));
+                let types: Vec<String> = self
+                    .columns
+                    .iter()
+                    .map(|(name, column)| {
+                        let ty = match column {
+                            Column::Int => "bigint",
+                            Column::Text => "text",
+                            Column::Time => "timestamptz",
+                        };
+                        format!("{name} {ty}")
+                    })
+                    .collect();
+                let json: Vec<Json> = rows
+                    .iter()
+                    .map(|row| {
+                        Json::Object(
+                            self.columns
+                                .iter()
+                                .zip(row)
+                                .map(|((name, _), v)| ((*name).to_owned(), json_of(v)))
+                                .collect(),
+                        )
+                    })
+                    .collect();
+                let sql = format!(
+                    "{into} SELECT {} FROM jsonb_to_recordset((${first}::text)::jsonb) AS r({})",
+                    values.join(", "),
+                    types.join(", ")
+                );
+                (sql, vec![Value::Text(Json::Array(json).to_string())])
+            }
         }
-        let (source, params) = backend.rows(first, self.columns, rows);
-        let sql =
-            format!("INSERT INTO {} ({}) SELECT {} FROM {source}", self.name, names.join(", "), values.join(", "));
-        (sql, params)
+    }
+}
+
+/// A value as JSON for PostgreSQL to read back as its column's type.
+fn json_of(value: &Value) -> Json {
+    match value {
+        Value::Null => Json::Null,
+        Value::Int(i) => (*i).into(),
+        Value::Text(s) => s.as_str().into(),
+        Value::Bool(b) => (*b).into(),
+        Value::Time(t) => format!("{t:.6}").into(),
     }
 }
 
