@@ -96,12 +96,15 @@ enum Column {
     Time,
 }
 
+/// SQL computing a column from a row's other columns, given the SQL of each by name.
+type Computed = fn(&dyn Fn(&str) -> String) -> String;
+
 /// A table the sealer writes: its columns, in the order of a row's values.
 struct Table {
     name: &'static str,
     columns: &'static [(&'static str, Column)],
     /// One more column, computed in SQL from the row's other columns (given as SQL).
-    extra: Option<(&'static str, fn(&dyn Fn(&str) -> String) -> String)>,
+    extra: Option<(&'static str, Computed)>,
 }
 
 const TABLES: [Table; 3] = [

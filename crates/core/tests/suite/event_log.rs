@@ -70,9 +70,11 @@ const WRITERS: usize = 16;
 const RECEIPTS: usize = 15;
 
 backend_tests! {
-    fn sixteen_writers_and_a_reader_that_never_skips(db) {
+    fn sixteen_writers_of_two_processes_and_a_reader_that_never_skips(db) {
         let skus: Vec<String> = (0..WRITERS).map(|i| format!("W-{i}")).collect();
         let store = store_with(db, &skus.iter().map(String::as_str).collect::<Vec<_>>());
+        // Half the writers on a second handle: its own pool and sealing, as another process's.
+        let other = db.store();
         let head = store.events().read(&admin(), &EventFilter::default()).expect("head").through;
         let done = AtomicBool::new(false);
         let seen = thread::scope(|s| {
@@ -92,8 +94,9 @@ backend_tests! {
             });
             let writers: Vec<_> = skus
                 .iter()
-                .map(|sku| {
-                    let store = store.clone();
+                .enumerate()
+                .map(|(i, sku)| {
+                    let store = if i % 2 == 0 { store.clone() } else { other.clone() };
                     s.spawn(move || {
                         for _ in 0..RECEIPTS {
                             store.inventory().receive(&admin(), sku, Some("MAIN"), 1, None).expect("receive");
