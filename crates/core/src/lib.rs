@@ -39,6 +39,8 @@ pub mod notifications;
 mod openapi;
 pub mod orders;
 mod page;
+#[cfg(test)]
+mod plans;
 mod process;
 mod settings;
 mod sku;

@@ -9,7 +9,7 @@ mod checkpointer;
 mod filter;
 mod postgres;
 mod sealing;
-mod sqlite;
+pub(crate) mod sqlite;
 mod value;
 
 use std::{cell::Cell, path::PathBuf, sync::Arc};

@@ -199,6 +199,8 @@ pub(crate) fn execute(tx: &rusqlite::Transaction<'_>, sql: &str, params: &[Value
 }
 
 pub(crate) fn query(tx: &rusqlite::Transaction<'_>, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+    #[cfg(test)]
+    plans::record(tx, sql, params)?;
     let mut stmt = tx.prepare_cached(&placeholders(sql)).map_err(map_err)?;
     let columns = stmt.column_count();
     let mut rows = stmt.query(rusqlite::params_from_iter(params)).map_err(map_err)?;
@@ -209,6 +211,41 @@ pub(crate) fn query(tx: &rusqlite::Transaction<'_>, sql: &str, params: &[Value])
         out.push(Row(values));
     }
     Ok(out)
+}
+
+/// The query plans of what a thread reads while recording, for tests that hold the reads
+/// users run to index-backed plans.
+#[cfg(test)]
+pub(crate) mod plans {
+    use std::cell::RefCell;
+
+    use super::{Value, map_err, placeholders};
+    use crate::Result;
+
+    thread_local! {
+        static PLANS: RefCell<Option<Vec<(String, Vec<String>)>>> = const { RefCell::new(None) };
+    }
+
+    /// Runs `f`, returning the SQL and `EXPLAIN QUERY PLAN` lines of every query it ran.
+    pub(crate) fn of<R>(f: impl FnOnce() -> R) -> (R, Vec<(String, Vec<String>)>) {
+        PLANS.with(|p| *p.borrow_mut() = Some(Vec::new()));
+        let out = f();
+        (out, PLANS.with(|p| p.borrow_mut().take().unwrap_or_default()))
+    }
+
+    pub(super) fn record(tx: &rusqlite::Transaction<'_>, sql: &str, params: &[Value]) -> Result<()> {
+        if PLANS.with(|p| p.borrow().is_none()) {
+            return Ok(());
+        }
+        let mut stmt = tx.prepare(&format!("EXPLAIN QUERY PLAN {}", placeholders(sql))).map_err(map_err)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(params)).map_err(map_err)?;
+        let mut lines = Vec::new();
+        while let Some(row) = rows.next().map_err(map_err)? {
+            lines.push(row.get::<_, String>(3).map_err(map_err)?);
+        }
+        PLANS.with(|p| p.borrow_mut().as_mut().map(|plans| plans.push((sql.to_owned(), lines))));
+        Ok(())
+    }
 }
 
 pub(crate) fn map_err(e: rusqlite::Error) -> Error {
