@@ -238,12 +238,25 @@ impl Pool {
     }
 }
 
-/// Sealing passes until the queue, as each pass sees it, is empty (see [`crate::journal`]).
+/// Sealing passes until one finds fewer than a batch waiting (see [`crate::journal`]).
+/// Each is three round trips: `BEGIN`, the journal's lock and the read of the heads and the
+/// queue in one; the statement writing what it seals; `COMMIT`.
 fn seal(conn: &mut postgres::Conn) -> Result<usize> {
+    let start =
+        format!("DO $$ BEGIN PERFORM pg_advisory_xact_lock({JOURNAL_LOCK}); END $$; {}", crate::journal::queued_read());
     let mut sealed = 0;
     loop {
-        let mut tx = Tx::new(Engine::Postgres(conn.begin()?));
-        let count = crate::journal::seal_queued(&mut tx)?;
+        sent(1);
+        let (mut tx, rows) = conn.begin_with(&start)?;
+        let count = match crate::journal::seal_statement(&rows)? {
+            Some((sql, params, count)) => {
+                sent(1);
+                tx.query(&sql, &params)?;
+                count
+            }
+            None => 0,
+        };
+        sent(1);
         tx.end(true)?;
         sealed += count;
         if count < crate::journal::SEAL_BATCH {

@@ -76,15 +76,75 @@ impl Conn {
 
 impl Transaction<'_> {
     fn prepared(&mut self, sql: &str) -> Result<Statement> {
-        if let Some(statement) = self.statements.get(sql) {
-            return Ok(statement.clone());
+        prepared(self.statements, sql, |sql| self.tx.prepare(sql))
+    }
+}
+
+/// The statement for `sql`, prepared with `prepare` the first time.
+fn prepared(
+    statements: &mut HashMap<String, Statement>,
+    sql: &str,
+    prepare: impl FnOnce(&str) -> Result<Statement, postgres::Error>,
+) -> Result<Statement> {
+    if let Some(statement) = statements.get(sql) {
+        return Ok(statement.clone());
+    }
+    let statement = prepare(sql).map_err(map_err)?;
+    if statements.len() >= STATEMENT_CACHE {
+        statements.clear();
+    }
+    statements.insert(sql.to_owned(), statement.clone());
+    Ok(statement)
+}
+
+/// A transaction driven by hand, for the sealer: its `BEGIN`, lock and first read go in one
+/// round trip (the simple protocol, so they take no parameters), where a
+/// [`Transaction`] would send three. Ended by [`Manual::end`]; dropped unended, it rolls back.
+pub(crate) struct Manual<'c> {
+    conn: &'c mut Conn,
+    open: bool,
+}
+
+impl Conn {
+    /// Begins a transaction with `first` (statements without parameters) in one round trip,
+    /// and returns the rows of their last, each column as text.
+    pub fn begin_with(&mut self, first: &str) -> Result<(Manual<'_>, Vec<Vec<Option<String>>>)> {
+        let manual = Manual { conn: self, open: true };
+        let messages = manual.conn.client.simple_query(&format!("BEGIN; {first}")).map_err(map_err)?;
+        let rows = messages
+            .iter()
+            .filter_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(row) => {
+                    Some((0..row.len()).map(|i| row.get(i).map(str::to_owned)).collect())
+                }
+                _ => None,
+            })
+            .collect();
+        Ok((manual, rows))
+    }
+}
+
+impl Manual<'_> {
+    pub fn query(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Row>> {
+        let client = &mut self.conn.client;
+        let stmt = prepared(&mut self.conn.statements, sql, |sql| client.prepare(sql))?;
+        let rows = client.query(&stmt, &params(values)).map_err(map_err)?;
+        rows.iter().map(|row| (0..row.len()).map(|i| value(row, i)).collect::<Result<Vec<_>>>().map(Row)).collect()
+    }
+
+    /// Commits, or rolls back.
+    pub fn end(mut self, commit: bool) -> Result<()> {
+        self.open = false;
+        self.conn.client.batch_execute(if commit { "COMMIT" } else { "ROLLBACK" }).map_err(map_err)
+    }
+}
+
+impl Drop for Manual<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // The connection may be gone; then the server has rolled back already.
+            let _ = self.conn.client.batch_execute("ROLLBACK");
         }
-        let statement = self.tx.prepare(sql).map_err(map_err)?;
-        if self.statements.len() >= STATEMENT_CACHE {
-            self.statements.clear();
-        }
-        self.statements.insert(sql.to_owned(), statement.clone());
-        Ok(statement)
     }
 }
 

@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     Actor, Error, Result,
-    audit::chain,
-    db::{Backend, Tx, params},
+    audit::chain::{self, Head, Heads},
+    db::{Backend, Tx, Value, params},
     events::EventType,
 };
 
@@ -112,35 +112,50 @@ pub(crate) fn flush(tx: &mut Tx<'_>, records: Vec<Record>) -> Result<bool> {
 /// Records sealed per pass: a bound on one sealing transaction.
 pub(crate) const SEAL_BATCH: usize = 1000;
 
-/// One sealing pass (PostgreSQL), in a transaction of its own: takes the sealer's lock,
-/// numbers and chains the records queued (and committed) by then, up to [`SEAL_BATCH`], and
-/// notifies listeners of the new head. Returns how many commands' records it sealed; as
-/// many as [`SEAL_BATCH`] means more may wait.
-pub(crate) fn seal_queued(tx: &mut Tx<'_>) -> Result<usize> {
-    tx.lock_journal()?;
-    // Read only after the lock is held, in a statement of its own: its snapshot then holds
-    // the last pass's commit, whose heads it continues.
-    let rows = tx.query(
+/// What a sealing pass (PostgreSQL) reads once it holds the journal's lock, in a statement
+/// of its own so that its snapshot holds the last pass's commit: the heads, then the records
+/// queued and committed by then, oldest first, up to [`SEAL_BATCH`]. Without parameters:
+/// the sealer sends it with `BEGIN` and the lock in one round trip.
+pub(crate) fn queued_read() -> String {
+    format!(
         "SELECT h.seq, h.hash, h.event_seq, h.event_hash, q.id, q.body
-         FROM audit_head h LEFT JOIN LATERAL (SELECT id, body FROM journal_queue ORDER BY id LIMIT $1) q ON TRUE
-         WHERE h.id = 1 ORDER BY q.id",
-        params![SEAL_BATCH as i64],
-    )?;
+         FROM audit_head h LEFT JOIN LATERAL (SELECT id, body FROM journal_queue ORDER BY id LIMIT {SEAL_BATCH}) q
+              ON TRUE
+         WHERE h.id = 1 ORDER BY q.id"
+    )
+}
+
+/// What a sealing pass writes for the rows [`queued_read`] returned (as text): one statement
+/// and its parameters that number, chain and write the records, take their queue rows, move
+/// the heads and notify listeners — and how many commands' records that is (as many as
+/// [`SEAL_BATCH`] means more may wait). `None` when nothing waits.
+pub(crate) fn seal_statement(rows: &[Vec<Option<String>>]) -> Result<Option<(String, Vec<Value>, usize)>> {
+    let column = |row: &[Option<String>], i: usize| row.get(i).cloned().flatten();
+    let number = |row: &[Option<String>], i: usize| -> Result<i64> {
+        column(row, i).and_then(|n| n.parse().ok()).ok_or_else(|| Error::internal("the journal's heads are unreadable"))
+    };
     let Some(first) = rows.first() else { return Err(Error::internal("the audit chain has no head")) };
-    let heads = chain::heads_from_row(first)?;
+    let (Some(hash), Some(event_hash)) = (column(first, 1), column(first, 3)) else {
+        return Err(Error::internal("the event chain has no head"));
+    };
+    let heads = Heads {
+        audit: Head { seq: number(first, 0)?, hash },
+        events: Head { seq: number(first, 2)?, hash: event_hash },
+    };
     let mut ids = Vec::new();
     let mut records = Vec::new();
-    for row in &rows {
-        let (Some(id), Some(body)) = (row.get::<Option<i64>>(4)?, row.get::<Option<String>>(5)?) else { continue };
+    for row in rows {
+        let (Some(id), Some(body)) = (column(row, 4), column(row, 5)) else { continue };
         let queued: Vec<Record> = serde_json::from_str(&body)
             .map_err(|e| Error::internal_from(format!("journal record {id} is malformed"), e))?;
-        ids.push(id.to_string());
+        ids.push(id);
         records.extend(queued);
     }
-    if !ids.is_empty() {
-        seal::write_queued(tx, heads, &records, &ids.join(","))?;
+    if ids.is_empty() {
+        return Ok(None);
     }
-    Ok(ids.len())
+    let (sql, params) = seal::queued_statement(heads, &records, &ids.join(","))?;
+    Ok(Some((sql, params, ids.len())))
 }
 
 /// The records queued and committed as the transaction sees them, oldest first (none on

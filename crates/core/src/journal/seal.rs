@@ -258,10 +258,11 @@ pub(crate) fn write(tx: &mut Tx<'_>, heads: Heads, records: &[Record]) -> Result
     Ok(sealed.heads)
 }
 
-/// Numbers, chains and writes queued `records` after `heads` (PostgreSQL's sealer), and in
-/// the same statement takes their queue rows (`ids`, comma-separated), moves the heads and
-/// notifies listeners of the new event head.
-pub(crate) fn write_queued(tx: &mut Tx<'_>, heads: Heads, records: &[Record], ids: &str) -> Result<()> {
+/// The statement that numbers, chains and writes queued `records` after `heads`
+/// (PostgreSQL's sealer), and in the same statement takes their queue rows (`ids`,
+/// comma-separated), moves the heads and notifies listeners of the new event head; with its
+/// parameters.
+pub(crate) fn queued_statement(heads: Heads, records: &[Record], ids: &str) -> Result<(String, Vec<Value>)> {
     let sealed = number(heads, records)?;
     let rows = [&sealed.events, &sealed.audit, &sealed.movements];
     let mut params = Vec::new();
@@ -281,15 +282,12 @@ pub(crate) fn write_queued(tx: &mut Tx<'_>, heads: Heads, records: &[Record], id
         EVENTS_CHANNEL
     ]);
     let [ids, seq, hash, event_seq, event_hash, channel] = std::array::from_fn(|i| format!("${}", n + i + 1));
-    tx.query(
-        &format!(
-            "WITH e AS ({events}), a AS ({audit}), m AS ({movements}),
-                  q AS (DELETE FROM journal_queue WHERE id = ANY (string_to_array({ids}, ',')::bigint[]))
-             UPDATE audit_head SET seq = {seq}, hash = {hash}, event_seq = {event_seq}::bigint, event_hash = {event_hash}
-             WHERE id = 1
-             RETURNING pg_notify({channel}, {event_seq}::bigint::text)::text"
-        ),
-        &params,
-    )?;
-    Ok(())
+    let sql = format!(
+        "WITH e AS ({events}), a AS ({audit}), m AS ({movements}),
+              q AS (DELETE FROM journal_queue WHERE id = ANY (string_to_array({ids}, ',')::bigint[]))
+         UPDATE audit_head SET seq = {seq}, hash = {hash}, event_seq = {event_seq}::bigint, event_hash = {event_hash}
+         WHERE id = 1
+         RETURNING pg_notify({channel}, {event_seq}::bigint::text)::text"
+    );
+    Ok((sql, params))
 }
