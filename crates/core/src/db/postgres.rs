@@ -200,7 +200,7 @@ fn config(url: &str) -> Result<postgres::Config> {
 }
 
 /// A connection of its own, outside the pool, that hears every commit which appended events:
-/// each notifies [`EVENTS_CHANNEL`] with its last seq (see `Tx::claim_event_seqs`).
+/// each notifies [`EVENTS_CHANNEL`] with its last seq (see `journal`: the sealing pass does).
 pub(crate) struct Listener {
     client: Client,
 }

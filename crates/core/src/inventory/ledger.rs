@@ -1,6 +1,8 @@
-//! The one place stock changes: a guarded update of each level, its movement row and
-//! stock event (`InventoryChanged`, `InventoryReserved`, `InventoryReleased`), threshold alerts, and the audit record — all in the caller's
-//! transaction. Receive, adjust, transfer, count and (later) reservations all come here.
+//! The one place stock changes: a guarded update of each level, its stock event
+//! (`InventoryChanged`, `InventoryReserved`, `InventoryReleased`) and movement row, threshold
+//! alerts, and the audit record — all recorded with the caller's transaction (the movement
+//! row is written with the event, by the journal). Receive, adjust, transfer, count and
+//! reservations all come here.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -236,8 +238,8 @@ fn create(tx: &mut Tx<'_>, item: &Item, at: Timestamp) -> Result<()> {
     Ok(())
 }
 
-/// Appends the events and audit record of an applied change, then one movement per line,
-/// keyed by its stock event's seq.
+/// Records an applied change: a stock event per line (each becomes a movement row, keyed by
+/// its seq, when the journal seals it; see [`movement`]) and the audit record.
 fn record(
     tx: &mut Tx<'_>,
     actor: &Actor,
