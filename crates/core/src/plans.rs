@@ -16,7 +16,7 @@ use crate::{
 /// Every plan line of `reads` that scans a table when it should search it: with `ordered`,
 /// a scan that walks an index in order (a page of a list) is fine, a sort of a table is not
 /// (sorting the few rows a search found is).
-fn scans(reads: &[(String, Vec<String>)], ordered: bool) -> Vec<String> {
+fn scans(reads: &plans::Plans, ordered: bool) -> Vec<String> {
     reads
         .iter()
         .flat_map(|(sql, lines)| lines.iter().map(move |line| (sql, line)))
@@ -60,7 +60,7 @@ fn the_reads_users_run_search_indexes() {
     }
 
     let mut failures = Vec::new();
-    let mut check = |name: &str, ordered: bool, reads: Vec<(String, Vec<String>)>| {
+    let mut check = |name: &str, ordered: bool, reads: plans::Plans| {
         assert!(!reads.is_empty(), "{name} read nothing");
         failures.extend(scans(&reads, ordered).into_iter().map(|s| format!("{name}: {s}")));
     };

@@ -222,12 +222,15 @@ pub(crate) mod plans {
     use super::{Value, map_err, placeholders};
     use crate::Result;
 
+    /// Each query's SQL and its `EXPLAIN QUERY PLAN` lines.
+    pub(crate) type Plans = Vec<(String, Vec<String>)>;
+
     thread_local! {
-        static PLANS: RefCell<Option<Vec<(String, Vec<String>)>>> = const { RefCell::new(None) };
+        static PLANS: RefCell<Option<Plans>> = const { RefCell::new(None) };
     }
 
-    /// Runs `f`, returning the SQL and `EXPLAIN QUERY PLAN` lines of every query it ran.
-    pub(crate) fn of<R>(f: impl FnOnce() -> R) -> (R, Vec<(String, Vec<String>)>) {
+    /// Runs `f`, returning the plans of every query it ran.
+    pub(crate) fn of<R>(f: impl FnOnce() -> R) -> (R, Plans) {
         PLANS.with(|p| *p.borrow_mut() = Some(Vec::new()));
         let out = f();
         (out, PLANS.with(|p| p.borrow_mut().take().unwrap_or_default()))
