@@ -143,17 +143,17 @@ fn history_row(order: OrderId, position: usize, change: &StatusChange) -> Vec<Va
     .to_vec()
 }
 
+/// Adds a status change to the order's history (deferred: see [`Tx::defer`]).
 pub(crate) fn add_history(tx: &mut Tx<'_>, order: OrderId, position: usize, change: &StatusChange) -> Result<()> {
-    tx.insert_rows(HISTORY, &[history_row(order, position, change)])?;
-    Ok(())
+    tx.defer_rows(HISTORY, &[history_row(order, position, change)])
 }
 
+/// Adds a payment to the order's (deferred: see [`Tx::defer`]).
 pub(crate) fn add_payment(tx: &mut Tx<'_>, order: OrderId, position: usize, payment: &Payment) -> Result<()> {
-    tx.execute(
+    tx.defer(
         "INSERT INTO order_payments (order_id, position, amount_minor, reference, actor, at) VALUES ($1, $2, $3, $4, $5, $6)",
         params![order, position as i64 + 1, payment.amount.minor(), payment.reference.clone(), &payment.actor, payment.at],
-    )?;
-    Ok(())
+    )
 }
 
 /// Records returned goods; `received` ones replace the request's rows.
