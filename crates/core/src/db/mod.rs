@@ -391,7 +391,8 @@ impl Tx<'_> {
         }
     }
 
-    /// [`Tx::insert_rows`], deferred as [`Tx::defer`] is.
+    /// Inserts `rows` with one statement however many there are — `insert` is the statement
+    /// up to its `VALUES`, each row its columns' values — deferred as [`Tx::defer`] is.
     pub fn defer_rows(&mut self, insert: &str, rows: &[Vec<Value>]) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
@@ -415,16 +416,6 @@ impl Tx<'_> {
         params.extend_from_slice(&deferred[deferred.len() - 1].1);
         let sql = if parts.is_empty() { last_sql } else { format!("WITH {} {last_sql}", parts.join(", ")) };
         self.execute_now(&sql, &params).map(drop)
-    }
-
-    /// Inserts `rows` with one statement however many there are — one round trip, not one
-    /// per row: `insert` is the statement up to its `VALUES`, each row its columns' values.
-    pub fn insert_rows(&mut self, insert: &str, rows: &[Vec<Value>]) -> Result<u64> {
-        if rows.is_empty() {
-            return Ok(0);
-        }
-        let (sql, params) = rows_insert(insert, rows);
-        self.execute(&sql, &params)
     }
 
     /// Keeps a journal record to write as the transaction ends: only
