@@ -157,3 +157,25 @@ fn a_record_left_unsealed_is_reported_then_sealed_by_the_sweeper() {
     let received = common::events_of(&store, EventType::InventoryChanged);
     assert_eq!(received.last().expect("the receipt")["on_hand"], 7);
 }
+
+/// A queued record that cannot be read (edited in the queue) is never sealed over: the
+/// sweeper fails naming it, writers' commands still succeed, and `verify` names it once it
+/// has waited too long — the log does not move on past it.
+#[test]
+fn a_malformed_queued_record_is_named_not_skipped() {
+    let Some(db) = TestDb::migrated_postgres() else { return };
+    let clock = ManualClock::starting_now();
+    let store = common::store_at(&db, &clock, &["A-1"]);
+    let head = verify(&store).event_head.seq;
+    db.sql(&format!("INSERT INTO journal_queue (body, queued_at) VALUES ('not a record', '{}')", clock.now()));
+    let id = db.number("SELECT MAX(id) FROM journal_queue");
+    let swept = Sweeper::new(&store, &admin()).expect("sweeper").run_once().expect_err("unreadable");
+    assert!(swept.to_string().contains(&format!("journal record {id} is malformed")), "{swept}");
+    // A command still commits; its events wait behind the unreadable record, unskipped.
+    store.inventory().receive(&admin(), "A-1", Some("MAIN"), 1, None).expect("acknowledged");
+    assert_eq!(verify(&store).event_head.seq, head);
+    clock.advance(UNSEALED_AFTER + SignedDuration::from_secs(1));
+    let report = verify(&store);
+    assert_eq!(report.unsealed, 2);
+    assert!(report.problem.expect("a problem").reason.contains(&format!("journal record {id}")));
+}
