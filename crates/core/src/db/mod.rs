@@ -176,6 +176,7 @@ impl Pool {
         };
         match self {
             Pool::Sqlite(pool) => {
+                let _turn = pool.write_turn()?;
                 let mut conn = get(&pool.conns)?;
                 let tx = conn
                     .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
