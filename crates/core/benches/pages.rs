@@ -38,7 +38,8 @@ fn main() {
     };
     println!("| command | pages per command | largest parts (pages per command) |\n|---|---|---|");
     probe(&db, "reserve one line at a named warehouse", |n| {
-        let request = ReserveRequest { lines: vec![(item(n), 1)], warehouse: Some("MAIN".into()), ..Default::default() };
+        let request =
+            ReserveRequest { lines: vec![(item(n), 1)], warehouse: Some("MAIN".into()), ..Default::default() };
         store.inventory().reserve(&me, request).expect("reserve");
     });
     probe(&db, "receive one line", |n| {

@@ -333,16 +333,17 @@ impl Orders<'_> {
             now.checked_sub(timeout).map_err(|e| Error::internal_from("a time past the supported range", e))?;
         let reason = format!("unpaid after {timeout:#}");
         let mut cancelled = 0;
-        // Past the last order looked at (by creation time, then id): one that cannot be
-        // cancelled is passed over, never met again in the same sweep.
-        let mut after = (Timestamp::UNIX_EPOCH, String::new());
+        // Past the last order looked at (by number): one that cannot be cancelled is passed
+        // over, never met again in the same sweep. The walk covers every confirmed order
+        // through `(status, number)` rather than a creation-time index of its own, which
+        // every order would write and every status change move: unpaid orders are few.
+        let mut after = 0i64;
         loop {
-            let due: Vec<(Timestamp, String)> = self.store.pool.read(|tx| {
+            let due: Vec<(i64, String)> = self.store.pool.read(|tx| {
                 let rows = tx.query(
-                    "SELECT created_at, id FROM orders WHERE status = 'confirmed' AND created_at <= $1
-                       AND (created_at > $2 OR (created_at = $2 AND id > $3))
-                     ORDER BY created_at, id LIMIT $4",
-                    params![cutoff, after.0, after.1.as_str(), SWEEP_BATCH],
+                    "SELECT number, id FROM orders WHERE status = 'confirmed' AND number > $1 AND created_at <= $2
+                     ORDER BY number LIMIT $3",
+                    params![after, cutoff, SWEEP_BATCH],
                 )?;
                 rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect()
             })?;
@@ -362,7 +363,7 @@ impl Orders<'_> {
                 }
             }
             match due.last() {
-                Some(last) if due.len() as i64 == SWEEP_BATCH => after = last.clone(),
+                Some(last) if due.len() as i64 == SWEEP_BATCH => after = last.0,
                 _ => return Ok(cancelled),
             }
         }

@@ -203,7 +203,8 @@ fn place(
             ),
         ],
     };
-    journal::record(tx, actor, change, now)?;
+    // One audit record for the order, over the reservation's (its allocations are in it).
+    journal::record_over(tx, actor, change, now)?;
     Ok(order)
 }
 

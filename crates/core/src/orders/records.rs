@@ -23,10 +23,11 @@ pub(crate) const PHONE_INDEX: &str = "orders.customer_phone";
 
 /// The next order number, never shared by two orders. PostgreSQL draws it from a sequence,
 /// which no other order waits on (an order that fails after drawing leaves a gap; a dry
-/// run only looks); SQLite's single writer bumps a counter row.
+/// run only looks); SQLite's single writer takes the last number plus one (orders are never
+/// deleted, so no number comes back).
 pub(crate) fn next_number(tx: &mut Tx<'_>) -> Result<i64> {
     let sql = match tx.backend() {
-        Backend::Sqlite => "UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value",
+        Backend::Sqlite => "SELECT COALESCE(MAX(number), 0) + 1 FROM orders",
         Backend::Postgres if tx.is_rehearsal() => {
             "SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM order_numbers"
         }
