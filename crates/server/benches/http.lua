@@ -4,7 +4,15 @@ local mode = os.getenv("BENCH_MODE")
 local token = os.getenv("BENCH_TOKEN") or ""
 local products = tonumber(os.getenv("BENCH_PRODUCTS") or "1000")
 local headers = { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }
+local think = tonumber(os.getenv("BENCH_THINK_MS") or "0")
 local n = 0
+
+if think > 0 then
+  -- A user's pause before each request (the first too, so they do not all start at once).
+  function delay()
+    return math.random(0, 2 * think)
+  end
+end
 
 local function sku(i)
   return string.format("BENCH-%05d", i % products)

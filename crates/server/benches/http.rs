@@ -1,5 +1,6 @@
 //! `stockyard serve` under load: product reads by SKU and 3-line order placements over
-//! HTTP, closed loop at 100 and 1,000 connections (`wrk`), on SQLite and PostgreSQL —
+//! HTTP, closed loop at 100 and 1,000 connections (`wrk`) and placements by 1,000 users who
+//! pause between orders, on SQLite and PostgreSQL —
 //! beside, in the same run, the in-process core figure for the same operation and an axum
 //! hello-world, the ceiling of the HTTP stack on this machine (the load generator shares
 //! its cores), and on SQLite a bare floor of a read over HTTP: the same hello-world server
@@ -32,6 +33,8 @@ const LOAD_FOR: &str = "10s";
 const IN_PROCESS_FOR: Duration = Duration::from_secs(5);
 const IN_PROCESS_THREADS: usize = 8;
 const CONNECTIONS: [usize; 2] = [100, 1_000];
+/// A user's mean pause between orders in the users row (uniform over 0–2× this).
+const USER_THINK_MS: u64 = 3_000;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -57,7 +60,7 @@ fn hello_world() -> f64 {
     let mut server = Served::start(Command::new(this).args(["--hello", "127.0.0.1:0"]));
     let mut ceiling = 0.0;
     for connections in CONNECTIONS {
-        let result = wrk(&server.url, "hello", "", connections);
+        let result = wrk(&server.url, "hello", "", connections, 0);
         println!("{}", result.row("—", &format!("axum hello-world, {connections} connections")));
         ceiling = result.rate;
     }
@@ -101,14 +104,14 @@ fn backend_figures(backend: &str, db: &TestDb, binary: &PathBuf, ceiling: f64) {
         let path = db.url().trim_start_matches("sqlite://").to_owned();
         let mut floor = Served::start(Command::new(this).args(["--hello", "127.0.0.1:0", &path]));
         for connections in CONNECTIONS {
-            let result = wrk(&floor.url, "floor", &token, connections);
+            let result = wrk(&floor.url, "floor", &token, connections, 0);
             println!("{}", result.row(backend, &format!("bare floor of an HTTP read, {connections} connections")));
         }
         floor.stop();
     }
     let mut server = Served::start(&mut command);
     for connections in CONNECTIONS {
-        let result = wrk(&server.url, "read", &token, connections);
+        let result = wrk(&server.url, "read", &token, connections, 0);
         let share = 100.0 * result.rate / ceiling;
         println!(
             "{}",
@@ -117,13 +120,22 @@ fn backend_figures(backend: &str, db: &TestDb, binary: &PathBuf, ceiling: f64) {
         );
     }
     for connections in CONNECTIONS {
-        let result = wrk(&server.url, "order", &token, connections);
+        let result = wrk(&server.url, "order", &token, connections, 0);
         let share = 100.0 * result.rate / orders;
         println!(
             "{}",
             result.row(backend, &format!("HTTP 3-line order, {connections} connections ({share:.0}% of in-process)"))
         );
     }
+    // A closed loop answers in (connections / rate) on average whatever the server does, so
+    // 1,000 connections that never pause measure the queue, not a user's wait: here 1,000
+    // users each pause a random 0–2 × USER_THINK_MS between orders.
+    let result = wrk(&server.url, "order", &token, 1_000, USER_THINK_MS);
+    println!(
+        "{}",
+        result
+            .row(backend, &format!("HTTP 3-line order, 1000 users pausing ~{} s between orders", USER_THINK_MS / 1000))
+    );
     println!("| {backend} | server peak RSS after both loads | {} MiB | | | | |", server.peak_rss_kib() / 1024);
     server.stop();
 }
@@ -204,8 +216,9 @@ impl Load {
     }
 }
 
-/// A closed-loop load of `mode` requests (see benches/http.lua) at `connections`.
-fn wrk(url: &str, mode: &str, token: &str, connections: usize) -> Load {
+/// A load of `mode` requests (see benches/http.lua) at `connections`: closed loop, or each
+/// connection pausing a random 0–2 × `think_ms` before each request.
+fn wrk(url: &str, mode: &str, token: &str, connections: usize, think_ms: u64) -> Load {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/http.lua");
     let output = Command::new("wrk")
         .args(["-t2", &format!("-c{connections}"), &format!("-d{LOAD_FOR}"), "--timeout", "10s", "-s"])
@@ -214,6 +227,7 @@ fn wrk(url: &str, mode: &str, token: &str, connections: usize) -> Load {
         .env("BENCH_MODE", mode)
         .env("BENCH_TOKEN", token)
         .env("BENCH_PRODUCTS", PRODUCTS.to_string())
+        .env("BENCH_THINK_MS", think_ms.to_string())
         .output()
         .expect("run wrk (apt-get install wrk)");
     let text = String::from_utf8_lossy(&output.stdout);

@@ -133,6 +133,30 @@ fn path_to(status: OrderStatus) -> &'static [&'static str] {
 }
 
 backend_tests! {
+    fn placing_an_order_writes_one_audit_record_over_its_reservation(db) {
+        let store = stocked(db);
+        let count = |table: &str| db.number(&format!("SELECT COUNT(*) FROM {table}"));
+        let reserved = || db.number("SELECT COUNT(*) FROM events WHERE event_type = 'InventoryReserved'");
+        let (records, before) = (count("audit_log"), reserved());
+        let order = store.orders().create(&admin(), new_order(&[("A-1", 3), ("B-1", 2)], None)).expect("create");
+        assert_eq!(count("audit_log"), records + 1, "the order's record stands for its reservation's");
+        assert_eq!(reserved(), before + 1, "the reservation's event is among the order's");
+        let audit = store.audit().list(&admin(), Some(&format!("order:{}", order.id)), &Default::default()).expect("audit").items;
+        let [record] = &audit[..] else { panic!("{audit:?}") };
+        assert_eq!(record.action, "order.create");
+        let after = record.after.as_ref().expect("after");
+        assert_eq!(after["reservation_id"], order.reservation_id.to_string());
+        assert_eq!(after["allocations"].as_array().map(Vec::len), Some(2));
+
+        // A reservation made on its own keeps its own record; the chain holds.
+        let request = ReserveRequest { lines: vec![("A-1".into(), 1)], ..Default::default() };
+        let held = store.inventory().reserve(&admin(), request).expect("reserve");
+        let audit = store.audit().list(&admin(), Some(&format!("reservation:{}", held.id)), &Default::default()).expect("audit").items;
+        assert_eq!(audit.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["reservation.create"]);
+        assert!(store.audit().verify(&admin()).expect("verify").ok);
+        assert!(store.audit().projections(&admin()).expect("projections").ok);
+    }
+
     fn the_whole_life_of_an_order(db) {
         let store = stocked(db);
         let orders = store.orders();
