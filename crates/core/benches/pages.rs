@@ -86,7 +86,7 @@ fn probe(db: &TestDb, name: &str, mut command: impl FnMut(usize)) {
         *parts.entry(owner).or_default() += 1;
     }
     let mut parts: Vec<_> = parts.into_iter().collect();
-    parts.sort_by(|a, b| b.1.cmp(&a.1));
+    parts.sort_by_key(|part| std::cmp::Reverse(part.1));
     let per_run = |frames: usize| frames as f64 / RUNS as f64;
     let largest: Vec<String> =
         parts.iter().take(12).map(|(owner, frames)| format!("{owner} {:.1}", per_run(*frames))).collect();

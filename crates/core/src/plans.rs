@@ -1,6 +1,6 @@
 //! The reads users run keep index-backed plans on SQLite: each query behind stock history,
-//! stock as of a time, events of a type, an order's product lookup and the product-delete
-//! guard searches an index rather than scanning a table, and order lists walk an index in
+//! stock as of a time, events of a type, an order's product lookup, the product-delete
+//! guard and the unpaid-order sweep searches an index rather than scanning a table, and order lists walk an index in
 //! order rather than sorting a table. (PostgreSQL chooses by its statistics; its plans at
 //! 100,000 products are in BENCHMARKS.md, "Query plans at 100k".)
 
@@ -88,5 +88,7 @@ fn the_reads_users_run_search_indexes() {
     let paid = OrderQuery { status: Some(OrderStatus::Confirmed), ..Default::default() };
     let (_, reads) = plans::of(|| store.orders().list(&admin, &paid).expect("orders by status"));
     check("order list --status", true, reads);
+    let (_, reads) = plans::of(|| store.orders().expire_unpaid(&admin, Timestamp::now()).expect("sweep"));
+    check("unpaid-order sweep", false, reads);
     assert!(failures.is_empty(), "reads that scan:\n{}", failures.join("\n"));
 }

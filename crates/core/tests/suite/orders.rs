@@ -140,7 +140,7 @@ backend_tests! {
         let (records, before) = (count("audit_log"), reserved());
         let order = store.orders().create(&admin(), new_order(&[("A-1", 3), ("B-1", 2)], None)).expect("create");
         assert_eq!(count("audit_log"), records + 1, "the order's record stands for its reservation's");
-        assert_eq!(reserved(), before + 1, "the reservation's event is among the order's");
+        assert_eq!(reserved(), before + 2, "the reservation's events (one per line) are among the order's");
         let audit = store.audit().list(&admin(), Some(&format!("order:{}", order.id)), &Default::default()).expect("audit").items;
         let [record] = &audit[..] else { panic!("{audit:?}") };
         assert_eq!(record.action, "order.create");
