@@ -293,6 +293,23 @@ backend_tests! {
         assert_eq!(orders.expire_unpaid(&sweeper, later).expect("again"), 0);
     }
 
+    fn the_unpaid_sweep_walks_past_a_batch_and_stops_at_orders_not_due(db) {
+        let clock = ManualClock::starting_now();
+        let store = stocked_at(db, &clock);
+        store.inventory().receive(&admin(), "A-1", Some("MAIN"), 200, None).expect("stock");
+        let orders = store.orders();
+        // More than one batch of the sweep (100), then one placed later: not due yet.
+        for _ in 0..101 {
+            orders.create(&admin(), new_order(&[("A-1", 1)], Some("MAIN"))).expect("due");
+        }
+        clock.advance(SignedDuration::from_mins(20));
+        let late = orders.create(&admin(), new_order(&[("A-1", 1)], Some("MAIN"))).expect("late");
+        clock.advance(SignedDuration::from_mins(11));
+        assert_eq!(orders.expire_unpaid(&Actor::system("sweeper"), clock.now()).expect("sweep"), 101);
+        assert_eq!(orders.order(&admin(), &late.id.to_string()).expect("late").status, OrderStatus::Confirmed);
+        assert_eq!(stock(&store, "A-1", "MAIN"), (210, 1), "only the late order's unit still held");
+    }
+
     fn a_listed_order_is_the_order_shown(db) {
         // Children loaded for a whole page at once must land on the right orders.
         let store = store_with(db, &["A-1", "B-1", "C-1"]);
