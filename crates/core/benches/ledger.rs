@@ -1,6 +1,6 @@
 //! The stock ledger on both backends: stock changes and reservations per second (each one
-//! transaction with its level update, movement, event and audit record) at 1 and 8 threads
-//! beside the bare limit of the same database, and replay/verify speed over a long event
+//! transaction with its level update, movement, event and audit record) at 1 and 8 threads,
+//! and of one hot SKU at 8, beside the bare limit of the same database, and replay/verify speed over a long event
 //! log, from the beginning and from a snapshot.
 //!
 //! `cargo bench -p stockyard-core --bench ledger` — prints a Markdown table.
@@ -59,6 +59,17 @@ fn throughput(backend: &str, db: &TestDb) {
         }
     }
 
+    // A hot SKU: every writer reserves the same product, so each waits for the row lock.
+    let rate = timed_rate(8, |_| {
+        let (store, me) = (&store, &me);
+        move |_| {
+            let request =
+                ReserveRequest { lines: vec![(sku(0), 1)], warehouse: Some("MAIN".into()), ..Default::default() };
+            store.inventory().reserve(me, request).expect("reserve");
+        }
+    });
+    println!("| {backend} | reserve one line of one hot SKU at a named warehouse, 8 thread(s) | {rate:.0}/s |");
+
     for threads in [1, 8] {
         let rate = timed_rate(threads, |worker| {
             let (store, me) = (&store, &me);
@@ -75,10 +86,12 @@ fn throughput(backend: &str, db: &TestDb) {
         ("bare floor of a reservation: guarded UPDATE + 3 INSERTs", bare::Shape::Reservation),
     ] {
         for threads in [1, 8] {
-            let rate = timed_rate(threads, |worker| bare::worker(db, worker, shape));
+            let rate = timed_rate(threads, |worker| bare::worker(db, worker, shape, false));
             println!("| {backend} | {name}, {threads} thread(s) | {rate:.0}/s |");
         }
     }
+    let rate = timed_rate(8, |worker| bare::worker(db, worker, bare::Shape::Reservation, true));
+    println!("| {backend} | bare floor of a reservation of one hot row, 8 thread(s) | {rate:.0}/s |");
 }
 
 fn replay(backend: &str, db: &TestDb, events: usize) {
@@ -193,7 +206,8 @@ mod bare {
         ));
     }
 
-    pub fn worker(db: &TestDb, index: usize, shape: Shape) -> impl FnMut(usize) {
+    /// A writer of `shape` transactions; `hot`: every one decrements the same row.
+    pub fn worker(db: &TestDb, index: usize, shape: Shape, hot: bool) -> impl FnMut(usize) {
         const UPDATE: &str = "UPDATE bare_stock SET available = available - 1 WHERE id = $1 AND available >= 1";
         // Sizes as stored by a one-line reserve at a named warehouse (its line counted in the
         // reservation).
@@ -209,7 +223,7 @@ mod bare {
             (client, update, inserts)
         });
         move |n| {
-            let id = ((index * 7919 + n) % ROWS) as i64;
+            let id = if hot { 0 } else { ((index * 7919 + n) % ROWS) as i64 };
             if let Some(conn) = &mut sqlite {
                 let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).expect("begin");
                 let changed =
