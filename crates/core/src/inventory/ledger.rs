@@ -13,7 +13,7 @@ use super::{
     rules::{Counts, MAX_QUANTITY},
 };
 use crate::{
-    Actor, Conflict, Error, ProductId, Result, Shortage, WarehouseId,
+    Actor, Backend, Conflict, Error, ProductId, Result, Shortage, WarehouseId,
     db::{Tx, Value, params},
     events::EventType,
     journal::{self, Change},
@@ -103,9 +103,14 @@ pub(crate) fn apply(
 ) -> Result<Vec<Applied>> {
     let mut order: Vec<usize> = (0..lines.len()).collect();
     order.sort_by_key(|&i| (lines[i].item.product_id, lines[i].item.warehouse_id));
-    let mut applied: Vec<Option<Applied>> = vec![None; lines.len()];
+    let mut applied = change_together(tx, &lines, &order, at)?;
     let mut shortages = Vec::new();
+    // Each line the statement for all did not change, on its own: a first level to create,
+    // an absolute count, or a shortage to report.
     for i in order {
+        if applied[i].is_some() {
+            continue;
+        }
         match change(tx, &lines[i], at)? {
             Ok(done) => applied[i] = Some(done),
             Err(shortage) => shortages.push(shortage),
@@ -153,6 +158,83 @@ pub(crate) fn set_threshold(
         events,
     };
     journal::record(tx, actor, change, at)?;
+    Ok(applied)
+}
+
+/// Changes the levels of several lines in one statement — one round trip however many
+/// lines — where none needs a level created first (an empty level allows none of them) and
+/// none sets an absolute count: reservations, releases, shipments. The levels are locked in
+/// the global order first, so this and the one-line path never deadlock each other; a line
+/// its guard refuses is left unchanged (`None`) for [`change`] to explain. One line or
+/// fewer goes to [`change`] as it is.
+fn change_together(tx: &mut Tx<'_>, lines: &[Line], order: &[usize], at: Timestamp) -> Result<Vec<Option<Applied>>> {
+    let mut applied = vec![None; lines.len()];
+    let deltas = |line: &Line| match line.on_hand {
+        OnHand::By(delta) => Counts::default().apply(delta, line.reserved_delta).is_none().then_some(delta),
+        OnHand::Set(_) => None,
+    };
+    let together: Vec<(usize, i64)> = order.iter().filter_map(|&i| deltas(&lines[i]).map(|d| (i, d))).collect();
+    if together.len() < 2 {
+        return Ok(applied);
+    }
+    let mut values = Vec::new();
+    let mut rows = Vec::new();
+    for &(i, on_hand_delta) in &together {
+        let line = &lines[i];
+        let n = values.len();
+        rows.push(if n == 0 {
+            "(CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS BIGINT), CAST($4 AS BIGINT))".to_owned()
+        } else {
+            format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4)
+        });
+        values.extend_from_slice(params![
+            line.item.product_id,
+            line.item.warehouse_id,
+            on_hand_delta,
+            line.reserved_delta
+        ]);
+    }
+    let (at_param, max_param) = (values.len() + 1, values.len() + 2);
+    values.extend_from_slice(params![at, MAX_QUANTITY]);
+    let (lock, collate) = match tx.backend() {
+        Backend::Postgres => (" FOR UPDATE OF s", " COLLATE \"C\""),
+        Backend::Sqlite => ("", ""),
+    };
+    let sql = format!(
+        "WITH want (product_id, warehouse_id, on_hand_delta, reserved_delta) AS (VALUES {rows}),
+         locked AS (
+           SELECT s.product_id, s.warehouse_id FROM stock_levels s
+           JOIN want w ON w.product_id = s.product_id AND w.warehouse_id = s.warehouse_id
+           ORDER BY s.product_id{collate}, s.warehouse_id{collate}{lock})
+         UPDATE stock_levels SET on_hand = stock_levels.on_hand + w.on_hand_delta,
+           reserved = stock_levels.reserved + w.reserved_delta, updated_at = ${at_param}
+         FROM locked l JOIN want w ON w.product_id = l.product_id AND w.warehouse_id = l.warehouse_id
+         WHERE stock_levels.product_id = l.product_id AND stock_levels.warehouse_id = l.warehouse_id
+           AND stock_levels.reserved + w.reserved_delta >= 0
+           AND stock_levels.on_hand + w.on_hand_delta >= stock_levels.reserved + w.reserved_delta
+           AND stock_levels.on_hand + w.on_hand_delta <= ${max_param}
+         RETURNING stock_levels.product_id, stock_levels.warehouse_id, stock_levels.on_hand, stock_levels.reserved,
+           stock_levels.reorder_point, stock_levels.reorder_qty",
+        rows = rows.join(", "),
+    );
+    for row in tx.query(&sql, &values)? {
+        let (product_id, warehouse_id): (String, String) = (row.get(0)?, row.get(1)?);
+        let Some(&(i, on_hand_delta)) = together.iter().find(|&&(i, _)| {
+            let item = &lines[i].item;
+            item.product_id.to_string() == product_id && item.warehouse_id.to_string() == warehouse_id
+        }) else {
+            return Err(Error::internal(format!(
+                "the stock change returned a level it was not asked for ({product_id})"
+            )));
+        };
+        let after = Counts::from_row(&row, 2)?;
+        let before = Counts {
+            on_hand: after.on_hand - on_hand_delta,
+            reserved: after.reserved - lines[i].reserved_delta,
+            ..after
+        };
+        applied[i] = Some(Applied { item: lines[i].item.clone(), before, after });
+    }
     Ok(applied)
 }
 
