@@ -33,6 +33,12 @@ pub enum Error {
     /// An input value does not parse or validate; nothing was changed.
     #[error("invalid {field}: {reason}")]
     Invalid { field: String, reason: String },
+    /// Rows of an imported file that cannot apply — every one, each by line and column;
+    /// nothing of the file was applied. A conflict when every problem is one (a stale
+    /// version, a duplicate barcode), otherwise invalid input.
+    #[error("{} bad {}, nothing was imported: {}", problems.len(), if problems.len() == 1 { "row" } else { "rows" },
+        problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    BadRows { problems: Vec<RowProblem> },
     /// The database exists but `stockyard init` has never run on it.
     #[error("the database at {location} is not initialised: run `stockyard init` first")]
     NotInitialised { location: String },
@@ -115,6 +121,8 @@ impl Error {
             Error::Unauthenticated { .. } => ErrorKind::Unauthenticated,
             Error::Forbidden { .. } => ErrorKind::Forbidden,
             Error::Invalid { .. } => ErrorKind::Invalid,
+            Error::BadRows { problems } if problems.iter().all(|p| p.conflict) => ErrorKind::Conflict,
+            Error::BadRows { .. } => ErrorKind::Invalid,
             Error::NotInitialised { .. } => ErrorKind::NotInitialised,
             Error::Unavailable { .. } => ErrorKind::Unavailable,
             Error::Internal { .. } => ErrorKind::Internal,
@@ -133,6 +141,7 @@ impl Error {
             Error::Unauthenticated { .. } => "unauthenticated",
             Error::Forbidden { .. } => "forbidden",
             Error::Invalid { .. } => "invalid",
+            Error::BadRows { .. } => "bad_rows",
             Error::NotInitialised { .. } => "not_initialised",
             Error::Unavailable { .. } => "unavailable",
             Error::Internal { .. } => "internal",
@@ -191,6 +200,28 @@ impl Error {
             next = cause.source();
         }
         text
+    }
+}
+
+/// What is wrong with one row of an imported file: its line (1 is the header), the
+/// column at fault if one is, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RowProblem {
+    pub line: u64,
+    pub column: Option<String>,
+    pub reason: String,
+    /// The row clashes with what is stored (a stale version, a barcode another product
+    /// holds) rather than being malformed.
+    pub conflict: bool,
+}
+
+impl fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}", self.line)?;
+        if let Some(column) = &self.column {
+            write!(f, ", column {column}")?;
+        }
+        write!(f, ": {}", self.reason)
     }
 }
 
