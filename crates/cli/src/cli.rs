@@ -112,6 +112,10 @@ pub enum Command {
     /// The keyring that encrypts personal data and secrets
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Load products or stock from a CSV file, in one transaction: every row or none
+    Import(Import),
+    /// Write products, stock or orders as CSV (as JSON with --format json)
+    Export(Export),
     /// Serve the HTTP API, with the notification dispatcher and the sweep running beside it
     Serve(Serve),
     /// The warehouse-floor dashboard: stock, scanning, pick and pack, alerts (acts as --as)
@@ -121,6 +125,58 @@ pub enum Command {
         #[arg(value_enum)]
         shell: Shell,
     },
+}
+
+/// `import products|stock FILE.csv`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Products: columns sku,name,price, then any of currency,description,category,barcode,active,version \
+and attr.KEY; a row updates the product with its SKU or creates one. Stock: columns sku,warehouse,quantity, then any \
+of mode (count, receive or adjust; count by default) and reason.\n\n\
+Example: stockyard import products products.csv --dry-run"
+)]
+pub struct Import {
+    /// What the file holds
+    #[arg(value_enum)]
+    pub what: Importable,
+    /// The CSV file, or - for standard input
+    #[arg(value_name = "FILE.csv")]
+    pub file: PathBuf,
+    /// Check every row and report what would change, changing nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Importable {
+    Products,
+    Stock,
+}
+
+/// `export products|stock|orders [--out FILE]`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Products and stock come out in the columns `stockyard import` reads, so an export imports back.\n\n\
+Example: stockyard export products --out products.csv"
+)]
+pub struct Export {
+    /// What to write
+    #[arg(value_enum)]
+    pub what: Exportable,
+    /// Write to this file instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Orders: add the customer's email, name, phone and address (for roles that place or
+    /// edit orders)
+    #[arg(long)]
+    pub include_personal_data: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Exportable {
+    Products,
+    Stock,
+    Orders,
 }
 
 /// `serve`: each setting is a flag, else its environment variable, else `stockyard.toml`.

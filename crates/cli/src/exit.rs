@@ -38,6 +38,16 @@ const INVALID: u8 = 6;
 
 /// Prints the error as one line on stderr and returns its exit code.
 pub fn failure(failure: &Failure) -> ExitCode {
+    // Every bad row of an import on a line of its own, under one line saying so.
+    if let Failure::Core(e @ stockyard_core::Error::BadRows { problems }) = failure {
+        let mut err = std::io::stderr().lock();
+        let rows = if problems.len() == 1 { "row" } else { "rows" };
+        let _ = writeln!(err, "error: {} bad {rows}, nothing was imported:", problems.len());
+        for problem in problems {
+            let _ = writeln!(err, "  {}", one_line(&problem.to_string()));
+        }
+        return ExitCode::from(core_code(e.kind()));
+    }
     let (code, message) = match failure {
         // The CLI's user is the operator: an internal failure shows its whole chain.
         Failure::Core(e) => (core_code(e.kind()), e.chain()),

@@ -7,7 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
-use stockyard_core::{Conflict, Error};
+use stockyard_core::{Conflict, Error, ErrorKind};
 use utoipa::ToSchema;
 
 use crate::request_id;
@@ -157,6 +157,8 @@ impl From<Error> for ApiError {
                 StatusCode::CONFLICT
             }
             Error::KeyReused { .. } | Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::BadRows { .. } if e.kind() == ErrorKind::Conflict => StatusCode::CONFLICT,
+            Error::BadRows { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             Error::Forbidden { .. } => StatusCode::FORBIDDEN,
             Error::NotInitialised { .. } | Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -168,6 +170,12 @@ impl From<Error> for ApiError {
             // fields are snake_case.
             Error::Invalid { field, reason } => {
                 error.0.errors.push(FieldError { field: field.replace(' ', "_"), reason })
+            }
+            Error::BadRows { problems } => {
+                error.0.errors = problems
+                    .into_iter()
+                    .map(|p| FieldError { field: format!("line {}", p.line), reason: p.to_string() })
+                    .collect();
             }
             Error::InsufficientStock { lines } => {
                 error.0.lines = lines

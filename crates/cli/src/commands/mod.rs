@@ -11,6 +11,7 @@ mod product;
 mod reservation;
 mod serve;
 mod setup;
+mod sheets;
 mod stock;
 mod tokens;
 mod tui;
@@ -78,6 +79,8 @@ pub fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Notify(cmd) => notify::run(&mut ctx, cmd),
         Command::Webhook(cmd) => webhooks::run(&mut ctx, cmd),
         Command::Inbox(inbox) => notify::inbox(&mut ctx, inbox),
+        Command::Import(args) => sheets::import(&mut ctx, args),
+        Command::Export(args) => sheets::export(&mut ctx, args),
         Command::Serve(args) => serve::run(&mut ctx, args),
         Command::Tui => tui::run(&ctx),
         Command::Completions { shell } => {

@@ -36,29 +36,13 @@ pub struct NewCategory {
 impl Catalog<'_> {
     pub fn create_category(&self, actor: &Actor, input: NewCategory) -> Result<Category> {
         actor.authorize(Action::CategoryCreate)?;
-        let name = validate::required("name", &input.name, 100)?;
+        let name = name(&input.name)?;
         self.store.pool.write(|tx| {
             let parent_id = input.parent.as_deref().map(|p| resolve(tx, p)).transpose()?;
             if find(tx, &name)?.is_some() {
                 return Err(Error::conflict(Conflict::Duplicate, format!("a category named {name:?} already exists")));
             }
-            let category =
-                Category { id: CategoryId::new(), name: name.clone(), parent_id, created_at: self.store.now() };
-            tx.execute(
-                "INSERT INTO categories (id, name, parent_id, created_at) VALUES ($1, $2, $3, $4)",
-                params![category.id, &category.name, category.parent_id, category.created_at],
-            )?;
-            let id = category.id.to_string();
-            let after = json!(category);
-            let change = Change {
-                action: "category.create",
-                entity: ("category", &id),
-                before: None,
-                after: Some(after.clone()),
-                events: vec![(EventType::CategoryCreated, after)],
-            };
-            journal::record(tx, actor, change, category.created_at)?;
-            Ok(category)
+            insert(tx, actor, &name, parent_id, self.store.now())
         })
     }
 
@@ -88,7 +72,38 @@ fn from_row(row: &Row) -> Result<Category> {
     Ok(Category { id: row.get(0)?, name: row.get(1)?, parent_id: row.get(2)?, created_at: row.get(3)? })
 }
 
-fn find(tx: &mut Tx<'_>, key: &str) -> Result<Option<CategoryId>> {
+/// Creates a category whose name is valid and free, with its event and audit record.
+pub(super) fn insert(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    name: &str,
+    parent_id: Option<CategoryId>,
+    at: Timestamp,
+) -> Result<Category> {
+    let category = Category { id: CategoryId::new(), name: name.to_owned(), parent_id, created_at: at };
+    tx.execute(
+        "INSERT INTO categories (id, name, parent_id, created_at) VALUES ($1, $2, $3, $4)",
+        params![category.id, &category.name, category.parent_id, category.created_at],
+    )?;
+    let id = category.id.to_string();
+    let after = json!(category);
+    let change = Change {
+        action: "category.create",
+        entity: ("category", &id),
+        before: None,
+        after: Some(after.clone()),
+        events: vec![(EventType::CategoryCreated, after)],
+    };
+    journal::record(tx, actor, change, at)?;
+    Ok(category)
+}
+
+/// A category name as given: required, at most 100 characters.
+pub(super) fn name(value: &str) -> Result<String> {
+    validate::required("name", value, 100)
+}
+
+pub(super) fn find(tx: &mut Tx<'_>, key: &str) -> Result<Option<CategoryId>> {
     tx.query_opt("SELECT id FROM categories WHERE id = $1 OR lower(name) = lower($1)", params![key.trim()])?
         .map(|row| row.get(0))
         .transpose()

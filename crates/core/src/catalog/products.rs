@@ -46,17 +46,8 @@ impl Catalog<'_> {
                 created_at: now,
                 updated_at: now,
             };
-            insert(tx, &product)?;
-            let after = to_json(&product);
-            let id = product.id.to_string();
-            let change = Change {
-                action: "product.create",
-                entity: ("product", &id),
-                before: None,
-                after: Some(after.clone()),
-                events: vec![(EventType::ProductCreated, after)],
-            };
-            journal::record(tx, actor, change, now)?;
+            insert_all(tx, std::slice::from_ref(&product))?;
+            record_created(tx, actor, &product)?;
             Ok(product)
         })
     }
@@ -91,31 +82,7 @@ impl Catalog<'_> {
             next.version += 1;
             next.updated_at = now;
             store_update(tx, &next, current.version)?;
-            let id = current.id.to_string();
-            let mut events = vec![(
-                EventType::ProductUpdated,
-                json!({
-                    "product_id": id, "sku": current.sku, "version": next.version, "changes": changes(&current, &next),
-                }),
-            )];
-            if next.price != current.price {
-                events.push((
-                    EventType::ProductPriceChanged,
-                    json!({
-                        "product_id": id, "sku": current.sku,
-                        "old_price": current.price.amount(), "old_currency": current.price.currency(),
-                        "new_price": next.price.amount(), "new_currency": next.price.currency(),
-                    }),
-                ));
-            }
-            let change = Change {
-                action: "product.update",
-                entity: ("product", &id),
-                before: Some(to_json(&current)),
-                after: Some(to_json(&next)),
-                events,
-            };
-            journal::record(tx, actor, change, now)?;
+            record_updated(tx, actor, &current, &next)?;
             Ok(next)
         })
     }
@@ -167,6 +134,50 @@ impl Catalog<'_> {
         actor.authorize(Action::ProductRead)?;
         self.store.pool.read(|tx| search::products(tx, query))
     }
+}
+
+/// Records a new product: `ProductCreated` carrying all of it, and its audit record.
+pub(super) fn record_created(tx: &mut Tx<'_>, actor: &Actor, product: &Product) -> Result<()> {
+    let after = to_json(product);
+    let id = product.id.to_string();
+    let change = Change {
+        action: "product.create",
+        entity: ("product", &id),
+        before: None,
+        after: Some(after.clone()),
+        events: vec![(EventType::ProductCreated, after)],
+    };
+    journal::record(tx, actor, change, product.created_at)
+}
+
+/// Records a product's update to `next`: `ProductUpdated` with the fields that changed,
+/// `ProductPriceChanged` when its price did, and the audit record.
+pub(super) fn record_updated(tx: &mut Tx<'_>, actor: &Actor, current: &Product, next: &Product) -> Result<()> {
+    let id = current.id.to_string();
+    let mut events = vec![(
+        EventType::ProductUpdated,
+        json!({
+            "product_id": id, "sku": current.sku, "version": next.version, "changes": changes(current, next),
+        }),
+    )];
+    if next.price != current.price {
+        events.push((
+            EventType::ProductPriceChanged,
+            json!({
+                "product_id": id, "sku": current.sku,
+                "old_price": current.price.amount(), "old_currency": current.price.currency(),
+                "new_price": next.price.amount(), "new_currency": next.price.currency(),
+            }),
+        ));
+    }
+    let change = Change {
+        action: "product.update",
+        entity: ("product", &id),
+        before: Some(to_json(current)),
+        after: Some(to_json(next)),
+        events,
+    };
+    journal::record(tx, actor, change, next.updated_at)
 }
 
 fn to_json(product: &Product) -> Json {
@@ -289,31 +300,39 @@ fn changes(before: &Product, after: &Product) -> Json {
     Json::Object(diff)
 }
 
-fn insert(tx: &mut Tx<'_>, p: &Product) -> Result<()> {
-    tx.execute(
+/// Inserts new products and their attribute rows, as few statements as it takes.
+pub(super) fn insert_all(tx: &mut Tx<'_>, products: &[Product]) -> Result<()> {
+    let rows = products
+        .iter()
+        .map(|p| {
+            Ok(params![
+                p.id,
+                p.sku.as_str(),
+                &p.name,
+                &p.description,
+                p.price.minor(),
+                p.price.currency().code(),
+                micros(p)?,
+                p.category,
+                attributes_json(&p.attributes),
+                p.barcode.clone(),
+                p.active,
+                p.version,
+                p.created_at,
+                p.updated_at
+            ]
+            .to_vec())
+        })
+        .collect::<Result<Vec<_>>>()?;
+    tx.insert_rows(
         "INSERT INTO products (id, sku, name, description, price_minor, currency, price_micros, category_id,
-                               attributes, barcode, active, version, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
-        params![
-            p.id,
-            p.sku.as_str(),
-            &p.name,
-            &p.description,
-            p.price.minor(),
-            p.price.currency().code(),
-            micros(p)?,
-            p.category,
-            attributes_json(&p.attributes),
-            p.barcode.clone(),
-            p.active,
-            p.version,
-            p.created_at
-        ],
+                               attributes, barcode, active, version, created_at, updated_at)",
+        &rows,
     )?;
-    write_attributes(tx, p.id, &p.attributes)
+    write_attributes(tx, products)
 }
 
-fn store_update(tx: &mut Tx<'_>, p: &Product, expected_version: i64) -> Result<()> {
+pub(super) fn store_update(tx: &mut Tx<'_>, p: &Product, expected_version: i64) -> Result<()> {
     let n = tx.execute(
         "UPDATE products SET name = $1, description = $2, price_minor = $3, currency = $4, price_micros = $5,
                 category_id = $6, attributes = $7, barcode = $8, active = $9, version = $10, updated_at = $11
@@ -338,7 +357,7 @@ fn store_update(tx: &mut Tx<'_>, p: &Product, expected_version: i64) -> Result<(
         return Err(Error::internal(format!("product {} changed while this transaction held its lock", p.sku)));
     }
     tx.execute("DELETE FROM product_attributes WHERE product_id = $1", params![p.id])?;
-    write_attributes(tx, p.id, &p.attributes)
+    write_attributes(tx, std::slice::from_ref(p))
 }
 
 fn micros(p: &Product) -> Result<i64> {
@@ -350,12 +369,10 @@ fn attributes_json(attributes: &BTreeMap<String, String>) -> String {
 }
 
 /// The attribute index rows that attribute filters search.
-fn write_attributes(tx: &mut Tx<'_>, id: ProductId, attributes: &BTreeMap<String, String>) -> Result<()> {
-    for (key, value) in attributes {
-        tx.execute(
-            "INSERT INTO product_attributes (product_id, key, value) VALUES ($1, $2, $3)",
-            params![id, key, value],
-        )?;
-    }
-    Ok(())
+fn write_attributes(tx: &mut Tx<'_>, products: &[Product]) -> Result<()> {
+    let rows: Vec<Vec<Value>> = products
+        .iter()
+        .flat_map(|p| p.attributes.iter().map(|(key, value)| params![p.id, key, value].to_vec()))
+        .collect();
+    tx.insert_rows("INSERT INTO product_attributes (product_id, key, value)", &rows)
 }

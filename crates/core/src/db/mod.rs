@@ -402,6 +402,18 @@ impl Tx<'_> {
         self.defer(&sql, &params)
     }
 
+    /// Inserts `rows` now — `insert` is the statement up to its `VALUES` — in as few
+    /// statements as the backends' limits on parameters allow: for a bulk load (an import),
+    /// where deferring every row to one statement would pass them.
+    pub fn insert_rows(&mut self, insert: &str, rows: &[Vec<Value>]) -> Result<()> {
+        let width = rows.first().map_or(1, Vec::len).max(1);
+        for chunk in rows.chunks((MAX_PARAMETERS / width).max(1)) {
+            let (sql, params) = rows_insert(insert, chunk);
+            self.execute(&sql, &params)?;
+        }
+        Ok(())
+    }
+
     /// Sends the deferred writes, as one statement: all but the last as data-modifying
     /// `WITH` parts, whose rows' foreign keys PostgreSQL checks at the statement's end.
     fn send_deferred(&mut self) -> Result<()> {
@@ -527,6 +539,10 @@ impl Tx<'_> {
 }
 
 /// `insert` (up to its `VALUES`) of `rows`, and their values as parameters.
+/// The most parameters one statement binds: under SQLite's limit (32,766), and so under
+/// PostgreSQL's (65,535).
+pub(crate) const MAX_PARAMETERS: usize = 30_000;
+
 fn rows_insert(insert: &str, rows: &[Vec<Value>]) -> (String, Vec<Value>) {
     let width = rows.first().map_or(0, Vec::len);
     let tuples: Vec<String> = (0..rows.len())

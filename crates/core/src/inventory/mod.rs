@@ -8,6 +8,7 @@ mod levels;
 mod replay;
 pub(crate) mod reservations;
 mod rules;
+mod sheets;
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -17,6 +18,7 @@ pub(crate) use ledger::movement;
 pub use levels::{Movement, ReorderSuggestion, StockQuery};
 pub use replay::{Difference, ReplayReport, VerifyReport};
 pub use reservations::{Hold, Reservation, ReservationLine, ReservationStatus, ReserveRequest};
+pub use sheets::StockImport;
 
 use self::{
     ledger::{Command, Item, Line, OnHand},

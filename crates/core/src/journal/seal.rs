@@ -250,8 +250,10 @@ fn json_of(value: &Value) -> Json {
 pub(crate) fn write(tx: &mut Tx<'_>, heads: Heads, records: &[Record]) -> Result<Heads> {
     let sealed = number(heads, records)?;
     for (table, rows) in TABLES.iter().zip([&sealed.events, &sealed.audit, &sealed.movements]) {
-        if !rows.is_empty() {
-            let (sql, params) = table.insert(tx.backend(), 1, rows);
+        // A bulk load's records may pass the most parameters a statement binds.
+        let width = table.columns.len();
+        for chunk in rows.chunks(crate::db::MAX_PARAMETERS / width) {
+            let (sql, params) = table.insert(tx.backend(), 1, chunk);
             tx.execute(&sql, &params)?;
         }
     }

@@ -7,6 +7,7 @@ mod lifecycle;
 mod picking;
 mod placement;
 pub(crate) mod records;
+mod sheets;
 mod states;
 
 pub use lifecycle::{OrderPatch, ReturnLine};
