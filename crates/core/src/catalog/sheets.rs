@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     Action, Actor, CategoryId, ProductId, Result, Sku,
-    db::{Tx, Value},
+    db::{Tx, Value, params},
     money::Currency,
     sheet::{Incoming, Problems, RowCheck, Sheet},
 };
@@ -281,17 +281,22 @@ fn apply(
     problems.finish()?;
 
     let total = rows.len() as u64;
-    let new: Vec<Product> = created.iter().map(|(_, p)| p.clone()).collect();
-    products::insert_all(tx, &new)?;
-    let mut done = 0;
-    for product in &new {
-        products::record_created(tx, actor, product)?;
-        done += 1;
-        progress(done, total);
+    // Barcodes may move between products (even swap): each is unique at every statement,
+    // so those that move are let go first, and new products come last.
+    for (_, current, _) in updated.iter().filter(|(_, c, n)| c.barcode.is_some() && c.barcode != n.barcode) {
+        tx.execute("UPDATE products SET barcode = NULL WHERE id = $1", params![current.id])?;
     }
+    let mut done = 0;
     for (_, current, next) in &updated {
         products::store_update(tx, next, current.version)?;
         products::record_updated(tx, actor, current, next)?;
+        done += 1;
+        progress(done, total);
+    }
+    let new: Vec<Product> = created.iter().map(|(_, p)| p.clone()).collect();
+    products::insert_all(tx, &new)?;
+    for product in &new {
+        products::record_created(tx, actor, product)?;
         done += 1;
         progress(done, total);
     }

@@ -21,6 +21,7 @@ mod picks;
 mod reservations;
 mod round_trips;
 mod search;
+mod sheets;
 mod store;
 mod tamper;
 mod users;
