@@ -81,7 +81,7 @@ impl Catalog<'_> {
             let now = self.store.now();
             next.version += 1;
             next.updated_at = now;
-            store_update(tx, &next, current.version)?;
+            store_update(tx, &current, &next)?;
             record_updated(tx, actor, &current, &next)?;
             Ok(next)
         })
@@ -332,7 +332,9 @@ pub(super) fn insert_all(tx: &mut Tx<'_>, products: &[Product]) -> Result<()> {
     write_attributes(tx, products)
 }
 
-pub(super) fn store_update(tx: &mut Tx<'_>, p: &Product, expected_version: i64) -> Result<()> {
+/// Writes `p` over `current` (still at its version); the attribute rows only when the
+/// attributes changed.
+pub(super) fn store_update(tx: &mut Tx<'_>, current: &Product, p: &Product) -> Result<()> {
     let n = tx.execute(
         "UPDATE products SET name = $1, description = $2, price_minor = $3, currency = $4, price_micros = $5,
                 category_id = $6, attributes = $7, barcode = $8, active = $9, version = $10, updated_at = $11
@@ -350,11 +352,14 @@ pub(super) fn store_update(tx: &mut Tx<'_>, p: &Product, expected_version: i64) 
             p.version,
             p.updated_at,
             p.id,
-            expected_version
+            current.version
         ],
     )?;
     if n != 1 {
         return Err(Error::internal(format!("product {} changed while this transaction held its lock", p.sku)));
+    }
+    if p.attributes == current.attributes {
+        return Ok(());
     }
     tx.execute("DELETE FROM product_attributes WHERE product_id = $1", params![p.id])?;
     write_attributes(tx, std::slice::from_ref(p))

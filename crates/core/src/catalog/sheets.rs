@@ -288,7 +288,7 @@ fn apply(
     }
     let mut done = 0;
     for (_, current, next) in &updated {
-        products::store_update(tx, next, current.version)?;
+        products::store_update(tx, current, next)?;
         products::record_updated(tx, actor, current, next)?;
         done += 1;
         progress(done, total);

@@ -406,8 +406,8 @@ impl Tx<'_> {
     /// statements as the backends' limits on parameters allow: for a bulk load (an import),
     /// where deferring every row to one statement would pass them.
     pub fn insert_rows(&mut self, insert: &str, rows: &[Vec<Value>]) -> Result<()> {
-        let width = rows.first().map_or(1, Vec::len).max(1);
-        for chunk in rows.chunks((MAX_PARAMETERS / width).max(1)) {
+        let width = rows.first().map_or(1, Vec::len);
+        for chunk in rows.chunks(self.backend().rows_per_insert(width)) {
             let (sql, params) = rows_insert(insert, chunk);
             self.execute(&sql, &params)?;
         }
@@ -541,7 +541,20 @@ impl Tx<'_> {
 /// `insert` (up to its `VALUES`) of `rows`, and their values as parameters.
 /// The most parameters one statement binds: under SQLite's limit (32,766), and so under
 /// PostgreSQL's (65,535).
-pub(crate) const MAX_PARAMETERS: usize = 30_000;
+const MAX_PARAMETERS: usize = 30_000;
+
+impl Backend {
+    /// How many rows of `width` columns a bulk `INSERT` should carry. PostgreSQL: as many as
+    /// one statement binds, for the fewest round trips. SQLite: a few dozen — parsing a
+    /// long `VALUES` list costs more than running a short one again, and every full chunk
+    /// has the same text, so it is parsed once and then taken from the statement cache.
+    pub(crate) fn rows_per_insert(self, width: usize) -> usize {
+        match self {
+            Backend::Sqlite => 32,
+            Backend::Postgres => (MAX_PARAMETERS / width.max(1)).max(1),
+        }
+    }
+}
 
 fn rows_insert(insert: &str, rows: &[Vec<Value>]) -> (String, Vec<Value>) {
     let width = rows.first().map_or(0, Vec::len);

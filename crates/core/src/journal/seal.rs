@@ -251,8 +251,7 @@ pub(crate) fn write(tx: &mut Tx<'_>, heads: Heads, records: &[Record]) -> Result
     let sealed = number(heads, records)?;
     for (table, rows) in TABLES.iter().zip([&sealed.events, &sealed.audit, &sealed.movements]) {
         // A bulk load's records may pass the most parameters a statement binds.
-        let width = table.columns.len();
-        for chunk in rows.chunks(crate::db::MAX_PARAMETERS / width) {
+        for chunk in rows.chunks(tx.backend().rows_per_insert(table.columns.len())) {
             let (sql, params) = table.insert(tx.backend(), 1, chunk);
             tx.execute(&sql, &params)?;
         }
