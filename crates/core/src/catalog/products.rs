@@ -304,25 +304,7 @@ fn changes(before: &Product, after: &Product) -> Json {
 pub(super) fn insert_all(tx: &mut Tx<'_>, products: &[Product]) -> Result<()> {
     let rows = products
         .iter()
-        .map(|p| {
-            Ok(params![
-                p.id,
-                p.sku.as_str(),
-                &p.name,
-                &p.description,
-                p.price.minor(),
-                p.price.currency().code(),
-                micros(p)?,
-                p.category,
-                attributes_json(&p.attributes),
-                p.barcode.clone(),
-                p.active,
-                p.version,
-                p.created_at,
-                p.updated_at
-            ]
-            .to_vec())
-        })
+        .map(|p| Ok([params![p.id, p.sku.as_str()], &fields(p)?, params![p.created_at, p.updated_at]].concat()))
         .collect::<Result<Vec<_>>>()?;
     tx.insert_rows(
         "INSERT INTO products (id, sku, name, description, price_minor, currency, price_micros, category_id,
@@ -339,21 +321,7 @@ pub(super) fn store_update(tx: &mut Tx<'_>, current: &Product, p: &Product) -> R
         "UPDATE products SET name = $1, description = $2, price_minor = $3, currency = $4, price_micros = $5,
                 category_id = $6, attributes = $7, barcode = $8, active = $9, version = $10, updated_at = $11
          WHERE id = $12 AND version = $13",
-        params![
-            &p.name,
-            &p.description,
-            p.price.minor(),
-            p.price.currency().code(),
-            micros(p)?,
-            p.category,
-            attributes_json(&p.attributes),
-            p.barcode.clone(),
-            p.active,
-            p.version,
-            p.updated_at,
-            p.id,
-            current.version
-        ],
+        &[&fields(p)?, params![p.updated_at, p.id, current.version]].concat(),
     )?;
     if n != 1 {
         return Err(Error::internal(format!("product {} changed while this transaction held its lock", p.sku)));
@@ -363,6 +331,23 @@ pub(super) fn store_update(tx: &mut Tx<'_>, current: &Product, p: &Product) -> R
     }
     tx.execute("DELETE FROM product_attributes WHERE product_id = $1", params![p.id])?;
     write_attributes(tx, std::slice::from_ref(p))
+}
+
+/// The stored fields of a product from its name to its version, in column order.
+fn fields(p: &Product) -> Result<Vec<Value>> {
+    Ok(params![
+        &p.name,
+        &p.description,
+        p.price.minor(),
+        p.price.currency().code(),
+        micros(p)?,
+        p.category,
+        attributes_json(&p.attributes),
+        p.barcode.clone(),
+        p.active,
+        p.version
+    ]
+    .to_vec())
 }
 
 fn micros(p: &Product) -> Result<i64> {

@@ -76,12 +76,9 @@ impl Catalog<'_> {
         let file = Incoming::read(input, REQUIRED, OPTIONAL, true)?;
         let (rows, mut problems) = parse(&file)?;
         let now = self.store.now();
-        let run = |tx: &mut Tx<'_>| {
-            let mut report = apply(tx, actor, &rows, &mut problems, now, progress)?;
-            report.dry_run = dry_run;
-            Ok(report)
-        };
-        if dry_run { self.store.pool.rehearse(run) } else { self.store.pool.write(run) }
+        let run = |tx: &mut Tx<'_>| apply(tx, actor, &rows, &mut problems, now, progress);
+        let report = self.store.pool.write_unless(dry_run, run)?;
+        Ok(ProductImport { dry_run, ..report })
     }
 
     /// Every live product, by SKU, in the columns [`Catalog::import_products`] reads: an

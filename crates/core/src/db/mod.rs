@@ -155,6 +155,11 @@ impl Pool {
         self.transact(Purpose::Rehearsal, f)
     }
 
+    /// [`Pool::rehearse`] for a dry run, else [`Pool::write`].
+    pub fn write_unless<R>(&self, dry_run: bool, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
+        if dry_run { self.rehearse(f) } else { self.write(f) }
+    }
+
     /// A write transaction for bookkeeping that is not a change of the domain and so has no
     /// event: consumer cursors, leases, login attempts, delivery outcomes, snapshots.
     pub fn bookkeep<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {

@@ -108,12 +108,9 @@ impl Inventory<'_> {
             actor.authorize_at(row.mode.action(), &row.warehouse)?;
         }
         let now = self.store.now();
-        let run = |tx: &mut Tx<'_>| {
-            let mut report = apply(tx, actor, &rows, &mut problems, now, progress)?;
-            report.dry_run = dry_run;
-            Ok(report)
-        };
-        if dry_run { self.store.pool.rehearse(run) } else { self.store.pool.write(run) }
+        let run = |tx: &mut Tx<'_>| apply(tx, actor, &rows, &mut problems, now, progress);
+        let report = self.store.pool.write_unless(dry_run, run)?;
+        Ok(StockImport { dry_run, ..report })
     }
 
     /// Every stock level of a live product at a warehouse the actor may see, by SKU then
