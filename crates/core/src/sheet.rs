@@ -62,6 +62,11 @@ impl Incoming {
     pub fn cell<'r>(&self, record: &'r csv::StringRecord, column: &str) -> Option<&'r str> {
         self.columns.get(column).and_then(|&i| record.get(i)).filter(|cell| !cell.is_empty())
     }
+
+    /// [`Incoming::cell`], refused when empty.
+    pub fn required<'r>(&self, record: &'r csv::StringRecord, column: &str) -> Result<&'r str> {
+        self.cell(record, column).ok_or_else(|| Error::invalid(column, format!("{column} is required")))
+    }
 }
 
 /// A file that cannot be read at all (its header broken).

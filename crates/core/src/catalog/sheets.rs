@@ -136,8 +136,7 @@ fn parse(file: &Incoming) -> Result<(Vec<Row>, Problems)> {
         let line = *line;
         let cell = |column: &str| file.cell(record, column);
         let mut check = RowCheck::new(&mut problems, line);
-        let required =
-            |column: &str| cell(column).ok_or_else(|| crate::Error::invalid(column, format!("{column} is required")));
+        let required = |column: &str| file.required(record, column);
         let sku = check.value("sku", required("sku").and_then(Sku::parse))?;
         let name = check.value("name", required("name").and_then(product::name))?;
         let currency = check.value("currency", cell("currency").map(Currency::parse).transpose())?.flatten();

@@ -146,8 +146,7 @@ fn parse(file: &Incoming) -> Result<(Vec<Row>, Problems)> {
     for (line, record) in &file.records {
         let line = *line;
         let cell = |column: &str| file.cell(record, column);
-        let required =
-            |column: &str| cell(column).ok_or_else(|| Error::invalid(column, format!("{column} is required")));
+        let required = |column: &str| file.required(record, column);
         let mut check = RowCheck::new(&mut problems, line);
         let sku = check.value("sku", required("sku").and_then(Sku::parse))?;
         let warehouse = check.value("warehouse", required("warehouse").and_then(warehouses::parse_code))?;
