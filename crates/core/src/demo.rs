@@ -3,12 +3,15 @@
 //! Deterministic, and idempotent: what already exists is left alone, and only products this
 //! run created get stock and orders.
 
-use std::collections::BTreeMap;
+use std::{
+    collections::{BTreeMap, HashSet},
+    fmt::Write,
+};
 
 use serde::Serialize;
 
 use crate::{
-    Actor, Error, NewCategory, NewProduct, NewWarehouse, OrderStatus, Result, Store,
+    Actor, Error, NewCategory, NewProduct, NewWarehouse, OrderStatus, ProductQuery, Result, Store,
     inventory::{Hold, ReserveRequest},
     orders::{Customer, NewOrder, ReturnLine},
 };
@@ -69,17 +72,29 @@ pub fn seed(store: &Store, actor: &Actor, products: usize) -> Result<DemoReport>
         let input = NewWarehouse { code: (*code).into(), name: (*name).into() };
         report.warehouses_created += created(store.warehouses().create(actor, input))?;
     }
-    let mut new_products = Vec::new();
-    for i in 0..products {
-        if created(catalog.create_product(actor, product(i)))? == 1 {
-            report.products_created += 1;
-            new_products.push(i);
-            stock(store, actor, i, &mut report)?;
-            if i % 11 == 5 {
-                reserve(store, actor, i)?;
-                report.reservations_created += 1;
-            }
+    // The products not yet in the catalog, with their stock, in two imports: a large demo
+    // seeds in seconds, not a transaction per product and movement.
+    let mut existing = HashSet::new();
+    let mut query = ProductQuery { limit: Some(1000), ..Default::default() };
+    loop {
+        let page = catalog.list_products(actor, &query)?;
+        existing.extend(page.items.into_iter().map(|p| p.sku.to_string()));
+        match page.next_cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => break,
         }
+    }
+    let new_products: Vec<usize> = (0..products).filter(|&i| !existing.contains(&product(i).sku)).collect();
+    if !new_products.is_empty() {
+        let mut none = |_, _| {};
+        let sheet = catalog_sheet(&new_products);
+        report.products_created = catalog.import_products(actor, sheet.as_bytes(), false, &mut none)?.created;
+        let sheet = stock_sheet(&new_products, &mut report);
+        store.inventory().import_stock(actor, sheet.as_bytes(), false, &mut none)?;
+    }
+    for &i in new_products.iter().filter(|&&i| i % 11 == 5) {
+        reserve(store, actor, i)?;
+        report.reservations_created += 1;
     }
     if !new_products.is_empty() {
         for (n, steps) in ORDERS.iter().enumerate() {
@@ -203,28 +218,61 @@ fn reserve(store: &Store, actor: &Actor, i: usize) -> Result<()> {
     store.inventory().reserve(actor, request).map(drop)
 }
 
-/// Stock of the `i`-th product: some in every warehouse, a reorder point at MAIN, and every
-/// seventh product sold down to or below it.
-fn stock(store: &Store, actor: &Actor, i: usize, report: &mut DemoReport) -> Result<()> {
-    let inventory = store.inventory();
-    let sku = product(i).sku;
-    let mut rng = Rng(i as u64 + 1000);
-    for (warehouse, base) in [(crate::warehouses::MAIN, 40), ("EAST", 10), ("WEST", 0)] {
-        let quantity = base + (rng.next() % 60) as i64;
-        if quantity > 0 {
-            inventory.receive(actor, &sku, Some(warehouse), quantity, Some("demo opening stock"))?;
+/// The demo products `new` as a catalog file.
+fn catalog_sheet(new: &[usize]) -> String {
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let header =
+        ["sku", "name", "price", "description", "category", "barcode", "attr.color", "attr.brand", "attr.size"];
+    let mut rows = vec![header.map(str::to_owned).to_vec()];
+    for &i in new {
+        let p = product(i);
+        let attribute = |key: &str| p.attributes.get(key).cloned().unwrap_or_default();
+        let (color, brand, size) = (attribute("color"), attribute("brand"), attribute("size"));
+        rows.push(vec![
+            p.sku,
+            p.name,
+            p.price,
+            p.description.unwrap_or_default(),
+            p.category.unwrap_or_default(),
+            p.barcode.unwrap_or_default(),
+            color,
+            brand,
+            size,
+        ]);
+    }
+    for row in rows {
+        // Writing to memory cannot fail.
+        let _ = csv.write_record(row);
+    }
+    String::from_utf8(csv.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// The stock of the demo products `new` as a stock file: some in every warehouse, a reorder
+/// point at MAIN, and every seventh product sold down to or below it.
+fn stock_sheet(new: &[usize], report: &mut DemoReport) -> String {
+    let mut csv = String::from("sku,warehouse,quantity,mode,reason,reorder_point,reorder_qty\n");
+    for &i in new {
+        let sku = product(i).sku;
+        let mut rng = Rng(i as u64 + 1000);
+        let received = [(crate::warehouses::MAIN, 40), ("EAST", 10), ("WEST", 0)]
+            .map(|(warehouse, base)| (warehouse, base + (rng.next() % 60) as i64));
+        let reorder_point = 10 + (rng.next() % 20) as i64;
+        // MAIN (always stocked, first) carries the threshold.
+        let mut on_hand = received[0].1;
+        for (n, (warehouse, quantity)) in received.into_iter().enumerate().filter(|(_, (_, q))| *q > 0) {
+            let threshold = if n == 0 { format!("{reorder_point},{}", reorder_point * 3) } else { ",".into() };
+            let _ = writeln!(csv, "{sku},{warehouse},{quantity},receive,demo opening stock,{threshold}");
             report.stock_movements += 1;
         }
+        if i % 7 == 3 {
+            let sold = (on_hand - reorder_point + (rng.next() % 5) as i64).min(on_hand);
+            let _ = writeln!(csv, "{sku},MAIN,{},adjust,demo sales,,", -sold);
+            on_hand -= sold;
+            report.stock_movements += 1;
+        }
+        report.low_stock += usize::from(on_hand <= reorder_point);
     }
-    let reorder_point = 10 + (rng.next() % 20) as i64;
-    let mut level = inventory.set_threshold(actor, &sku, None, reorder_point, Some(reorder_point * 3))?;
-    if i % 7 == 3 {
-        let sold = level.on_hand - reorder_point + (rng.next() % 5) as i64;
-        level = inventory.adjust(actor, &sku, None, crate::Adjustment::By(-sold.min(level.on_hand)), "demo sales")?;
-        report.stock_movements += 1;
-    }
-    report.low_stock += usize::from(level.is_low());
-    Ok(())
+    csv
 }
 
 /// 1 for created, 0 for already there.

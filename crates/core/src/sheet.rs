@@ -8,11 +8,11 @@ use serde_json::{Map, Value as Json};
 
 use crate::{Error, Result, RowProblem};
 
-/// An import's file: which column holds each known field, the `attr.KEY` columns, and the
-/// records with their line numbers (the header is line 1).
+/// An import's file: which column holds each known field, the keys of its `attr.KEY`
+/// columns, and the records with their line numbers (the header is line 1).
 pub(crate) struct Incoming {
     columns: HashMap<String, usize>,
-    pub attributes: Vec<(String, usize)>,
+    pub attributes: Vec<String>,
     pub records: Vec<(u64, csv::StringRecord)>,
 }
 
@@ -39,7 +39,7 @@ impl Incoming {
             } else if columns.insert(name.to_owned(), i).is_some() {
                 problems.at(1, Some(name), "the column is named twice");
             } else if let Some(key) = attribute {
-                attribute_columns.push((key.to_owned(), i));
+                attribute_columns.push(key.to_owned());
             }
         }
         for name in required.iter().filter(|name| !columns.contains_key(**name)) {

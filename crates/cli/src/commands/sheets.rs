@@ -118,10 +118,13 @@ fn products_message(file: &str, r: &ProductImport) -> String {
 fn stock_message(file: &str, r: &StockImport) -> String {
     if r.dry_run {
         format!(
-            "{file}: {} rows would move stock {} times and find {} counts as recorded; nothing was changed (dry run)",
-            r.rows, r.moved, r.unchanged
+            "{file}: {} rows would move stock {} times, find {} counts as recorded and set {} thresholds; nothing was changed (dry run)",
+            r.rows, r.moved, r.unchanged, r.thresholds_set
         )
     } else {
-        format!("{file}: {} rows: stock moved {} times, {} counts as recorded", r.rows, r.moved, r.unchanged)
+        format!(
+            "{file}: {} rows: stock moved {} times, {} counts as recorded, {} thresholds set",
+            r.rows, r.moved, r.unchanged, r.thresholds_set
+        )
     }
 }

@@ -73,7 +73,7 @@ backend_tests! {
         assert_eq!((&again["unchanged"], &again["created"], &again["updated"]), (&2.into(), &0.into(), &0.into()));
 
         let stock = stockyard(db).args(["export", "stock"]).assert().success();
-        assert_eq!(String::from_utf8_lossy(&stock.get_output().stdout), "sku,warehouse,quantity,mode,reason\nMUG-1,MAIN,12,count,\n");
+        assert_eq!(String::from_utf8_lossy(&stock.get_output().stdout), "sku,warehouse,quantity,mode,reason,reorder_point,reorder_qty\nMUG-1,MAIN,12,count,,0,0\n");
         let listed = json(db, &["export", "products"]);
         assert_eq!((&listed[0]["sku"], &listed[1]["attr.color"]), (&"CUP-1".into(), &"red".into()));
         let done = json(db, &["export", "stock", "--out", out]);

@@ -149,15 +149,19 @@ fn parse(file: &Incoming) -> Result<(Vec<Row>, Problems)> {
             check.value("barcode", cell("barcode").map(product::barcode).transpose().map(Option::flatten))?.flatten();
         let active = check.value("active", cell("active").map(flag).transpose())?.flatten();
         let version = check.value("version", cell("version").map(version).transpose())?.flatten();
+        // Each `attr.KEY` cell on its own, so that a bad one is named by its column.
         let attributes = if file.attributes.is_empty() {
             None
         } else {
-            let given: BTreeMap<String, String> = file
-                .attributes
-                .iter()
-                .filter_map(|(key, _)| cell(&format!("attr.{key}")).map(|v| (key.clone(), v.to_owned())))
-                .collect();
-            check.value("attr.*", product::attributes(&given))?
+            let mut given = BTreeMap::new();
+            for key in &file.attributes {
+                let column = format!("attr.{key}");
+                if let Some(value) = cell(&column) {
+                    let pair = BTreeMap::from([(key.clone(), value.to_owned())]);
+                    given.extend(check.value(&column, product::attributes(&pair))?.unwrap_or_default());
+                }
+            }
+            Some(given)
         };
         let (Some(sku), Some(name), Some(_), true) = (sku, name, price, check.ok) else { continue };
         if let Some(first) = seen.insert(sku.to_string(), line) {

@@ -161,8 +161,8 @@ pub(crate) fn set_threshold(
     Ok(applied)
 }
 
-/// Changes the levels of several lines in one statement — one round trip however many
-/// lines — where none needs a level created first (an empty level allows none of them) and
+/// Changes the levels of several lines in one statement on PostgreSQL — one round trip
+/// however many lines — where none needs a level created first (an empty level allows none of them) and
 /// none sets an absolute count: reservations, releases, shipments. The levels are locked in
 /// the global order first, so this and the one-line path never deadlock each other; a line
 /// its guard refuses is left unchanged (`None`) for [`change`] to explain. One line or
@@ -174,7 +174,8 @@ fn change_together(tx: &mut Tx<'_>, lines: &[Line], order: &[usize], at: Timesta
         OnHand::Set(_) => None,
     };
     let together: Vec<(usize, i64)> = order.iter().filter_map(|&i| deltas(&lines[i]).map(|d| (i, d))).collect();
-    if together.len() < 2 {
+    // SQLite has no round trips to save, and its planner scans every level for the join.
+    if together.len() < 2 || tx.backend() == Backend::Sqlite {
         return Ok(applied);
     }
     let mut values = Vec::new();
@@ -183,7 +184,7 @@ fn change_together(tx: &mut Tx<'_>, lines: &[Line], order: &[usize], at: Timesta
         let line = &lines[i];
         let n = values.len();
         rows.push(if n == 0 {
-            "(CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS BIGINT), CAST($4 AS BIGINT))".to_owned()
+            "($1::text, $2::text, $3::bigint, $4::bigint)".to_owned()
         } else {
             format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4)
         });
@@ -196,16 +197,12 @@ fn change_together(tx: &mut Tx<'_>, lines: &[Line], order: &[usize], at: Timesta
     }
     let (at_param, max_param) = (values.len() + 1, values.len() + 2);
     values.extend_from_slice(params![at, MAX_QUANTITY]);
-    let (lock, collate) = match tx.backend() {
-        Backend::Postgres => (" FOR UPDATE OF s", " COLLATE \"C\""),
-        Backend::Sqlite => ("", ""),
-    };
     let sql = format!(
         "WITH want (product_id, warehouse_id, on_hand_delta, reserved_delta) AS (VALUES {rows}),
          locked AS (
            SELECT s.product_id, s.warehouse_id FROM stock_levels s
            JOIN want w ON w.product_id = s.product_id AND w.warehouse_id = s.warehouse_id
-           ORDER BY s.product_id{collate}, s.warehouse_id{collate}{lock})
+           ORDER BY s.product_id COLLATE \"C\", s.warehouse_id COLLATE \"C\" FOR UPDATE OF s)
          UPDATE stock_levels SET on_hand = stock_levels.on_hand + w.on_hand_delta,
            reserved = stock_levels.reserved + w.reserved_delta, updated_at = ${at_param}
          FROM locked l JOIN want w ON w.product_id = l.product_id AND w.warehouse_id = l.warehouse_id

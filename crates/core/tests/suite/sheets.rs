@@ -148,6 +148,8 @@ N-4,Four,1.00,,CODE-1,,
         assert_eq!(places(&header), vec![(1, Some("title")), (1, Some("price")), (1, Some("name"))], "{header:#?}");
         let ragged = problems(import_products(&store, "sku,name,price\nA-1,x\nB-1,y,1,extra\n"));
         assert_eq!(places(&ragged), vec![(2, None), (3, None)], "{ragged:#?}");
+        let long = problems(import_products(&store, &format!("sku,name,price,attr.color\nA-1,x,1,{}\n", "y".repeat(501))));
+        assert_eq!(places(&long), vec![(2, Some("attr.color"))], "a bad attribute named by its column: {long:#?}");
 
         let mut seen = Vec::new();
         let rehearsal = store
@@ -164,7 +166,8 @@ N-4,Four,1.00,,CODE-1,,
     fn exported_products_and_stock_import_back_exactly(db) {
         let store = store_with(db, &[]);
         import_products(&store, CATALOG).expect("catalog");
-        import_stock(&store, "sku,warehouse,quantity,mode\nA-1,MAIN,10,receive\nA-1,EAST,4,receive\nB-2,MAIN,0,count\n").expect("stock");
+        import_stock(&store, "sku,warehouse,quantity,mode,reorder_point,reorder_qty\nA-1,MAIN,10,receive,3,12\nA-1,EAST,4,receive,,\nB-2,MAIN,0,count,2,\n").expect("stock");
+        assert_eq!((level(&store, "A-1", "MAIN").reorder_point, level(&store, "A-1", "MAIN").reorder_qty), (3, 12));
         let catalog = store.catalog().export_products(&admin()).expect("export");
         let stock = store.inventory().export_stock(&admin()).expect("export stock");
         assert_eq!(stock.rows.len(), 3, "{stock:?}");
@@ -173,7 +176,7 @@ N-4,Four,1.00,,CODE-1,,
         let again = import_products(&store, &csv(&catalog)).expect("reimport");
         assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 3));
         let counted = import_stock(&store, &csv(&stock)).expect("recount");
-        assert_eq!((counted.moved, counted.unchanged), (0, 3));
+        assert_eq!((counted.moved, counted.unchanged, counted.thresholds_set), (0, 3, 0));
 
         // Into another store: the same catalog and stock.
         let (_other_db, other) = fresh(db);
@@ -182,6 +185,7 @@ N-4,Four,1.00,,CODE-1,,
         assert_eq!(other.catalog().export_products(&admin()).expect("export"), catalog);
         assert_eq!(other.inventory().export_stock(&admin()).expect("export"), stock);
         assert_eq!(level(&other, "A-1", "EAST").on_hand, 4);
+        assert_eq!((level(&other, "A-1", "MAIN").reorder_point, level(&other, "B-2", "MAIN").reorder_point), (3, 2));
         verified(&other);
     }
 
@@ -201,11 +205,11 @@ N-4,Four,1.00,,CODE-1,,
 
         let found = problems(import_stock(
             &store,
-            "sku,warehouse,quantity,mode,reason\nA-1,MAIN,1,receive,\nNOPE-1,MAIN,1,,\nA-1,WEST,1,,\nA-1,MAIN,-1,adjust,\nA-1,MAIN,x,,\nB-1,EAST,-9,adjust,too many\nA-1,MAIN,1,sell,\n",
+            "sku,warehouse,quantity,mode,reason,reorder_qty\nA-1,MAIN,1,receive,,\nNOPE-1,MAIN,1,,,\nA-1,WEST,1,,,\nA-1,MAIN,-1,adjust,,\nA-1,MAIN,x,,,\nB-1,EAST,-9,adjust,too many,\nA-1,MAIN,1,sell,,\nA-1,MAIN,1,,,4\n",
         ));
         assert_eq!(
             places(&found),
-            vec![(3, Some("sku")), (4, Some("warehouse")), (5, Some("reason")), (6, Some("quantity")), (7, Some("quantity")), (8, Some("mode"))],
+            vec![(3, Some("sku")), (4, Some("warehouse")), (5, Some("reason")), (6, Some("quantity")), (7, Some("quantity")), (8, Some("mode")), (9, Some("reorder_point"))],
             "{found:#?}"
         );
         assert_eq!(level(&store, "A-1", "MAIN").on_hand, 8, "line 2's receipt was not kept");
@@ -223,7 +227,11 @@ N-4,Four,1.00,,CODE-1,,
         assert_eq!(level(&store, "A-1", "EAST").on_hand, 0, "nothing applied");
         import_stock(&store, "sku,warehouse,quantity,mode\nA-1,EAST,1,receive\nA-1,MAIN,2,receive\n").expect("admin");
         let seen = store.inventory().export_stock(&east).expect("export");
-        assert_eq!(seen.rows, vec![vec!["A-1", "EAST", "1", "count", ""]], "only its own warehouses");
+        assert_eq!(seen.rows, vec![vec!["A-1", "EAST", "1", "count", "", "0", "0"]], "only its own warehouses");
+        let outcome = store.inventory().import_stock(&east, "sku,warehouse,quantity,reorder_point\nA-1,EAST,1,5\n".as_bytes(), false, &mut |_, _| {});
+        assert!(matches!(outcome, Err(Error::Forbidden { .. })), "a threshold is a manager's: {outcome:?}");
+        let same = store.inventory().import_stock(&east, "sku,warehouse,quantity,reorder_point\nA-1,EAST,1,0\n".as_bytes(), false, &mut |_, _| {});
+        assert_eq!(same.expect("a threshold left as it is asks nothing").thresholds_set, 0);
 
         let order = NewOrder {
             customer: Customer { email: "jo@example.org".into(), name: Some("Jo".into()), ..Default::default() },
