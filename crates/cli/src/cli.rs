@@ -132,7 +132,7 @@ pub enum Command {
 #[command(
     after_help = "Products: columns sku,name,price, then any of currency,description,category,barcode,active,version \
 and attr.KEY; a row updates the product with its SKU or creates one. Stock: columns sku,warehouse,quantity, then any \
-of mode (count, receive or adjust; count by default) and reason.\n\n\
+of mode (count, receive or adjust; count by default), reason, reorder_point and reorder_qty.\n\n\
 Example: stockyard import products products.csv --dry-run"
 )]
 pub struct Import {
