@@ -203,7 +203,7 @@ impl<W: Write> Output<W> {
 /// A CSV cell a spreadsheet will not run as a formula (OWASP "CSV injection"): text that
 /// starts with `= + - @`, a tab or a carriage return gets a leading `'`. Numbers (`-3`,
 /// `-1.50`) stay as they are.
-fn spreadsheet_safe(cell: String) -> String {
+pub fn spreadsheet_safe(cell: String) -> String {
     let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
     let unsigned = cell.trim_start_matches(['+', '-']);
     let number = unsigned.chars().any(|c| c.is_ascii_digit())

@@ -14,7 +14,7 @@ use super::Context;
 use crate::{
     cli::{Export, Exportable, Import, Importable},
     exit::Failure,
-    output::Format,
+    output::{Format, spreadsheet_safe},
 };
 
 pub fn import(ctx: &mut Context<'_>, args: Import) -> Result<(), Failure> {
@@ -47,12 +47,22 @@ pub fn export(ctx: &mut Context<'_>, args: Export) -> Result<(), Failure> {
         return Err(stockyard_core::Error::invalid("--include-personal-data", reason).into());
     }
     let (store, actor) = (ctx.store()?, ctx.actor()?);
+    let json = ctx.config.format == Format::Json;
     let sheet = match args.what {
         Exportable::Products => store.catalog().export_products(&actor)?,
         Exportable::Stock => store.inventory().export_stock(&actor)?,
-        Exportable::Orders => store.orders().export(&actor, args.include_personal_data)?,
+        // Orders as CSV go to spreadsheets, not back in: a customer's text is never run as
+        // a formula there. (Products and stock stay verbatim, to import back exactly.)
+        Exportable::Orders => {
+            let mut sheet = store.orders().export(&actor, args.include_personal_data)?;
+            if !json {
+                for cell in sheet.rows.iter_mut().flatten() {
+                    *cell = spreadsheet_safe(std::mem::take(cell));
+                }
+            }
+            sheet
+        }
     };
-    let json = ctx.config.format == Format::Json;
     let Some(path) = &args.out else {
         write(ctx.out.raw(), &sheet, json)?;
         return Ok(ctx.out.raw().flush()?);

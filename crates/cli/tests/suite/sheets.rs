@@ -81,7 +81,7 @@ backend_tests! {
         assert!(std::fs::read_to_string(out).expect("json").trim_start().starts_with('['), "JSON to the file");
 
         stockyard(db)
-            .args(["order", "create", "--customer", "jo@example.org", "--name", "Jo", "--line", "MUG-1:2"])
+            .args(["order", "create", "--customer", "jo@example.org", "--name", "=Jo", "--line", "MUG-1:2"])
             .assert()
             .success();
         let plain = stockyard(db).args(["export", "orders"]).assert().success();
@@ -91,7 +91,7 @@ backend_tests! {
             .args(["export", "orders", "--include-personal-data"])
             .assert()
             .success()
-            .stdout(contains("jo@example.org,Jo"));
+            .stdout(contains("jo@example.org,'=Jo"));
         refused(stockyard(db), &["export", "stock", "--include-personal-data"], 6);
     }
 }

@@ -162,11 +162,11 @@ pub(crate) fn set_threshold(
 }
 
 /// Changes the levels of several lines in one statement on PostgreSQL — one round trip
-/// however many lines — where none needs a level created first (an empty level allows none of them) and
-/// none sets an absolute count: reservations, releases, shipments. The levels are locked in
-/// the global order first, so this and the one-line path never deadlock each other; a line
-/// its guard refuses is left unchanged (`None`) for [`change`] to explain. One line or
-/// fewer goes to [`change`] as it is.
+/// however many lines — where none needs a level created first (an empty level allows
+/// none of them) and none sets an absolute count: reservations, releases, shipments. The
+/// levels are locked in the global order first, so this and the one-line path never
+/// deadlock each other; a line its guard refuses is left unchanged (`None`) for [`change`]
+/// to explain. One line, or SQLite, goes to [`change`] line by line.
 fn change_together(tx: &mut Tx<'_>, lines: &[Line], order: &[usize], at: Timestamp) -> Result<Vec<Option<Applied>>> {
     let mut applied = vec![None; lines.len()];
     let deltas = |line: &Line| match line.on_hand {
