@@ -1,6 +1,7 @@
 //! The command-line grammar (clap). Handlers live in `commands/`.
 
 mod access;
+pub mod examples;
 mod integrity;
 mod notify;
 mod orders;
@@ -122,9 +123,30 @@ pub enum Command {
     Tui,
     /// Print a shell completion script
     Completions {
+        /// The shell to complete for
         #[arg(value_enum)]
         shell: Shell,
     },
+    /// Write the HTTP API's OpenAPI 3.1 document (as served at /api/v1/openapi.json)
+    Openapi {
+        /// Write to this file instead of standard output
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Write a man page for every command, or this reference as one Markdown file
+    Man(Man),
+}
+
+/// `man --out DIR` or `man --markdown [--out FILE]`.
+#[derive(Debug, Args)]
+pub struct Man {
+    /// The folder for the man pages (stockyard.1, stockyard-stock-receive.1, …); with
+    /// --markdown, the file (standard output when absent)
+    #[arg(long, value_name = "DIR|FILE", required_unless_present = "markdown")]
+    pub out: Option<PathBuf>,
+    /// One Markdown document of every command instead of man pages
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 /// `import products|stock FILE.csv`.
@@ -132,8 +154,7 @@ pub enum Command {
 #[command(
     after_help = "Products: columns sku,name,price, then any of currency,description,category,barcode,active,version \
 and attr.KEY; a row updates the product with its SKU or creates one. Stock: columns sku,warehouse,quantity, then any \
-of mode (count, receive or adjust; count by default), reason, reorder_point and reorder_qty.\n\n\
-Example: stockyard import products products.csv --dry-run"
+of mode (count, receive or adjust; count by default), reason, reorder_point and reorder_qty."
 )]
 pub struct Import {
     /// What the file holds
@@ -156,8 +177,7 @@ pub enum Importable {
 /// `export products|stock|orders [--out FILE]`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Products and stock come out in the columns `stockyard import` reads, so an export imports back.\n\n\
-Example: stockyard export products --out products.csv"
+    after_help = "Products and stock come out in the columns `stockyard import` reads, so an export imports back."
 )]
 pub struct Export {
     /// What to write
@@ -243,17 +263,25 @@ pub enum ProductCommand {
     /// List products, optionally searched and filtered
     List(ProductList),
     /// Show one product (by SKU or id)
-    Show { sku: String },
+    Show {
+        /// SKU or id of the product
+        sku: String,
+    },
     /// Change a product (by SKU or id)
     Update(ProductUpdate),
     /// Delete a product (soft: its history stays)
-    Delete { sku: String },
+    Delete {
+        /// SKU or id of the product
+        sku: String,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct ProductAdd {
+    /// Stock-keeping unit: 1 to 64 ASCII letters, digits, - _ . or /, starting with a letter or digit
     #[arg(long)]
     pub sku: String,
+    /// What people call it
     #[arg(long)]
     pub name: String,
     /// Unit price as a decimal, e.g. 12.50
@@ -268,8 +296,10 @@ pub struct ProductAdd {
     /// An attribute, KEY=VALUE (repeatable)
     #[arg(long = "attr", value_name = "KEY=VALUE", value_parser = key_value)]
     pub attributes: Vec<(String, String)>,
+    /// A barcode (EAN, UPC, …) that `order pick` and the dashboard scan
     #[arg(long)]
     pub barcode: Option<String>,
+    /// Free text
     #[arg(long)]
     pub description: Option<String>,
 }
@@ -299,12 +329,16 @@ pub struct ProductList {
 pub struct ProductUpdate {
     /// SKU or id of the product
     pub sku: String,
+    /// A new name
     #[arg(long)]
     pub name: Option<String>,
+    /// A new description; "" removes it
     #[arg(long)]
     pub description: Option<String>,
+    /// A new unit price as a decimal, e.g. 12.50
     #[arg(long, allow_negative_numbers = true)]
     pub price: Option<String>,
+    /// A new ISO 4217 currency code
     #[arg(long)]
     pub currency: Option<String>,
     /// Category name or id; "" removes it
@@ -316,6 +350,7 @@ pub struct ProductUpdate {
     /// Barcode; "" removes it
     #[arg(long)]
     pub barcode: Option<String>,
+    /// false takes it off sale: no new reservations or orders
     #[arg(long)]
     pub active: Option<bool>,
     /// Refuse the change unless the product is still at this version
@@ -327,6 +362,7 @@ pub struct ProductUpdate {
 pub enum CategoryCommand {
     /// Add a category
     Add {
+        /// The category's name, unique
         name: String,
         /// Parent category name or id
         #[arg(long)]
@@ -342,6 +378,7 @@ pub enum WarehouseCommand {
     Add {
         /// Short upper-case code, e.g. EAST
         code: String,
+        /// Its full name, e.g. "East depot"
         #[arg(long)]
         name: String,
     },
@@ -355,7 +392,9 @@ pub enum StockCommand {
     Show(StockShow),
     /// Goods in: add QTY to on-hand stock
     Receive {
+        /// SKU or id of the product
         sku: String,
+        /// How many units
         #[arg(value_name = "QTY", allow_negative_numbers = true)]
         quantity: i64,
         /// Warehouse code (default MAIN)
@@ -371,7 +410,9 @@ pub enum StockCommand {
     Adjust(StockAdjust),
     /// Move stock between two warehouses
     Transfer {
+        /// SKU or id of the product
         sku: String,
+        /// How many units
         #[arg(value_name = "QTY", allow_negative_numbers = true)]
         quantity: i64,
         /// Warehouse code to take the stock from
@@ -385,7 +426,9 @@ pub enum StockCommand {
     },
     /// Cycle count: set on-hand to what was counted and record the variance
     Count {
+        /// SKU or id of the product
         sku: String,
+        /// How many units were counted
         #[arg(value_name = "QTY", allow_negative_numbers = true)]
         counted: i64,
         /// Warehouse code (default MAIN)
@@ -394,6 +437,7 @@ pub enum StockCommand {
     },
     /// Set the reorder point (and quantity) of a stock level
     Threshold {
+        /// SKU or id of the product
         sku: String,
         /// Warehouse code (default MAIN)
         #[arg(long)]
@@ -407,6 +451,7 @@ pub enum StockCommand {
     },
     /// The movements of a product, oldest first
     History {
+        /// SKU or id of the product
         sku: String,
         /// Only movements at this warehouse
         #[arg(long)]
@@ -442,6 +487,7 @@ pub struct StockShow {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("change").required(true).args(["by", "set"])))]
 pub struct StockAdjust {
+    /// SKU or id of the product
     pub sku: String,
     /// Add (or, negative, remove) this many
     #[arg(long, value_name = "±N", allow_negative_numbers = true)]

@@ -37,7 +37,7 @@ pub struct FieldError {
     pub reason: String,
 }
 
-/// One short line of an order or reservation, as SPEC §4 names its fields.
+/// One line of an order or reservation that stock cannot cover.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ShortLine {
     sku: String,

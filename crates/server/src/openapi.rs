@@ -52,7 +52,9 @@ pub fn openapi() -> OpenApi {
             InfoBuilder::new()
                 .title("stockyard")
                 .version(env!("CARGO_PKG_VERSION"))
-                .description(Some("Inventory and order management over HTTP (SPEC §4)."))
+                .description(Some(
+                    "Inventory and order management over HTTP: stock, reservations, orders, notifications.",
+                ))
                 .build(),
         )
         .build();

@@ -14,16 +14,31 @@ pub enum UserCommand {
     /// List users, by email
     List(PageArgs),
     /// Show one user
-    Show { email: String },
+    Show {
+        /// The user's email
+        email: String,
+    },
     /// Give a user another role (admin, manager, warehouse, sales, client, viewer)
-    Role { email: String, role: String },
+    Role {
+        /// The user's email
+        email: String,
+        /// The new role
+        role: String,
+    },
     /// Disable a user: no login, no `--as`, no token issued before
-    Disable { email: String },
+    Disable {
+        /// The user's email
+        email: String,
+    },
     /// Enable a disabled user again
-    Enable { email: String },
+    Enable {
+        /// The user's email
+        email: String,
+    },
     /// Limit a user to warehouses, or with --clear let it act at every warehouse
     #[command(group(ArgGroup::new("scope").required(true).args(["warehouses", "clear"])))]
     Scope {
+        /// The user's email
         email: String,
         /// Warehouse code (one or more)
         #[arg(long = "warehouse", value_name = "W", num_args = 1..)]
@@ -34,13 +49,18 @@ pub enum UserCommand {
     },
     /// Set a user's password from the first line of standard input
     Password {
+        /// The user's email
         email: String,
+        /// Read the password from the first line of standard input (required: never on the
+        /// command line, where other users and shell history see it)
         #[arg(long, required = true)]
         password_stdin: bool,
     },
     /// Whether a user may do ACTION (e.g. stock.adjust, product.delete), and why; exits 0 either way
     Explain {
+        /// The user's email
         email: String,
+        /// The action, e.g. stock.adjust, order.ship, product.delete
         action: String,
         /// The warehouse the action would happen at
         #[arg(long)]
@@ -52,6 +72,7 @@ pub enum UserCommand {
 
 #[derive(Debug, Args)]
 pub struct UserAdd {
+    /// The new user's email: their login
     pub email: String,
     /// admin, manager, warehouse, sales, client or viewer
     #[arg(long)]
@@ -69,6 +90,7 @@ pub struct UserAdd {
 
 #[derive(Debug, Args)]
 pub struct PrefsArgs {
+    /// The user's email
     pub email: String,
     /// The event type to set channels for, e.g. InventoryThresholdReached
     #[arg(long, value_name = "TYPE", requires = "channels")]
@@ -98,7 +120,10 @@ pub enum TokenCommand {
     /// List API tokens, revoked ones included, newest first
     List(PageArgs),
     /// Revoke the live token of that name
-    Revoke { name: String },
+    Revoke {
+        /// The token's name
+        name: String,
+    },
 }
 
 /// `CHANNEL=on|off`, e.g. `email=off`.

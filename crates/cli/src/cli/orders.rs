@@ -64,6 +64,7 @@ pub enum OrderCommand {
     Cancel {
         /// Order id or number
         id: String,
+        /// Why, for the audit log and the customer's notification
         #[arg(long, value_name = "R")]
         reason: Option<String>,
     },
@@ -80,6 +81,7 @@ pub enum OrderCommand {
     Refund {
         /// Order id or number
         id: String,
+        /// How much, as a decimal in the order's currency
         #[arg(long, allow_negative_numbers = true)]
         amount: Option<String>,
     },
@@ -195,13 +197,16 @@ pub struct OrderUpdate {
     /// The customer's email
     #[arg(long)]
     pub email: Option<String>,
+    /// The customer's name
     #[arg(long)]
     pub name: Option<String>,
+    /// The customer's phone number
     #[arg(long)]
     pub phone: Option<String>,
     /// The delivery address
     #[arg(long)]
     pub address: Option<String>,
+    /// Notes kept with the order
     #[arg(long)]
     pub notes: Option<String>,
     /// Refuse the change unless the order is still at this version

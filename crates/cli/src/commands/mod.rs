@@ -8,6 +8,7 @@ mod notify;
 mod orders;
 mod preferences;
 mod product;
+mod reference;
 mod reservation;
 mod serve;
 mod setup;
@@ -84,9 +85,10 @@ pub fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Serve(args) => serve::run(&mut ctx, args),
         Command::Tui => tui::run(&ctx),
         Command::Completions { shell } => {
-            let mut cli = <crate::cli::Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cli, "stockyard", ctx.out.raw());
+            clap_complete::generate(shell, &mut crate::cli::examples::command(), "stockyard", ctx.out.raw());
             Ok(ctx.out.raw().flush()?)
         }
+        Command::Openapi { out } => reference::openapi(&mut ctx, out),
+        Command::Man(args) => reference::man(&mut ctx, args),
     }
 }

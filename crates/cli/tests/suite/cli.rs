@@ -161,3 +161,37 @@ fn settings_layer_flag_over_environment_over_file() {
     run(Some("env2.db"), Some("flag.db"));
     assert!(dir.path().join("flag.db").exists() && !dir.path().join("env2.db").exists());
 }
+
+/// Each shell's completion script generates, and bash's really completes.
+#[test]
+fn completions_generate_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_stockyard")).args(["completions", shell]).assert().success();
+        let script = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+        assert!(script.contains("receive") && script.contains("idempotency-key"), "{shell}: {script:.200}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_stockyard")).args(["completions", "bash"]).assert().success();
+    let script = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let probe = format!(
+        "{script}\nCOMP_WORDS=(stockyard stock rec); COMP_CWORD=2; COMP_LINE='stockyard stock rec'; COMP_POINT=19\n\
+         _stockyard stockyard rec stock\necho \"${{COMPREPLY[@]}}\""
+    );
+    let completed = Command::new("bash").args(["--norc", "-s"]).write_stdin(probe).assert().success();
+    assert_eq!(String::from_utf8_lossy(&completed.get_output().stdout).trim(), "receive");
+}
+
+/// `man` writes a page per command, examples included; `openapi` prints the API document.
+#[test]
+fn man_pages_and_the_openapi_document_are_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    Command::new(env!("CARGO_BIN_EXE_stockyard")).arg("man").arg("--out").arg(dir.path()).assert().success();
+    let page = std::fs::read_to_string(dir.path().join("stockyard-stock-receive.1")).expect("a page per command");
+    assert!(page.contains("stockyard stock receive MUG\\-01 48"), "{page}");
+    assert!(dir.path().join("stockyard.1").exists() && dir.path().join("stockyard-order-return.1").exists());
+    Command::new(env!("CARGO_BIN_EXE_stockyard")).arg("man").assert().code(2);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_stockyard")).arg("openapi").assert().success();
+    let document: Value = serde_json::from_slice(&out.get_output().stdout).expect("JSON");
+    assert_eq!(document["openapi"], "3.1.0");
+    assert!(document["paths"]["/api/v1/inventory/reserve"]["post"].is_object());
+}
