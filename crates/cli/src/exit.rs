@@ -42,7 +42,7 @@ pub fn failure(failure: &Failure) -> ExitCode {
     if let Failure::Core(e @ stockyard_core::Error::BadRows { problems }) = failure {
         let mut err = std::io::stderr().lock();
         let rows = if problems.len() == 1 { "row" } else { "rows" };
-        let _ = writeln!(err, "error: {} bad {rows}, nothing was imported:", problems.len());
+        let _ = writeln!(err, "{} {} bad {rows}, nothing was imported:", prefix(), problems.len());
         for problem in problems {
             let _ = writeln!(err, "  {}", one_line(&problem.to_string()));
         }
@@ -56,8 +56,18 @@ pub fn failure(failure: &Failure) -> ExitCode {
         Failure::Unverified(message) => (OTHER, message.clone()),
         Failure::Other(message) => (OTHER, message.clone()),
     };
-    let _ = writeln!(std::io::stderr(), "error: {}", one_line(&message));
+    let _ = writeln!(std::io::stderr(), "{} {}", prefix(), one_line(&message));
     ExitCode::from(code)
+}
+
+/// `error:`, in red on a terminal that allows colour.
+fn prefix() -> &'static str {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() && stockyard_tui::theme::colour_allowed() {
+        "\x1b[1;31merror:\x1b[0m"
+    } else {
+        "error:"
+    }
 }
 
 /// Errors are one line on stderr, whatever a library's message looks like.
@@ -92,6 +102,6 @@ pub fn usage(e: &clap::Error) -> ExitCode {
     let said: Vec<&str> =
         rendered.lines().take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more")).collect();
     let said = one_line(&said.join("\n"));
-    let _ = writeln!(std::io::stderr(), "error: {} (see --help)", said.trim_start_matches("error: "));
+    let _ = writeln!(std::io::stderr(), "{} {} (see --help)", prefix(), said.trim_start_matches("error: "));
     ExitCode::from(code)
 }

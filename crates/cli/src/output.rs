@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use clap::ValueEnum;
-use comfy_table::{ContentArrangement, LineStyle, Table, TableStyle};
+use comfy_table::{Attribute, Cell, ColumnConstraint, ContentArrangement, LineStyle, Row, Table, TableStyle, Width};
 use serde::Serialize;
 use stockyard_core::Page;
 
@@ -175,11 +175,24 @@ impl<W: Write> Output<W> {
 
     fn list_table<T>(&mut self, items: &[T], columns: &[Column<'_, T>]) -> std::io::Result<()> {
         let shown: Vec<_> = columns.iter().filter(|c| c.in_list).collect();
-        let mut table = table();
-        table.set_header(shown.iter().map(|c| c.header));
-        for item in items {
-            table.add_row(shown.iter().map(|c| (c.value)(item)));
+        let rows: Vec<Vec<String>> = items.iter().map(|item| shown.iter().map(|c| (c.value)(item)).collect()).collect();
+        let mut natural: Vec<usize> = shown.iter().map(|c| c.header.chars().count()).collect();
+        for row in &rows {
+            for (width, cell) in natural.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
         }
+        let mut table = table();
+        let mut header = Row::from(shown.iter().map(|c| Cell::new(c.header).add_attribute(Attribute::Bold)));
+        header.max_height(1);
+        table.set_header(header);
+        for cells in rows {
+            // One line per row: a cell too wide for its column is cut with `…`, not wrapped.
+            let mut row = Row::from(cells);
+            row.max_height(1);
+            table.add_row(row);
+        }
+        fit(&mut table, &natural);
         writeln!(self.out, "{table}")
     }
 
@@ -215,9 +228,41 @@ pub fn spreadsheet_safe(cell: String) -> String {
 /// Columns separated by space, one rule under the header: compact, and easy on `grep`.
 const STYLE: TableStyle = TableStyle::new().header_separator(LineStyle::none().fill('─'));
 
+/// The narrowest a column is cut to, however little room there is.
+const NARROWEST: usize = 6;
+
+/// Fits a list table to its width (see [`table`]): columns that fit keep their whole width;
+/// the widest ones are cut to the same width, as wide as the room allows, but never below
+/// [`NARROWEST`].
+fn fit(table: &mut Table, natural: &[usize]) {
+    const PADDING: usize = 2;
+    let Some(width) = table.width() else { return };
+    let room = usize::from(width).saturating_sub(PADDING * natural.len());
+    let mut cap = natural.iter().copied().max().unwrap_or(0);
+    let needs = |cap: usize| natural.iter().map(|n| (*n).min(cap)).sum::<usize>();
+    while cap > NARROWEST && needs(cap) > room {
+        cap -= 1;
+    }
+    if needs(cap) > room {
+        // Too narrow even so: whole lines that the terminal wraps beat columns of one letter.
+        table.set_content_arrangement(ContentArrangement::Disabled);
+    }
+    for (index, _) in natural.iter().enumerate().filter(|(_, n)| **n > cap) {
+        let fixed = u16::try_from(cap + PADDING).unwrap_or(u16::MAX);
+        if let Some(column) = table.column_mut(index) {
+            column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(fixed)));
+        }
+    }
+}
+
+/// A table fitted to the terminal's width, or to `COLUMNS` when that is set (so a pipe
+/// gets whole rows unless asked otherwise); styled (bold header) only on a terminal.
 fn table() -> Table {
     let mut table = Table::new();
     table.load_style(STYLE).set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(width) = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<u16>().ok()).filter(|w| *w > 0) {
+        table.set_width(width);
+    }
     table
 }
 

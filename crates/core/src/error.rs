@@ -7,9 +7,10 @@ use std::fmt;
 /// which is for the operator's log and never for a client.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The named entity does not exist (or is deleted).
-    #[error("{entity} {key:?} not found")]
-    NotFound { entity: &'static str, key: String },
+    /// The named entity does not exist (or is deleted); `suggestion` is the existing key
+    /// most like the one given, when one is alike enough to be a likely typo.
+    #[error("{entity} {key:?} not found{}", suggestion.as_ref().map(|s| format!("; did you mean {s:?}?")).unwrap_or_default())]
+    NotFound { entity: &'static str, key: String, suggestion: Option<String> },
     /// The request clashes with the current state; `code` says how, for machines.
     #[error("{message}")]
     Conflict { code: Conflict, message: String },
@@ -170,7 +171,17 @@ impl Error {
     }
 
     pub fn not_found(entity: &'static str, key: impl Into<String>) -> Self {
-        Error::NotFound { entity, key: key.into() }
+        Error::NotFound { entity, key: key.into(), suggestion: None }
+    }
+
+    /// Not found, offering the name among `known` most like `key` (see [`Error::NotFound`]).
+    pub(crate) fn not_found_among<'a>(
+        entity: &'static str,
+        key: &str,
+        known: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let suggestion = crate::suggest::closest(key, known).map(str::to_owned);
+        Error::NotFound { entity, key: key.to_owned(), suggestion }
     }
 
     pub fn unavailable(reason: impl Into<String>) -> Self {

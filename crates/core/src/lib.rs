@@ -46,6 +46,7 @@ mod settings;
 mod sheet;
 mod sku;
 mod store;
+mod suggest;
 mod tallies;
 pub mod users;
 mod validate;

@@ -31,7 +31,10 @@ macro_rules! named {
                 let s = s.trim();
                 Self::ALL.iter().find(|x| x.as_str().eq_ignore_ascii_case(s)).copied().ok_or_else(|| {
                     let names: Vec<_> = Self::ALL.iter().map(|x| x.as_str()).collect();
-                    $crate::Error::invalid($what, format!("{s:?} is not one of {}", names.join(", ")))
+                    let hint = $crate::suggest::closest(s, names.iter().copied())
+                        .map(|name| format!("; did you mean {name:?}?"))
+                        .unwrap_or_default();
+                    $crate::Error::invalid($what, format!("{s:?} is not one of {}{hint}", names.join(", ")))
                 })
             }
         }

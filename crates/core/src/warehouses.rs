@@ -101,7 +101,11 @@ pub(crate) fn find(tx: &mut Tx<'_>, code: &str) -> Result<Option<Warehouse>> {
 }
 
 pub(crate) fn require(tx: &mut Tx<'_>, code: &str) -> Result<Warehouse> {
-    find(tx, code)?.ok_or_else(|| Error::not_found("warehouse", code.trim().to_ascii_uppercase()))
+    if let Some(warehouse) = find(tx, code)? {
+        return Ok(warehouse);
+    }
+    let known = all(tx)?;
+    Err(Error::not_found_among("warehouse", &code.trim().to_ascii_uppercase(), known.iter().map(|w| w.code.as_str())))
 }
 
 /// Inserts a warehouse whose code is known to be free, with its event and audit record.

@@ -5,6 +5,12 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
+/// Whether colour may be used at all: not when `NO_COLOR` is set to anything non-empty.
+/// (The CLI asks too, for its error prefix.)
+pub fn colour_allowed() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
     colour: bool,
@@ -13,7 +19,7 @@ pub struct Theme {
 impl Theme {
     /// Colour unless `NO_COLOR` is set to anything non-empty.
     pub fn from_env() -> Self {
-        Self { colour: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) }
+        Self { colour: colour_allowed() }
     }
 
     pub fn coloured(colour: bool) -> Self {

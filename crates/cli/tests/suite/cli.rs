@@ -3,7 +3,7 @@
 use crate::common;
 
 use assert_cmd::Command;
-use common::{init, json, keys, stockyard};
+use common::{assert_mentions, init, json, keys, refused, stockyard};
 use predicates::str::contains;
 use serde_json::Value;
 use stockyard_testkit::backend_tests;
@@ -133,6 +133,41 @@ backend_tests! {
         let warehouses = json(db, &["warehouse", "list"]);
         let codes: Vec<&str> = warehouses["items"].as_array().into_iter().flatten().filter_map(|w| w["code"].as_str()).collect();
         assert_eq!(codes, ["EAST", "MAIN", "WEST"]);
+    }
+}
+
+backend_tests! {
+    fn tables_fit_the_width_they_are_given_and_pipes_get_whole_rows(db) {
+        init(db);
+        let long = "Enamel mug with a name long enough to need cutting down to size";
+        stockyard(db).args(["product", "add", "--sku", "MUG-10", "--name", long, "--price", "9"]).assert().success();
+        stockyard(db).args(["product", "add", "--sku", "TEE-M", "--name", "Tee", "--price", "5"]).assert().success();
+        let narrow = stockyard(db).env("COLUMNS", "70").args(["product", "list"]).assert().success();
+        let narrow = String::from_utf8_lossy(&narrow.get_output().stdout).into_owned();
+        let lines: Vec<&str> = narrow.lines().collect();
+        assert_eq!(lines.len(), 4, "a header, its rule and one line per product:\n{narrow}");
+        assert!(lines.iter().all(|l| l.trim_end().chars().count() <= 70), "{narrow}");
+        assert!(lines[2].starts_with(" MUG-10") && lines[2].contains('…') && lines[2].contains("9.00"), "{narrow}");
+        assert!(lines[3].contains("Tee ") && !lines[3].contains('…'), "short cells are whole: {narrow}");
+        let piped = stockyard(db).args(["product", "list"]).assert().success();
+        let piped = String::from_utf8_lossy(&piped.get_output().stdout).into_owned();
+        assert!(piped.contains(long) && !piped.contains('…'), "{piped}");
+    }
+
+    fn mistyped_names_get_a_suggestion(db) {
+        init(db);
+        stockyard(db).args(["product", "add", "--sku", "MUG-10", "--name", "Mug", "--price", "9"]).assert().success();
+        stockyard(db).args(["warehouse", "add", "EAST", "--name", "East"]).assert().success();
+        let sku = refused(stockyard(db), &["stock", "receive", "MUG-1O", "3"], 3);
+        assert_eq!(sku.trim(), r#"error: product "MUG-1O" not found; did you mean "MUG-10"?"#);
+        let warehouse = refused(stockyard(db), &["stock", "receive", "MUG-10", "3", "--warehouse", "EATS"], 3);
+        assert_mentions(&warehouse, &[r#"warehouse "EATS" not found; did you mean "EAST"?"#]);
+        let reserve = refused(stockyard(db), &["reserve", "MUG-01:1"], 3);
+        assert_mentions(&reserve, &[r#"did you mean "MUG-10"?"#]);
+        let status = refused(stockyard(db), &["order", "list", "--status", "shiped"], 6);
+        assert_mentions(&status, &["\"shiped\" is not one of", r#"did you mean "shipped"?"#]);
+        let unrelated = refused(stockyard(db), &["stock", "receive", "BICYCLE", "3"], 3);
+        assert!(!unrelated.contains("did you mean"), "{unrelated}");
     }
 }
 

@@ -196,7 +196,17 @@ pub(crate) fn find(tx: &mut Tx<'_>, key: &str, lock: bool) -> Result<Product> {
             return product::from_row(&row);
         }
     }
-    Err(Error::not_found("product", key))
+    Err(unknown(tx, key))
+}
+
+/// No live product has this SKU or id: not found, offering the likeliest SKU. (Only a miss
+/// pays for reading every SKU.)
+fn unknown(tx: &mut Tx<'_>, key: &str) -> Error {
+    let skus: Vec<String> = match tx.query("SELECT sku FROM products WHERE deleted_at IS NULL", &[]) {
+        Ok(rows) => rows.iter().filter_map(|row| row.get::<String>(0).ok()).collect(),
+        Err(e) => return e,
+    };
+    Error::not_found_among("product", key, skus.iter().map(String::as_str))
 }
 
 /// Live products that may be reserved and ordered, by SKU or id, in one query and in the
@@ -216,11 +226,13 @@ pub(crate) fn find_all_for_sale(tx: &mut Tx<'_>, keys: &[&str]) -> Result<Vec<Pr
     let found = tx.query(&sql, &values)?.iter().map(product::from_row).collect::<Result<Vec<_>>>()?;
     keys.iter()
         .map(|key| {
-            let product = found
+            let Some(product) = found
                 .iter()
                 .find(|p| p.sku.as_str() == *key)
                 .or_else(|| found.iter().find(|p| p.id.to_string() == *key))
-                .ok_or_else(|| Error::not_found("product", *key))?;
+            else {
+                return Err(unknown(tx, key));
+            };
             if !product.active {
                 let reason = format!("product {} is not for sale (inactive)", product.sku);
                 return Err(Error::conflict(Conflict::Refused, reason));

@@ -175,8 +175,17 @@ backend_tests! {
         assert_eq!(invalid_field(inv.count(&admin(), "BOLT-1", None, -1).expect_err("count")), "quantity");
         assert_eq!(invalid_field(inv.transfer(&admin(), "BOLT-1", 1, "MAIN", "main").expect_err("self")), "to");
         assert_eq!(invalid_field(inv.set_threshold(&admin(), "BOLT-1", None, -1, None).expect_err("point")), "reorder point");
-        assert!(matches!(inv.receive(&admin(), "NOPE", None, 1, None), Err(Error::NotFound { entity: "product", .. })));
+        assert!(matches!(inv.receive(&admin(), "NOPE", None, 1, None), Err(Error::NotFound { entity: "product", suggestion: None, .. })));
         assert!(matches!(inv.receive(&admin(), "BOLT-1", Some("WEST"), 1, None), Err(Error::NotFound { entity: "warehouse", .. })));
+        // A likely typo is answered with the closest existing SKU or code.
+        let typo = inv.receive(&admin(), "BOLT-l", None, 1, None).expect_err("typo");
+        assert!(matches!(&typo, Error::NotFound { entity: "product", suggestion: Some(s), .. } if s == "BOLT-1"), "{typo:?}");
+        assert_eq!(typo.to_string(), r#"product "BOLT-l" not found; did you mean "BOLT-1"?"#);
+        let request = stockyard_core::inventory::ReserveRequest { lines: vec![("BOTL-1".into(), 1)], ..Default::default() };
+        let typo = inv.reserve(&admin(), request).expect_err("typo");
+        assert!(matches!(&typo, Error::NotFound { suggestion: Some(s), .. } if s == "BOLT-1"), "{typo:?}");
+        let typo = inv.receive(&admin(), "BOLT-1", Some("EAT"), 1, None).expect_err("typo");
+        assert!(matches!(&typo, Error::NotFound { entity: "warehouse", suggestion: Some(s), .. } if s == "EAST"), "{typo:?}");
 
         assert_eq!(journal(&store, "BOLT-1"), before, "a refused change leaves no event, audit record or movement");
         assert_eq!(on_hand(&store, "BOLT-1", "MAIN"), 5);

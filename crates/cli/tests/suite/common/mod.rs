@@ -38,6 +38,8 @@ pub fn command(db: &TestDb) -> std::process::Command {
     for var in SETTINGS {
         cmd.env_remove(var);
     }
+    // A width from the developer's shell would cut table rows.
+    cmd.env_remove("COLUMNS");
     if let Some(keyring) = db.key_file() {
         cmd.env("STOCKYARD_DATA_KEY_FILE", keyring);
     }
