@@ -14,6 +14,7 @@ mod orders;
 mod reservations;
 mod serve;
 mod serve_shutdown;
+mod session;
 mod sheets;
 mod stock;
 mod tui;
