@@ -183,7 +183,12 @@ impl<W: Write> Output<W> {
             }
         }
         let mut table = table();
-        let mut header = Row::from(shown.iter().map(|c| Cell::new(c.header).add_attribute(Attribute::Bold)));
+        let bold = stockyard_tui::theme::colour_allowed();
+        let mut header = Row::from(
+            shown
+                .iter()
+                .map(|c| if bold { Cell::new(c.header).add_attribute(Attribute::Bold) } else { Cell::new(c.header) }),
+        );
         header.max_height(1);
         table.set_header(header);
         for cells in rows {
@@ -256,7 +261,8 @@ fn fit(table: &mut Table, natural: &[usize]) {
 }
 
 /// A table fitted to the terminal's width, or to `COLUMNS` when that is set (so a pipe
-/// gets whole rows unless asked otherwise); styled (bold header) only on a terminal.
+/// gets whole rows unless asked otherwise); styled (bold header) only on a terminal, and
+/// not with `NO_COLOR`.
 fn table() -> Table {
     let mut table = Table::new();
     table.load_style(STYLE).set_content_arrangement(ContentArrangement::Dynamic);

@@ -5,8 +5,9 @@
 //! added or edited migration gets a template of its own and never a stale one. The first
 //! test process to need a template creates it; it then persists between runs, marked as a
 //! template that accepts no connections (PostgreSQL copies no database anyone is connected
-//! to). Older templates are left for the README's clean-up command rather than dropped here:
-//! checkouts with different migrations share one server, and each would drop the other's.
+//! to). Older templates are left for the clean-up command in docs/design.md ("Tests")
+//! rather than dropped here: checkouts with different migrations share one server, and each
+//! would drop the other's.
 
 use std::sync::OnceLock;
 

@@ -1,5 +1,6 @@
-//! An example under every command's `--help` (and so in its man page and `docs/cli.md`),
-//! kept here in one table. A test parses each one, so none can drift from the grammar.
+//! An example under every command's `--help` (and so in its man page and
+//! `docs/cli-reference.md`), kept here in one table. A test parses each one, so none can
+//! drift from the grammar.
 
 /// Command path (without `stockyard`) → example command lines.
 pub const EXAMPLES: &[(&str, &[&str])] = &[

@@ -85,7 +85,10 @@ pub fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Serve(args) => serve::run(&mut ctx, args),
         Command::Tui => tui::run(&ctx),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut crate::cli::examples::command(), "stockyard", ctx.out.raw());
+            // Made whole first: clap_complete panics on a failed write, e.g. `| head`.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut crate::cli::examples::command(), "stockyard", &mut script);
+            ctx.out.raw().write_all(&script)?;
             Ok(ctx.out.raw().flush()?)
         }
         Command::Openapi { out } => reference::openapi(&mut ctx, out),
