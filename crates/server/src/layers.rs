@@ -1,5 +1,5 @@
-//! The layers around every route: per-request deadline, metrics, CORS, and the problem
-//! answers for unknown routes and methods.
+//! The layers around every route: per-request deadline, metrics, no caching, CORS, and the
+//! problem answers for unknown routes and methods.
 
 use std::time::{Duration, Instant};
 
@@ -52,6 +52,14 @@ pub async fn track(request: Request, next: Next) -> Response {
     let labels = [("route", route), ("method", method), ("status", status.to_string())];
     metrics::counter!("stockyard_http_requests_total", &labels).increment(1);
     metrics::histogram!("stockyard_http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
+    response
+}
+
+/// `Cache-Control: no-store` on every answer: they hold tokens (login), personal data and
+/// stock that changes by the second — nothing a browser or proxy should keep.
+pub async fn no_store(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response.headers_mut().entry(axum::http::header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     response
 }
 

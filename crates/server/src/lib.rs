@@ -48,6 +48,7 @@ pub fn router(
         .method_not_allowed_fallback(layers::wrong_method)
         .layer(DefaultBodyLimit::max(settings.body_limit))
         .layer(middleware::from_fn(layers::track))
+        .layer(middleware::from_fn(layers::no_store))
         .layer(middleware::from_fn_with_state(settings.request_timeout, layers::deadline))
         .layer(middleware::from_fn_with_state(in_flight, limits::shed));
     // CORS only when origins are named: otherwise not even its `vary` headers.

@@ -26,6 +26,21 @@ backend_tests! {
         admin.delete("/products/MUG-01").expect(204);
     }
 
+    fn answers_are_not_cached_name_no_server_and_allow_no_other_origin(db) {
+        let server = TestServer::start(db);
+        let admin = server.admin();
+        let cross = |api: &crate::common::Api, path: &str| {
+            api.send(api.request(Method::GET, path).header("origin", "https://evil.example"))
+        };
+        for reply in [cross(&admin, "/products"), cross(&server.anonymous(), "/products"), cross(&admin, "/nope")] {
+            assert_eq!(reply.header("cache-control"), Some("no-store"));
+            assert_eq!(reply.header("server"), None, "no version banner");
+            assert_eq!(reply.header("access-control-allow-origin"), None, "CORS is off unless configured");
+        }
+        let login = server.anonymous().post("/auth/login", &json!({ "email": "nobody@example.com", "password": "x" }));
+        assert_eq!(login.header("cache-control"), Some("no-store"));
+    }
+
     fn a_request_without_a_token_is_401_problem(db) {
         let server = TestServer::start(db);
         let problem = server.anonymous().get("/products").problem(401);
