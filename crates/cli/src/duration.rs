@@ -35,7 +35,28 @@ fn time_at(text: &str, now: Timestamp) -> Result<Timestamp, String> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+        /// Whatever the text, a duration that is its number times its unit, or a refusal
+        /// quoting it; a time, or a refusal.
+        #[test]
+        fn any_text_parses_exactly_or_is_refused(text in prop_oneof![".{0,24}", "[0-9]{0,22}[smhdSM .-]{0,2}"]) {
+            match duration(&text) {
+                Ok(d) => {
+                    let unit = UNITS.iter().find(|(name, _)| text.ends_with(name)).map(|(_, s)| *s);
+                    let number: Option<i64> = text.get(..text.len() - 1).and_then(|n| n.parse().ok());
+                    prop_assert_eq!(Some(d.as_secs()), number.zip(unit).and_then(|(n, u)| n.checked_mul(u)));
+                }
+                Err(message) => prop_assert!(message.contains(&format!("{text:?}")), "{}", message),
+            }
+            let _ = time_at(&text, Timestamp::now());
+        }
+    }
 
     #[test]
     fn durations_take_one_unit() {

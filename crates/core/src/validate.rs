@@ -24,6 +24,12 @@ pub(crate) fn bounded(field: &str, value: &str, max: usize) -> Result<String> {
     checked(field, value, max, |c| c.is_control() && c != '\n' && c != '\t')
 }
 
+/// Text of many lines, such as a template: line breaks (`\r\n` too) and tabs, but no other
+/// control characters (PostgreSQL cannot even store a NUL).
+pub(crate) fn text(field: &str, value: &str, max: usize) -> Result<String> {
+    checked(field, value, max, |c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
 fn checked(field: &str, value: &str, max: usize, refused: impl Fn(char) -> bool) -> Result<String> {
     if value.chars().count() > max {
         return Err(Error::invalid(field, format!("is longer than {max} characters")));

@@ -308,6 +308,11 @@ pub(crate) fn map_err(e: postgres::Error) -> Error {
         {
             return constraint_violated(constraint);
         }
+        // Text PostgreSQL cannot store (a NUL byte) that no field's own check caught: the
+        // request's fault, not the server's.
+        if db.code() == &SqlState::CHARACTER_NOT_IN_REPERTOIRE {
+            return Error::invalid("text", "contains a character that cannot be stored (a NUL byte)");
+        }
         if passing(db.code()) {
             return Error::unavailable(format!("PostgreSQL cannot serve this now ({}); try again", db.code().code()));
         }

@@ -128,6 +128,10 @@ pub(crate) fn sample(name: &str) -> Value {
     }
 }
 
+/// The most characters a template's body (or its HTML) may hold: far more than any
+/// notification needs, far less than would weigh on every send.
+const TEMPLATE_LIMIT: usize = 64 * 1024;
+
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -222,9 +226,11 @@ impl Notifications<'_> {
         // A subject is one line (an email header).
         crate::validate::line("subject", subject, 500)?;
         check("subject", subject)?;
-        check("body", body)?;
-        if let Some(html) = html {
-            check("html", html)?;
+        for (part, text) in [("body", Some(body)), ("html", html)] {
+            if let Some(text) = text {
+                crate::validate::text(part, text, TEMPLATE_LIMIT)?;
+                check(part, text)?;
+            }
         }
         let template = Template {
             name,

@@ -53,7 +53,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
 }
 
 /// A receiver's check of a delivery: the signature is the secret's, and it was made no more
-/// than `tolerance` before `now` (an older one is a replay).
+/// than `tolerance` before (or, a clock running ahead, after) `now`: an older one is a replay.
 pub fn verify(
     secret: &str,
     header: &str,
@@ -80,9 +80,13 @@ pub fn verify(
     check.update(format!("{timestamp}.").as_bytes());
     check.update(body);
     check.verify_slice(&bytes).map_err(|_| "the signature does not match".to_owned())?;
-    let age = now.as_second() - timestamp;
-    if age > tolerance.as_secs() as i64 {
-        return Err(format!("signed {age} s ago: a replay"));
+    // As far either way: a clock may run a little ahead, but a signature far from now is a
+    // replay, or forged in advance.
+    let tolerance = i64::try_from(tolerance.as_secs()).unwrap_or(i64::MAX);
+    match now.as_second().checked_sub(timestamp) {
+        Some(age) if age > tolerance => return Err(format!("signed {age} s ago: a replay")),
+        Some(age) if age >= -tolerance => {}
+        _ => return Err("signed at a time far from now".into()),
     }
     Ok(())
 }

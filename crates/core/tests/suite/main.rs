@@ -10,6 +10,7 @@ mod encryption;
 mod event_log;
 mod event_visibility;
 mod feed;
+mod hostile_input;
 mod idempotency;
 mod input_limits;
 mod inventory;

@@ -4,6 +4,7 @@
 mod catalog;
 mod common;
 mod events;
+mod hostile_bodies;
 mod idempotency;
 mod inventory;
 mod openapi;
