@@ -5,6 +5,7 @@
 mod common;
 
 mod cli;
+mod crash;
 mod databases;
 mod idempotency;
 mod input_limits;

@@ -3,12 +3,14 @@
 //! order placed over HTTP reaches the customer by email and a receiver by signed webhook,
 //! and the sweep expires a lapsed reservation — or, with `--no-workers`, nothing does.
 
-use crate::common::{assert_mentions, command, init, refused, stockyard, store_ago, with_products};
+use crate::common::{
+    assert_mentions, command, init, refused,
+    served::{Served, client},
+    stockyard, store_ago, with_products,
+};
 
 use std::{
-    io::{BufRead, BufReader},
     path::{Path, PathBuf},
-    process::{Child, Stdio},
     time::Duration,
 };
 
@@ -25,65 +27,6 @@ use stockyard_testkit::{TestDb, backend_tests, http::Receiver, smtp::SmtpSink, w
 const ADMIN: &str = "admin@example.com";
 const PASSWORD: &str = "correct horse battery";
 const SECRET: &str = "a webhook secret for the serve tests";
-
-/// A running `stockyard serve`, stopped when dropped.
-struct Served {
-    child: Child,
-    /// Its log (stderr), for failure messages.
-    log: tempfile::NamedTempFile,
-    /// `http://127.0.0.1:PORT` (or https), as the binary printed it.
-    base: String,
-}
-
-impl Served {
-    /// Starts `serve ARGS` and waits until it says where it listens.
-    fn start(db: &TestDb, args: &[&str], env: &[(&str, &str)], dir: &Path) -> Self {
-        let mut cmd = command(db);
-        cmd.current_dir(dir).arg("serve").args(args).envs(env.iter().copied());
-        let log = tempfile::NamedTempFile::new().expect("a log file");
-        let stderr = log.reopen().expect("the log file");
-        cmd.stdout(Stdio::piped()).stderr(stderr).env("RUST_LOG", "warn");
-        let mut child = cmd.spawn().expect("start stockyard serve");
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("stdout");
-        BufReader::new(stdout).read_line(&mut line).expect("read stdout");
-        let Some(base) = line.trim().strip_prefix("listening on ").map(str::to_owned) else {
-            let status = child.wait().expect("exit");
-            panic!(
-                "serve {args:?} did not listen ({status}): {}",
-                std::fs::read_to_string(log.path()).unwrap_or_default()
-            );
-        };
-        Self { child, log, base }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// SIGTERM, as a service manager stops it: it must exit cleanly.
-    fn stop(mut self) {
-        let pid = self.child.id().to_string();
-        let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
-        assert!(sent.success());
-        let status = self.child.wait().expect("wait for serve");
-        let log = std::fs::read_to_string(self.log.path()).unwrap_or_default();
-        assert!(status.success(), "SIGTERM stops it cleanly, not {status}: {log}");
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A blocking client that sends no proxy and waits long enough for a loaded machine.
-fn client() -> Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().expect("client")
-}
 
 /// A folder to run in, holding `stockyard.toml` with `toml` when given.
 fn folder(toml: &str) -> tempfile::TempDir {

@@ -1,5 +1,7 @@
 //! Helpers shared by the binary tests: the real `stockyard` binary pointed at a test database.
 
+pub mod served;
+
 use assert_cmd::Command;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
