@@ -236,9 +236,11 @@ fn stocked(db: &TestDb) {
     }
 }
 
+/// A command's arguments and, when it finished, its exit code and output.
+type Ran = (Vec<String>, Option<(i32, String)>);
+
 /// One CLI worker: commands one after another, each killed outright once `stop` is set.
-/// Returns each command's arguments and, when it finished, its exit code and output.
-fn cli_work(db: &TestDb, who: usize, cycle: usize, stop: &AtomicBool) -> Vec<(Vec<String>, Option<(i32, String)>)> {
+fn cli_work(db: &TestDb, who: usize, cycle: usize, stop: &AtomicBool) -> Vec<Ran> {
     let mut dice = Dice::new((cycle * CLIENTS + who) as u64);
     let mut done = Vec::new();
     for n in 0.. {

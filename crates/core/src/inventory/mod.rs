@@ -17,7 +17,7 @@ use serde_json::json;
 pub(crate) use ledger::movement;
 pub use levels::{Movement, ReorderSuggestion, StockQuery};
 pub use replay::{Difference, ReplayReport, VerifyReport};
-pub use reservations::{Hold, Reservation, ReservationLine, ReservationStatus, ReserveRequest};
+pub use reservations::{Hold, MAX_LINES, Reservation, ReservationLine, ReservationStatus, ReserveRequest};
 pub use sheets::StockImport;
 
 use self::{

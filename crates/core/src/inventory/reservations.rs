@@ -408,10 +408,17 @@ pub(crate) fn close_in(
     Ok(reservation)
 }
 
+/// The most lines one reservation or order may name: far more than a real basket, few
+/// enough that checking and locking them stays quick whatever a client sends.
+pub const MAX_LINES: usize = 500;
+
 /// The requested lines, validated and with repeated SKUs summed, in request order.
 fn wanted(lines: &[(String, i64)]) -> Result<Vec<(String, i64)>> {
     if lines.is_empty() {
         return Err(Error::invalid("items", "name at least one SKU and quantity"));
+    }
+    if lines.len() > MAX_LINES {
+        return Err(Error::invalid("items", format!("names {} lines: at most {MAX_LINES} at once", lines.len())));
     }
     let mut wanted: Vec<(String, i64)> = Vec::new();
     for (i, (sku, quantity)) in lines.iter().enumerate() {

@@ -37,6 +37,21 @@ fn order(store: &Store, lines: &[(&str, i64)]) -> Result<stockyard_core::Order, 
 }
 
 backend_tests! {
+    fn a_reservation_or_order_of_too_many_lines_is_refused_whole(db) {
+        let store = store_with(db, &["LOT-1"]);
+        store.inventory().receive(&admin(), "LOT-1", None, 10_000, None).expect("stock");
+        let before = events(&store);
+        let many: Vec<(&str, i64)> = vec![("LOT-1", 1); stockyard_core::inventory::MAX_LINES + 1];
+        for refused in [reserve(&store, &many).map(drop), order(&store, &many).map(drop)] {
+            let err = refused.expect_err("too many lines");
+            assert!(err.to_string().contains("at most 500"), "{err}");
+            assert_eq!(invalid_field(err), "items");
+        }
+        assert_eq!(events(&store), before, "nothing changed");
+        let most = vec![("LOT-1", 1); stockyard_core::inventory::MAX_LINES];
+        assert_eq!(order(&store, &most).expect("the most lines").lines[0].quantity, 500, "named lines of one SKU are one line");
+    }
+
     fn quantities_never_wrap_and_levels_stay_countable(db) {
         let store = store_with(db, &["BIG-1"]);
         let inv = store.inventory();

@@ -69,6 +69,19 @@ struct Follow {
     shutdown: watch::Receiver<bool>,
 }
 
+/// One server-sent event of the stream, as a client's SSE parser hands it over (documents
+/// the stream's schema; the stream itself is written by axum's `Sse`).
+#[derive(utoipa::ToSchema)]
+#[expect(dead_code, reason = "describes the stream in the OpenAPI document; never built")]
+struct StreamedEvent {
+    /// The event's seq: send the last one received back as `Last-Event-ID` to resume.
+    id: String,
+    /// The event's type, e.g. `OrderCreated`.
+    event: String,
+    /// The event as `Event` JSON.
+    data: String,
+}
+
 /// The event log followed live, as Server-Sent Events: each `id:` is the event's seq,
 /// `event:` its type and `data:` the event as JSON; comments carry heartbeats.
 #[utoipa::path(
@@ -81,7 +94,7 @@ struct Follow {
         ("since" = Option<i64>, Query, description = "Start after this seq (default: from now on)"),
         ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this seq (the `id:` last received); wins over `since`"),
     ),
-    responses((status = 200, description = "A stream of events, one `data:` line of `Event` JSON each", content_type = "text/event-stream", body = String)),
+    responses((status = 200, description = "A stream of events, one `data:` line of `Event` JSON each", content_type = "text/event-stream", body = StreamedEvent)),
 )]
 async fn stream(
     State(state): State<AppState>,

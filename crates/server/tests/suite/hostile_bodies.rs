@@ -1,6 +1,7 @@
 //! Generated request bodies — any JSON, objects with the real field names and values of
 //! every type, text that is not JSON at all — against the routes that take a body, on both
 //! backends: every answer is a success or a 4xx `application/problem+json`, never a 5xx.
+//! And the limits that protect the server, each a clear 4xx naming what was too much.
 
 use proptest::{prelude::*, test_runner::TestRunner};
 use reqwest::Method;
@@ -94,5 +95,22 @@ backend_tests! {
         if let Err(failure) = outcome {
             panic!("{failure}");
         }
+    }
+}
+
+backend_tests! {
+    fn each_limit_is_a_clear_4xx_naming_the_field(db) {
+        let server = TestServer::start(db);
+        let admin = server.admin();
+        admin.post("/products", &json!({ "sku": "MUG-01", "name": "Mug", "price": "5" })).expect(201);
+        let many: Vec<Value> = (0..501).map(|_| json!({ "sku": "MUG-01", "quantity": 1 })).collect();
+        let order = json!({ "customer": { "email": "ana@example.com" }, "lines": many });
+        let problem = admin.post("/orders", &order).invalid(422, "lines");
+        assert!(problem["detail"].as_str().is_some_and(|d| d.contains("at most 500")), "{problem}");
+        admin.post("/inventory/reserve", &json!({ "items": many })).invalid(422, "items");
+        admin.get("/products?limit=1001").invalid(422, "limit");
+        admin.post("/products", &json!({ "sku": "X".repeat(65), "name": "Long", "price": "1" })).invalid(422, "sku");
+        admin.post("/products", &json!({ "sku": "LONG-1", "name": "n".repeat(10_000), "price": "1" })).invalid(422, "name");
+        assert_eq!(admin.get("/orders").expect(200)["items"], json!([]), "nothing was placed");
     }
 }
