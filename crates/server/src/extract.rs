@@ -19,7 +19,9 @@ use crate::{
 
 /// Who calls: the request's bearer credential, checked against the store in the same turn
 /// on the blocking pool as the call it makes ([`AppState::act`]) — one turn, not two. A
-/// request without a credential is refused here, before its body is read.
+/// request without a credential, or with a session token forged or expired, is refused
+/// here, before its body is read; what needs the database (a revoked API token, a user
+/// disabled or changed since) is checked in that turn, after the body.
 #[derive(Debug)]
 pub struct Caller {
     bearer: String,
@@ -57,8 +59,10 @@ impl Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> ApiResult<Self> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
         let bearer = bearer(&parts.headers)?;
+        // A forged or expired session token is refused before the body is read, too.
+        state.store().auth().precheck(&bearer)?;
         let offered_key = match parts.headers.get("idempotency-key") {
             None => None,
             Some(value) => Some(

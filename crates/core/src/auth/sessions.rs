@@ -93,22 +93,7 @@ impl Auth<'_> {
         if bearer.starts_with(API_TOKEN_PREFIX) {
             return self.api_token_actor(bearer);
         }
-        let mut validation = Validation::new(Algorithm::HS256);
-        // Expiry is checked below by the store's clock, not the library's reading of the system's.
-        validation.validate_exp = false;
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        let claims = jsonwebtoken::decode::<Claims>(bearer, &DecodingKey::from_secret(&self.secret()?), &validation)
-            .map_err(|e| {
-                Error::unauthenticated(match e.kind() {
-                    ErrorKind::InvalidSignature => "the session token's signature is not valid",
-                    _ => "the session token is malformed",
-                })
-            })?
-            .claims;
-        // As the library would with no leeway: valid through its `exp` second.
-        if claims.exp < self.store.now().as_second() {
-            return Err(Error::unauthenticated("the session token has expired"));
-        }
+        let claims = self.session_claims(bearer, &self.secret()?)?;
         let id: UserId = claims.sub.parse().map_err(|_| Error::unauthenticated("the session token is malformed"))?;
         let account: Account = self
             .store
@@ -124,6 +109,44 @@ impl Auth<'_> {
             ));
         }
         Ok(account.actor())
+    }
+
+    /// What can be told of a bearer token without the database: a session token forged,
+    /// malformed or expired is refused (an API token, and whether a user was disabled or
+    /// changed since, are [`Auth::authenticate`]'s to check). Until this store handle has
+    /// read the stored signing secret, nothing can be told: `Ok`.
+    pub fn precheck(&self, bearer: &str) -> Result<()> {
+        let bearer = bearer.trim();
+        let secret = self.store.options.jwt_secret.as_ref().map(|s| s.as_bytes()).or(self
+            .store
+            .signing_secret
+            .get()
+            .map(Vec::as_slice));
+        match secret {
+            Some(secret) if !bearer.starts_with(API_TOKEN_PREFIX) => self.session_claims(bearer, secret).map(drop),
+            _ => Ok(()),
+        }
+    }
+
+    /// A session token's claims, once its signature and expiry hold.
+    fn session_claims(&self, bearer: &str, secret: &[u8]) -> Result<Claims> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        // Expiry is checked below by the store's clock, not the library's reading of the system's.
+        validation.validate_exp = false;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        let claims = jsonwebtoken::decode::<Claims>(bearer, &DecodingKey::from_secret(secret), &validation)
+            .map_err(|e| {
+                Error::unauthenticated(match e.kind() {
+                    ErrorKind::InvalidSignature => "the session token's signature is not valid",
+                    _ => "the session token is malformed",
+                })
+            })?
+            .claims;
+        // As the library would with no leeway: valid through its `exp` second.
+        if claims.exp < self.store.now().as_second() {
+            return Err(Error::unauthenticated("the session token has expired"));
+        }
+        Ok(claims)
     }
 
     /// The signing secret: `STOCKYARD_JWT_SECRET` when set, else the one `init` stored
