@@ -212,6 +212,17 @@ impl Store {
         self.pool.read(|tx| settings::get(tx, settings::INITIALISED_AT).map(|v| v.is_some()))
     }
 
+    /// Whether the store can serve now, for a readiness check: initialised, the database
+    /// reachable, and — after a write failed for want of room — writable again (a small
+    /// write is tried). `Unavailable` names the trouble while it lasts; it ends by itself.
+    pub fn ready(&self) -> Result<()> {
+        self.pool.ready()?;
+        if !self.is_initialised()? {
+            return Err(crate::Error::NotInitialised { location: self.location.display() });
+        }
+        Ok(())
+    }
+
     /// Now, by the store's clock ([`StoreOptions::clock`]).
     pub fn now(&self) -> jiff::Timestamp {
         self.options.clock.now()

@@ -26,7 +26,8 @@ impl Workers {
         if let Some(dispatcher) = self.dispatcher {
             let stop = stop.clone();
             threads.push(std::thread::spawn(move || {
-                let outcome = dispatcher.run(&stop, |round| match round {
+                let mut failures = Failures::default();
+                let outcome = dispatcher.run(&stop, |round| match failures.passed(round) {
                     Ok(report) if report.created + report.delivered + report.retrying + report.failed > 0 => {
                         tracing::info!(
                             created = report.created,
@@ -37,7 +38,7 @@ impl Workers {
                         );
                     }
                     Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e.chain(), "dispatcher round failed; trying again"),
+                    Err(e) => failures.log(e, "dispatcher round failed; trying again"),
                 });
                 if let Err(e) = outcome {
                     tracing::error!(error = %e.chain(), "the notification dispatcher stopped");
@@ -47,7 +48,8 @@ impl Workers {
         if let Some(sweeper) = self.sweeper {
             let stop = stop.clone();
             threads.push(std::thread::spawn(move || {
-                let outcome = sweeper.run(&stop, |round| match round {
+                let mut failures = Failures::default();
+                let outcome = sweeper.run(&stop, |round| match failures.passed(round) {
                     Ok(report) if report.records_sealed + report.reservations_expired + report.orders_cancelled > 0 => {
                         tracing::info!(
                             records_sealed = report.records_sealed,
@@ -57,7 +59,7 @@ impl Workers {
                         );
                     }
                     Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e.chain(), "sweep failed; trying again"),
+                    Err(e) => failures.log(e, "sweep failed; trying again"),
                 });
                 if let Err(e) = outcome {
                     tracing::error!(error = %e.chain(), "the sweeper stopped");
@@ -65,6 +67,33 @@ impl Workers {
             }));
         }
         threads
+    }
+}
+
+/// A worker's failed rounds, logged at warn when the failure is new and at debug while it
+/// repeats: an outage of the database would otherwise log every round of every worker.
+#[derive(Default)]
+struct Failures {
+    last: Option<String>,
+}
+
+impl Failures {
+    /// `round`, after noting that a success ends a run of failures.
+    fn passed<'r, T, E>(&mut self, round: &'r Result<T, E>) -> &'r Result<T, E> {
+        if round.is_ok() {
+            self.last = None;
+        }
+        round
+    }
+
+    fn log(&mut self, error: &Error, what: &str) {
+        let chain = error.chain();
+        if self.last.as_ref() == Some(&chain) {
+            tracing::debug!(error = %chain, "{what}");
+        } else {
+            tracing::warn!(error = %chain, "{what}");
+        }
+        self.last = Some(chain);
     }
 }
 

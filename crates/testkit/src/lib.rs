@@ -8,6 +8,7 @@
 
 pub mod bench;
 mod clock;
+pub mod faults;
 pub mod http;
 mod locks;
 mod reach;
@@ -43,6 +44,8 @@ pub struct TestDb {
 #[derive(Debug)]
 enum Cleanup {
     Sqlite(#[allow(dead_code, reason = "held to delete the folder on drop")] tempfile::TempDir),
+    /// A SQLite file in a folder the caller owns.
+    Nothing,
     Postgres {
         admin_url: String,
         database: String,
@@ -61,6 +64,19 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("create a temporary folder");
         let url = format!("sqlite://{}", dir.path().join("stockyard.db").display());
         Self { url, backend: Backend::Sqlite, cleanup: Cleanup::Sqlite(dir) }
+    }
+
+    /// A fresh SQLite file in `dir`, which the caller owns (a [`faults::Tmpfs`], say).
+    pub fn sqlite_in(dir: &std::path::Path) -> Self {
+        let url = format!("sqlite://{}", dir.join("stockyard.db").display());
+        Self { url, backend: Backend::Sqlite, cleanup: Cleanup::Nothing }
+    }
+
+    /// A fresh, empty database on the PostgreSQL server at `admin_url` (a
+    /// [`faults::PgCluster`], say), dropped after the test.
+    pub fn postgres_on(admin_url: &str) -> Self {
+        let mut admin = connect(admin_url).unwrap_or_else(|e| panic!("PostgreSQL at {admin_url}: {e}"));
+        Self::create_postgres(&mut admin, admin_url, false)
     }
 
     /// A fresh, empty PostgreSQL database — for tests of the migrations themselves — or
@@ -85,19 +101,24 @@ impl TestDb {
                 return None;
             }
         };
+        Some(Self::create_postgres(&mut admin, &admin_url, migrated))
+    }
+
+    fn create_postgres(admin: &mut postgres::Client, admin_url: &str, migrated: bool) -> Self {
         let database = format!("stockyard_test_{}", uuid::Uuid::now_v7().simple());
         // The copy uses PostgreSQL 15's default strategy, WAL_LOG: FILE_COPY forces two
         // checkpoints per copy, and took 2–4 times as long with other tests writing.
         let create = if migrated {
-            format!("CREATE DATABASE {database} TEMPLATE {}", template::name(&mut admin, &admin_url))
+            format!("CREATE DATABASE {database} TEMPLATE {}", template::name(admin, admin_url))
         } else {
             format!("CREATE DATABASE {database}")
         };
         admin.batch_execute(&create).unwrap_or_else(|e| panic!("{create}: {e}"));
-        let url = with_database(&admin_url, &database);
+        let url = with_database(admin_url, &database);
         let keys = tempfile::tempdir().expect("create a temporary folder");
         Keyring::generate().save(&keys.path().join(KEYRING)).expect("write a test keyring");
-        Some(Self { url, backend: Backend::Postgres, cleanup: Cleanup::Postgres { admin_url, database, keys } })
+        let admin_url = admin_url.to_owned();
+        Self { url, backend: Backend::Postgres, cleanup: Cleanup::Postgres { admin_url, database, keys } }
     }
 
     pub fn url(&self) -> &str {
@@ -120,7 +141,7 @@ impl TestDb {
     pub fn key_file(&self) -> Option<std::path::PathBuf> {
         match &self.cleanup {
             Cleanup::Postgres { keys, .. } => Some(keys.path().join(KEYRING)),
-            Cleanup::Sqlite(_) => None,
+            Cleanup::Sqlite(_) | Cleanup::Nothing => None,
         }
     }
 

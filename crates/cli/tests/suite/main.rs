@@ -11,6 +11,7 @@ mod idempotency;
 mod input_limits;
 mod integrity;
 mod notifications;
+mod outage;
 mod orders;
 mod reservations;
 mod serve;

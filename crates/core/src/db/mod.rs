@@ -7,6 +7,7 @@
 
 mod checkpointer;
 mod filter;
+mod health;
 mod postgres;
 mod sealing;
 pub(crate) mod sqlite;
@@ -125,7 +126,7 @@ impl Pool {
     fn migrate(&self) -> Result<()> {
         match self {
             Pool::Sqlite(pool) => sqlite::migrate(&mut get(&pool.conns)?, pool.read_only),
-            Pool::Postgres(pool, _) => postgres::migrate(&mut get(pool)?.client),
+            Pool::Postgres(pool, _) => postgres::migrate(&mut pool.get()?.client),
         }
     }
 
@@ -135,7 +136,7 @@ impl Pool {
             Pool::Sqlite(pool) => get(&pool.conns)?
                 .execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
                 .map_err(sqlite::map_err),
-            Pool::Postgres(pool, _) => get(pool)?.client.batch_execute("ANALYZE").map_err(postgres::map_err),
+            Pool::Postgres(pool, _) => pool.get()?.client.batch_execute("ANALYZE").map_err(postgres::map_err),
         }
     }
 
@@ -183,21 +184,32 @@ impl Pool {
             Pool::Sqlite(pool) => {
                 let _turn = pool.write_turn()?;
                 let mut conn = get(&pool.conns)?;
-                let tx = conn
-                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                    .map_err(sqlite::map_err)?;
-                let mut tx = Tx::new(Engine::Sqlite(tx));
-                tx.rehearsal = purpose == Purpose::Rehearsal;
-                let out = f(&mut tx)?;
-                finish(tx)?;
-                if purpose != Purpose::Rehearsal {
-                    pool.checkpointer.committed();
-                    pool.feed.committed();
+                let written = (|| {
+                    let tx = conn
+                        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                        .map_err(sqlite::map_err)?;
+                    let mut tx = Tx::new(Engine::Sqlite(tx));
+                    tx.rehearsal = purpose == Purpose::Rehearsal;
+                    let out = f(&mut tx)?;
+                    finish(tx)?;
+                    Ok(out)
+                })();
+                match &written {
+                    // The database could not take the write (its disk full, say): out of
+                    // service until a write passes again (see `Pool::ready`).
+                    Err(Error::Unavailable { reason }) => pool.health.failed(reason),
+                    Err(_) => {}
+                    Ok(_) if purpose == Purpose::Rehearsal => {}
+                    Ok(_) => {
+                        pool.health.served();
+                        pool.checkpointer.committed();
+                        pool.feed.committed();
+                    }
                 }
-                Ok(out)
+                written
             }
             Pool::Postgres(pool, sealing) => {
-                let mut conn = get(pool)?;
+                let mut conn = pool.get()?;
                 let mut tx = Tx::new(Engine::Postgres(conn.begin()?));
                 tx.rehearsal = purpose == Purpose::Rehearsal;
                 let out = f(&mut tx)?;
@@ -219,7 +231,27 @@ impl Pool {
     pub fn seal(&self) -> Result<usize> {
         match self {
             Pool::Sqlite(_) => Ok(0),
-            Pool::Postgres(pool, _) => seal(&mut *get(pool)?),
+            Pool::Postgres(pool, _) => seal(&mut *pool.get()?),
+        }
+    }
+
+    /// Whether the database can serve now: `Err(Unavailable)` naming the trouble while it
+    /// is out of service. PostgreSQL: a connection can be had. SQLite: after a write failed
+    /// for want of room, a write passes again (a small one, tried here).
+    pub fn ready(&self) -> Result<()> {
+        match self {
+            Pool::Sqlite(pool) => {
+                if pool.health.trouble().is_some() {
+                    // Rewriting the header's user version dirties a page whatever its value
+                    // (an unchanged row would not be written): a real commit, of nothing.
+                    self.bookkeep(|tx| {
+                        let version: i64 = tx.query_one("SELECT user_version FROM pragma_user_version", &[])?.get(0)?;
+                        tx.execute(&format!("PRAGMA user_version = {version}"), &[]).map(drop)
+                    })?;
+                }
+                Ok(())
+            }
+            Pool::Postgres(pool, _) => pool.get().map(drop),
         }
     }
 
@@ -234,7 +266,7 @@ impl Pool {
                 Ok(out)
             }
             Pool::Postgres(pool, _) => {
-                let mut conn = get(pool)?;
+                let mut conn = pool.get()?;
                 let mut tx = Tx::new(Engine::Postgres(conn.begin_snapshot()?));
                 let out = f(&mut tx)?;
                 tx.end(false)?;

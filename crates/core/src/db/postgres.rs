@@ -3,7 +3,7 @@
 //! Each pooled connection keeps the statements it has prepared, so a query's text is parsed
 //! once per connection and every later run costs one round trip instead of two.
 
-use std::{collections::HashMap, error::Error as StdError, str::FromStr, time::Duration};
+use std::{collections::HashMap, error::Error as StdError, str::FromStr, sync::Arc, time::Duration};
 
 use postgres::{
     Client, NoTls, Statement,
@@ -12,15 +12,34 @@ use postgres::{
     types::{IsNull, ToSql, Type, to_sql_checked},
 };
 
-use super::{EVENTS_CHANNEL, Row, Value, constraint_violated};
+use super::{EVENTS_CHANNEL, Row, Value, constraint_violated, health::Health};
 use crate::{Error, Result};
 
-pub(crate) type Pool = r2d2::Pool<Manager>;
+/// The connections, and whether the server answered the last time one was made.
+#[derive(Clone)]
+pub(crate) struct Pool {
+    conns: r2d2::Pool<Manager>,
+    pub health: Arc<Health>,
+}
 
-/// Opens connections for the pool.
+impl Pool {
+    /// A connection. While the server is known to be unreachable, an idle connection or
+    /// none at once — not a wait through the pool's timeout for one that cannot come: the
+    /// caller gets its 503 now, and the pool's own attempts, in the background, bring the
+    /// connections back when the server is.
+    pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>> {
+        match self.health.trouble() {
+            Some(why) => self.conns.try_get().ok_or_else(|| Error::unavailable(why)),
+            None => super::get(&self.conns),
+        }
+    }
+}
+
+/// Opens connections for the pool, and tells its health how each attempt went.
 #[derive(Debug)]
 pub(crate) struct Manager {
     config: postgres::Config,
+    health: Arc<Health>,
 }
 
 /// A connection and the statements prepared on it, by SQL text.
@@ -37,7 +56,16 @@ impl r2d2::ManageConnection for Manager {
     type Error = postgres::Error;
 
     fn connect(&self) -> Result<Conn, postgres::Error> {
-        Ok(Conn { client: self.config.connect(NoTls)?, statements: HashMap::new() })
+        match self.config.connect(NoTls) {
+            Ok(client) => {
+                self.health.served();
+                Ok(Conn { client, statements: HashMap::new() })
+            }
+            Err(e) => {
+                self.health.failed(&format!("cannot reach PostgreSQL ({})", refusal(&e)));
+                Err(e)
+            }
+        }
     }
 
     fn is_valid(&self, conn: &mut Conn) -> Result<(), postgres::Error> {
@@ -165,28 +193,39 @@ const MIGRATION_LOCK: i64 = 0x5374_6f63_6b79_6172; // "Stockyar"
 pub(crate) fn open_pool(url: &str, shown: &str, max_size: u32) -> Result<Pool> {
     let config = config(url)?;
     let first = config.connect(NoTls).map_err(|e| {
-        let why = match (e.as_db_error(), e.source()) {
-            (Some(db), _) => db.message().to_owned(),
-            (None, Some(cause)) => format!("{e}: {cause}"),
-            (None, None) => e.to_string(),
-        };
-        let reason = format!("cannot connect to PostgreSQL at {shown}: {why}");
+        let reason = format!("cannot connect to PostgreSQL at {shown}: {}", refusal(&e));
         // The server answered and refused (a wrong password, no such database): a setup
         // mistake. No answer at all (refused, timed out): it may be restarting.
         if e.as_db_error().is_some() { Error::internal(reason) } else { Error::unavailable(reason) }
     })?;
     drop(first);
-    let manager = Manager { config };
-    r2d2::Pool::builder()
+    let health = Arc::new(Health::default());
+    let manager = Manager { config, health: Arc::clone(&health) };
+    let conns = r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
         // No test query on every check-out: it would add a round trip to each transaction.
         // A connection the server dropped is found broken when returned, and the one
-        // request that met it fails with a storage error.
+        // request that met it fails as unavailable.
         .test_on_check_out(false)
-        .connection_timeout(Duration::from_secs(30))
+        // Also the cap on the pause between reconnection attempts (half of it): a server
+        // back from a restart is found within 2 s.
+        .connection_timeout(Duration::from_secs(4))
+        // The manager tells the health, which logs an outage once; not every attempt.
+        .error_handler(Box::new(r2d2::NopErrorHandler))
         .build(manager)
-        .map_err(|e| Error::unavailable(format!("cannot connect to PostgreSQL at {shown}: {e}")))
+        .map_err(|e| Error::unavailable(format!("cannot connect to PostgreSQL at {shown}: {e}")))?;
+    Ok(Pool { conns, health })
+}
+
+/// Why a connection could not be made, with the cause the driver's own message leaves out
+/// ("error connecting to server: Connection refused").
+fn refusal(e: &postgres::Error) -> String {
+    match (e.as_db_error(), e.source()) {
+        (Some(db), _) => db.message().to_owned(),
+        (None, Some(cause)) => format!("{e}: {cause}"),
+        (None, None) => e.to_string(),
+    }
 }
 
 /// The URL's settings, with a connect timeout unless it names one.
@@ -313,8 +352,8 @@ pub(crate) fn map_err(e: postgres::Error) -> Error {
         if db.code() == &SqlState::CHARACTER_NOT_IN_REPERTOIRE {
             return Error::invalid("text", "contains a character that cannot be stored (a NUL byte)");
         }
-        if passing(db.code()) {
-            return Error::unavailable(format!("PostgreSQL cannot serve this now ({}); try again", db.code().code()));
+        if let Some(why) = passing(db.code()) {
+            return Error::unavailable(format!("PostgreSQL {why} ({}); try again", db.code().code()));
         }
         return Error::internal_from(format!("PostgreSQL refused a statement ({})", db.code().code()), e);
     }
@@ -322,18 +361,23 @@ pub(crate) fn map_err(e: postgres::Error) -> Error {
     Error::unavailable(format!("lost the connection to PostgreSQL ({e})"))
 }
 
-/// Failures that say nothing about the request, only that the server cannot take it now:
-/// connection trouble, a shutdown or restart, too many connections, or a transaction the
-/// server chose to abort (serialisation failure, deadlock victim) that a retry may pass.
-fn passing(code: &SqlState) -> bool {
-    code.code().starts_with("08")
-        || [
-            SqlState::ADMIN_SHUTDOWN,
-            SqlState::CRASH_SHUTDOWN,
-            SqlState::CANNOT_CONNECT_NOW,
-            SqlState::TOO_MANY_CONNECTIONS,
-            SqlState::T_R_SERIALIZATION_FAILURE,
-            SqlState::T_R_DEADLOCK_DETECTED,
-        ]
-        .contains(code)
+/// Failures that say nothing about the request, only that the server cannot take it now,
+/// in words: connection trouble, a shutdown or restart, no room or connections left, or a
+/// transaction the server chose to abort (serialisation failure, deadlock victim) that a
+/// retry may pass.
+fn passing(code: &SqlState) -> Option<&'static str> {
+    let class = &code.code()[..2];
+    Some(match code {
+        _ if class == "08" => "lost the connection",
+        c if *c == SqlState::ADMIN_SHUTDOWN => "is shutting down",
+        c if *c == SqlState::CRASH_SHUTDOWN => "is recovering from a crash",
+        c if *c == SqlState::CANNOT_CONNECT_NOW => "is starting up",
+        c if *c == SqlState::TOO_MANY_CONNECTIONS => "has no connection left",
+        c if *c == SqlState::DISK_FULL => "has no disk space left",
+        _ if class == "53" => "is out of resources",
+        c if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED => {
+            "aborted a transaction that clashed with another"
+        }
+        _ => return None,
+    })
 }

@@ -18,7 +18,7 @@ use rusqlite::{
     types::{ToSqlOutput, ValueRef},
 };
 
-use super::{Row, Value, checkpointer::Checkpointer, constraint_violated};
+use super::{Row, Value, checkpointer::Checkpointer, constraint_violated, health::Health};
 use crate::{Error, Result, feed};
 
 pub(crate) type Conn = r2d2::PooledConnection<SqliteConnectionManager>;
@@ -33,6 +33,8 @@ pub(crate) struct Pool {
     writers: Arc<parking_lot::Mutex<()>>,
     /// Opened read-only (see [`open_pool`]): migrations are checked, not applied.
     pub read_only: bool,
+    /// Whether the last write failed for a reason that lasts (the disk full).
+    pub health: Arc<Health>,
 }
 
 /// A writer's turn at the database; dropping it hands the turn to the next in line.
@@ -105,7 +107,8 @@ pub(crate) fn open_pool(path: &Path, create: bool, max_size: u32, feed: Arc<feed
         .build(manager)
         .map_err(|e| cannot(e.to_string()))?;
     // The first connection goes on as the checkpointer's.
-    Ok(Pool { conns, checkpointer: Arc::new(Checkpointer::start(first)), feed, writers: Arc::default(), read_only })
+    let checkpointer = Arc::new(Checkpointer::start(first));
+    Ok(Pool { conns, checkpointer, feed, writers: Arc::default(), read_only, health: Arc::default() })
 }
 
 /// Whether the file, or the folder it sits in, grants nobody write permission.
@@ -294,6 +297,9 @@ pub(crate) fn map_err(e: rusqlite::Error) -> Error {
             return Error::unavailable(
                 "it is read-only (its file or folder may not be written): only reading commands work",
             );
+        }
+        if code.code == ErrorCode::DiskFull {
+            return Error::unavailable("its disk is full: free some space and writes work again, with no restart");
         }
         if matches!(code.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) {
             return Error::unavailable(format!("it stayed busy for over {}s: {msg}", BUSY_TIMEOUT.as_secs()));

@@ -1,5 +1,5 @@
-//! Outside `/api/v1`: liveness (`/healthz`), readiness (`/readyz`: the database answers and
-//! is initialised) and Prometheus metrics (`/metrics`, for a token that may read the audit
+//! Outside `/api/v1`: liveness (`/healthz`), readiness (`/readyz`: the database answers, takes
+//! writes and is initialised) and Prometheus metrics (`/metrics`, for a token that may read the audit
 //! log: this process's request counters and latencies, and the store's counts read at the
 //! scrape; labels are route templates, methods and statuses, never personal data).
 
@@ -9,7 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde_json::json;
-use stockyard_core::{Action, Error, Tallies};
+use stockyard_core::{Action, Tallies};
 
 use super::ok;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -42,15 +42,11 @@ async fn health() -> Response {
     security(()),
     responses(
         (status = 200, description = "Ready", body = serde_json::Value, example = json!({ "status": "ready" })),
-        (status = 503, description = "The database does not answer or is not initialised"),
+        (status = 503, description = "Not ready: the database does not answer, cannot take a write (its disk full), or is not initialised; the problem says which"),
     ),
 )]
 async fn ready(State(state): State<AppState>) -> ApiResult<Response> {
-    let initialised = state.call(|store| store.is_initialised()).await?;
-    if !initialised {
-        let location = state.store().location();
-        return Err(Error::NotInitialised { location }.into());
-    }
+    state.call(|store| store.ready()).await?;
     Ok(ok(&json!({ "status": "ready" })))
 }
 
