@@ -47,8 +47,7 @@ impl PgCluster {
 
     /// Starts it (again), waiting until it takes connections.
     pub fn resume(&self) -> Result<(), String> {
-        let options =
-            format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.path().display());
+        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.path().display());
         let log = self.dir.path().join("log").display().to_string();
         self.as_postgres("pg_ctl", &["start", "-w", "-D", &self.data(), "-l", &log, "-o", &options])
     }
@@ -126,7 +125,9 @@ fn free_port() -> u16 {
 fn run(command: &mut Command) -> Result<(), String> {
     match command.output() {
         Ok(Output { status, .. }) if status.success() => Ok(()),
-        Ok(Output { status, stderr, .. }) => Err(format!("{command:?}: {status}: {}", String::from_utf8_lossy(&stderr))),
+        Ok(Output { status, stderr, .. }) => {
+            Err(format!("{command:?}: {status}: {}", String::from_utf8_lossy(&stderr)))
+        }
         Err(e) => Err(format!("{command:?}: {e}")),
     }
 }

@@ -1,6 +1,7 @@
 //! A real HTTP receiver for webhook tests, in-process on 127.0.0.1: it records every
 //! request (headers and body) and answers each with the next status of its script, then
-//! `200` once the script runs out — or always `503`, like a dead service, when told.
+//! `200` once the script runs out — or always `503`, like a dead service, when told; and
+//! after a pause, like a slow one, when told.
 
 use std::{
     collections::VecDeque,
@@ -33,6 +34,7 @@ struct State {
     requests: Vec<Request>,
     script: VecDeque<u16>,
     dead: bool,
+    pause: std::time::Duration,
 }
 
 /// A running receiver; it stops with the test process.
@@ -56,6 +58,11 @@ impl Receiver {
     /// Answers the next requests with these statuses, in order.
     pub fn answer(&self, statuses: &[u16]) {
         self.lock().script.extend(statuses);
+    }
+
+    /// Takes `pause` over each answer from now on: a sender killed meanwhile never hears it.
+    pub fn slow(&self, pause: std::time::Duration) {
+        self.lock().pause = pause;
     }
 
     /// Answers every request with `503` from now on.
@@ -97,13 +104,14 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
         let length = headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
         let mut body = vec![0; length];
         reader.read_exact(&mut body)?;
-        let status = {
+        let (status, pause) = {
             let mut state = crate::server::lock(state);
             let status = if state.dead { 503 } else { state.script.pop_front().unwrap_or(200) };
             let body = String::from_utf8_lossy(&body).into_owned();
             state.requests.push(Request { method, path, headers, body, status });
-            status
+            (status, state.pause)
         };
+        std::thread::sleep(pause);
         out.write_all(format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n").as_bytes())?;
     }
 }

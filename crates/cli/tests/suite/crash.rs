@@ -7,13 +7,17 @@
 //! `reserved` is the sum of the active reservations; `stockyard verify` passes (projections
 //! equal a replay of the log, hash chains intact, nothing left unsealed).
 //!
+//! And every notification that was due is delivered: a webhook subscribed to every order
+//! placed gets each one, keyed by its delivery id — a repeat only where a kill came
+//! between the POST and its outcome, and then with the same delivery id and body.
+//!
 //! The same with the CLI: concurrent `stockyard` processes on one SQLite file, killed
 //! mid-command.
 //!
 //! `STOCKYARD_CRASH_CYCLES` sets the cycles per backend (default 20; more for a soak).
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet},
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
@@ -24,10 +28,10 @@ use std::{
 
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
-use stockyard_testkit::{TestDb, backend_tests};
+use stockyard_testkit::{TestDb, backend_tests, http::Receiver, wait_until};
 
 use crate::common::{
-    command, init, json,
+    command, init, json, json_of,
     served::{Served, client},
     stockyard,
 };
@@ -227,6 +231,36 @@ fn ledger_holds(db: &TestDb) {
     );
 }
 
+/// Every order placed was delivered to the webhook: each notification at least once under
+/// its own delivery id, a repeat (a kill between the POST and its outcome) with the same body,
+/// no event delivered under two ids, and none lost. Claims a killed dispatcher left in
+/// flight are first aged past their lease, as if its five minutes had passed.
+fn deliveries_hold(db: &TestDb, receiver: &Receiver) {
+    db.sql("UPDATE notifications SET updated_at = '2000-01-01T00:00:00Z' WHERE status = 'sent'");
+    let placed = db.number("SELECT COUNT(*) FROM events WHERE event_type = 'OrderCreated'");
+    wait_until("every webhook notification is delivered", || {
+        db.number("SELECT COUNT(*) FROM notifications WHERE channel = 'webhook' AND status = 'delivered'") == placed
+    });
+    let mut bodies: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for request in receiver.requests() {
+        let id = request.header("X-Stockyard-Delivery").expect("a delivery id").to_owned();
+        bodies.entry(id).or_default().insert(request.body);
+    }
+    assert!(bodies.values().all(|b| b.len() == 1), "a repeated delivery id carries the same event");
+    let seqs: BTreeSet<i64> = bodies
+        .values()
+        .flatten()
+        .map(|body| serde_json::from_str::<Value>(body).expect("JSON")["seq"].as_i64().expect("a seq"))
+        .collect();
+    assert_eq!(seqs.len(), bodies.len(), "no event went out under two delivery ids");
+    assert_eq!(bodies.len() as i64, placed, "every order placed was delivered, none lost");
+    let ids = bodies.keys().map(|id| format!("'{id}'")).collect::<Vec<_>>().join(", ");
+    let known = db.number(&format!("SELECT COUNT(*) FROM notifications WHERE channel = 'webhook' AND id IN ({ids})"));
+    assert_eq!(known, placed, "each delivery id is a notification's");
+    let repeats = receiver.requests().len() as i64 - placed;
+    eprintln!("webhook deliveries on {:?}: {placed} orders placed, each delivered; {repeats} repeats", db.backend());
+}
+
 /// How many kill cycles to run.
 fn cycles() -> usize {
     std::env::var("STOCKYARD_CRASH_CYCLES").ok().and_then(|n| n.parse().ok()).unwrap_or(20)
@@ -314,8 +348,16 @@ backend_tests! {
         let token = stockyard(db).args(["token", "create", "--name", "crash", "--role", "admin", "--quiet"]).assert().success();
         let token = String::from_utf8_lossy(&token.get_output().stdout).trim().to_owned();
         let cycles = cycles();
+        let receiver = Receiver::start();
+        // Slow enough that kills land while a POST waits for its answer.
+        receiver.slow(Duration::from_millis(5));
+        let mut subscribe = stockyard(db);
+        subscribe.args(["webhook", "add", &receiver.url(), "--events", "OrderCreated", "--secret-stdin"]);
+        subscribe.write_stdin("a-receiver-secret-of-some-length\n");
+        json_of(subscribe, &[]);
         let dir = tempfile::tempdir().expect("a folder");
-        let serve = ["--bind", "127.0.0.1:0", "--rate-limit", "off", "--sweep-every", "1s"];
+        let serve =
+            ["--bind", "127.0.0.1:0", "--rate-limit", "off", "--sweep-every", "1s", "--dispatch-every", "1s"];
         let mut dice = Dice::new(7);
         let mut tally: BTreeMap<&str, usize> = BTreeMap::new();
         let mut previous: Vec<Call> = Vec::new();
@@ -323,6 +365,7 @@ backend_tests! {
             let served = Served::start(db, &serve, &[], dir.path());
             check(db, &served, &token, &previous);
             if cycle == cycles {
+                deliveries_hold(db, &receiver);
                 served.stop();
                 break;
             }
