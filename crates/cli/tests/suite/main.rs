@@ -13,6 +13,7 @@ mod integrity;
 mod notifications;
 mod orders;
 mod outage;
+mod privacy;
 mod reservations;
 mod serve;
 mod serve_shutdown;

@@ -23,13 +23,14 @@ pub struct Served {
 }
 
 impl Served {
-    /// Starts `serve ARGS` and waits until it says where it listens.
+    /// Starts `serve ARGS` (`RUST_LOG=warn` unless `env` says otherwise) and waits until it
+    /// says where it listens.
     pub fn start(db: &TestDb, args: &[&str], env: &[(&str, &str)], dir: &Path) -> Self {
         let mut cmd = command(db);
-        cmd.current_dir(dir).arg("serve").args(args).envs(env.iter().copied());
+        cmd.current_dir(dir).arg("serve").args(args).env("RUST_LOG", "warn").envs(env.iter().copied());
         let log = tempfile::NamedTempFile::new().expect("a log file");
         let stderr = log.reopen().expect("the log file");
-        cmd.stdout(Stdio::piped()).stderr(stderr).env("RUST_LOG", "warn");
+        cmd.stdout(Stdio::piped()).stderr(stderr);
         let mut child = cmd.spawn().expect("start stockyard serve");
         let mut line = String::new();
         let stdout = child.stdout.take().expect("stdout");
@@ -48,14 +49,15 @@ impl Served {
         format!("{}{path}", self.base)
     }
 
-    /// SIGTERM, as a service manager stops it: it must exit cleanly.
-    pub fn stop(mut self) {
+    /// SIGTERM, as a service manager stops it: it must exit cleanly. Returns its whole log.
+    pub fn stop(mut self) -> String {
         let pid = self.child.id().to_string();
         let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
         assert!(sent.success());
         let status = self.child.wait().expect("wait for serve");
         let log = std::fs::read_to_string(self.log.path()).unwrap_or_default();
         assert!(status.success(), "SIGTERM stops it cleanly, not {status}: {log}");
+        log
     }
 }
 
