@@ -9,6 +9,7 @@ mod crash;
 mod databases;
 mod idempotency;
 mod input_limits;
+mod instances;
 mod integrity;
 mod notifications;
 mod orders;
