@@ -119,6 +119,9 @@ pub enum Command {
     Export(Export),
     /// Serve the HTTP API, with the notification dispatcher and the sweep running beside it
     Serve(Serve),
+    /// Forward the event log to a broker other systems consume from, until stopped
+    #[command(subcommand)]
+    Relay(RelayCommand),
     /// The warehouse-floor dashboard: stock, scanning, pick and pack, alerts (acts as --as)
     Tui,
     /// Print a shell completion script
@@ -236,6 +239,27 @@ pub struct Serve {
     /// Log lines as text or JSON (to stderr; RUST_LOG filters them)
     #[arg(long, env = "STOCKYARD_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RelayCommand {
+    /// Publish every event to NATS JetStream: subject PREFIX.TYPE, the seq as Nats-Msg-Id;
+    /// resumes where it stopped; a second relay to the same stream waits for the first
+    Nats(RelayNats),
+}
+
+#[derive(Debug, Args)]
+pub struct RelayNats {
+    /// The NATS server
+    #[arg(long, value_name = "URL", default_value = "nats://127.0.0.1:4222")]
+    pub url: String,
+    /// The JetStream stream, created when missing (subjects PREFIX.>, a 10-minute duplicate
+    /// window)
+    #[arg(long, value_name = "NAME", default_value = stockyard_relay::NatsTarget::DEFAULT_STREAM)]
+    pub stream: String,
+    /// The subjects' prefix: events go to PREFIX.OrderCreated and so on
+    #[arg(long, value_name = "PREFIX", default_value = stockyard_relay::NatsTarget::DEFAULT_PREFIX)]
+    pub subject_prefix: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]

@@ -78,6 +78,7 @@ pub const EXAMPLES: &[(&str, &[&str])] = &[
     ("notify status", &["stockyard notify status 0193a5c2-7e41-7c3a-9d2e-5b1f0c4d8a77"]),
     ("notify endpoints", &["stockyard notify endpoints"]),
     ("notify run", &["stockyard notify run --once"]),
+    ("relay nats", &["stockyard relay nats --url nats://127.0.0.1:4222 --stream STOCKYARD"]),
     ("webhook add", &["stockyard webhook add https://shop.example.com/hooks --events OrderCreated,OrderFulfilled"]),
     ("webhook list", &["stockyard webhook list"]),
     ("webhook remove", &["stockyard webhook remove 0193a5c2-7e41-7c3a-9d2e-5b1f0c4d8a77"]),

@@ -9,6 +9,7 @@ mod orders;
 mod preferences;
 mod product;
 mod reference;
+mod relay;
 mod reservation;
 mod serve;
 mod setup;
@@ -83,6 +84,7 @@ pub fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Import(args) => sheets::import(&mut ctx, args),
         Command::Export(args) => sheets::export(&mut ctx, args),
         Command::Serve(args) => serve::run(&mut ctx, args),
+        Command::Relay(cmd) => relay::run(&mut ctx, cmd),
         Command::Tui => tui::run(&ctx),
         Command::Completions { shell } => {
             // Made whole first: clap_complete panics on a failed write, e.g. `| head`.

@@ -155,7 +155,9 @@ fn three_instances_on_one_postgres_act_as_one() {
     stockyard(&db).args(["product", "add", "--sku", "LAST", "--name", "Last", "--price", "1.00"]).assert().success();
     let last = db.number("SELECT MAX(seq) FROM events WHERE event_type = 'ProductCreated'");
     let expected = db.number(&format!("SELECT COUNT(*) FROM events WHERE seq > {start} AND seq <= {last}"));
-    let total = db.number(&format!("SELECT CAST(COALESCE(SUM(seq), 0) AS BIGINT) FROM events WHERE seq > {start} AND seq <= {last}"));
+    let total = db.number(&format!(
+        "SELECT CAST(COALESCE(SUM(seq), 0) AS BIGINT) FROM events WHERE seq > {start} AND seq <= {last}"
+    ));
     for (n, stream) in streams.into_iter().enumerate() {
         let ids = stream.join().expect("a stream");
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "instance {n}: in seq order, none twice: {ids:?}");

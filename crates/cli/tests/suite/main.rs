@@ -15,6 +15,7 @@ mod notifications;
 mod orders;
 mod outage;
 mod privacy;
+mod relay;
 mod reservations;
 mod serve;
 mod serve_shutdown;

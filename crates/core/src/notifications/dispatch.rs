@@ -21,10 +21,11 @@ use super::{
     webhooks::{self, Http, Post},
 };
 use crate::{
-    Action, Actor, Channel, Conflict, Error, NotificationId, Result, Store, clock,
+    Action, Actor, Channel, Error, NotificationId, Result, Store,
     db::{Tx, params},
     events::{self, EventType},
     journal::{self, Change},
+    leases::Lease,
     workers::{Stop, rounds},
 };
 
@@ -111,7 +112,7 @@ pub struct Dispatcher {
     every: Duration,
     stop: Option<StopPoint>,
     /// The lease this dispatcher holds (SQLite runs one at a time).
-    lease: Option<String>,
+    lease: Option<Lease>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -135,7 +136,12 @@ impl Dispatcher {
     pub fn new(store: &Store, actor: &Actor, email: Option<Box<dyn Transport>>) -> Result<Self> {
         actor.authorize(Action::NotifyRun)?;
         let lease = match store.backend() {
-            crate::Backend::Sqlite => Some(take_lease(store)?),
+            crate::Backend::Sqlite => Some(Lease::take(
+                store,
+                LEASE,
+                "another notification dispatcher is running on this SQLite database; it allows one at a time \
+                 (PostgreSQL allows several)",
+            )?),
             // Several dispatchers share the work: claims skip rows another holds.
             crate::Backend::Postgres => None,
         };
@@ -437,72 +443,18 @@ fn lock_cursor(tx: &mut Tx<'_>, now: Timestamp) -> Result<i64> {
     tx.query_one(&sql, params![CURSOR])?.get(0)
 }
 
-/// How long a dispatcher's lease lasts without renewal: a crashed one on another machine
-/// (or where `/proc` cannot tell) frees SQLite for the next after this.
-const LEASE: SignedDuration = SignedDuration::from_secs(60);
-const LEASE_NAME: &str = "dispatcher";
-
-/// Takes the dispatcher lease, or refuses while another live dispatcher holds it. A holder
-/// killed outright on this machine is seen to be gone at once, not after its lease.
-/// Leases run on real time, not the store's clock: they tell processes apart that may
-/// each have a clock of their own, and a lease dated by a test clock could look lapsed
-/// (or never lapse) to a dispatcher in another process.
-fn take_lease(store: &Store) -> Result<String> {
-    let holder = crate::process::holder_name();
-    store.pool.bookkeep(|tx| {
-        let now = clock::wall();
-        let until = now.checked_add(LEASE).map_err(|e| Error::internal_from("a time past the supported range", e))?;
-        let current = tx.query_opt(
-            "SELECT holder FROM dispatcher_leases WHERE name = $1 AND expires_at > $2",
-            params![LEASE_NAME, now],
-        )?;
-        if let Some(row) = current
-            && crate::process::holder_alive(&row.get::<String>(0)?)
-        {
-            return Err(Error::conflict(
-                Conflict::Taken,
-                "another notification dispatcher is running on this SQLite database; it allows one at a time \
-                 (PostgreSQL allows several)",
-            ));
-        }
-        tx.execute(
-            "INSERT INTO dispatcher_leases (name, holder, expires_at) VALUES ($1, $2, $3)
-             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at",
-            params![LEASE_NAME, &holder, until],
-        )?;
-        Ok(holder.clone())
-    })
-}
+/// The name of the lease SQLite's one dispatcher holds.
+const LEASE: &str = "dispatcher";
 
 impl Dispatcher {
     fn renew_lease(&self) -> Result<()> {
-        let Some(holder) = &self.lease else { return Ok(()) };
+        let Some(lease) = &self.lease else { return Ok(()) };
         self.store.pool.bookkeep(|tx| {
-            // Real time, as in `take_lease`.
-            let until = clock::wall().checked_add(LEASE).map_err(|e| Error::internal_from("a time past the supported range", e))?;
-            let renewed = tx.execute(
-                "UPDATE dispatcher_leases SET expires_at = $1 WHERE name = $2 AND holder = $3",
-                params![until, LEASE_NAME, holder],
-            )?;
-            if renewed == 0 {
-                return Err(Error::conflict(
-                    Conflict::Taken,
-                    "this dispatcher's lease lapsed and another dispatcher took over: stopping (SQLite runs one at a time)",
-                ));
-            }
-            Ok(())
+            lease.renew(
+                tx,
+                "this dispatcher's lease lapsed and another dispatcher took over: stopping (SQLite runs one at a time)",
+            )
         })
-    }
-}
-
-impl Drop for Dispatcher {
-    fn drop(&mut self) {
-        if let Some(holder) = &self.lease {
-            // Best effort: a lease not given back lapses on its own.
-            let _ = self.store.pool.bookkeep(|tx| {
-                tx.execute("DELETE FROM dispatcher_leases WHERE name = $1 AND holder = $2", params![LEASE_NAME, holder])
-            });
-        }
     }
 }
 

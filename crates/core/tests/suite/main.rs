@@ -6,6 +6,7 @@ mod common;
 
 mod audit_chain;
 mod catalog;
+mod consumers;
 mod encryption;
 mod event_log;
 mod event_visibility;
