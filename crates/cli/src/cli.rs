@@ -236,6 +236,10 @@ pub struct Serve {
     /// How often the dispatcher looks for work when no event wakes it [default: 1s]
     #[arg(long, env = "STOCKYARD_DISPATCH_EVERY", value_name = "DURATION")]
     pub dispatch_every: Option<String>,
+    /// Also relay the event log to NATS JetStream, as `relay nats` does:
+    /// nats://HOST:PORT[?stream=NAME&subject_prefix=PREFIX]
+    #[arg(long, env = "STOCKYARD_RELAY", value_name = "URL")]
+    pub relay: Option<String>,
     /// Log lines as text or JSON (to stderr; RUST_LOG filters them)
     #[arg(long, env = "STOCKYARD_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,

@@ -42,6 +42,31 @@ pub struct NatsTarget {
 impl NatsTarget {
     pub const DEFAULT_STREAM: &str = "STOCKYARD";
     pub const DEFAULT_PREFIX: &str = "stockyard.events";
+
+    /// `nats://HOST:PORT[?stream=NAME&subject_prefix=PREFIX]`, the defaults where a part is
+    /// missing.
+    pub fn parse(url: &str) -> Result<Self> {
+        let invalid = |reason: String| Error::invalid("relay", reason);
+        let (server, query) = url.trim().split_once('?').unwrap_or((url.trim(), ""));
+        if !server.starts_with("nats://") || server.len() == "nats://".len() {
+            return Err(invalid(format!("{url:?} is not a NATS URL like nats://127.0.0.1:4222")));
+        }
+        let mut target = Self {
+            url: server.to_owned(),
+            stream: Self::DEFAULT_STREAM.into(),
+            subject_prefix: Self::DEFAULT_PREFIX.into(),
+        };
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("stream", name)) if !name.is_empty() => target.stream = name.into(),
+                Some(("subject_prefix", prefix)) if !prefix.is_empty() => target.subject_prefix = prefix.into(),
+                _ => {
+                    return Err(invalid(format!("{pair:?}: the URL takes only stream=NAME and subject_prefix=PREFIX")));
+                }
+            }
+        }
+        Ok(target)
+    }
 }
 
 /// What a relay has done so far.
@@ -170,4 +195,20 @@ async fn connect(target: &NatsTarget) -> Result<jetstream::Context> {
 /// A NATS failure: the broker cannot take the events now; the batch is sent again.
 fn unreachable(e: impl std::fmt::Display) -> Error {
     Error::unavailable(format!("NATS: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NatsTarget;
+
+    #[test]
+    fn parses_a_relay_url() {
+        let target = NatsTarget::parse("nats://10.0.0.5:4222?stream=SHOP&subject_prefix=shop.events").expect("a URL");
+        assert_eq!((target.url.as_str(), target.stream.as_str()), ("nats://10.0.0.5:4222", "SHOP"));
+        assert_eq!(target.subject_prefix, "shop.events");
+        assert_eq!(NatsTarget::parse("nats://h:1").expect("defaults").stream, NatsTarget::DEFAULT_STREAM);
+        for bad in ["kafka://h:9092", "nats://", "nats://h:1?topic=x", "nats://h:1?stream="] {
+            assert!(NatsTarget::parse(bad).is_err_and(|e| e.to_string().contains("relay")), "{bad}");
+        }
+    }
 }

@@ -21,7 +21,7 @@ mod state;
 mod tls;
 
 pub use openapi::openapi;
-pub use run::{Workers, run, serve, serve_tls};
+pub use run::{Failures, Job, Workers, run, serve, serve_tls};
 pub use settings::{DEFAULT_BIND, DEFAULT_RATE_LIMIT, Settings, TlsFiles};
 pub use state::AppState;
 pub use tls::server_config as tls_config;

@@ -13,11 +13,22 @@ use crate::{Settings, router, tls};
 
 /// The background work a deployment runs beside the API; `None` leaves one out (several
 /// instances may all run both: the dispatcher claims each notification once and the sweep
-/// closes each due item once).
+/// closes each due item once). `others` run on threads of their own too, until the stop.
 #[derive(Debug, Default)]
 pub struct Workers {
     pub dispatcher: Option<Dispatcher>,
     pub sweeper: Option<Sweeper>,
+    pub others: Vec<Job>,
+}
+
+/// Other work to run beside the API until the stop (an event relay): it returns once
+/// stopped.
+pub struct Job(pub Box<dyn FnOnce(&Stop) + Send>);
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Job")
+    }
 }
 
 impl Workers {
@@ -66,27 +77,31 @@ impl Workers {
                 }
             }));
         }
+        for Job(job) in self.others {
+            let stop = stop.clone();
+            threads.push(std::thread::spawn(move || job(&stop)));
+        }
         threads
     }
 }
 
 /// A worker's failed rounds, logged at warn when the failure is new and at debug while it
 /// repeats: an outage of the database would otherwise log every round of every worker.
-#[derive(Default)]
-struct Failures {
+#[derive(Debug, Default)]
+pub struct Failures {
     last: Option<String>,
 }
 
 impl Failures {
     /// `round`, after noting that a success ends a run of failures.
-    fn passed<'r, T, E>(&mut self, round: &'r Result<T, E>) -> &'r Result<T, E> {
+    pub fn passed<'r, T, E>(&mut self, round: &'r Result<T, E>) -> &'r Result<T, E> {
         if round.is_ok() {
             self.last = None;
         }
         round
     }
 
-    fn log(&mut self, error: &Error, what: &str) {
+    pub fn log(&mut self, error: &Error, what: &str) {
         let chain = error.chain();
         if self.last.as_ref() == Some(&chain) {
             tracing::debug!(error = %chain, "{what}");

@@ -3,8 +3,9 @@
 
 use std::{io::Write, num::NonZeroU32, path::PathBuf, time::Duration};
 
-use stockyard_core::{Actor, Error, Store, Sweeper, notifications::dispatch::Dispatcher};
-use stockyard_server::{DEFAULT_RATE_LIMIT, Settings, TlsFiles, Workers};
+use stockyard_core::{Actor, Error, Stop, Store, Sweeper, notifications::dispatch::Dispatcher, workers::passes};
+use stockyard_relay::{NatsRelay, NatsTarget};
+use stockyard_server::{DEFAULT_RATE_LIMIT, Failures, Job, Settings, TlsFiles, Workers};
 
 use super::{Context, dispatch};
 use crate::{
@@ -59,8 +60,12 @@ pub fn run(ctx: &mut Context<'_>, args: Serve) -> Result<(), Failure> {
         if let Some(every) = sweep_every {
             sweeper = sweeper.every(every);
         }
-        Workers { dispatcher: Some(dispatcher), sweeper: Some(sweeper) }
+        Workers { dispatcher: Some(dispatcher), sweeper: Some(sweeper), others: Vec::new() }
     };
+    let mut workers = workers;
+    if let Some(url) = args.relay.or(file.relay.clone()) {
+        workers.others.push(relay(&store, NatsTarget::parse(&url)?));
+    }
     let scheme = if settings.tls.is_some() { "https" } else { "http" };
     stockyard_server::run(store, &settings, workers, |address| {
         // Scripts and tests read the address (and the port `--bind …:0` chose) from here.
@@ -69,6 +74,35 @@ pub fn run(ctx: &mut Context<'_>, args: Serve) -> Result<(), Failure> {
         let _ = out.flush();
     })?;
     Ok(())
+}
+
+/// The relay as a worker of the server: it connects (again and again while NATS cannot be
+/// reached), waits for its lease, then relays until the stop, logging each failure once.
+fn relay(store: &Store, target: NatsTarget) -> Job {
+    let store = store.clone();
+    Job(Box::new(move |stop: &Stop| {
+        let mut failures = Failures::default();
+        while !stop.is_stopped() {
+            let outcome = NatsRelay::start(&store, &Actor::system("relay"), target.clone(), stop).and_then(|relay| {
+                relay.run(stop, |batch| {
+                    if let Err(e) = failures.passed(batch) {
+                        failures.log(e, "relay batch failed; trying again");
+                    }
+                })
+            });
+            match outcome {
+                Ok(_) => return,
+                Err(e) if passes(&e) => {
+                    failures.log(&e, "the event relay cannot start; trying again");
+                    stop.wait(Duration::from_secs(1));
+                }
+                Err(e) => {
+                    tracing::error!(error = %e.chain(), "the event relay stopped");
+                    return;
+                }
+            }
+        }
+    }))
 }
 
 fn logging(format: LogFormat) {

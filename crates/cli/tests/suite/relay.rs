@@ -17,7 +17,7 @@ use std::{
 use serde_json::Value;
 use stockyard_testkit::{TestDb, backend_tests};
 
-use crate::common::{command, init, stockyard};
+use crate::common::{command, init, served::Served, stockyard};
 
 /// Products imported: an event each.
 const EVENTS: usize = 10_000;
@@ -91,6 +91,18 @@ fn drain(stream: &str) -> Vec<i64> {
     })
 }
 
+/// How many messages `stream` holds (0 while it does not exist).
+fn count(stream: &str) -> u64 {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    runtime.block_on(async {
+        let jetstream = async_nats::jetstream::new(async_nats::connect(nats_url()).await.expect("NATS"));
+        match jetstream.get_stream(stream).await {
+            Ok(mut handle) => handle.info().await.expect("its info").state.messages,
+            Err(_) => 0,
+        }
+    })
+}
+
 /// Whether the NATS server answers; `false` (with a message) when it may be skipped.
 fn reachable() -> bool {
     let address = nats_url().trim_start_matches("nats://").to_owned();
@@ -151,5 +163,26 @@ backend_tests! {
         assert_eq!(seqs.len(), expected.len(), "every event once: {} messages for {last} events", seqs.len());
         assert_eq!(seqs, expected, "every seq exactly once, in order");
         eprintln!("relay on {:?}: {last} events to NATS in {took:?}, the first relay killed at seq {killed_at}", db.backend());
+    }
+}
+
+backend_tests! {
+    fn serve_relays_beside_the_api(db) {
+        if !reachable() {
+            return;
+        }
+        init(db);
+        let tag = uuid::Uuid::now_v7().simple().to_string();
+        let stream = format!("TEST_{tag}");
+        let relay = format!("{}?stream={stream}&subject_prefix=test_{tag}.events", nats_url());
+        let dir = tempfile::tempdir().expect("a folder");
+        let served = Served::start(db, &["--bind", "127.0.0.1:0", "--relay", &relay], &[], dir.path());
+        for sku in ["S-1", "S-2", "S-3"] {
+            stockyard(db).args(["product", "add", "--sku", sku, "--name", sku, "--price", "1"]).assert().success();
+        }
+        let last = db.number("SELECT MAX(seq) FROM events");
+        stockyard_testkit::wait_until("the server relays every event", || count(&stream) == last as u64);
+        served.stop();
+        assert_eq!(drain(&stream), (1..=last).collect::<Vec<_>>());
     }
 }
