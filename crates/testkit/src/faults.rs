@@ -1,6 +1,7 @@
-//! Databases a test may take away: a throwaway PostgreSQL cluster of its own (never the
-//! machine's shared server), stopped and started again at will, and a small tmpfs for a
-//! SQLite file, filled to the last byte and emptied again.
+//! Services a test may take away: a throwaway PostgreSQL cluster of its own (never the
+//! machine's shared server), stopped and started again at will; a small tmpfs for a SQLite
+//! file, filled to the last byte and emptied again; and a NATS server of its own, killed and
+//! started again on the same storage.
 //!
 //! Both need root (a mount; `initdb` and `pg_ctl` refuse root, so they run as `postgres`
 //! through `runuser`). Where that cannot be had the test is skipped with a message on
@@ -113,6 +114,63 @@ impl Tmpfs {
 impl Drop for Tmpfs {
     fn drop(&mut self) {
         let _ = run(Command::new("umount").arg("-l").arg(self.dir.path()));
+    }
+}
+
+/// A NATS server with JetStream on a port and a storage folder of its own.
+#[derive(Debug)]
+pub struct NatsServer {
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl NatsServer {
+    /// Starts one, or `None` (with a message) when this machine has no `nats-server`.
+    pub fn start() -> Option<Self> {
+        let mut server = Self { dir: tempfile::tempdir().expect("a temporary folder"), port: free_port(), child: None };
+        match server.resume() {
+            Ok(()) => Some(server),
+            Err(why) => cannot("a NATS server of the test's own", &why),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// `kill -9`: clients lose it mid-request.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it (again) on the same storage, waiting until it takes connections.
+    pub fn resume(&mut self) -> Result<(), String> {
+        let port = self.port.to_string();
+        let child = Command::new("nats-server")
+            .args(["-a", "127.0.0.1", "-p", &port, "-js", "-sd"])
+            .arg(self.dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("nats-server: {e}"))?;
+        self.child = Some(child);
+        for _ in 0..500 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        Err("nats-server did not listen within 5 s".into())
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 

@@ -15,7 +15,7 @@ use std::{
 };
 
 use serde_json::Value;
-use stockyard_testkit::{TestDb, backend_tests};
+use stockyard_testkit::{TestDb, backend_tests, faults::NatsServer};
 
 use crate::common::{command, init, served::Served, stockyard};
 
@@ -34,8 +34,12 @@ struct Relay {
 
 impl Relay {
     fn start(db: &TestDb, stream: &str, prefix: &str) -> Self {
+        Self::start_at(db, &nats_url(), stream, prefix)
+    }
+
+    fn start_at(db: &TestDb, url: &str, stream: &str, prefix: &str) -> Self {
         let mut child = command(db)
-            .args(["relay", "nats", "--url", &nats_url(), "--stream", stream, "--subject-prefix", prefix])
+            .args(["relay", "nats", "--url", url, "--stream", stream, "--subject-prefix", prefix])
             .args(["--format", "json"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -69,10 +73,10 @@ impl Drop for Relay {
 
 /// Every message of `stream`, as the seq each carries in `Nats-Msg-Id` (and checks
 /// `Stockyard-Seq` and the subject agree), in the stream's order; then the stream is gone.
-fn drain(stream: &str) -> Vec<i64> {
+fn drain(url: &str, stream: &str) -> Vec<i64> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
     runtime.block_on(async {
-        let client = async_nats::connect(nats_url()).await.expect("NATS");
+        let client = async_nats::connect(url).await.expect("NATS");
         let jetstream = async_nats::jetstream::new(client);
         let mut handle = jetstream.get_stream(stream).await.expect("the stream");
         let count = handle.info().await.expect("its info").state.messages;
@@ -89,6 +93,20 @@ fn drain(stream: &str) -> Vec<i64> {
         jetstream.delete_stream(stream).await.expect("delete the stream");
         seqs
     })
+}
+
+/// A store with [`EVENTS`] events and more (a product import); the last seq.
+fn many_events(db: &TestDb) -> i64 {
+    init(db);
+    let mut file = tempfile::NamedTempFile::new().expect("a file");
+    writeln!(file, "sku,name,price").expect("write");
+    for n in 0..EVENTS {
+        writeln!(file, "R-{n:05},Relayed {n},1.00").expect("write");
+    }
+    stockyard(db).args(["import", "products"]).arg(file.path()).assert().success();
+    let last = db.number("SELECT MAX(seq) FROM events");
+    assert!(last >= EVENTS as i64);
+    last
 }
 
 /// How many messages `stream` holds (0 while it does not exist).
@@ -121,15 +139,7 @@ backend_tests! {
         if !reachable() {
             return;
         }
-        init(db);
-        let mut file = tempfile::NamedTempFile::new().expect("a file");
-        writeln!(file, "sku,name,price").expect("write");
-        for n in 0..EVENTS {
-            writeln!(file, "R-{n:05},Relayed {n},1.00").expect("write");
-        }
-        stockyard(db).args(["import", "products"]).arg(file.path()).assert().success();
-        let last = db.number("SELECT MAX(seq) FROM events");
-        assert!(last >= EVENTS as i64);
+        let last = many_events(db);
 
         let tag = uuid::Uuid::now_v7().simple().to_string();
         let (stream, prefix) = (format!("TEST_{tag}"), format!("test_{tag}.events"));
@@ -158,7 +168,7 @@ backend_tests! {
         drop(third);
         let last = last + 2;
 
-        let seqs = drain(&stream);
+        let seqs = drain(&nats_url(), &stream);
         let expected: Vec<i64> = (1..=last).collect();
         assert_eq!(seqs.len(), expected.len(), "every event once: {} messages for {last} events", seqs.len());
         assert_eq!(seqs, expected, "every seq exactly once, in order");
@@ -183,6 +193,37 @@ backend_tests! {
         let last = db.number("SELECT MAX(seq) FROM events");
         stockyard_testkit::wait_until("the server relays every event", || count(&stream) == last as u64);
         served.stop();
-        assert_eq!(drain(&stream), (1..=last).collect::<Vec<_>>());
+        assert_eq!(drain(&nats_url(), &stream), (1..=last).collect::<Vec<_>>());
+    }
+}
+
+backend_tests! {
+    /// The relay's NATS server is killed while events wait to go out, and started again:
+    /// the relay retries, reconnects and sends them, each once.
+    fn a_relay_rides_out_the_broker_going_away(db) {
+        let Some(mut nats) = NatsServer::start() else { return };
+        let last = many_events(db);
+        let mut relay = Relay::start_at(db, &nats.url(), "OUTAGE", "outage.events");
+        // Should it never recover, it is killed and the test fails instead of hanging.
+        let pid = relay.child.id().to_string();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(90));
+            let _ = std::process::Command::new("kill").args(["-9", &pid]).status();
+        });
+        while relay.next_through() < last {}
+        // The broker goes away; events keep coming; it comes back on the same storage.
+        nats.kill();
+        let mut file = tempfile::NamedTempFile::new().expect("a file");
+        writeln!(file, "sku,name,price").expect("write");
+        for n in 0..2_000 {
+            writeln!(file, "LATE-{n:04},Late {n},1.00").expect("write");
+        }
+        stockyard(db).args(["import", "products"]).arg(file.path()).assert().success();
+        let last = db.number("SELECT MAX(seq) FROM events");
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        nats.resume().expect("NATS back");
+        while relay.next_through() < last {}
+        drop(relay);
+        assert_eq!(drain(&nats.url(), "OUTAGE"), (1..=last).collect::<Vec<_>>(), "every seq once, in order");
     }
 }
