@@ -13,7 +13,7 @@
 //! The relay is synchronous, like every worker of the core: it runs on a thread of its own
 //! and drives the NATS client on a small runtime it owns.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMessage, stream};
 use stockyard_core::{Actor, Error, ErrorKind, Result, Stop, Store, consumers::Consumer};
@@ -27,6 +27,9 @@ pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(600);
 /// How long a relay waits for new events before it looks again (it wakes at once on a
 /// commit it hears of).
 const IDLE: Duration = Duration::from_secs(1);
+/// How often an idle relay renews its lease (which lasts a minute), so that another relay
+/// does not take over from one that is merely waiting for events.
+const RENEW: Duration = Duration::from_secs(20);
 
 /// Where the events go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,8 +126,18 @@ impl NatsRelay {
     /// run.
     pub fn run(&self, stop: &Stop, mut each: impl FnMut(&Result<RelayReport>)) -> Result<RelayReport> {
         let mut report = RelayReport { through: self.consumer.position()?, ..RelayReport::default() };
+        let mut renewed = Instant::now();
         while !stop.is_stopped() {
-            match self.batch(report.through) {
+            let renewing = renewed.elapsed() >= RENEW;
+            let outcome = match self.batch(report.through) {
+                // Idle: moves nothing, renews the lease.
+                Ok(None) if renewing => self.consumer.done_through(report.through).map(|()| None),
+                other => other,
+            };
+            if matches!(outcome, Ok(Some(_))) || (renewing && outcome.is_ok()) {
+                renewed = Instant::now();
+            }
+            match outcome {
                 Ok(None) => {
                     self.store.feed().wait_after_or_stop(report.through, IDLE, stop);
                 }
