@@ -1,6 +1,7 @@
-//! Whether the database is known to be out of service: PostgreSQL unreachable, or a write
-//! that failed for a reason that lasts (SQLite's disk full, its file unwritable). Set by the
-//! failure, cleared by the next success, so a front end reports not ready (`/readyz`) for as
+//! Whether the database is known to be out of service: PostgreSQL unreachable (a connection
+//! attempt failed), or a SQLite write refused as unavailable (its disk full, its file
+//! unwritable, busy past the timeout). Set by the failure, cleared by the next success (a
+//! connection made, a write committed), so a front end reports not ready (`/readyz`) for as
 //! long as the trouble lasts and ready again as soon as it is over — with no restart.
 
 use parking_lot::Mutex;
@@ -31,5 +32,21 @@ impl Health {
         if self.trouble.lock().take().is_some() {
             log::info!("the database is back in service");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Health;
+
+    #[test]
+    fn trouble_lasts_from_a_failure_to_the_next_success() {
+        let health = Health::default();
+        assert_eq!(health.trouble(), None);
+        health.failed("cannot reach PostgreSQL (refused)");
+        health.failed("cannot reach PostgreSQL (timed out)");
+        assert_eq!(health.trouble().as_deref(), Some("cannot reach PostgreSQL (timed out)"), "the latest reason");
+        health.served();
+        assert_eq!(health.trouble(), None);
     }
 }

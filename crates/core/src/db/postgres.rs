@@ -381,3 +381,25 @@ fn passing(code: &SqlState) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use postgres::error::SqlState;
+
+    use super::passing;
+
+    #[test]
+    fn passing_refusals_are_named_in_words() {
+        let cases = [
+            (SqlState::ADMIN_SHUTDOWN, Some("is shutting down")),
+            (SqlState::CONNECTION_FAILURE, Some("lost the connection")),
+            (SqlState::DISK_FULL, Some("has no disk space left")),
+            (SqlState::OUT_OF_MEMORY, Some("is out of resources")),
+            (SqlState::T_R_DEADLOCK_DETECTED, Some("aborted a transaction that clashed with another")),
+            (SqlState::UNDEFINED_TABLE, None),
+        ];
+        for (code, words) in cases {
+            assert_eq!(passing(&code), words, "{}", code.code());
+        }
+    }
+}

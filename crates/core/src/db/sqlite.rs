@@ -33,7 +33,7 @@ pub(crate) struct Pool {
     writers: Arc<parking_lot::Mutex<()>>,
     /// Opened read-only (see [`open_pool`]): migrations are checked, not applied.
     pub read_only: bool,
-    /// Whether the last write failed for a reason that lasts (the disk full).
+    /// Whether the last write was refused as unavailable (the disk full, say).
     pub health: Arc<Health>,
 }
 
