@@ -109,10 +109,14 @@ impl NatsRelay {
             .build()
             .map_err(|e| Error::internal_from("cannot start the relay's runtime", e))?;
         let jetstream = runtime.block_on(connect(&target))?;
+        let mut waiting = false;
         let consumer = loop {
             match Consumer::start(store, actor, &format!("nats:{}", target.stream)) {
                 Err(e) if e.kind() == ErrorKind::Conflict && !stop.is_stopped() => {
-                    tracing::info!(reason = %e, "waiting for the relay lease");
+                    if !waiting {
+                        tracing::info!(reason = %e, "waiting for the relay lease");
+                        waiting = true;
+                    }
                     stop.wait(Duration::from_secs(1));
                 }
                 other => break other?,

@@ -7,10 +7,15 @@ use stockyard_core::Stop;
 use stockyard_relay::{NatsRelay, NatsTarget};
 
 use super::Context;
-use crate::{cli::RelayCommand, exit::Failure};
+use crate::{
+    cli::{LogFormat, RelayCommand},
+    exit::Failure,
+};
 
 pub fn run(ctx: &mut Context<'_>, cmd: RelayCommand) -> Result<(), Failure> {
     let RelayCommand::Nats(args) = cmd;
+    // On stderr, as `serve` logs: that it waits for another relay's lease, NATS reconnecting.
+    super::serve::logging(LogFormat::Text);
     let (store, actor) = (ctx.store()?, ctx.actor()?);
     let target = NatsTarget { url: args.url, stream: args.stream, subject_prefix: args.subject_prefix };
     // Output that can no longer be written (its reader went away) ends the run.

@@ -105,7 +105,7 @@ fn relay(store: &Store, target: NatsTarget) -> Job {
     }))
 }
 
-fn logging(format: LogFormat) {
+pub(super) fn logging(format: LogFormat) {
     use std::io::IsTerminal;
     // The migration runner's "applying 0 migrations" on every start is noise.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
